@@ -1,0 +1,70 @@
+// Builds IR: appends nodes to the block being filled, with types from the op registry.
+
+import { type Builder, getOp } from "../ops/index.js";
+import { type Attrs, type Block, type Loc, type Node, type Type, type Value, IdSource } from "./types.js";
+
+export const IF = "if";
+
+interface Frame {
+  nodes: Node[];
+}
+
+export class IRBuilder implements Builder<Value> {
+  private frames: Frame[] = [{ nodes: [] }];
+  /** Location stamped on new nodes: the source construct being lowered. */
+  loc: Loc | undefined;
+
+  constructor(readonly ids: IdSource = new IdSource()) {}
+
+  param(type: Type, name?: string): Value {
+    return this.ids.value(type, name);
+  }
+
+  op(name: string, args: readonly Value[], attrs: Attrs = {}): Value {
+    const type = getOp(name).infer(
+      args.map((a) => a.type),
+      attrs,
+    );
+    const out = this.ids.value(type);
+    this.push({ op: name, args, attrs, outs: [out], blocks: [], ...(this.loc ? { loc: this.loc } : {}) });
+    return out;
+  }
+
+  constant(value: number, like: Value): Value {
+    const dtype = like.type.dtype === "bool" ? "f64" : like.type.dtype;
+    return this.op("const", [], dtype === "f64" ? { value } : { value, dtype });
+  }
+
+  typeOf(v: Value): Type {
+    return v.type;
+  }
+
+  push(node: Node): void {
+    this.frames[this.frames.length - 1]!.nodes.push(node);
+  }
+
+  /** Collects the nodes built by `fill` into a block that yields what `fill` returns. */
+  block(fill: () => readonly Value[], params: readonly Value[] = []): Block {
+    const frame: Frame = { nodes: [] };
+    this.frames.push(frame);
+    try {
+      return { params, nodes: frame.nodes, results: fill() };
+    } finally {
+      // Popped even when lowering throws, so the builder stays usable for the next statement.
+      this.frames.pop();
+    }
+  }
+
+  /** An `if` node with results typed like the then-block's. */
+  ifNode(cond: Value, then: Block, otherwise: Block, names: readonly (string | undefined)[] = []): Value[] {
+    const outs = then.results.map((r, i) => this.ids.value(r.type, names[i]));
+    this.push({ op: IF, args: [cond], attrs: {}, outs, blocks: [then, otherwise], ...(this.loc ? { loc: this.loc } : {}) });
+    return outs;
+  }
+
+  /** The nodes of the outermost block, for finishing a function. */
+  finish(results: readonly Value[], params: readonly Value[]): Block {
+    if (this.frames.length !== 1) throw new Error("unbalanced blocks in IRBuilder");
+    return { params, nodes: this.frames[0]!.nodes, results };
+  }
+}

@@ -1,0 +1,67 @@
+// The verifier: every value defined once and before use in its scope, every node's type what
+// its op's shape rule says, every region consistent. Tests run it after every pass.
+
+import { getOp, hasOp } from "../ops/index.js";
+import { IF } from "./builder.js";
+import { formatType } from "./print.js";
+import { type Block, type Func, type Value, sameType } from "./types.js";
+
+export class VerifyError extends Error {}
+
+export function verify(fn: Func): void {
+  const ids = new Set<number>();
+  const fail = (msg: string): never => {
+    throw new VerifyError(`${fn.name}: ${msg}`);
+  };
+  const define = (v: Value): void => {
+    if (ids.has(v.id)) fail(`value id ${v.id} defined twice`);
+    ids.add(v.id);
+  };
+  const checkBlock = (block: Block, scope: Set<Value>): void => {
+    const local = new Set(scope);
+    const inScope = (v: Value, what: string): void => {
+      if (!local.has(v)) fail(`${what} uses value ${v.id} (${v.name ?? "unnamed"}) outside its scope or before its definition`);
+    };
+    for (const p of block.params) {
+      define(p);
+      local.add(p);
+    }
+    for (const node of block.nodes) {
+      node.args.forEach((a) => inScope(a, node.op));
+      if (node.op === IF) {
+        if (node.args.length !== 1 || node.args[0]!.type.dtype !== "bool" || node.args[0]!.type.shape.length !== 0)
+          fail("if takes one boolean scalar condition");
+        if (node.blocks.length !== 2) fail("if has a then and an else block");
+        for (const b of node.blocks) {
+          checkBlock(b, local);
+          if (b.results.length !== node.outs.length) fail("if branch yields the wrong number of values");
+          b.results.forEach((r, i) => {
+            if (!sameType(r.type, node.outs[i]!.type))
+              fail(`if branch yields ${formatType(r.type)} for a result of type ${formatType(node.outs[i]!.type)}`);
+          });
+        }
+      } else {
+        if (!hasOp(node.op)) fail(`unknown op ${node.op}`);
+        if (node.blocks.length !== 0) fail(`${node.op} has blocks`);
+        if (node.outs.length !== 1) fail(`${node.op} defines ${node.outs.length} values`);
+        let expected;
+        try {
+          expected = getOp(node.op).infer(
+            node.args.map((a) => a.type),
+            node.attrs,
+          );
+        } catch (e) {
+          fail(`${node.op}: ${(e as Error).message}`);
+        }
+        if (!sameType(expected!, node.outs[0]!.type))
+          fail(`${node.op} declared ${formatType(node.outs[0]!.type)} but its shape rule gives ${formatType(expected!)}`);
+      }
+      for (const o of node.outs) {
+        define(o);
+        local.add(o);
+      }
+    }
+    block.results.forEach((r) => inScope(r, "result"));
+  };
+  checkBlock(fn.body, new Set());
+}

@@ -1,0 +1,10 @@
+// Loads every primitive into the registry. Import this, not the individual files.
+
+export * from "./registry.js";
+export * as elementwise from "./elementwise.js";
+export * as leaf from "./leaf.js";
+export * as reduce from "./reduce.js";
+export * as movement from "./movement.js";
+export * as linalg from "./linalg.js";
+export { sumTo } from "./broadcast.js";
+export { numberLiteral } from "./leaf.js";

@@ -1,0 +1,139 @@
+// The op registry: every primitive is one object holding its shape rule, its reference
+// evaluation, its VJP and its JavaScript emission. Nothing else in the compiler or the runtime
+// knows an op's semantics; passes, the tape and codegen all look it up here.
+
+import type { Attrs, DType, Dim, Type } from "../ir/types.js";
+import type { Val } from "./values.js";
+
+/** Thrown by shape rules; the frontend turns it into a GRADC diagnostic at the call. */
+export class ShapeError extends Error {
+  constructor(
+    message: string,
+    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" = "broadcast",
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What a VJP rule may build: the same rule builds IR nodes in the compiler and computes real
+ * values on the runtime tape.
+ */
+export interface Builder<V> {
+  op(name: string, args: readonly V[], attrs?: Attrs): V;
+  /** A scalar constant with the dtype of `like`. */
+  constant(value: number, like: V): V;
+  typeOf(v: V): Type;
+}
+
+/**
+ * A VJP: from the upstream gradient `g`, one cotangent per argument (null: symbolically zero).
+ * `needs[i]` says whether argument i is active; rules skip building what nobody reads.
+ */
+export type Vjp = <V>(
+  b: Builder<V>,
+  g: V,
+  args: readonly V[],
+  out: V,
+  attrs: Attrs,
+  needs: readonly boolean[],
+) => (V | null)[];
+
+/** Emission of an elementwise op as a JS expression over already-emitted operands. */
+export type ExprEmitter = (operands: readonly string[], attrs: Attrs) => string;
+
+export interface OpDefBase {
+  readonly name: string;
+  /** Number of value arguments. */
+  readonly arity: number;
+  /** Result type from argument types; throws ShapeError. */
+  infer(args: readonly Type[], attrs: Attrs): Type;
+  /** Reference evaluation on concrete values. */
+  evaluate(args: readonly Val[], attrs: Attrs): Val;
+  /** The local gradient, or the explicit statement that there is none. */
+  readonly vjp: Vjp | "not-differentiable";
+  /** True when equal arguments give equal results (CSE may merge). */
+  readonly pure: boolean;
+}
+
+/** Pointwise ops: one scalar function applied with NumPy broadcasting; fusible into loops. */
+export interface ElementwiseOp extends OpDefBase {
+  readonly kind: "elementwise";
+  readonly scalar: (...xs: number[]) => number;
+  readonly expr: ExprEmitter;
+}
+
+/** Ops that need a loop nest of their own (reductions, matmul, movement). */
+export interface KernelOp extends OpDefBase {
+  readonly kind: "kernel";
+}
+
+/** Ops with no arguments that the code generator writes inline (constants, dimensions). */
+export interface LeafOp extends OpDefBase {
+  readonly kind: "leaf";
+  readonly expr: ExprEmitter;
+}
+
+export type OpDef = ElementwiseOp | KernelOp | LeafOp;
+
+const registry = new Map<string, OpDef>();
+
+export function defineOp<T extends OpDef>(def: T): T {
+  if (registry.has(def.name)) throw new Error(`op ${def.name} defined twice`);
+  registry.set(def.name, def);
+  return def;
+}
+
+export function getOp(name: string): OpDef {
+  const def = registry.get(name);
+  if (!def) throw new Error(`unknown op ${name}`);
+  return def;
+}
+
+export function hasOp(name: string): boolean {
+  return registry.has(name);
+}
+
+export function allOps(): OpDef[] {
+  return [...registry.values()];
+}
+
+// ---- shape helpers shared by the rules -------------------------------------------------
+
+export function formatShape(shape: readonly Dim[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** NumPy broadcasting over static and symbolic dimensions. */
+export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+  const n = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = i < n - a.length ? 1 : a[i - (n - a.length)]!;
+    const db = i < n - b.length ? 1 : b[i - (n - b.length)]!;
+    if (da === db || db === 1) out.push(da);
+    else if (da === 1) out.push(db);
+    else
+      throw new ShapeError(
+        `shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together (dimension ${da} against ${db})`,
+      );
+  }
+  return out;
+}
+
+/** Float dtype of an arithmetic result: f32 wins, so `number` operands adopt a tensor's f32. */
+export function resultDType(types: readonly Type[]): DType {
+  for (const t of types) if (t.dtype === "bool") throw new ShapeError("arithmetic on a boolean value", "dtype");
+  return types.some((t) => t.dtype === "f32") ? "f32" : "f64";
+}
+
+export function normalizeAxes(axes: readonly number[], rank: number): number[] {
+  const out = axes.map((a) => {
+    const ax = a < 0 ? a + rank : a;
+    if (!Number.isInteger(ax) || ax < 0 || ax >= rank)
+      throw new ShapeError(`axis ${a} is out of range for a tensor of rank ${rank}`, "axis");
+    return ax;
+  });
+  if (new Set(out).size !== out.length) throw new ShapeError(`axis repeated in ${formatShape(axes)}`, "axis");
+  return out.sort((x, y) => x - y);
+}
