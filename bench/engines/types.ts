@@ -1,0 +1,35 @@
+// What the harness needs from an engine: set up once per model (outside any timing), then a
+// `call()` that does one forward + backward pass ending with the value and every gradient
+// readable from JavaScript, and a `result()` that reads the last call's output (not timed).
+
+import type { ModelCase } from "../cases.js";
+import type { Tree } from "../lib/tree.js";
+
+export const ENGINE_NAMES = ["hand", "gradc", "tape", "tfjs-cpu", "tfjs-wasm", "jax-js"] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+export interface EngineResult {
+  value: number;
+  /** One entry per argnum, each with the structure of that argument. */
+  grads: Tree[];
+}
+
+export interface EngineInstance {
+  call(): void;
+  result(): EngineResult;
+  /** Engine-specific facts for the report, e.g. gradc's compile time and code size. */
+  info?: Record<string, number | string>;
+  dispose?(): void;
+}
+
+export interface Engine {
+  name: EngineName;
+  /** Shown under the table, e.g. a precision caveat. */
+  note?: string;
+  setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance>;
+}
+
+/** The engine cannot run this model; `message` goes into the table verbatim. */
+export class Unavailable extends Error {
+  override name = "Unavailable";
+}
