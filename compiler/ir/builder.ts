@@ -39,8 +39,16 @@ export class IRBuilder implements Builder<Value> {
     return v.type;
   }
 
+  private defs = new Map<Value, Node>();
+
   push(node: Node): void {
     this.frames[this.frames.length - 1]!.nodes.push(node);
+    for (const o of node.outs) this.defs.set(o, node);
+  }
+
+  /** The node that defined `v`, if this builder appended it. */
+  defOf(v: Value): Node | undefined {
+    return this.defs.get(v);
   }
 
   /** Collects the nodes built by `fill` into a block that yields what `fill` returns. */

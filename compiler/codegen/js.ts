@@ -1,0 +1,290 @@
+// IR → JavaScript. Codegen sees only optimized IR plus the argument layout (GradSpec): scalar
+// values become one `const` each, `if` nodes become `if` statements, tensor nodes go through
+// the kernel emitter. The output imports nothing at run time.
+
+import { IF } from "../ir/builder.js";
+import { formatLoc } from "../ir/print.js";
+import type { Block, Func, Loc, Node, Type, Value } from "../ir/types.js";
+import { getOp, numberLiteral } from "../ops/index.js";
+import { type GradSpec, type Tree, leavesOf } from "../frontend/signature.js";
+import { NameTable, commentText, objectKey, propertyAccess, sanitize } from "./names.js";
+import { type KernelEmitter, createKernelEmitter } from "./kernels.js";
+
+export interface CompiledUnit {
+  readonly spec: GradSpec;
+  /** Optimized IR: params are the leaves; results are [value, ...gradients] for valueAndGrad, the gradients for grad. */
+  readonly fn: Func;
+}
+
+export interface EmitOptions {
+  /** The source file, as written in the header and line comments. */
+  readonly sourceName: string;
+  readonly emit: "js" | "ts";
+}
+
+export class CodegenError extends Error {}
+
+/** JS text for a literal operand, parenthesized when a minus sign could merge with an operator. */
+function literal(value: number, type: Type): string {
+  if (type.dtype === "bool") return value !== 0 ? "true" : "false";
+  const text = numberLiteral(value);
+  return text.startsWith("-") ? `(${text})` : text;
+}
+
+/** The state of one generated function body. */
+export class FunctionEmitter {
+  readonly lines: string[] = [];
+  readonly names: NameTable;
+  private readonly ref = new Map<Value, string>();
+  private indent = "  ";
+  private lastLoc = "";
+  readonly kernels: KernelEmitter;
+  /** Module-level declarations this function needs (buffer pools), emitted before it. */
+  readonly preamble: string[] = [];
+
+  constructor(
+    readonly unit: CompiledUnit,
+    readonly options: EmitOptions,
+    reserved: readonly string[],
+  ) {
+    this.names = new NameTable(reserved);
+    this.kernels = createKernelEmitter(this);
+  }
+
+  line(text: string): void {
+    this.lines.push(this.indent + text);
+  }
+
+  nested(body: () => void): void {
+    const saved = this.indent;
+    this.indent += "  ";
+    try {
+      body();
+    } finally {
+      this.indent = saved;
+    }
+  }
+
+  bind(v: Value, text: string): void {
+    this.ref.set(v, text);
+  }
+
+  /** How an operand is written: a name, or an inline literal for constants. */
+  operand(v: Value): string {
+    const r = this.ref.get(v);
+    if (r === undefined) throw new CodegenError(`value ${v.id} (${v.name ?? "unnamed"}) used before it was emitted`);
+    return r;
+  }
+
+  has(v: Value): boolean {
+    return this.ref.has(v);
+  }
+
+  freshName(v: Value | undefined, fallback = "t"): string {
+    return this.names.fresh(v?.name ?? fallback);
+  }
+
+  locComment(loc: Loc | undefined): void {
+    if (!loc) return;
+    const text = commentText(formatLoc({ ...loc, file: this.options.sourceName }));
+    if (text === this.lastLoc) return;
+    this.lastLoc = text;
+    this.line(`// ${text}`);
+  }
+
+  emitBlock(block: Block): void {
+    for (const node of block.nodes) this.emitNode(node);
+  }
+
+  emitNode(node: Node): void {
+    if (node.op === IF) return this.emitIf(node);
+    const def = getOp(node.op);
+    const out = node.outs[0]!;
+    if (def.kind === "leaf") {
+      if (node.op === "const") this.bind(out, literal(node.attrs["value"] as number, out.type));
+      else this.bind(out, this.kernels.dimension(String(node.attrs["name"])));
+      return;
+    }
+    if (out.type.shape.length === 0 && def.kind === "elementwise" && node.args.every((a) => a.type.shape.length === 0)) {
+      this.locComment(node.loc);
+      const name = this.freshName(out);
+      this.line(`const ${name} = ${def.expr(node.args.map((a) => this.operand(a)), node.attrs)};`);
+      this.bind(out, name);
+      return;
+    }
+    this.locComment(node.loc);
+    this.kernels.emit(node);
+  }
+
+  private emitIf(node: Node): void {
+    this.locComment(node.loc);
+    const outs = node.outs.map((o) => {
+      const name = this.freshName(o);
+      this.bind(o, name);
+      return name;
+    });
+    const scalarOuts = node.outs.every((o) => o.type.shape.length === 0);
+    if (!scalarOuts) return this.kernels.emitIf(node, outs);
+    const [then, otherwise] = node.blocks as [Block, Block];
+    // A branch-free conditional reads best as a ternary.
+    if (then.nodes.length === 0 && otherwise.nodes.length === 0 && outs.length === 1) {
+      const [a, b] = [then.results[0]!, otherwise.results[0]!].map((v) => this.operand(v));
+      this.line(`const ${outs[0]} = ${this.operand(node.args[0]!)} ? ${a} : ${b};`);
+      return;
+    }
+    this.line(`let ${outs.join(", ")};`);
+    this.line(`if (${this.operand(node.args[0]!)}) {`);
+    this.nested(() => this.emitBranch(then, outs));
+    this.line(`} else {`);
+    this.nested(() => this.emitBranch(otherwise, outs));
+    this.line(`}`);
+  }
+
+  emitBranch(block: Block, outs: readonly string[]): void {
+    const saved = this.lastLoc;
+    this.emitBlock(block);
+    block.results.forEach((r, i) => this.line(`${outs[i]} = ${this.operand(r)};`));
+    this.lastLoc = saved;
+  }
+}
+
+// ---- types in generated TS -------------------------------------------------------------
+
+export function treeType(tree: Tree): string {
+  if (tree.kind === "leaf") {
+    if (tree.type.shape.length === 0) return "number";
+    const dims = tree.type.shape.map((d) => (typeof d === "number" ? String(d) : d)).join(", ");
+    return tree.type.dtype === "f32" ? `Tensor<[${dims}], "f32">` : `Tensor<[${dims}]>`;
+  }
+  if (tree.kind === "array") return `[${tree.items.map(treeType).join(", ")}]`;
+  return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeType(f.tree)}`).join("; ")} }`;
+}
+
+function gradType(spec: GradSpec): string {
+  const grads = spec.argnums.map((k) => treeType(spec.params[k]!.tree));
+  const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
+  return spec.mode === "valueAndGrad" ? `[number, ${g}]` : g;
+}
+
+export function signatureText(spec: GradSpec, paramNames: readonly string[]): { generics: string; params: string; ret: string } {
+  const generics = spec.dims.length > 0 ? `<${spec.dims.map((d) => `${sanitize(d)} extends number`).join(", ")}>` : "";
+  const params = spec.params.map((p, i) => `${paramNames[i]}: ${treeType(p.tree)}`).join(", ");
+  return { generics, params, ret: gradType(spec) };
+}
+
+const usesTensors = (spec: GradSpec): boolean =>
+  spec.params.some((p) => leavesOf(p.tree).some((l) => l.type.shape.length > 0));
+
+// ---- argument validation and unpacking --------------------------------------------------
+
+function pathText(param: string, path: readonly (string | number)[]): string {
+  return param + path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
+}
+
+function emitEntry(e: FunctionEmitter, paramNames: readonly string[]): void {
+  const { spec, fn } = e.unit;
+  const fnName = JSON.stringify(spec.exportName);
+  spec.params.forEach((p, k) => {
+    const jsParam = paramNames[k]!;
+    for (const leaf of leavesOf(p.tree)) {
+      const irParam = fn.body.params[leaf.index]!;
+      const access = leaf.path.length === 0 ? jsParam : `${jsParam}${leaf.path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
+      const argText = JSON.stringify(pathText(p.name, leaf.path));
+      if (leaf.type.shape.length === 0) {
+        const name = leaf.path.length === 0 ? jsParam : e.names.fresh([p.name, ...leaf.path].join("_"));
+        if (leaf.path.length > 0) e.line(`const ${name} = ${access};`);
+        e.line(`if (typeof ${name} !== "number") $gradc_badArg(${fnName}, ${argText}, "a number", ${name});`);
+        e.bind(irParam, name);
+      } else {
+        e.kernels.bindTensorArg(irParam, access, fnName, argText);
+      }
+    }
+  });
+}
+
+function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => string): string {
+  if (tree.kind === "leaf") return leafExpr(tree.index);
+  if (tree.kind === "array") return `[${tree.items.map((t) => treeExpr(e, t, leafExpr)).join(", ")}]`;
+  return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeExpr(e, f.tree, leafExpr)}`).join(", ")} }`;
+}
+
+function emitReturn(e: FunctionEmitter): void {
+  const { spec, fn } = e.unit;
+  const results = fn.body.results;
+  // Gradients come back in the order of the differentiated leaves, after the value if kept.
+  const gradOf = new Map<number, Value>();
+  let k = spec.mode === "valueAndGrad" ? 1 : 0;
+  for (const n of spec.argnums) for (const leaf of leavesOf(spec.params[n]!.tree)) gradOf.set(leaf.index, results[k++]!);
+  const out = (v: Value): string => e.kernels.returned(v);
+  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!)));
+  const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
+  e.line(`return ${spec.mode === "valueAndGrad" ? `[${out(results[0]!)}, ${g}]` : g};`);
+}
+
+// ---- the module --------------------------------------------------------------------------
+
+const HELPERS = `const $gradc_GradcError = (globalThis[Symbol.for("gradc.GradcError")] ??= class GradcError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "GradcError";
+  }
+});
+function $gradc_describe(v) {
+  if (v === null) return "null";
+  if (typeof v === "object" && Array.isArray(v.shape)) return \`a tensor of shape [\${v.shape.join(", ")}]\`;
+  return typeof v === "number" ? \`the number \${v}\` : \`\${typeof v}\`;
+}
+function $gradc_badArg(fn, arg, expected, actual) {
+  throw new $gradc_GradcError(\`\${fn}: argument \${arg} must be \${expected}, got \${$gradc_describe(actual)}\`);
+}`;
+
+export function emitModule(units: readonly CompiledUnit[], options: EmitOptions): string {
+  const ts = options.emit === "ts";
+  const out: string[] = [
+    `// Generated by gradc from ${commentText(options.sourceName)}. Do not edit: rerun gradc to regenerate.`,
+    "/* eslint-disable */",
+  ];
+  if (ts && units.some((u) => usesTensors(u.spec))) out.push(`import type { Tensor } from "gradc";`);
+  out.push("", ts ? tsHelpers() : HELPERS);
+  for (const unit of units) {
+    const e = new FunctionEmitter(unit, options, []);
+    const paramNames = unit.spec.params.map((p) => e.names.fresh(p.name));
+    emitEntry(e, paramNames);
+    e.emitBlock(unit.fn.body);
+    emitReturn(e);
+    const sig = signatureText(unit.spec, paramNames);
+    const what = `${unit.spec.mode}(${unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
+    out.push("", ...e.preamble);
+    out.push(`/** Compiled ${commentText(what)}. */`);
+    out.push(
+      ts
+        ? `export function ${unit.spec.exportName}${sig.generics}(${sig.params}): ${sig.ret} {`
+        : `export function ${unit.spec.exportName}(${paramNames.join(", ")}) {`,
+    );
+    out.push(...e.lines, "}");
+  }
+  return out.join("\n") + "\n";
+}
+
+/** The helpers with types, for `--emit ts`. */
+function tsHelpers(): string {
+  return HELPERS.replace("(globalThis[", "((globalThis as any)[")
+    .replace("function $gradc_describe(v) {", "function $gradc_describe(v: any): string {")
+    .replace("function $gradc_badArg(fn, arg, expected, actual) {", "function $gradc_badArg(fn: string, arg: string, expected: string, actual: unknown): never {")
+    .replace("  constructor(message) {", "  constructor(message: string) {");
+}
+
+/** The `.d.ts` beside a `--emit js` module. */
+export function emitDeclarations(units: readonly CompiledUnit[], options: EmitOptions): string {
+  const out = [`// Generated by gradc from ${commentText(options.sourceName)}. Do not edit: rerun gradc to regenerate.`];
+  if (units.some((u) => usesTensors(u.spec))) out.push(`import type { Tensor } from "gradc";`);
+  for (const unit of units) {
+    const names = new NameTable();
+    const sig = signatureText(
+      unit.spec,
+      unit.spec.params.map((p) => names.fresh(p.name)),
+    );
+    out.push(`export declare function ${unit.spec.exportName}${sig.generics}(${sig.params}): ${sig.ret};`);
+  }
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,38 @@
+// The one table of diagnostics. Codes are stable: tests, docs and users' CI refer to them.
+// 1xxx: constructs the compiler does not accept; 2xxx: shapes and types; 3xxx: usage.
+
+export const MESSAGES = {
+  GRADC1000: "Syntax error: {0}",
+  GRADC1001: "{0} is not supported in a differentiable function. {1}",
+  GRADC1002: "'{0}' loops are not supported in a differentiable function. Write a 'for' loop whose bound is a constant or a symbolic dimension.",
+  GRADC1003: "Cannot differentiate through '{0}': it is not a gradc op, a Math function, or a function of this program. Write it in TypeScript in this program, or use a gradc op.",
+  GRADC1004: "Parameter '{0}' is mutated. Differentiable functions must not mutate their inputs: compute a new value instead.",
+  GRADC1005: "A differentiable function must return a number (a scalar loss), but this returns {0}. Reduce it with sum(...) or mean(...).",
+  GRADC1006: "Parameter '{0}' has type '{1}', which gradc cannot lay out. Use number, Tensor<[...]>, or objects, tuples and fixed-length arrays of them.",
+  GRADC1007: "The bound of this loop must be a constant or a symbolic dimension, not {0}.",
+  GRADC1008: "The argument of {0}(...) must be a function declared in this program (a function declaration or a const arrow function).",
+  GRADC1009: "argnums must be a number or an array of numbers literal, each a parameter position below {0}; got {1}.",
+  GRADC1010: "'{0}' calls itself. Recursion cannot be inlined: write the iteration as a 'for' loop.",
+  GRADC1011: "'{0}' is not defined here, or is used before it is assigned.",
+  GRADC1012: "Not every path through '{0}' returns a value. Add a return at the end.",
+  GRADC1013: "The operator '{0}' is not supported in a differentiable function. {1}",
+  GRADC1014: "Index into '{0}' must be a constant or a loop counter, so the element is known at compile time.",
+  GRADC1015: "Math.{0} is not supported. Supported: Math.exp, log, sqrt, pow, tanh, sin, cos, abs, max, min, PI, E.",
+  GRADC1016: "'{0}' is not supported in a differentiable function. Restructure the loop so it runs to its bound (use an if inside the body).",
+  GRADC1017: "'{0}' is assigned different kinds of values on the two branches of this conditional. Give it the same structure on both.",
+  GRADC1018: "A 'return' inside a loop is not supported. Assign to a variable declared before the loop and return after it.",
+  GRADC1019: "'{0}' takes {1} argument(s), got {2}.",
+  GRADC1020: "'{0}' does not exist on '{1}'.",
+  GRADC2001: "Shapes do not broadcast: {0}.",
+  GRADC2002: "Matrix product shape mismatch: {0}.",
+  GRADC2003: "Bad axis: {0}.",
+  GRADC2004: "Bad reshape: {0}.",
+  GRADC2005: "Type mismatch: {0}.",
+  GRADC3001: "Cannot read file '{0}'.",
+} as const;
+
+export type DiagnosticCode = keyof typeof MESSAGES;
+
+export function formatMessage(code: DiagnosticCode, args: readonly (string | number)[]): string {
+  return MESSAGES[code].replace(/\{(\d+)\}/g, (_m, i: string) => String(args[Number(i)] ?? "")).trim();
+}

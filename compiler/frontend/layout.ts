@@ -1,0 +1,66 @@
+// Parameter types → pytree layouts. A leaf is a number or a Tensor<S, D>; structure comes from
+// tuples, fixed-length arrays and object types, fields in declaration order.
+
+import { type Node, type Type, ts } from "ts-morph";
+import type { DType, Dim, Type as IRType } from "../ir/types.js";
+import { LowerError } from "./errors.js";
+
+export type Layout =
+  | { readonly kind: "leaf"; readonly type: IRType }
+  | { readonly kind: "object"; readonly fields: readonly { key: string; layout: Layout }[] }
+  | { readonly kind: "array"; readonly items: readonly Layout[] };
+
+function isTensorType(type: Type): boolean {
+  const sym = type.getAliasSymbol() ?? type.getSymbol();
+  return sym?.getName() === "Tensor" && (type.getAliasTypeArguments().length > 0 || type.getTypeArguments().length > 0);
+}
+
+function tensorLayout(type: Type, at: Node, paramName: string, dims: Set<string>): Layout {
+  const args = type.getAliasTypeArguments().length > 0 ? type.getAliasTypeArguments() : type.getTypeArguments();
+  const shapeType = args[0];
+  const bad = (): never => {
+    throw new LowerError("GRADC1006", at, [paramName, type.getText(at, ts.TypeFormatFlags.NoTruncation)]);
+  };
+  if (!shapeType || !shapeType.isTuple()) return bad();
+  const shape: Dim[] = shapeType.getTupleElements().map((el) => {
+    if (el.isNumberLiteral()) return el.getLiteralValue() as number;
+    if (el.isTypeParameter()) {
+      const name = el.getSymbol()?.getName();
+      if (!name) return bad();
+      dims.add(name);
+      return name;
+    }
+    return bad();
+  });
+  let dtype: DType = "f64";
+  const d = args[1];
+  if (d && d.isStringLiteral()) dtype = d.getLiteralValue() === "f32" ? "f32" : "f64";
+  else if (d && !d.isTypeParameter()) {
+    // A defaulted D shows up as the constraint union; anything else is not a layout we know.
+    if (!d.isUnion()) return bad();
+  }
+  return { kind: "leaf", type: { dtype, shape } };
+}
+
+/** The layout of a parameter's type, recording symbolic dimensions in `dims`. */
+export function layoutOf(type: Type, at: Node, paramName: string, dims: Set<string>, depth = 0): Layout {
+  const bad = (): never => {
+    throw new LowerError("GRADC1006", at, [paramName, type.getText(at, ts.TypeFormatFlags.NoTruncation)]);
+  };
+  if (depth > 32) return bad();
+  if (type.isNumber() || type.isNumberLiteral()) return { kind: "leaf", type: { dtype: "f64", shape: [] } };
+  if (isTensorType(type)) return tensorLayout(type, at, paramName, dims);
+  if (type.isTuple()) {
+    return { kind: "array", items: type.getTupleElements().map((t) => layoutOf(t, at, paramName, dims, depth + 1)) };
+  }
+  if (type.isArray() || type.isUnion() || type.isAny() || type.isUnknown() || type.isTypeParameter()) return bad();
+  if (type.isObject() && type.getCallSignatures().length === 0) {
+    const props = type.getProperties();
+    if (props.length === 0) return bad();
+    return {
+      kind: "object",
+      fields: props.map((p) => ({ key: p.getName(), layout: layoutOf(p.getTypeAtLocation(at), at, paramName, dims, depth + 1) })),
+    };
+  }
+  return bad();
+}

@@ -1,0 +1,892 @@
+// TypeScript AST → IR for one differentiable function. Expressions become values; `let`
+// reassignment becomes SSA rebinding; calls to functions of the program are inlined; constant
+// loops are unrolled; conditionals whose condition is known at compile time are resolved here,
+// the others become `if` nodes.
+
+import { type CallExpression, type Expression, type Identifier, Node, type SourceFile, type Statement, SyntaxKind, ts } from "ts-morph";
+import { IRBuilder } from "../ir/builder.js";
+import type { Func, Loc, Value } from "../ir/types.js";
+import { ShapeError } from "../ops/index.js";
+import { LowerError } from "./errors.js";
+import { type Layout, layoutOf } from "./layout.js";
+import { GRADC_OPS, MATH_CONSTANTS, MATH_FUNCTIONS, type OpCall } from "./opcalls.js";
+import type { ParamSpec, Tree } from "./signature.js";
+
+/** A lowered expression: an IR value, a compile-time constant, a structure, or a callee. */
+export type LV =
+  | { readonly k: "val"; readonly v: Value }
+  | { readonly k: "num"; readonly n: number }
+  | { readonly k: "bool"; readonly b: boolean }
+  | { readonly k: "obj"; readonly fields: ReadonlyMap<string, LV> }
+  | { readonly k: "arr"; readonly items: readonly LV[] }
+  | { readonly k: "fn"; readonly decl: FunctionLike }
+  | { readonly k: "op"; readonly call: OpCall; readonly name: string }
+  | { readonly k: "math" }
+  | { readonly k: "undefined" };
+
+export type FunctionLike =
+  | import("ts-morph").FunctionDeclaration
+  | import("ts-morph").ArrowFunction
+  | import("ts-morph").FunctionExpression;
+
+interface Var {
+  readonly name: string;
+  readonly isParam: boolean;
+  readonly mutable: boolean;
+}
+
+class Scope {
+  private vars = new Map<string, Var>();
+  constructor(readonly parent: Scope | undefined) {}
+  declare(v: Var): void {
+    this.vars.set(v.name, v);
+  }
+  lookup(name: string): Var | undefined {
+    return this.vars.get(name) ?? this.parent?.lookup(name);
+  }
+}
+
+const MAX_UNROLL = 100_000;
+
+export interface Lowered {
+  readonly fn: Func;
+  readonly params: readonly ParamSpec[];
+  readonly dims: readonly string[];
+}
+
+export interface LowerContext {
+  /** Path written into locations (relative to the project). */
+  fileName(sf: SourceFile): string;
+}
+
+export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContext): Lowered {
+  return new Lowerer(ctx).lowerTop(decl, name);
+}
+
+export const isFunctionLike = (n: Node | undefined): n is FunctionLike =>
+  n !== undefined && (Node.isFunctionDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n));
+
+class Lowerer {
+  private readonly b = new IRBuilder();
+  private store = new Map<Var, LV>();
+  private scope = new Scope(undefined);
+  private readonly inlining: FunctionLike[] = [];
+  private loopDepth = 0;
+
+  constructor(private readonly ctx: LowerContext) {}
+
+  // ---- entry ------------------------------------------------------------------------------
+
+  lowerTop(decl: FunctionLike, name: string): Lowered {
+    const dims = new Set<string>();
+    const leaves: Value[] = [];
+    const params: ParamSpec[] = [];
+    this.b.loc = this.loc(decl);
+    for (const p of decl.getParameters()) {
+      const nameNode = p.getNameNode();
+      if (!Node.isIdentifier(nameNode))
+        throw new LowerError("GRADC1001", nameNode, ["A destructured parameter", "Take the parameter whole and destructure it in the body."]);
+      const layout = layoutOf(p.getType(), p, nameNode.getText(), dims);
+      const [lv, tree] = this.bindLayout(layout, nameNode.getText(), leaves);
+      const v: Var = { name: nameNode.getText(), isParam: true, mutable: true };
+      this.scope.declare(v);
+      this.store.set(v, lv);
+      params.push({ name: nameNode.getText(), tree });
+    }
+    const result = this.lowerBody(decl, decl);
+    const out = this.asValue(result, decl);
+    out.name ??= "out";
+    if (out.type.shape.length !== 0 || out.type.dtype === "bool")
+      throw new LowerError("GRADC1005", decl, [out.type.dtype === "bool" ? "a boolean" : `a tensor of shape [${out.type.shape.join(", ")}]`]);
+    this.b.loc = this.loc(decl);
+    const body = this.b.finish([out], leaves);
+    return { fn: { name, body, loc: this.loc(decl) }, params, dims: [...dims] };
+  }
+
+  private bindLayout(layout: Layout, path: string, leaves: Value[]): [LV, Tree] {
+    if (layout.kind === "leaf") {
+      const v = this.b.param(layout.type, path);
+      leaves.push(v);
+      return [{ k: "val", v }, { kind: "leaf", index: leaves.length - 1, type: layout.type }];
+    }
+    if (layout.kind === "array") {
+      const pairs = layout.items.map((l, i) => this.bindLayout(l, `${path}_${i}`, leaves));
+      return [{ k: "arr", items: pairs.map((p) => p[0]) }, { kind: "array", items: pairs.map((p) => p[1]) }];
+    }
+    const pairs = layout.fields.map((f) => [f.key, this.bindLayout(f.layout, `${path}_${f.key}`, leaves)] as const);
+    return [
+      { k: "obj", fields: new Map(pairs.map(([k, p]) => [k, p[0]])) },
+      { kind: "object", fields: pairs.map(([key, p]) => ({ key, tree: p[1] })) },
+    ];
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  loc(node: Node): Loc {
+    const sf = node.getSourceFile();
+    const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+    return { file: this.ctx.fileName(sf), line, col: column };
+  }
+
+  /** Builds an op, turning shape errors into diagnostics at `at`. */
+  private op(name: string, args: readonly Value[], at: Node, attrs: Record<string, import("../ir/types.js").AttrValue> = {}): Value {
+    const saved = this.b.loc;
+    this.b.loc = this.loc(at);
+    try {
+      return this.b.op(name, args, attrs);
+    } catch (e) {
+      if (e instanceof ShapeError) throw shapeDiagnostic(e, at);
+      throw e;
+    } finally {
+      this.b.loc = saved;
+    }
+  }
+
+  private constant(n: number): Value {
+    return this.b.op("const", [], { value: n });
+  }
+
+  asValue(lv: LV, at: Node): Value {
+    switch (lv.k) {
+      case "val":
+        return lv.v;
+      case "num":
+        return this.constant(lv.n);
+      case "bool":
+        return this.b.op("const", [], { value: lv.b ? 1 : 0, dtype: "bool" });
+      case "obj":
+      case "arr":
+        throw new LowerError("GRADC2005", at, ["expected a number or a tensor, got an object or array"]);
+      default:
+        throw new LowerError("GRADC2005", at, ["expected a number or a tensor, got a function"]);
+    }
+  }
+
+  /** Runs `fill` with a copy of the variable store, so branch-local writes stay local. */
+  private withStore<T>(fill: () => T): { result: T; store: Map<Var, LV> } {
+    const saved = this.store;
+    const savedScope = this.scope;
+    this.store = new Map(saved);
+    try {
+      const result = fill();
+      return { result, store: this.store };
+    } finally {
+      this.store = saved;
+      this.scope = savedScope;
+    }
+  }
+
+  private pushScope<T>(fill: () => T): T {
+    const saved = this.scope;
+    this.scope = new Scope(saved);
+    try {
+      return fill();
+    } finally {
+      this.scope = saved;
+    }
+  }
+
+  // ---- functions and statements -----------------------------------------------------------------
+
+  /** Lowers a function body; returns the returned value. */
+  private lowerBody(decl: FunctionLike, at: Node): LV {
+    const body = decl.getBody();
+    if (!body) throw new LowerError("GRADC1012", at, [nameOf(decl)]);
+    if (!Node.isBlock(body)) return this.expr(body as Expression);
+    const ret = this.pushScope(() => this.statements(body.getStatements(), 0));
+    if (ret === undefined) throw new LowerError("GRADC1012", decl, [nameOf(decl)]);
+    return ret;
+  }
+
+  /** Lowers statements from index i; returns the return value if every path returned. */
+  private statements(stmts: readonly Statement[], i: number): LV | undefined {
+    for (; i < stmts.length; i++) {
+      const s = stmts[i]!;
+      this.b.loc = this.loc(s);
+      if (Node.isReturnStatement(s)) {
+        if (this.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
+        const e = s.getExpression();
+        if (!e) throw new LowerError("GRADC1005", s, ["nothing"]);
+        return this.expr(e);
+      }
+      if (Node.isIfStatement(s)) {
+        const cond = this.condition(s.getExpression());
+        const then = s.getThenStatement();
+        const otherwise = s.getElseStatement();
+        const rest = stmts.slice(i + 1);
+        if (cond.k === "bool") {
+          const taken = cond.b ? then : otherwise;
+          return this.statements([...(taken ? [taken] : []), ...rest], 0);
+        }
+        if (containsReturn(s)) {
+          // Early return: the rest of the function belongs to both branches.
+          const [r] = this.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
+          return r;
+        }
+        this.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], assignedOuter(s, this.scope), false);
+        continue;
+      }
+      this.statement(s);
+    }
+    return undefined;
+  }
+
+  private statement(s: Statement): void {
+    switch (s.getKind()) {
+      case SyntaxKind.VariableStatement: {
+        const vs = s.asKindOrThrow(SyntaxKind.VariableStatement);
+        const mutable = vs.getDeclarationKind() !== "const";
+        for (const d of vs.getDeclarations()) {
+          const init = d.getInitializer();
+          if (!init) {
+            if (!mutable) throw new LowerError("GRADC1011", d, [d.getName()]);
+            this.bindName(d.getNameNode(), { k: "undefined" }, true);
+            continue;
+          }
+          this.bindName(d.getNameNode(), this.expr(init), mutable);
+        }
+        return;
+      }
+      case SyntaxKind.ExpressionStatement:
+        this.effect(s.asKindOrThrow(SyntaxKind.ExpressionStatement).getExpression());
+        return;
+      case SyntaxKind.Block:
+        this.pushScope(() => {
+          const r = this.statements(s.asKindOrThrow(SyntaxKind.Block).getStatements(), 0);
+          if (r !== undefined) throw new LowerError("GRADC1018", s, []);
+        });
+        return;
+      case SyntaxKind.EmptyStatement:
+        return;
+      case SyntaxKind.ForStatement:
+        this.forStatement(s.asKindOrThrow(SyntaxKind.ForStatement));
+        return;
+      case SyntaxKind.WhileStatement:
+      case SyntaxKind.DoStatement:
+        throw new LowerError("GRADC1002", s, [s.getKind() === SyntaxKind.WhileStatement ? "while" : "do-while"]);
+      case SyntaxKind.ForOfStatement:
+      case SyntaxKind.ForInStatement:
+        throw new LowerError("GRADC1002", s, [s.getKind() === SyntaxKind.ForOfStatement ? "for-of" : "for-in"]);
+      case SyntaxKind.BreakStatement:
+      case SyntaxKind.ContinueStatement:
+        throw new LowerError("GRADC1016", s, [s.getKind() === SyntaxKind.BreakStatement ? "break" : "continue"]);
+      case SyntaxKind.FunctionDeclaration:
+        // Local helper functions are inlined at their calls, like top-level ones.
+        return;
+      default:
+        throw new LowerError("GRADC1001", s, [describeKind(s), "Use const/let, if/else, for loops with constant bounds and return."]);
+    }
+  }
+
+  private ifStatement(
+    cond: Value,
+    at: Node,
+    thenStmts: readonly Statement[],
+    elseStmts: readonly Statement[],
+    assigned: readonly Var[],
+    returns: boolean,
+  ): LV[] {
+    const branch = (stmts: readonly Statement[]) =>
+      this.withStore(() =>
+        this.pushScope(() => {
+          const r = this.statements(stmts, 0);
+          if (returns && r === undefined) throw new LowerError("GRADC1012", at, [this.currentName()]);
+          return r;
+        }),
+      );
+    // Each branch yields, flattened, the return value (if any) and the outer variables it may assign.
+    const shapes: LV[][] = [];
+    const blocks = [thenStmts, elseStmts].map((stmts) =>
+      this.b.block(() => {
+        const { result, store } = branch(stmts);
+        const outs = [...(returns ? [result!] : []), ...assigned.map((v) => store.get(v) ?? { k: "undefined" as const })];
+        shapes.push(outs);
+        return outs.flatMap((lv) => this.leaves(lv, at));
+      }),
+    );
+    const [a, c] = shapes as [LV[], LV[]];
+    a.forEach((lv, i) => {
+      if (structureKey(lv) !== structureKey(c[i]!))
+        throw new LowerError("GRADC1017", at, [i === 0 && returns ? "the return value" : assigned[i - (returns ? 1 : 0)]!.name]);
+    });
+    blocks.forEach((blk, k) =>
+      blk.results.forEach((r, i) => {
+        const other = blocks[1 - k]!.results[i]!;
+        if (r.type.dtype !== other.type.dtype || r.type.shape.join() !== other.type.shape.join())
+          throw new LowerError("GRADC2005", at, [`the branches give ${describeType(r)} and ${describeType(other)}`]);
+      }),
+    );
+    this.b.loc = this.loc(at);
+    const outs = this.b.ifNode(cond, blocks[0]!, blocks[1]!, blocks[0]!.results.map(() => undefined));
+    let pos = 0;
+    const rebuilt = a.map((lv) => this.rebuild(lv, () => outs[pos++]!));
+    assigned.forEach((v, i) => {
+      const lv = rebuilt[i + (returns ? 1 : 0)]!;
+      this.store.set(v, lv);
+      nameValue(lv, v.name);
+    });
+    return rebuilt;
+  }
+
+  /** The IR values inside a structured value, in a fixed order. */
+  private leaves(lv: LV, at: Node): Value[] {
+    switch (lv.k) {
+      case "obj":
+        return [...lv.fields.values()].flatMap((f) => this.leaves(f, at));
+      case "arr":
+        return lv.items.flatMap((f) => this.leaves(f, at));
+      case "undefined":
+      case "fn":
+      case "op":
+      case "math":
+        return [];
+      default:
+        return [this.asValue(lv, at)];
+    }
+  }
+
+  private rebuild(shape: LV, next: () => Value): LV {
+    switch (shape.k) {
+      case "obj":
+        return { k: "obj", fields: new Map([...shape.fields].map(([key, f]) => [key, this.rebuild(f, next)])) };
+      case "arr":
+        return { k: "arr", items: shape.items.map((f) => this.rebuild(f, next)) };
+      case "undefined":
+      case "fn":
+      case "op":
+      case "math":
+        return shape;
+      default:
+        return { k: "val", v: next() };
+    }
+  }
+
+  private forStatement(s: import("ts-morph").ForStatement): void {
+    const init = s.getInitializer();
+    const cond = s.getCondition();
+    const incr = s.getIncrementor();
+    if (!init || !cond || !incr || !Node.isVariableDeclarationList(init))
+      throw new LowerError("GRADC1007", s, ["a loop without an initializer, condition and increment"]);
+    this.pushScope(() => {
+      for (const d of init.getDeclarations()) {
+        const i0 = d.getInitializer();
+        if (!i0) throw new LowerError("GRADC1011", d, [d.getName()]);
+        this.bindName(d.getNameNode(), this.expr(i0), true);
+      }
+      for (let trips = 0; ; trips++) {
+        const c = this.condition(cond);
+        if (c.k !== "bool") throw new LowerError("GRADC1007", cond, ["a value computed at run time"]);
+        if (!c.b) break;
+        if (trips >= MAX_UNROLL) throw new LowerError("GRADC1007", cond, [`a loop of more than ${MAX_UNROLL} iterations`]);
+        this.loopDepth++;
+        try {
+          this.pushScope(() => this.statement(s.getStatement()));
+        } finally {
+          this.loopDepth--;
+        }
+        this.effect(incr);
+      }
+    });
+  }
+
+  private bindName(name: Node, lv: LV, mutable: boolean): void {
+    if (Node.isIdentifier(name)) {
+      const v: Var = { name: name.getText(), isParam: false, mutable };
+      this.scope.declare(v);
+      this.store.set(v, lv);
+      nameValue(lv, v.name);
+      return;
+    }
+    if (Node.isObjectBindingPattern(name)) {
+      for (const el of name.getElements()) {
+        if (el.getDotDotDotToken() || el.getInitializer())
+          throw new LowerError("GRADC1001", el, ["Rest elements and defaults in destructuring", "Destructure the fields one by one."]);
+        const key = el.getPropertyNameNode()?.getText() ?? el.getName();
+        this.bindName(el.getNameNode(), this.member(lv, key.replace(/^["']|["']$/g, ""), el), mutable);
+      }
+      return;
+    }
+    if (Node.isArrayBindingPattern(name)) {
+      name.getElements().forEach((el, i) => {
+        if (Node.isOmittedExpression(el)) return;
+        if (el.getDotDotDotToken() || el.getInitializer())
+          throw new LowerError("GRADC1001", el, ["Rest elements and defaults in destructuring", "Destructure the elements one by one."]);
+        this.bindName(el.getNameNode(), this.index(lv, i, el), mutable);
+      });
+      return;
+    }
+    throw new LowerError("GRADC1001", name, [describeKind(name), ""]);
+  }
+
+  /** Expressions evaluated for their effect: assignments and increments. */
+  private effect(e: Expression): void {
+    if (Node.isBinaryExpression(e)) {
+      const opKind = e.getOperatorToken().getKind();
+      const compound: Partial<Record<SyntaxKind, string>> = {
+        [SyntaxKind.PlusEqualsToken]: "+",
+        [SyntaxKind.MinusEqualsToken]: "-",
+        [SyntaxKind.AsteriskEqualsToken]: "*",
+        [SyntaxKind.SlashEqualsToken]: "/",
+        [SyntaxKind.AsteriskAsteriskEqualsToken]: "**",
+      };
+      if (opKind === SyntaxKind.EqualsToken) return this.assign(e.getLeft(), this.expr(e.getRight()));
+      const op = compound[opKind];
+      if (op) return this.assign(e.getLeft(), this.arith(op, this.expr(e.getLeft()), this.expr(e.getRight()), e));
+      if (opKind === SyntaxKind.CommaToken) {
+        this.effect(e.getLeft());
+        return this.effect(e.getRight());
+      }
+    }
+    if (Node.isPrefixUnaryExpression(e) || Node.isPostfixUnaryExpression(e)) {
+      const k = e.getOperatorToken();
+      if (k === SyntaxKind.PlusPlusToken || k === SyntaxKind.MinusMinusToken) {
+        const target = e.getOperand();
+        return this.assign(target, this.arith(k === SyntaxKind.PlusPlusToken ? "+" : "-", this.expr(target), { k: "num", n: 1 }, e));
+      }
+    }
+    if (Node.isCallExpression(e) || Node.isParenthesizedExpression(e)) {
+      this.expr(e); // pure, but lowered so errors inside are reported
+      return;
+    }
+    throw new LowerError("GRADC1001", e, ["An expression statement without an assignment", "Assign its value to a variable."]);
+  }
+
+  private assign(target: Expression, lv: LV): void {
+    if (Node.isParenthesizedExpression(target)) return this.assign(target.getExpression(), lv);
+    if (Node.isIdentifier(target)) {
+      const v = this.scope.lookup(target.getText());
+      if (!v) throw new LowerError("GRADC1011", target, [target.getText()]);
+      if (!v.mutable) throw new LowerError("GRADC1001", target, ["Assigning to a const", "Declare it with let."]);
+      this.store.set(v, lv);
+      nameValue(lv, v.name);
+      return;
+    }
+    if (Node.isPropertyAccessExpression(target) || Node.isElementAccessExpression(target)) {
+      let root: Expression = target;
+      while (Node.isPropertyAccessExpression(root) || Node.isElementAccessExpression(root)) root = root.getExpression();
+      const v = Node.isIdentifier(root) ? this.scope.lookup(root.getText()) : undefined;
+      if (v?.isParam) throw new LowerError("GRADC1004", target, [v.name]);
+      throw new LowerError("GRADC1001", target, ["Assigning to a property or element", "Build a new object or array instead."]);
+    }
+    throw new LowerError("GRADC1001", target, ["This assignment target", "Assign to a variable."]);
+  }
+
+  // ---- expressions -------------------------------------------------------------------------
+
+  expr(e: Expression | Node): LV {
+    switch (e.getKind()) {
+      case SyntaxKind.NumericLiteral:
+        return { k: "num", n: Number(e.asKindOrThrow(SyntaxKind.NumericLiteral).getLiteralValue()) };
+      case SyntaxKind.TrueKeyword:
+        return { k: "bool", b: true };
+      case SyntaxKind.FalseKeyword:
+        return { k: "bool", b: false };
+      case SyntaxKind.ParenthesizedExpression:
+      case SyntaxKind.AsExpression:
+      case SyntaxKind.NonNullExpression:
+      case SyntaxKind.TypeAssertionExpression:
+      case SyntaxKind.SatisfiesExpression:
+        return this.expr((e as unknown as { getExpression(): Expression }).getExpression());
+      case SyntaxKind.Identifier:
+        return this.identifier(e as Identifier);
+      case SyntaxKind.PrefixUnaryExpression:
+        return this.prefix(e.asKindOrThrow(SyntaxKind.PrefixUnaryExpression));
+      case SyntaxKind.BinaryExpression:
+        return this.binary(e.asKindOrThrow(SyntaxKind.BinaryExpression));
+      case SyntaxKind.ConditionalExpression:
+        return this.conditional(e.asKindOrThrow(SyntaxKind.ConditionalExpression));
+      case SyntaxKind.CallExpression:
+        return this.call(e.asKindOrThrow(SyntaxKind.CallExpression));
+      case SyntaxKind.PropertyAccessExpression: {
+        const pa = e.asKindOrThrow(SyntaxKind.PropertyAccessExpression);
+        return this.member(this.expr(pa.getExpression()), pa.getName(), pa);
+      }
+      case SyntaxKind.ElementAccessExpression: {
+        const ea = e.asKindOrThrow(SyntaxKind.ElementAccessExpression);
+        const obj = this.expr(ea.getExpression());
+        const arg = ea.getArgumentExpressionOrThrow();
+        if (Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg)) return this.member(obj, arg.getLiteralValue(), ea);
+        const idx = this.expr(arg);
+        if (idx.k !== "num") throw new LowerError("GRADC1014", ea, [ea.getExpression().getText()]);
+        return this.index(obj, idx.n, ea);
+      }
+      case SyntaxKind.ArrayLiteralExpression:
+        return {
+          k: "arr",
+          items: e.asKindOrThrow(SyntaxKind.ArrayLiteralExpression).getElements().map((el) => {
+            if (Node.isSpreadElement(el)) throw new LowerError("GRADC1001", el, ["Spread", "List the elements."]);
+            return this.expr(el);
+          }),
+        };
+      case SyntaxKind.ObjectLiteralExpression: {
+        const fields = new Map<string, LV>();
+        for (const p of e.asKindOrThrow(SyntaxKind.ObjectLiteralExpression).getProperties()) {
+          if (Node.isPropertyAssignment(p)) fields.set(p.getName().replace(/^["']|["']$/g, ""), this.expr(p.getInitializerOrThrow()));
+          else if (Node.isShorthandPropertyAssignment(p)) fields.set(p.getName(), this.identifier(p.getNameNode()));
+          else throw new LowerError("GRADC1001", p, [describeKind(p), "Write each property as key: value."]);
+        }
+        return { k: "obj", fields };
+      }
+      case SyntaxKind.ArrowFunction:
+      case SyntaxKind.FunctionExpression:
+        return { k: "fn", decl: e as FunctionLike };
+      default:
+        throw new LowerError("GRADC1001", e, [describeKind(e), "Use arithmetic, Math functions, gradc ops and calls to functions of this program."]);
+    }
+  }
+
+  private identifier(id: Identifier): LV {
+    const name = id.getText();
+    const v = this.scope.lookup(name);
+    if (v) {
+      const lv = this.store.get(v);
+      if (!lv || lv.k === "undefined") throw new LowerError("GRADC1011", id, [name]);
+      return lv;
+    }
+    if (name === "Math") return { k: "math" };
+    if (name === "undefined") return { k: "undefined" };
+    if (name === "NaN") return { k: "num", n: NaN };
+    if (name === "Infinity") return { k: "num", n: Infinity };
+    return this.resolveGlobal(id);
+  }
+
+  /** A name not bound locally: a function of the program, a gradc op, or a module constant. */
+  private resolveGlobal(id: Identifier): LV {
+    let sym = id.getSymbol();
+    const imported = sym?.getDeclarations().find((d) => Node.isImportSpecifier(d));
+    if (imported && Node.isImportSpecifier(imported)) {
+      const module = imported.getImportDeclaration().getModuleSpecifierValue();
+      if (module === "gradc") {
+        const opName = imported.getName();
+        const call = GRADC_OPS[opName];
+        if (!call) throw new LowerError("GRADC1003", id, [opName]);
+        return { k: "op", call, name: opName };
+      }
+    }
+    if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
+    const decl = sym?.getDeclarations()[0];
+    if (decl === undefined) throw new LowerError("GRADC1011", id, [id.getText()]);
+    if (isFunctionLike(decl)) return { k: "fn", decl };
+    if (Node.isVariableDeclaration(decl)) {
+      const init = decl.getInitializer();
+      if (isFunctionLike(init)) return { k: "fn", decl: init };
+      if (init && decl.getVariableStatement()?.getDeclarationKind() === "const" && !decl.getSourceFile().isDeclarationFile()) {
+        // Module-level constants are evaluated where they are declared, in a scope of their own.
+        const saved = this.scope;
+        this.scope = new Scope(undefined);
+        try {
+          return this.expr(init);
+        } finally {
+          this.scope = saved;
+        }
+      }
+    }
+    throw new LowerError("GRADC1003", id, [id.getText()]);
+  }
+
+  member(obj: LV, key: string, at: Node): LV {
+    if (obj.k === "obj") {
+      const f = obj.fields.get(key);
+      if (f === undefined || !obj.fields.has(key)) throw new LowerError("GRADC1020", at, [key, nodeText(at)]);
+      return f;
+    }
+    if (obj.k === "math") {
+      if (key in MATH_CONSTANTS) return { k: "num", n: MATH_CONSTANTS[key]! };
+      const call = MATH_FUNCTIONS[key];
+      if (!call) throw new LowerError("GRADC1015", at, [key]);
+      return { k: "op", call, name: `Math.${key}` };
+    }
+    if (obj.k === "arr" && key === "length") return { k: "num", n: obj.items.length };
+    if (obj.k === "val" && key === "shape" && obj.v.type.shape.length > 0)
+      return { k: "arr", items: obj.v.type.shape.map((d) => (typeof d === "number" ? { k: "num", n: d } : { k: "val", v: this.b.op("dim", [], { name: d }) })) };
+    throw new LowerError("GRADC1020", at, [key, nodeText(at)]);
+  }
+
+  index(obj: LV, i: number, at: Node): LV {
+    if (obj.k === "arr") {
+      const item = obj.items[i];
+      if (item === undefined) throw new LowerError("GRADC1020", at, [String(i), nodeText(at)]);
+      return item;
+    }
+    throw new LowerError("GRADC1014", at, [nodeText(at)]);
+  }
+
+  private prefix(e: import("ts-morph").PrefixUnaryExpression): LV {
+    const x = this.expr(e.getOperand());
+    switch (e.getOperatorToken()) {
+      case SyntaxKind.MinusToken:
+        if (x.k === "num") return { k: "num", n: -x.n };
+        return { k: "val", v: this.op("neg", [this.asValue(x, e)], e) };
+      case SyntaxKind.PlusToken:
+        return x;
+      case SyntaxKind.ExclamationToken:
+        if (x.k === "bool") return { k: "bool", b: !x.b };
+        return { k: "val", v: this.op("not", [this.boolValue(x, e)], e) };
+      default:
+        throw new LowerError("GRADC1013", e, [ts.tokenToString(e.getOperatorToken()) ?? "?", "Use + - * / ** and Math functions."]);
+    }
+  }
+
+  private boolValue(x: LV, at: Node): Value {
+    const v = this.asValue(x, at);
+    if (v.type.dtype !== "bool") throw new LowerError("GRADC2005", at, ["a condition must be a comparison or a boolean"]);
+    return v;
+  }
+
+  /** Arithmetic on lowered values, folding compile-time numbers. */
+  arith(op: string, x: LV, y: LV, at: Node): LV {
+    const JS: Record<string, [string, (a: number, b: number) => number]> = {
+      "+": ["add", (a, b) => a + b],
+      "-": ["sub", (a, b) => a - b],
+      "*": ["mul", (a, b) => a * b],
+      "/": ["div", (a, b) => a / b],
+      "**": ["pow", (a, b) => a ** b],
+    };
+    const [name, fold] = JS[op]!;
+    if (x.k === "num" && y.k === "num") return { k: "num", n: fold(x.n, y.n) };
+    return { k: "val", v: this.op(name, [this.asValue(x, at), this.asValue(y, at)], at) };
+  }
+
+  private binary(e: import("ts-morph").BinaryExpression): LV {
+    const tok = e.getOperatorToken().getKind();
+    const arith: Partial<Record<SyntaxKind, string>> = {
+      [SyntaxKind.PlusToken]: "+",
+      [SyntaxKind.MinusToken]: "-",
+      [SyntaxKind.AsteriskToken]: "*",
+      [SyntaxKind.SlashToken]: "/",
+      [SyntaxKind.AsteriskAsteriskToken]: "**",
+    };
+    if (arith[tok]) return this.arith(arith[tok]!, this.expr(e.getLeft()), this.expr(e.getRight()), e);
+    const compare: Partial<Record<SyntaxKind, [string, (a: number, b: number) => boolean]>> = {
+      [SyntaxKind.LessThanToken]: ["lt", (a, b) => a < b],
+      [SyntaxKind.LessThanEqualsToken]: ["le", (a, b) => a <= b],
+      [SyntaxKind.GreaterThanToken]: ["gt", (a, b) => a > b],
+      [SyntaxKind.GreaterThanEqualsToken]: ["ge", (a, b) => a >= b],
+      [SyntaxKind.EqualsEqualsEqualsToken]: ["eq", (a, b) => a === b],
+      [SyntaxKind.EqualsEqualsToken]: ["eq", (a, b) => a === b],
+      [SyntaxKind.ExclamationEqualsEqualsToken]: ["ne", (a, b) => a !== b],
+      [SyntaxKind.ExclamationEqualsToken]: ["ne", (a, b) => a !== b],
+    };
+    const cmp = compare[tok];
+    if (cmp) {
+      const x = this.expr(e.getLeft());
+      const y = this.expr(e.getRight());
+      if (x.k === "num" && y.k === "num") return { k: "bool", b: cmp[1](x.n, y.n) };
+      const v = this.op(cmp[0], [this.asValue(x, e), this.asValue(y, e)], e);
+      if (v.type.shape.length !== 0)
+        throw new LowerError("GRADC2005", e, ["comparisons of tensors are not conditions; use maximum/minimum/relu for elementwise choices"]);
+      return { k: "val", v };
+    }
+    if (tok === SyntaxKind.AmpersandAmpersandToken || tok === SyntaxKind.BarBarToken) {
+      const and = tok === SyntaxKind.AmpersandAmpersandToken;
+      const x = this.condition(e.getLeft());
+      if (x.k === "bool") return x.b === and ? this.condition(e.getRight()) : x;
+      const y = this.condition(e.getRight());
+      if (y.k === "bool") return y.b === and ? x : y;
+      return { k: "val", v: this.op(and ? "and" : "or", [x.v, y.v], e) };
+    }
+    throw new LowerError("GRADC1013", e, [e.getOperatorToken().getText(), "Use + - * / ** and comparisons."]);
+  }
+
+  /** A condition: a compile-time boolean or a boolean scalar value. */
+  condition(e: Expression): { k: "bool"; b: boolean } | { k: "val"; v: Value } {
+    const c = this.expr(e);
+    if (c.k === "bool") return c;
+    if (c.k === "val" && c.v.type.dtype === "bool" && c.v.type.shape.length === 0) return c;
+    throw new LowerError("GRADC2005", e, ["a condition must be a comparison or a boolean"]);
+  }
+
+  private conditional(e: import("ts-morph").ConditionalExpression): LV {
+    const c = this.condition(e.getCondition());
+    if (c.k === "bool") return this.expr(c.b ? e.getWhenTrue() : e.getWhenFalse());
+    const shapes: LV[] = [];
+    const blocks = [e.getWhenTrue(), e.getWhenFalse()].map((branch) =>
+      this.b.block(() => {
+        const lv = this.expr(branch);
+        shapes.push(lv);
+        return this.leaves(lv, branch);
+      }),
+    );
+    if (structureKey(shapes[0]!) !== structureKey(shapes[1]!))
+      throw new LowerError("GRADC1017", e, ["The conditional expression"]);
+    const [t, f] = blocks as [typeof blocks[0], typeof blocks[0]];
+    t.results.forEach((r, i) => {
+      const o = f.results[i]!;
+      if (r.type.dtype !== o.type.dtype || r.type.shape.join() !== o.type.shape.join())
+        throw new LowerError("GRADC2005", e, [`the branches give ${describeType(r)} and ${describeType(o)}`]);
+    });
+    this.b.loc = this.loc(e);
+    const outs = this.b.ifNode(c.v, t, f);
+    let pos = 0;
+    return this.rebuild(shapes[0]!, () => outs[pos++]!);
+  }
+
+  private call(e: CallExpression): LV {
+    const callee = this.expr(e.getExpression());
+    const args = e.getArguments();
+    if (callee.k === "op") {
+      const lowered = args.map((a) => (Node.isSpreadElement(a) ? this.fail(a) : this.expr(a)));
+      if (lowered.length < callee.call.minArgs || lowered.length > callee.call.maxArgs)
+        throw new LowerError("GRADC1019", e, [callee.name, callee.call.minArgs === callee.call.maxArgs ? callee.call.minArgs : `${callee.call.minArgs}-${callee.call.maxArgs}`, lowered.length]);
+      const saved = this.b.loc;
+      this.b.loc = this.loc(e);
+      try {
+        return callee.call.lower(
+          {
+            b: this.b,
+            value: (lv) => this.asValue(lv, e),
+            fold: (name, xs) => (xs.every((x) => x.k === "num") ? foldMath(name, xs.map((x) => (x as { n: number }).n)) : undefined),
+            fail: (message) => new LowerError("GRADC2005", e, [message]),
+          },
+          lowered,
+        );
+      } catch (err) {
+        if (err instanceof ShapeError) throw shapeDiagnostic(err, e);
+        throw err;
+      } finally {
+        this.b.loc = saved;
+      }
+    }
+    if (callee.k === "fn") return this.inline(callee.decl, args, e);
+    throw new LowerError("GRADC1003", e.getExpression(), [e.getExpression().getText()]);
+  }
+
+  private fail(n: Node): never {
+    throw new LowerError("GRADC1001", n, [describeKind(n), ""]);
+  }
+
+  /** Inlines a call to a function of the program: its body is lowered with arguments bound. */
+  private inline(decl: FunctionLike, args: readonly Node[], at: CallExpression): LV {
+    if (this.inlining.includes(decl)) throw new LowerError("GRADC1010", at, [nameOf(decl)]);
+    if (decl.getSourceFile().isDeclarationFile()) throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
+    const params = decl.getParameters();
+    const values = args.map((a) => this.expr(a as Expression));
+    const savedScope = this.scope;
+    const savedDepth = this.loopDepth;
+    this.inlining.push(decl);
+    // The callee sees only its own parameters and module-level names.
+    this.scope = new Scope(undefined);
+    this.loopDepth = 0;
+    try {
+      params.forEach((p, i) => {
+        const given = values[i];
+        const init = p.getInitializer();
+        const lv = given ?? (init ? this.expr(init) : undefined);
+        if (lv === undefined) throw new LowerError("GRADC1019", at, [nameOf(decl), params.length, values.length]);
+        this.bindName(p.getNameNode(), lv, true);
+      });
+      return this.lowerBody(decl, at);
+    } finally {
+      this.scope = savedScope;
+      this.loopDepth = savedDepth;
+      this.inlining.pop();
+    }
+  }
+
+  private currentName(): string {
+    return this.inlining.length > 0 ? nameOf(this.inlining[this.inlining.length - 1]!) : "the function";
+  }
+}
+
+function foldMath(name: string, xs: number[]): LV | undefined {
+  const f = (Math as unknown as Record<string, (...a: number[]) => number>)[name];
+  return typeof f === "function" ? { k: "num", n: f(...xs) } : undefined;
+}
+
+function nameValue(lv: LV, name: string): void {
+  if (lv.k === "val" && lv.v.name === undefined) lv.v.name = name;
+}
+
+function structureKey(lv: LV): string {
+  switch (lv.k) {
+    case "obj":
+      return `{${[...lv.fields].map(([k, f]) => `${k}:${structureKey(f)}`).join(",")}}`;
+    case "arr":
+      return `[${lv.items.map(structureKey).join(",")}]`;
+    case "val":
+    case "num":
+    case "bool":
+      return "v";
+    default:
+      return lv.k;
+  }
+}
+
+function containsReturn(s: Node): boolean {
+  let found = false;
+  s.forEachDescendant((d, traversal) => {
+    if (isFunctionLike(d)) return traversal.skip();
+    if (Node.isReturnStatement(d)) {
+      found = true;
+      traversal.stop();
+    }
+    return undefined;
+  });
+  return found;
+}
+
+/** Variables declared outside `s` that `s` may assign. */
+function assignedOuter(s: Node, scope: Scope): Var[] {
+  const names = new Set<string>();
+  s.forEachDescendant((d, traversal) => {
+    if (isFunctionLike(d)) return traversal.skip();
+    if (Node.isBinaryExpression(d) && isAssignmentToken(d.getOperatorToken().getKind())) collectTargets(d.getLeft(), names);
+    if ((Node.isPrefixUnaryExpression(d) || Node.isPostfixUnaryExpression(d)) &&
+      (d.getOperatorToken() === SyntaxKind.PlusPlusToken || d.getOperatorToken() === SyntaxKind.MinusMinusToken))
+      collectTargets(d.getOperand(), names);
+    return undefined;
+  });
+  const vars: Var[] = [];
+  for (const n of names) {
+    const v = scope.lookup(n);
+    if (v && !vars.includes(v)) vars.push(v);
+  }
+  return vars;
+}
+
+function isAssignmentToken(k: SyntaxKind): boolean {
+  return k >= SyntaxKind.FirstAssignment && k <= SyntaxKind.LastAssignment;
+}
+
+function collectTargets(target: Node, names: Set<string>): void {
+  if (Node.isIdentifier(target)) names.add(target.getText());
+  else if (Node.isParenthesizedExpression(target)) collectTargets(target.getExpression(), names);
+  else if (Node.isArrayLiteralExpression(target)) target.getElements().forEach((el) => collectTargets(el, names));
+}
+
+function nameOf(decl: FunctionLike): string {
+  if (Node.isFunctionDeclaration(decl) || Node.isFunctionExpression(decl)) return decl.getName() ?? "function";
+  const parent = decl.getParent();
+  return Node.isVariableDeclaration(parent) ? parent.getName() : "function";
+}
+
+function nodeText(n: Node): string {
+  const t = n.getText();
+  return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+}
+
+function describeType(v: Value): string {
+  return v.type.shape.length === 0 ? (v.type.dtype === "bool" ? "a boolean" : "a number") : `shape [${v.type.shape.join(", ")}]`;
+}
+
+const KIND_NAMES: Partial<Record<SyntaxKind, string>> = {
+  [SyntaxKind.SwitchStatement]: "A switch statement",
+  [SyntaxKind.TryStatement]: "A try statement",
+  [SyntaxKind.ThrowStatement]: "A throw statement",
+  [SyntaxKind.ClassDeclaration]: "A class declaration",
+  [SyntaxKind.StringLiteral]: "A string",
+  [SyntaxKind.TemplateExpression]: "A template string",
+  [SyntaxKind.NewExpression]: "new",
+  [SyntaxKind.AwaitExpression]: "await",
+  [SyntaxKind.ThisKeyword]: "this",
+  [SyntaxKind.LabeledStatement]: "A labeled statement",
+};
+
+export function describeKind(n: Node): string {
+  return KIND_NAMES[n.getKind()] ?? `'${n.getKindName()}'`;
+}
+
+function shapeDiagnostic(e: ShapeError, at: Node): LowerError {
+  const code = e.code === "matmul" ? "GRADC2002" : e.code === "axis" ? "GRADC2003" : e.code === "reshape" ? "GRADC2004" : e.code === "broadcast" ? "GRADC2001" : "GRADC2005";
+  return new LowerError(code, at, [e.message]);
+}

@@ -1,0 +1,184 @@
+// How calls to gradc ops and Math functions lower to IR: argument counts, compile-time folding
+// of constant arguments, and the primitive or composite each call builds.
+
+import type { IRBuilder } from "../ir/builder.js";
+import type { Dim, Value } from "../ir/types.js";
+import { composites } from "../ops/composite.js";
+import { getOp } from "../ops/index.js";
+import type { LV } from "./lower.js";
+
+export interface OpCallContext {
+  readonly b: IRBuilder;
+  /** Materializes a lowered value (compile-time numbers become constants). */
+  value(lv: LV): Value;
+  /** Folds a Math function over compile-time numbers, if all are. */
+  fold(mathName: string, xs: readonly LV[]): LV | undefined;
+  fail(message: string): Error;
+}
+
+export interface OpCall {
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  lower(ctx: OpCallContext, args: readonly LV[]): LV;
+}
+
+const val = (v: Value): LV => ({ k: "val", v });
+
+/** A primitive applied to all arguments; compile-time numbers fold through its scalar rule. */
+function primitive(op: string, arity: number): OpCall {
+  return {
+    minArgs: arity,
+    maxArgs: arity,
+    lower(ctx, args) {
+      const def = getOp(op);
+      if (def.kind === "elementwise" && args.every((a) => a.k === "num"))
+        return { k: "num", n: def.scalar(...args.map((a) => (a as { n: number }).n)) };
+      return val(ctx.b.op(op, args.map((a) => ctx.value(a))));
+    },
+  };
+}
+
+/** Math.max/min: variadic, folded left, ties to the first argument. */
+function variadic(op: string, mathName: string): OpCall {
+  return {
+    minArgs: 1,
+    maxArgs: Infinity,
+    lower(ctx, args) {
+      const folded = ctx.fold(mathName, args);
+      if (folded) return folded;
+      return val(args.map((a) => ctx.value(a)).reduce((acc, x) => ctx.b.op(op, [acc, x])));
+    },
+  };
+}
+
+function mathUnary(op: string, mathName: string): OpCall {
+  return {
+    minArgs: 1,
+    maxArgs: 1,
+    lower: (ctx, args) => ctx.fold(mathName, args) ?? val(ctx.b.op(op, [ctx.value(args[0]!)])),
+  };
+}
+
+export const MATH_FUNCTIONS: Readonly<Record<string, OpCall>> = {
+  exp: mathUnary("exp", "exp"),
+  log: mathUnary("log", "log"),
+  sqrt: mathUnary("sqrt", "sqrt"),
+  tanh: mathUnary("tanh", "tanh"),
+  sin: mathUnary("sin", "sin"),
+  cos: mathUnary("cos", "cos"),
+  abs: mathUnary("abs", "abs"),
+  pow: {
+    minArgs: 2,
+    maxArgs: 2,
+    lower: (ctx, args) => ctx.fold("pow", args) ?? val(ctx.b.op("pow", args.map((a) => ctx.value(a)))),
+  },
+  max: variadic("maximum", "max"),
+  min: variadic("minimum", "min"),
+};
+
+export const MATH_CONSTANTS: Readonly<Record<string, number>> = { PI: Math.PI, E: Math.E, LN2: Math.LN2, LN10: Math.LN10, SQRT2: Math.SQRT2 };
+
+// ---- gradc tensor ops ---------------------------------------------------------------------
+
+function constNumber(lv: LV | undefined, ctx: OpCallContext, what: string): number | undefined {
+  if (lv === undefined || lv.k === "undefined") return undefined;
+  if (lv.k !== "num") throw ctx.fail(`${what} must be a number known at compile time`);
+  return lv.n;
+}
+
+function constBool(lv: LV | undefined, ctx: OpCallContext, what: string): boolean {
+  if (lv === undefined || lv.k === "undefined") return false;
+  if (lv.k !== "bool") throw ctx.fail(`${what} must be true or false, known at compile time`);
+  return lv.b;
+}
+
+/** An axis argument: one number, an array of numbers, or absent (all axes). */
+function axesArg(lv: LV | undefined, ctx: OpCallContext): number | number[] | undefined {
+  if (lv === undefined || lv.k === "undefined") return undefined;
+  if (lv.k === "num") return lv.n;
+  if (lv.k === "arr") return lv.items.map((i) => constNumber(i, ctx, "an axis")!);
+  throw ctx.fail("axis must be a number or an array of numbers known at compile time");
+}
+
+function allAxes(v: Value, axes: number | number[] | undefined): number[] | undefined {
+  if (axes === undefined) return undefined;
+  const list = typeof axes === "number" ? [axes] : axes;
+  return list.map((a) => (a < 0 ? a + v.type.shape.length : a));
+}
+
+function reduction(kind: "sum" | "max"): OpCall {
+  return {
+    minArgs: 1,
+    maxArgs: 3,
+    lower(ctx, [x, axis, keep]) {
+      const v = ctx.value(x!);
+      const axes = allAxes(v, axesArg(axis, ctx));
+      const keepdims = axes === undefined ? false : constBool(keep, ctx, "keepdims");
+      return val(ctx.b.op(kind, [v], axes === undefined ? { keepdims } : { axes, keepdims }));
+    },
+  };
+}
+
+function shapeArg(lv: LV, ctx: OpCallContext): Dim[] {
+  if (lv.k !== "arr") throw ctx.fail("the shape must be an array literal");
+  return lv.items.map((d) => {
+    if (d.k === "num") return d.n;
+    // `x.shape[0]` of a symbolic dimension lowers to a `dim` node; its name is the dimension.
+    if (d.k === "val") {
+      const def = ctx.b.defOf(d.v);
+      if (def?.op === "dim") return String(def.attrs["name"]);
+    }
+    throw ctx.fail("each dimension must be a number or a symbolic dimension");
+  });
+}
+
+export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
+  add: primitive("add", 2),
+  sub: primitive("sub", 2),
+  mul: primitive("mul", 2),
+  div: primitive("div", 2),
+  pow: primitive("pow", 2),
+  maximum: primitive("maximum", 2),
+  minimum: primitive("minimum", 2),
+  neg: primitive("neg", 1),
+  exp: primitive("exp", 1),
+  log: primitive("log", 1),
+  sqrt: primitive("sqrt", 1),
+  square: primitive("square", 1),
+  tanh: primitive("tanh", 1),
+  sigmoid: primitive("sigmoid", 1),
+  relu: primitive("relu", 1),
+  abs: primitive("abs", 1),
+  matmul: primitive("matmul", 2),
+  transpose: primitive("transpose", 1),
+  reshape: {
+    minArgs: 2,
+    maxArgs: 2,
+    lower: (ctx, [x, shape]) => val(ctx.b.op("reshape", [ctx.value(x!)], { shape: shapeArg(shape!, ctx) })),
+  },
+  sum: reduction("sum"),
+  max: reduction("max"),
+  mean: {
+    minArgs: 1,
+    maxArgs: 3,
+    lower(ctx, [x, axis, keep]) {
+      const v = ctx.value(x!);
+      const axes = axesArg(axis, ctx);
+      return val(composites.mean(ctx.b, v, axes, axes === undefined ? false : constBool(keep, ctx, "keepdims")));
+    },
+  },
+  logSumExp: {
+    minArgs: 1,
+    maxArgs: 3,
+    lower(ctx, [x, axis, keep]) {
+      const v = ctx.value(x!);
+      const axes = axesArg(axis, ctx);
+      return val(composites.logSumExp(ctx.b, v, axes, axes === undefined ? false : constBool(keep, ctx, "keepdims")));
+    },
+  },
+  softmax: {
+    minArgs: 1,
+    maxArgs: 2,
+    lower: (ctx, [x, axis]) => val(composites.softmax(ctx.b, ctx.value(x!), constNumber(axis, ctx, "axis") ?? -1)),
+  },
+};

@@ -1,0 +1,42 @@
+// What the frontend hands to codegen besides IR: how the JS-level arguments of a compiled
+// `grad`/`valueAndGrad` map onto the IR function's leaf parameters, and how to shape results.
+
+import type { Type } from "../ir/types.js";
+
+/** A pytree: a leaf (number or tensor) or a fixed structure of pytrees. */
+export type Tree =
+  | { readonly kind: "leaf"; readonly index: number; readonly type: Type }
+  | { readonly kind: "object"; readonly fields: readonly { readonly key: string; readonly tree: Tree }[] }
+  | { readonly kind: "array"; readonly items: readonly Tree[] };
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly tree: Tree;
+}
+
+export interface GradSpec {
+  /** The exported binding (`export const dfxyz = grad(...)`). */
+  readonly exportName: string;
+  /** The differentiated function's name, for messages. */
+  readonly modelName: string;
+  readonly mode: "grad" | "valueAndGrad";
+  /** Positions of the differentiated arguments. */
+  readonly argnums: readonly number[];
+  /** True when the user wrote `argnums: [...]`: gradients then come back as a tuple. */
+  readonly argnumsIsArray: boolean;
+  readonly params: readonly ParamSpec[];
+  /** Symbolic dimension names, in declaration order. */
+  readonly dims: readonly string[];
+}
+
+export function leavesOf(tree: Tree, out: { index: number; type: Type; path: (string | number)[] }[] = [], path: (string | number)[] = []) {
+  if (tree.kind === "leaf") out.push({ index: tree.index, type: tree.type, path });
+  else if (tree.kind === "object") tree.fields.forEach((f) => leavesOf(f.tree, out, [...path, f.key]));
+  else tree.items.forEach((t, i) => leavesOf(t, out, [...path, i]));
+  return out;
+}
+
+/** The IR parameter indices being differentiated, in the order the gradients are returned. */
+export function wrtIndices(spec: GradSpec): number[] {
+  return spec.argnums.flatMap((k) => leavesOf(spec.params[k]!.tree).map((l) => l.index));
+}

@@ -1,0 +1,19 @@
+// `gradc/compiler`: the programmatic API the CLI and the esbuild plugin sit on.
+
+export {
+  compile,
+  compileSourceFile,
+  createProject,
+  findTsconfig,
+  outputPath,
+  type CompileOptions,
+  type CompileResult,
+  type CompiledFunction,
+  type CompiledModule,
+} from "./program.js";
+export { type Diagnostic, formatDiagnostic, formatWithFrame } from "./diagnostics/diagnostic.js";
+export { MESSAGES, type DiagnosticCode } from "./diagnostics/messages.js";
+export { printFunc } from "./ir/print.js";
+export { parseFunc } from "./ir/parse.js";
+export { verify } from "./ir/verify.js";
+export type { Func, Value, Node, Block, Type } from "./ir/types.js";

@@ -1,0 +1,76 @@
+// The ordered pass lists. Each pass is a function from IR to IR; `verifyEach` (used by the
+// tests) runs the verifier after every one of them.
+
+import { verify } from "../ir/verify.js";
+import type { Func, Value } from "../ir/types.js";
+import { differentiate } from "./ad.js";
+import { cse } from "./cse.js";
+import { dce } from "./dce.js";
+import { simplify } from "./simplify.js";
+
+export type Pass = (fn: Func) => Func;
+
+export interface NamedPass {
+  readonly name: string;
+  readonly run: Pass;
+}
+
+/** Cleans the frontend's IR before differentiation, so AD sees fewer nodes. */
+export const beforeAD: readonly NamedPass[] = [
+  { name: "simplify", run: (f) => simplify(f) },
+  { name: "cse", run: cse },
+  { name: "dce", run: dce },
+];
+
+/** Cleans the combined forward+backward function; twice, since each pass exposes work for the others. */
+export const afterAD: readonly NamedPass[] = [
+  { name: "simplify", run: (f) => simplify(f, { afterAD: true }) },
+  { name: "cse", run: cse },
+  { name: "dce", run: dce },
+  { name: "simplify", run: (f) => simplify(f, { afterAD: true }) },
+  { name: "cse", run: cse },
+  { name: "dce", run: dce },
+];
+
+export interface PipelineOptions {
+  verifyEach?: boolean;
+}
+
+export function runPasses(fn: Func, passes: readonly NamedPass[], options: PipelineOptions = {}): Func {
+  let cur = fn;
+  for (const pass of passes) {
+    cur = pass.run(cur);
+    if (options.verifyEach) verify(cur);
+  }
+  return cur;
+}
+
+export interface Stages {
+  /** The frontend's IR. */
+  ir: Func;
+  /** Forward + backward straight after AD. */
+  grad: Func;
+  /** After optimization: what codegen sees. */
+  opt: Func;
+}
+
+/**
+ * The whole middle end: clean, differentiate w.r.t. the parameters at `wrtIndices` (positions in
+ * the function's parameter list), clean again. Results are `[value, ...gradients]`, or only the
+ * gradients with `keepValue: false`.
+ */
+export function compileStages(
+  ir: Func,
+  wrtIndices: readonly number[],
+  options: PipelineOptions & { keepValue?: boolean } = {},
+): Stages {
+  if (options.verifyEach) verify(ir);
+  const clean = runPasses(ir, beforeAD, options);
+  const wrt: Value[] = wrtIndices.map((i) => clean.body.params[i]!);
+  const full = differentiate(clean, wrt);
+  // `grad` alone does not return the value: dropping it lets DCE remove what only it needed.
+  const grad = options.keepValue === false ? { ...full, body: { ...full.body, results: full.body.results.slice(1) } } : full;
+  if (options.verifyEach) verify(grad);
+  const opt = runPasses(grad, afterAD, options);
+  return { ir, grad, opt };
+}

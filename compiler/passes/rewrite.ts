@@ -1,0 +1,68 @@
+// The walk shared by the rewriting passes: rebuilds a function node by node (blocks
+// recursively), substituting replaced values in every later use.
+
+import { IF, IRBuilder } from "../ir/builder.js";
+import { type Block, type Func, type Node, type Value, IdSource } from "../ir/types.js";
+
+export interface RewriteScope {
+  readonly b: IRBuilder;
+  /** The node that defines a value, for rules that look at their operands' producers. */
+  def(v: Value): Node | undefined;
+}
+
+/**
+ * What a rule says of a node: keep this (possibly new) node, and/or use other values for some
+ * of the original node's results (`replace[i]` stands for `node.outs[i]`).
+ */
+export interface RuleResult {
+  keep?: Node;
+  replace?: readonly (Value | undefined)[];
+}
+
+export type Rule = (node: Node, scope: RewriteScope) => RuleResult;
+
+/** Scoped state (CSE tables) is pushed and popped around every block. */
+export interface RewriteHooks {
+  enterBlock?(): void;
+  exitBlock?(): void;
+}
+
+export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
+  const b = new IRBuilder(IdSource.after(fn));
+  const subst = new Map<Value, Value>();
+  const s = (v: Value): Value => {
+    let cur = v;
+    for (let next = subst.get(cur); next !== undefined; next = subst.get(cur)) cur = next;
+    return cur;
+  };
+  const scope: RewriteScope = { b, def: (v) => b.defOf(s(v)) };
+  const walk = (block: Block): Block =>
+    b.block(() => {
+      hooks.enterBlock?.();
+      try {
+        for (const node of block.nodes) {
+          const blocks = node.blocks.map(walk);
+          const args = node.args.map(s);
+          const changed = blocks.some((nb, i) => nb !== node.blocks[i]) || args.some((a, i) => a !== node.args[i]);
+          const current: Node = changed ? { ...node, args, blocks } : node;
+          b.loc = node.loc;
+          const result = rule(current, scope);
+          if (result.keep) b.push(result.keep);
+          result.replace?.forEach((v, i) => {
+            const o = node.outs[i]!;
+            if (v === undefined || v === o) return;
+            subst.set(o, v);
+            // The replacement carries on the source name, for readable dumps and code.
+            if (v.name === undefined && o.name !== undefined) v.name = o.name;
+          });
+        }
+        return block.results.map(s);
+      } finally {
+        hooks.exitBlock?.();
+      }
+    }, block.params);
+  const body = walk(fn.body);
+  return { ...fn, body };
+}
+
+export const isRegion = (node: Node): boolean => node.op === IF;

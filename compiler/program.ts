@@ -1,0 +1,216 @@
+// The programmatic compiler: source files of a TypeScript program → generated modules plus
+// diagnostics. The CLI and the esbuild plugin are thin layers over `compile`.
+
+import { existsSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { Project, type SourceFile, ts } from "ts-morph";
+import { type CompiledUnit, emitDeclarations, emitModule } from "./codegen/js.js";
+import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
+import { type GradBinding, findGradBindings, readArgnums, resolveModel } from "./frontend/discover.js";
+import { LowerError } from "./frontend/errors.js";
+import { lowerFunction } from "./frontend/lower.js";
+import { type GradSpec, wrtIndices } from "./frontend/signature.js";
+import type { Func } from "./ir/types.js";
+import { type Stages, compileStages } from "./passes/pipeline.js";
+import "./ops/index.js";
+
+export interface CompileOptions {
+  /** tsconfig.json to use; by default the nearest one above the first file, else strict defaults. */
+  readonly project?: string;
+  /** `ts` writes `name.grad.ts`; `js` writes `name.grad.js` and `name.grad.d.ts`. */
+  readonly emit?: "ts" | "js";
+  /** Output folder mirroring the source tree (relative to rootDir); default: beside the source. */
+  readonly outDir?: string;
+  /** Paths in diagnostics are relative to this folder (default: the working directory). */
+  readonly cwd?: string;
+  /** Run the IR verifier after every pass (tests do). */
+  readonly verify?: boolean;
+}
+
+export interface CompiledFunction {
+  readonly exportName: string;
+  readonly spec: GradSpec;
+  readonly stages: Stages;
+}
+
+export interface CompiledModule {
+  /** Absolute path of the source file. */
+  readonly sourceFile: string;
+  /** Absolute path of the generated module. */
+  readonly outFile: string;
+  readonly code: string;
+  /** For `emit: "js"`: the `.d.ts` beside it. */
+  readonly declarations?: { readonly file: string; readonly text: string };
+  readonly functions: readonly CompiledFunction[];
+}
+
+export interface CompileResult {
+  readonly modules: readonly CompiledModule[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Absolute paths of every source file that was considered. */
+  readonly files: readonly string[];
+}
+
+const DEFAULT_OPTIONS: ts.CompilerOptions = {
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  skipLibCheck: true,
+  noEmit: true,
+};
+
+export function findTsconfig(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, "tsconfig.json");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** A ts-morph project over the given files (and what they import). */
+export function createProject(files: readonly string[], options: CompileOptions = {}): { project: Project; rootDir: string } {
+  const cwd = options.cwd ?? process.cwd();
+  const tsconfig = options.project ? resolve(cwd, options.project) : files[0] ? findTsconfig(dirname(resolve(cwd, files[0]))) : findTsconfig(cwd);
+  const project = tsconfig
+    ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: files.length > 0 })
+    : new Project({ compilerOptions: DEFAULT_OPTIONS });
+  for (const f of files) project.addSourceFileAtPath(resolve(cwd, f));
+  project.resolveSourceFileDependencies();
+  const rootDir = tsconfig ? dirname(tsconfig) : files[0] ? dirname(resolve(cwd, files[0])) : cwd;
+  return { project, rootDir };
+}
+
+export function outputPath(source: string, options: CompileOptions, rootDir: string, ext: string): string {
+  const stem = basename(source).replace(/\.(m|c)?tsx?$/, "");
+  const dir = options.outDir ? join(resolve(options.cwd ?? process.cwd(), options.outDir), relative(rootDir, dirname(source))) : dirname(source);
+  return join(dir, `${stem}${ext}`);
+}
+
+function diagnosticAt(e: LowerError, cwd: string): Diagnostic {
+  const sf = e.node.getSourceFile();
+  const start = e.node.getStart();
+  const { line, column } = sf.getLineAndColumnAtPos(start);
+  const text = sf.getFullText();
+  const lineStart = start - (column - 1);
+  let lineEnd = text.indexOf("\n", lineStart);
+  if (lineEnd < 0) lineEnd = text.length;
+  const lineText = text.slice(lineStart, lineEnd).replace(/\r$/, "");
+  const length = Math.max(1, Math.min(e.node.getEnd(), lineEnd) - start);
+  return makeDiagnostic(e.code, e.args, { file: displayPath(sf.getFilePath(), cwd), line, col: column, length, lineText });
+}
+
+export function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return (rel.startsWith("..") ? file : rel).split(sep).join("/");
+}
+
+function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
+  const program = sf.getProject().getProgram().compilerObject;
+  return program.getSyntacticDiagnostics(sf.compilerNode).map((d) => {
+    const start = d.start ?? 0;
+    const { line, column } = sf.getLineAndColumnAtPos(start);
+    const lineText = sf.getFullText().split("\n")[line - 1]?.replace(/\r$/, "") ?? "";
+    return makeDiagnostic("GRADC1000", [ts.flattenDiagnosticMessageText(d.messageText, " ")], {
+      file: displayPath(sf.getFilePath(), cwd),
+      line,
+      col: column,
+      length: Math.max(1, d.length ?? 1),
+      lineText,
+    });
+  });
+}
+
+/** Lowers, differentiates and optimizes one binding. Throws LowerError for user errors. */
+export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: string, options: CompileOptions = {}): CompiledFunction {
+  const { decl, name } = resolveModel(binding);
+  const lowered = lowerFunction(decl, name, {
+    fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+  });
+  const { argnums, isArray } = readArgnums(binding, lowered.params.length);
+  const spec: GradSpec = {
+    exportName: binding.exportName,
+    modelName: name,
+    mode: binding.mode,
+    argnums,
+    argnumsIsArray: isArray,
+    params: lowered.params,
+    dims: lowered.dims,
+  };
+  void sf;
+  const stages = compileStages(lowered.fn, wrtIndices(spec), {
+    verifyEach: options.verify ?? false,
+    keepValue: spec.mode === "valueAndGrad",
+  });
+  return { exportName: binding.exportName, spec, stages };
+}
+
+/** Generated module text for compiled functions of one source file. */
+export function generate(functions: readonly CompiledFunction[], sourceName: string, emit: "ts" | "js"): { code: string; dts: string } {
+  const units: CompiledUnit[] = functions.map((f) => ({ spec: f.spec, fn: f.stages.opt }));
+  return {
+    code: emitModule(units, { sourceName, emit }),
+    dts: emitDeclarations(units, { sourceName, emit }),
+  };
+}
+
+/**
+ * Compiles the `grad`/`valueAndGrad` bindings of `files` (or, with no files, of every file of
+ * the tsconfig program). Never throws on user code: problems come back as diagnostics, and a
+ * file with diagnostics produces no module.
+ */
+export function compile(files: readonly string[], options: CompileOptions = {}): CompileResult {
+  const cwd = options.cwd ?? process.cwd();
+  const emit = options.emit ?? "ts";
+  const { project, rootDir } = createProject(files, options);
+  const wanted = files.length > 0 ? files.map((f) => project.getSourceFileOrThrow(resolve(cwd, f))) : project.getSourceFiles();
+  const modules: CompiledModule[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const sf of wanted) {
+    if (sf.isDeclarationFile() || sf.getFilePath().includes("/node_modules/") || /\.grad\.(ts|js)$/.test(sf.getFilePath())) continue;
+    const result = compileSourceFile(sf, rootDir, { ...options, emit }, cwd);
+    diagnostics.push(...result.diagnostics);
+    if (result.module) modules.push(result.module);
+  }
+  return { modules, diagnostics, files: wanted.map((sf) => sf.getFilePath()) };
+}
+
+export function compileSourceFile(
+  sf: SourceFile,
+  rootDir: string,
+  options: CompileOptions,
+  cwd: string,
+): { module?: CompiledModule; diagnostics: Diagnostic[] } {
+  const syntax = syntaxDiagnostics(sf, cwd);
+  if (syntax.length > 0) return { diagnostics: syntax };
+  const bindings = findGradBindings(sf);
+  if (bindings.length === 0) return { diagnostics: [] };
+  const emit = options.emit ?? "ts";
+  const source = sf.getFilePath();
+  const outFile = outputPath(source, options, rootDir, emit === "js" ? ".grad.js" : ".grad.ts");
+  const diagnostics: Diagnostic[] = [];
+  const functions: CompiledFunction[] = [];
+  for (const binding of bindings) {
+    try {
+      functions.push(compileBinding(binding, sf, dirname(outFile), options));
+    } catch (e) {
+      if (e instanceof LowerError) diagnostics.push(diagnosticAt(e, cwd));
+      else throw e;
+    }
+  }
+  if (diagnostics.length > 0) return { diagnostics };
+  const sourceName = relative(dirname(outFile), source).split(sep).join("/");
+  const { code, dts } = generate(functions, sourceName, emit);
+  return {
+    diagnostics,
+    module: {
+      sourceFile: source,
+      outFile,
+      code,
+      ...(emit === "js" ? { declarations: { file: outFile.replace(/\.js$/, ".d.ts"), text: dts } } : {}),
+      functions,
+    },
+  };
+}
+
+export type { Func };
