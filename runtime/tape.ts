@@ -1,0 +1,189 @@
+// Reverse-mode autograd on a tape, micrograd-style: every op applied to a traced value records
+// its inputs; `backward` walks the recorded graph in reverse topological order and, for each
+// node, asks the op registry for its VJP, evaluated on real values by an eager Builder. Gradient
+// rules exist once, in compiler/ops; broadcasting is undone once, by `sumTo`.
+
+import { type Builder, type OpDef, getOp, ShapeError, sumTo } from "../compiler/ops/index.js";
+import type { Attrs, Type } from "../compiler/ir/types.js";
+import { type Val, dtypeOf, isTensorVal, shapeOf } from "../compiler/ops/values.js";
+import { GradcError } from "./error.js";
+
+const NO_ATTRS: Attrs = Object.freeze({});
+
+/**
+ * A traced value: a number or tensor that the tape follows. Leaves are the inputs being
+ * differentiated; every other Var records the op that made it and that op's arguments.
+ */
+export class Var {
+  /** Accumulated cotangent; null is a symbolic zero (nothing flowed here yet). */
+  grad: Val | null = null;
+  /** True once `grad` is a buffer of our own that accumulation may update in place. */
+  private ownsGrad = false;
+
+  constructor(
+    readonly value: Val,
+    /** The op that produced this value; null for a leaf. */
+    readonly op: OpDef | null = null,
+    /** The op's arguments: Vars are traced, anything else is a constant. */
+    readonly args: readonly (Val | Var)[] = [],
+    readonly attrs: Attrs = NO_ATTRS,
+  ) {}
+
+  /** The shape of the value, so code that reads `x.shape` works on traced tensors. */
+  get shape(): readonly number[] {
+    return isTensorVal(this.value) ? this.value.shape : [];
+  }
+
+  /** Adds a cotangent: fan-out sums the gradients of every use. */
+  accumulate(ct: Val): void {
+    if (this.grad === null) {
+      // Borrow: the same object may be handed to several inputs (add passes g through).
+      this.grad = ct;
+      this.ownsGrad = false;
+    } else if (typeof this.grad === "number" || typeof ct !== "object" || !this.ownsGrad || !isTensorVal(ct)) {
+      this.grad = eager.op("add", [this.grad, ct]);
+      this.ownsGrad = true;
+    } else {
+      const acc = this.grad as { data: Float64Array | Float32Array };
+      const d = ct.data;
+      for (let i = 0; i < acc.data.length; i++) acc.data[i]! += d[i]!;
+    }
+  }
+
+  // A traced value reaching a JS operator outside the fallback interpreter would silently
+  // become NaN or a string; fail loudly instead.
+  valueOf(): never {
+    throw new GradcError(
+      "a differentiated value reached a JavaScript operator the tape cannot trace. Write the model with " +
+        "gradc ops, let the fallback interpret its source (pass helpers in `scope`), or compile it with gradc " +
+        "(the CLI or the esbuild plugin)",
+    );
+  }
+
+  toString(): string {
+    return `Var(${typeof this.value === "object" ? `tensor [${shapeOf(this.value).join(", ")}]` : String(this.value)})`;
+  }
+}
+
+/** The concrete value of a possibly traced one. */
+export const valueOf = (x: Val | Var): Val => (x instanceof Var ? x.value : x);
+
+/**
+ * Evaluates a registry op on concrete values. Scalar arithmetic takes a fast path through the
+ * op's scalar function; kernel ops are shape-checked first (their evaluation trusts `infer`).
+ */
+export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
+  if (def.kind === "elementwise" && def.vjp !== "not-differentiable") {
+    if (args.length === 1 && typeof args[0] === "number") return def.scalar(args[0]);
+    if (args.length === 2 && typeof args[0] === "number" && typeof args[1] === "number")
+      return def.scalar(args[0], args[1]);
+  }
+  try {
+    if (def.kind === "kernel") def.infer(args.map(typeOfVal), attrs);
+    return def.evaluate(args, attrs);
+  } catch (e) {
+    if (e instanceof ShapeError) throw new GradcError(`${def.name}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function typeOfVal(v: Val): Type {
+  return { dtype: dtypeOf(v), shape: isTensorVal(v) ? v.shape : [] };
+}
+
+/**
+ * Applies an op to possibly traced arguments: evaluated directly when none is traced,
+ * recorded on the tape otherwise. Ops without a gradient (comparisons) are never recorded.
+ */
+export function apply(def: OpDef, args: readonly (Val | Var)[], attrs: Attrs = NO_ATTRS): Val | Var {
+  let traced = false;
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof Var) traced = true;
+  if (!traced) return evaluate(def, args as readonly Val[], attrs);
+  const out = evaluate(def, args.map(valueOf), attrs);
+  return def.vjp === "not-differentiable" ? out : new Var(out, def, args, attrs);
+}
+
+/** Builds by computing: what the VJP rules run on during `backward`. */
+export const eager: Builder<Val> = {
+  op: (name, args, attrs = NO_ATTRS) => evaluate(getOp(name), args, attrs),
+  constant: (value) => value,
+  typeOf: typeOfVal,
+};
+
+/** Builds by computing and recording: composites (softmax, mean) run on it eagerly or traced. */
+export const tracing: Builder<Val | Var> = {
+  op: (name, args, attrs = NO_ATTRS) => apply(getOp(name), args, attrs),
+  constant: (value) => value,
+  typeOf: (v) => typeOfVal(valueOf(v)),
+};
+
+/** The Vars reachable from `root`, each after all of its inputs (iterative: tapes get deep). */
+function topologicalOrder(root: Var): Var[] {
+  const order: Var[] = [];
+  const visited = new Set<Var>([root]);
+  const stack: { v: Var; next: number }[] = [{ v: root, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const args = top.v.args;
+    let pushed = false;
+    while (top.next < args.length) {
+      const a = args[top.next++];
+      if (a instanceof Var && !visited.has(a)) {
+        visited.add(a);
+        stack.push({ v: a, next: 0 });
+        pushed = true;
+        break;
+      }
+    }
+    if (!pushed) {
+      order.push(top.v);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/**
+ * Backpropagates from `root` (a scalar) with upstream gradient `seed`, filling `grad` on every
+ * Var that influences it. Gradients of intermediate Vars are released as soon as they have
+ * been passed on; leaves keep theirs.
+ */
+export function backward(root: Var, seed: Val = 1): void {
+  const order = topologicalOrder(root);
+  for (const v of order) v.grad = null;
+  root.accumulate(seed);
+  for (let k = order.length - 1; k >= 0; k--) {
+    const v = order[k]!;
+    const g = v.grad;
+    const def = v.op;
+    if (g === null || def === null) continue;
+    if (def.vjp === "not-differentiable") continue;
+    const args = v.args;
+    const values = new Array<Val>(args.length);
+    const needs = new Array<boolean>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      values[i] = valueOf(a);
+      needs[i] = a instanceof Var;
+    }
+    const cts = def.vjp(eager, g, values, v.value, v.attrs, needs);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const ct = cts[i];
+      if (!(a instanceof Var) || ct === null || ct === undefined) continue;
+      a.accumulate(unbroadcast(ct, a.value));
+    }
+    v.grad = null;
+  }
+}
+
+/** Brings a cotangent to the shape of the value it belongs to. */
+function unbroadcast(ct: Val, like: Val): Val {
+  if (typeof like === "number") return typeof ct === "number" ? ct : sumTo(eager, ct, []);
+  const target = shapeOf(like);
+  if (typeof ct !== "object") return eager.op("broadcast_to", [ct], { shape: target });
+  const from = (ct as { shape: readonly number[] }).shape;
+  if (from.length === target.length && from.every((d, i) => d === target[i])) return ct;
+  if (from.length < target.length) return eager.op("broadcast_to", [ct], { shape: target });
+  return sumTo(eager, ct, target);
+}
