@@ -1,0 +1,140 @@
+// `grad` and `valueAndGrad` without compilation: the tape-based fallback. When gradc compiles
+// a program these call sites are replaced by generated code; what runs here must give the same
+// results, only slower.
+
+import type { Val } from "../compiler/ops/values.js";
+import { GradcError } from "./error.js";
+import { Interpreter, parseFunction } from "./interpret.js";
+import { type Leaf, mapLeaves } from "./pytree.js";
+import { Var, backward } from "./tape.js";
+import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
+
+/** A differentiable function: any parameters, a scalar loss. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LossFn = (...args: any[]) => number;
+
+type At<P extends readonly unknown[], I> = I extends keyof P ? P[I] : never;
+
+/**
+ * The gradients `grad(f, { argnums })` returns: one per differentiated argument, each shaped
+ * like that argument.
+ */
+export type GradsOf<F extends LossFn, A> = A extends number
+  ? At<Parameters<F>, A>
+  : A extends readonly number[]
+    ? { -readonly [K in keyof A]: At<Parameters<F>, A[K]> }
+    : never;
+
+export interface GradOptions<A extends number | readonly number[]> {
+  /** Which arguments to differentiate: one index (one gradient) or several (a tuple). Default 0. */
+  argnums?: A;
+  /**
+   * Free identifiers the uncompiled fallback cannot see: helper functions (interpreted in
+   * turn) and constants the function's source refers to. Ignored by compiled code.
+   */
+  scope?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The function computing `f` and its gradient with respect to the `argnums` arguments:
+ * `(...args) => [value, grads]`. Gradients have the structure of their argument (pytrees of
+ * numbers and tensors). Uncompiled, it interprets `f`'s source on the runtime tape.
+ *
+ * @example
+ * const step = valueAndGrad((w: Tensor<[3]>, x: Tensor<[3]>) => sum(square(mul(w, x))));
+ * const [loss, dw] = step(w, x);
+ */
+export function valueAndGrad<F extends LossFn, const A extends number | readonly number[] = 0>(
+  f: F,
+  options: GradOptions<A> = {},
+): (...args: Parameters<F>) => [number, GradsOf<F, A>] {
+  const argnums: number | readonly number[] = options.argnums ?? 0;
+  const indices = typeof argnums === "number" ? [argnums] : [...argnums];
+  for (const i of indices)
+    if (!Number.isInteger(i) || i < 0) throw new GradcError(`argnums: ${String(i)} is not an argument index`);
+  if (new Set(indices).size !== indices.length) throw new GradcError(`argnums: an argument is listed twice`);
+  const run = runner(f, options.scope ?? {});
+
+  const withGrad = (...args: unknown[]): [number, unknown] => {
+    const traced = [...args];
+    const leaves: Var[][] = [];
+    for (const i of indices) {
+      if (i >= args.length) throw new GradcError(`argnums: ${i} is out of range, ${f.name || "f"} got ${args.length} arguments`);
+      const vars: Var[] = [];
+      traced[i] = mapLeaves(args[i], (leaf) => {
+        const v = new Var(leaf as Val);
+        vars.push(v);
+        return v;
+      });
+      leaves.push(vars);
+    }
+    const out = run(traced);
+    const value = out instanceof Var ? out.value : out;
+    if (typeof value !== "number")
+      throw new GradcError(
+        `${f.name || "the function"} must return a number (a scalar loss), got ${
+          isTensor(value) ? `a tensor of shape [${value.shape.join(", ")}]; reduce it with sum() or mean()` : typeof value
+        }`,
+      );
+    if (out instanceof Var) backward(out);
+    const handedOut = new Set<object>();
+    const grads = indices.map((i, k) => {
+      let next = 0;
+      return mapLeaves(args[i], (leaf) => gradientOf(leaves[k]![next++]!, leaf, handedOut));
+    });
+    return [value, typeof argnums === "number" ? grads[0] : grads];
+  };
+  return withGrad as (...args: Parameters<F>) => [number, GradsOf<F, A>];
+}
+
+/**
+ * The function computing the gradient of `f` with respect to argument 0, or to the `argnums`
+ * arguments (a tuple when `argnums` is an array). `f` returns a number.
+ *
+ * @example
+ * const fxyz = (x: number, y: number, z: number) => (x + y) * z;
+ * grad(fxyz)(-2, 5, -4);                        // -4
+ * grad(fxyz, { argnums: [0, 2] })(-2, 5, -4);   // [-4, 3]
+ */
+export function grad<F extends LossFn, const A extends number | readonly number[] = 0>(
+  f: F,
+  options: GradOptions<A> = {},
+): (...args: Parameters<F>) => GradsOf<F, A> {
+  const vg = valueAndGrad(f, options);
+  return ((...args: Parameters<F>) => vg(...args)[1]) as (...args: Parameters<F>) => GradsOf<F, A>;
+}
+
+/**
+ * How to evaluate `f` on traced values: interpret its source when there is one; otherwise
+ * (bound or native functions) call it, which works when it is written with gradc ops only.
+ */
+function runner(f: LossFn, scope: Readonly<Record<string, unknown>>): (args: unknown[]) => unknown {
+  const parsed = parseFunction(f);
+  if (parsed === null) return (args) => f(...args);
+  const interpreter = new Interpreter(scope);
+  return (args) => interpreter.call(parsed, args);
+}
+
+/** The gradient of one leaf as a fresh value of the leaf's kind, shape and dtype. */
+function gradientOf(v: Var, leaf: Leaf, handedOut: Set<object>): Leaf {
+  const g = v.grad;
+  if (typeof leaf === "number") {
+    if (g === null) return 0;
+    if (typeof g !== "number") throw new Error(`internal: gradient of a number is not a number`);
+    return g;
+  }
+  const dtype: DType = dtypeOfTensor(leaf);
+  const shape = [...leaf.shape];
+  if (g === null || typeof g !== "object") return { shape, data: allocate(dtype, leaf.data.length) } as Tensor<number[], DType>;
+  let data = g.data as Float64Array | Float32Array;
+  // Cotangents may be shared between leaves (add passes its gradient to both sides) or be
+  // stored in the other dtype; hand out each buffer once, in the leaf's dtype.
+  if (handedOut.has(data) || (dtype === "f32") !== data instanceof Float32Array) {
+    const copy = allocate(dtype, data.length);
+    copy.set(data);
+    data = copy;
+  }
+  handedOut.add(data);
+  return { shape, data } as Tensor<number[], DType>;
+}
+

@@ -1,0 +1,42 @@
+// gradc's runtime: what a program imports from "gradc". Tensors and their ops, the grad
+// transformations (compiled away by gradc, or run on the tape when not), a gradient checker and
+// optimizers. It never loads the compiler: only the op registry, which defines the semantics
+// both share.
+
+export { type DType, type DataOf, type NestedArray, type Shape, type Tensor, isTensor, ones, randn, tensor, zeros } from "./tensor.js";
+export { GradcError, gradcErrorPrelude } from "./error.js";
+export {
+  type BinaryOp,
+  type Operand,
+  type ReduceOp,
+  type Reduced,
+  type ReducedShape,
+  type UnaryOp,
+  abs,
+  add,
+  div,
+  exp,
+  log,
+  logSumExp,
+  matmul,
+  max,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  reshape,
+  sigmoid,
+  softmax,
+  sqrt,
+  square,
+  sub,
+  sum,
+  tanh,
+  transpose,
+} from "./ops.js";
+export { type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
+export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkgrad.js";
+export { type Adam, type AdamOptions, adam, sgd } from "./optim.js";
