@@ -8,7 +8,10 @@ import type { Block, Func, Loc, Node, Type, Value } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
 import { type GradSpec, type Tree, leavesOf } from "../frontend/signature.js";
 import { NameTable, commentText, objectKey, propertyAccess, sanitize } from "./names.js";
-import { type KernelEmitter, createKernelEmitter } from "./kernels.js";
+import { CodegenError } from "./errors.js";
+import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
+
+export { CodegenError };
 
 export interface CompiledUnit {
   readonly spec: GradSpec;
@@ -22,7 +25,6 @@ export interface EmitOptions {
   readonly emit: "js" | "ts";
 }
 
-export class CodegenError extends Error {}
 
 /** JS text for a literal operand, parenthesized when a minus sign could merge with an operator. */
 function literal(value: number, type: Type): string {
@@ -39,20 +41,27 @@ export class FunctionEmitter {
   private indent = "  ";
   private lastLoc = "";
   readonly kernels: KernelEmitter;
-  /** Module-level declarations this function needs (buffer pools), emitted before it. */
-  readonly preamble: string[] = [];
 
   constructor(
     readonly unit: CompiledUnit,
     readonly options: EmitOptions,
     reserved: readonly string[],
   ) {
-    this.names = new NameTable(reserved);
+    this.names = new NameTable([...reserved, ...LOOP_NAMES]);
     this.kernels = createKernelEmitter(this);
   }
 
   line(text: string): void {
     this.lines.push(this.indent + text);
+  }
+
+  /** Indents what follows; the returned function restores the indentation. */
+  enter(): () => void {
+    const saved = this.indent;
+    this.indent += "  ";
+    return () => {
+      this.indent = saved;
+    };
   }
 
   nested(body: () => void): void {
@@ -123,8 +132,6 @@ export class FunctionEmitter {
       this.bind(o, name);
       return name;
     });
-    const scalarOuts = node.outs.every((o) => o.type.shape.length === 0);
-    if (!scalarOuts) return this.kernels.emitIf(node, outs);
     const [then, otherwise] = node.blocks as [Block, Block];
     // A branch-free conditional reads best as a ternary.
     if (then.nodes.length === 0 && otherwise.nodes.length === 0 && outs.length === 1) {
@@ -231,7 +238,10 @@ const HELPERS = `const $gradc_GradcError = (globalThis[Symbol.for("gradc.GradcEr
 });
 function $gradc_describe(v) {
   if (v === null) return "null";
-  if (typeof v === "object" && Array.isArray(v.shape)) return \`a tensor of shape [\${v.shape.join(", ")}]\`;
+  if (typeof v === "object" && Array.isArray(v.shape)) {
+    const dtype = v.data instanceof Float32Array ? "f32" : v.data instanceof Float64Array ? "f64" : "non-float";
+    return \`a \${dtype} tensor of shape [\${v.shape.join(", ")}] with \${v.data?.length} entries\`;
+  }
   return typeof v === "number" ? \`the number \${v}\` : \`\${typeof v}\`;
 }
 function $gradc_badArg(fn, arg, expected, actual) {
@@ -250,11 +260,12 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     const e = new FunctionEmitter(unit, options, []);
     const paramNames = unit.spec.params.map((p) => e.names.fresh(p.name));
     emitEntry(e, paramNames);
+    e.kernels.prologue();
     e.emitBlock(unit.fn.body);
     emitReturn(e);
     const sig = signatureText(unit.spec, paramNames);
     const what = `${unit.spec.mode}(${unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
-    out.push("", ...e.preamble);
+    out.push("", ...e.kernels.declarations());
     out.push(`/** Compiled ${commentText(what)}. */`);
     out.push(
       ts

@@ -1,31 +1,369 @@
-// Tensor code generation: the one small interface codegen calls for anything that is not a
-// scalar expression. (Filled in by the tensor backend.)
+// Tensor code generation: the one small interface the function emitter calls for anything
+// that is not a scalar expression. Loops run over row-major typed arrays; fused elementwise
+// trees are inlined into one loop body; matrix products keep the innermost loop contiguous.
+// A WebAssembly backend can implement the same interface for heavy kernels.
 
-import type { Node, Value } from "../ir/types.js";
-import { CodegenError, type FunctionEmitter } from "./js.js";
+import type { Dim, Node, Type, Value } from "../ir/types.js";
+import { getOp, type KernelBackend } from "../ops/index.js";
+import { reducedAxes } from "../ops/reduce.js";
+import type { FunctionEmitter } from "./js.js";
+import { CodegenError } from "./errors.js";
+import { type TensorPlan, planTensors } from "./plan.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
   dimension(name: string): string;
   /** Emits a tensor node (elementwise loop, reduction, matmul, movement). */
   emit(node: Node): void;
-  /** Emits an `if` whose results include tensors. */
-  emitIf(node: Node, outs: readonly string[]): void;
   /** Validates a tensor argument and binds its IR parameter. */
   bindTensorArg(param: Value, access: string, fnName: string, argText: string): void;
-  /** The expression that returns a value to the caller (tensors are copied out of buffers). */
+  /** After argument checks: (re)allocates the planned buffers when dimensions changed. */
+  prologue(): void;
+  /** Module-level declarations: the planned buffers. */
+  declarations(): string[];
+  /** The expression that returns a value to the caller. */
   returned(v: Value): string;
 }
 
+/** Loop counters and accumulators: reserved so user-derived names never collide with them. */
+export const LOOP_NAMES = ["i", "j", "p", "o", "r", "acc", "best", "at", "a", "ci", "bp", ...Array.from({ length: 8 }, (_x, k) => `i${k}`)];
+
+const CALL_FORM = new Set(["exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sign", "maximum", "minimum", "relu"]);
+
+interface Expr {
+  readonly text: string;
+  readonly atomic: boolean;
+}
+
 export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
-  const unsupported = (what: string): never => {
-    throw new CodegenError(`${what}: tensor code generation is not available`);
+  const fn = e.unit.fn;
+  const plan: TensorPlan = planTensors(fn);
+  const prefix = `$gradc_${e.unit.spec.exportName}`;
+  const dimVars = new Map<string, string>();
+  const producers = new Map<Value, Node>();
+  const walk = (nodes: readonly Node[]): void =>
+    nodes.forEach((n) => {
+      n.outs.forEach((o) => producers.set(o, n));
+      n.blocks.forEach((b) => walk(b.nodes));
+    });
+  walk(fn.body.nodes);
+  const symbolic = new Set<string>();
+  plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
+
+  const dimText = (d: Dim): string => {
+    if (typeof d === "number") return String(d);
+    const v = dimVars.get(d);
+    if (!v) throw new CodegenError(`dimension ${d} is not bound by any argument`);
+    return v;
   };
+  /** The product of dims as a JS expression, constants folded. */
+  const sizeText = (shape: readonly Dim[]): string => {
+    let n = 1;
+    const syms: string[] = [];
+    for (const d of shape) typeof d === "number" ? (n *= d) : syms.push(dimText(d));
+    if (syms.length === 0) return String(n);
+    return [...syms, ...(n !== 1 ? [String(n)] : [])].join(" * ");
+  };
+  const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : t.dtype === "bool" ? "Uint8Array" : "Float64Array");
+  const slotName = (i: number): string => `${prefix}_b${i}`;
+
+  const buf = (v: Value): string => e.operand(v);
+
+  /** Index of an operand of shape `leaf` inside a loop nest over `space` with counters `cs`. */
+  const leafIndex = (leaf: readonly Dim[], space: readonly Dim[], cs: readonly string[]): string => {
+    const offset = space.length - leaf.length;
+    const terms: string[] = [];
+    for (let k = 0; k < leaf.length; k++) {
+      if (leaf[k] === 1) continue;
+      const stride = sizeText(leaf.slice(k + 1));
+      terms.push(stride === "1" ? cs[k + offset]! : `${cs[k + offset]} * ${stride}`);
+    }
+    return terms.length === 0 ? "0" : terms.join(" + ");
+  };
+
+  /** The stored tensors a fused tree reads. */
+  const treeLeaves = (v: Value, out: Value[] = []): Value[] => {
+    if (v.type.shape.length === 0) return out;
+    if (!plan.inlined.has(v)) {
+      out.push(v);
+      return out;
+    }
+    producers.get(v)!.args.forEach((a) => treeLeaves(a, out));
+    return out;
+  };
+
+  /** The expression computing one element of `v` (inlining fused producers). */
+  const treeExpr = (v: Value, index: (leaf: Value) => string): Expr => {
+    if (v.type.shape.length === 0) {
+      const text = e.operand(v);
+      return { text, atomic: !/[\s(]/.test(text) || /^\(-?[\d.e+-]+\)$/.test(text) };
+    }
+    if (!plan.inlined.has(v)) return { text: `${buf(v)}[${index(v)}]`, atomic: true };
+    return nodeExpr(producers.get(v)!, index);
+  };
+  const nodeExpr = (node: Node, index: (leaf: Value) => string): Expr => {
+    if (node.op === "broadcast_to" || node.op === "reshape") return treeExpr(node.args[0]!, index);
+    const def = getOp(node.op);
+    if (def.kind !== "elementwise") throw new CodegenError(`${node.op} cannot be fused`);
+    const callForm = CALL_FORM.has(node.op);
+    const operands = node.args.map((a) => {
+      const x = treeExpr(a, index);
+      return x.atomic || callForm ? x.text : `(${x.text})`;
+    });
+    return { text: def.expr(operands, node.attrs), atomic: callForm };
+  };
+
+  /** Opens a loop; a loop of one trip is just a block with its counter at 0. */
+  const openLoop = (counter: string, bound: string): void =>
+    e.line(bound === "1" ? `{ const ${counter} = 0;` : `for (let ${counter} = 0; ${counter} < ${bound}; ${counter}++) {`);
+
+  /** Opens a loop nest over `space`; returns the counters and a closer. */
+  const openNest = (space: readonly Dim[], counters?: string[]): { cs: string[]; close: () => void } => {
+    const cs = counters ?? space.map((_d, k) => `i${k}`);
+    const saved: (() => void)[] = [];
+    space.forEach((d, k) => {
+      openLoop(cs[k]!, dimText(d));
+      const restore = e.enter();
+      saved.push(() => {
+        restore();
+        e.line("}");
+      });
+    });
+    return { cs, close: () => saved.reverse().forEach((f) => f()) };
+  };
+
+  /** Declares the storage of a node's result and returns its name. */
+  const allocate = (out: Value): string => {
+    const s = plan.storage.get(out);
+    if (!s) throw new CodegenError(`no storage planned for value ${out.id}`);
+    if (s.kind === "slot") {
+      e.bind(out, slotName(s.slot));
+      return slotName(s.slot);
+    }
+    if (s.kind === "fresh") {
+      const name = e.freshName(out);
+      e.line(`const ${name} = new ${arrayType(out.type)}(${sizeText(out.type.shape)});`);
+      e.bind(out, name);
+      return name;
+    }
+    throw new CodegenError(`value ${out.id} has storage ${s.kind}, not a buffer of its own`);
+  };
+
+  const pointwise = (node: Node): void => {
+    const out = node.outs[0]!;
+    const space = out.type.shape;
+    const target = allocate(out);
+    const stored = node.args.flatMap((a) => treeLeaves(a));
+    const flat = stored.every((l) => l.type.shape.length === space.length && l.type.shape.every((d, k) => d === space[k]));
+    if (flat) {
+      e.line(`for (let i = 0; i < ${sizeText(space)}; i++) {`);
+      e.nested(() => e.line(`${target}[i] = ${nodeExpr(node, () => "i").text};`));
+      e.line("}");
+      return;
+    }
+    const { cs, close } = openNest(space);
+    e.line(`${target}[${leafIndex(space, space, cs)}] = ${nodeExpr(node, (l) => leafIndex(l.type.shape, space, cs)).text};`);
+    close();
+  };
+
+  const reduce = (node: Node, kind: "sum" | "max"): void => {
+    const x = node.args[0]!;
+    const out = node.outs[0]!;
+    const space = x.type.shape;
+    const axes = reducedAxes(node.attrs, space.length);
+    const kept = space.map((_d, k) => k).filter((k) => !axes.includes(k));
+    const init = kind === "sum" ? "0" : "-Infinity";
+    const cs = space.map((_d, k) => `i${k}`);
+    const element = (): string => treeExpr(x, (l) => leafIndex(l.type.shape, space, cs)).text;
+    const accumulate = (acc: string): void =>
+      e.line(kind === "sum" ? `${acc} += ${element()};` : `${acc} = Math.max(${acc}, ${element()});`);
+    if (out.type.shape.length === 0) {
+      // A full reduction to a number accumulates in a local of its own.
+      const total = e.freshName(out);
+      e.line(`let ${total} = ${init};`);
+      const nest = openNest(space, cs);
+      accumulate(total);
+      nest.close();
+      if (out.type.dtype === "f32") e.line(`${total} = Math.fround(${total});`);
+      e.bind(out, total);
+      return;
+    }
+    // Outer loops over the kept axes (the output, in order), inner loops over the reduced ones.
+    const target = allocate(out);
+    e.line("{");
+    e.nested(() => {
+      e.line("let o = 0;");
+      const outer = openNest(kept.map((k) => space[k]!), kept.map((k) => cs[k]!));
+      e.line(`let acc = ${init};`);
+      const inner = openNest(axes.map((k) => space[k]!), axes.map((k) => cs[k]!));
+      accumulate("acc");
+      inner.close();
+      e.line(`${target}[o++] = acc;`);
+      outer.close();
+    });
+    e.line("}");
+  };
+
+  const argmaxMask = (node: Node): void => {
+    const x = node.args[0]!;
+    const out = node.outs[0]!;
+    const space = x.type.shape;
+    const axes = reducedAxes(node.attrs, space.length);
+    const kept = space.map((_d, k) => k).filter((k) => !axes.includes(k));
+    const cs = space.map((_d, k) => `i${k}`);
+    const target = allocate(out);
+    const index = leafIndex(space, space, cs);
+    e.line(`${target}.fill(0);`);
+    e.line("{");
+    e.nested(() => {
+      const outer = openNest(kept.map((k) => space[k]!), kept.map((k) => cs[k]!));
+      // The first maximal entry of each slice gets the gradient, as with the max gate.
+      e.line("let best = -Infinity;");
+      e.line("let at = -1;");
+      const inner = openNest(axes.map((k) => space[k]!), axes.map((k) => cs[k]!));
+      e.line(`if (at < 0 || ${buf(x)}[${index}] > best) {`);
+      e.nested(() => {
+        e.line(`best = ${buf(x)}[${index}];`);
+        e.line(`at = ${index};`);
+      });
+      e.line("}");
+      inner.close();
+      e.line(`${target}[at] = 1;`);
+      outer.close();
+    });
+    e.line("}");
+  };
+
+  const matmul = (node: Node): void => {
+    const [A, B] = node.args as [Value, Value];
+    const out = node.outs[0]!;
+    const ta = node.attrs["ta"] === true;
+    const tb = node.attrs["tb"] === true;
+    const [M, N] = out.type.shape.map(dimText) as [string, string];
+    const K = dimText(ta ? A.type.shape[0]! : A.type.shape[1]!);
+    const C = allocate(out);
+    const a = buf(A);
+    const b = buf(B);
+    const aAt = ta ? `${a}[p * ${M} + i]` : `${a}[i * ${K} + p]`;
+    const block = (head: string, body: () => void): void => {
+      e.line(head);
+      e.nested(body);
+      e.line("}");
+    };
+    const loop = (counter: string, bound: string, body: () => void): void => {
+      openLoop(counter, bound);
+      e.nested(body);
+      e.line("}");
+    };
+    if (!tb && N !== "1") {
+      // C[i,:] += A(i,p) * B[p,:]: the innermost loop walks rows of B and C contiguously.
+      loop("i", M, () => {
+        e.line(`const ci = i * ${N};`);
+        e.line(`for (let j = 0; j < ${N}; j++) ${C}[ci + j] = 0;`);
+        loop("p", K, () => {
+          e.line(`const a = ${aAt};`);
+          e.line(`const bp = p * ${N};`);
+          e.line(`for (let j = 0; j < ${N}; j++) ${C}[ci + j] += a * ${b}[bp + j];`);
+        });
+      });
+      return;
+    }
+    // C[i,j] = dot(A(i,:), B(:,j)) with B(:,j) contiguous: B transposed, or a single column.
+    const bAt = tb ? `${b}[j * ${K} + p]` : `${b}[p]`;
+    loop("i", M, () =>
+      loop("j", N, () => {
+        e.line("let acc = 0;");
+        if (K === "1") e.line(`{ const p = 0; acc += ${aAt} * ${bAt}; }`);
+        else e.line(`for (let p = 0; p < ${K}; p++) acc += ${aAt} * ${bAt};`);
+        e.line(`${C}[i * ${N} + j] = acc;`);
+      }),
+    );
+    void block;
+  };
+
+  const transpose = (node: Node): void => {
+    const x = node.args[0]!;
+    const [M, N] = x.type.shape.map(dimText) as [string, string];
+    const target = allocate(node.outs[0]!);
+    e.line(`for (let i = 0; i < ${M}; i++) {`);
+    e.nested(() => e.line(`for (let j = 0; j < ${N}; j++) ${target}[j * ${M} + i] = ${buf(x)}[i * ${N} + j];`));
+    e.line("}");
+  };
+
+  const backend: KernelBackend<Node> = {
+    pointwise,
+    reduce,
+    argmaxMask,
+    matmul,
+    transpose,
+    alias: (node) => e.bind(node.outs[0]!, buf(node.args[0]!)),
+  };
+
   return {
-    dimension: (name) => unsupported(`dimension ${name}`),
-    emit: (node) => unsupported(node.op),
-    emitIf: () => unsupported("if with tensor results"),
-    bindTensorArg: (_p, _a, _f, argText) => unsupported(argText),
-    returned: (v) => e.operand(v),
+    dimension: dimText,
+    emit(node) {
+      const out = node.outs[0]!;
+      if (plan.inlined.has(out)) return;
+      const def = getOp(node.op);
+      if (def.kind === "elementwise") return pointwise(node);
+      if (def.kind !== "kernel") throw new CodegenError(`${node.op} has no tensor code`);
+      def.emit(backend, node);
+    },
+    bindTensorArg(param, access, fnName, argText) {
+      const t = param.type;
+      const plain = /^[A-Za-z_$][\w$]*$/.test(access);
+      const name = plain ? access : e.freshName(param);
+      if (!plain) e.line(`const ${name} = ${access};`);
+      const checks = [`${name} === null`, `typeof ${name} !== "object"`, `!(${name}.data instanceof ${arrayType(t)})`, `!Array.isArray(${name}.shape)`, `${name}.shape.length !== ${t.shape.length}`];
+      t.shape.forEach((d, k) => {
+        if (typeof d === "number") checks.push(`${name}.shape[${k}] !== ${d}`);
+        else if (dimVars.has(d)) checks.push(`${name}.shape[${k}] !== ${dimVars.get(d)}`);
+      });
+      // The first argument that mentions a symbolic dimension fixes it for the call.
+      t.shape.forEach((d, k) => {
+        if (typeof d === "string" && !dimVars.has(d)) {
+          const v = e.names.fresh(d);
+          dimVars.set(d, v);
+          e.line(`const ${v} = ${name}?.shape?.[${k}];`);
+          checks.push(`!Number.isInteger(${v})`, `${v} < 0`);
+        }
+      });
+      checks.push(`${name}.data.length !== ${sizeText(t.shape)}`);
+      const expected = `a ${t.dtype} tensor of shape [${t.shape.join(", ")}]`;
+      e.line(`if (${checks.join(" || ")}) $gradc_badArg(${fnName}, ${argText}, ${JSON.stringify(expected)}, ${name});`);
+      const data = e.names.fresh(`${param.name ?? "x"}_d`);
+      e.line(`const ${data} = ${name}.data;`);
+      e.bind(param, data);
+    },
+    prologue() {
+      if (plan.slots.length === 0 || symbolic.size === 0) return;
+      const dims = [...symbolic];
+      const changed = dims.map((d) => `${dimVars.get(d)} !== ${prefix}_dim_${d}`).join(" || ");
+      e.line(`if (${changed}) {`);
+      e.nested(() => {
+        dims.forEach((d) => e.line(`${prefix}_dim_${d} = ${dimVars.get(d)};`));
+        plan.slots.forEach((s, i) => e.line(`${slotName(i)} = new ${arrayType({ dtype: s.dtype, shape: [] })}(${sizeText(s.shape)});`));
+      });
+      e.line("}");
+    },
+    declarations() {
+      if (plan.slots.length === 0) return [];
+      if (symbolic.size === 0)
+        return [
+          "// Buffers for intermediates, planned once and reused across calls.",
+          ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType({ dtype: s.dtype, shape: [] })}(${sizeText(s.shape)});`),
+        ];
+      return [
+        "// Buffers for intermediates, allocated once per set of dimension values.",
+        ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
+        ...plan.slots.map((_s, i) => `let ${slotName(i)};`),
+      ];
+    },
+    returned(v) {
+      if (v.type.shape.length === 0) return e.operand(v);
+      const shape = `[${v.type.shape.map(dimText).join(", ")}]`;
+      const fresh = plan.storage.get(v)?.kind === "fresh";
+      return `{ shape: ${shape}, data: ${fresh ? buf(v) : `${buf(v)}.slice()`} }`;
+    },
   };
 }

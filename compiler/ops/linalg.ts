@@ -54,4 +54,5 @@ export const matmul = defineOp<KernelOp>({
       needs[1] ? (tb ? s.matmul(g, A!, true, ta) : s.matmul(A!, g, !ta, false)) : null,
     ];
   },
+  emit: (k, node) => k.matmul(node),
 });

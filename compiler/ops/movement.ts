@@ -28,6 +28,7 @@ export const reshape = defineOp<KernelOp>({
     return makeVal(to, dtypeOf(x!), (i) => (flat ? flat[i]! : (x as number)));
   },
   vjp: (b, g, [x]) => [sugar(b).reshape(g, sugar(b).shape(x!))],
+  emit: (k, node) => k.alias(node),
 });
 
 export const broadcastTo = defineOp<KernelOp>({
@@ -48,6 +49,7 @@ export const broadcastTo = defineOp<KernelOp>({
     return makeVal(to, dtypeOf(x!), (i) => (isTensorVal(x!) ? x!.data[index(i)]! : Number(x)));
   },
   vjp: (b, g, [x]) => [sumTo(b, g, sugar(b).shape(x!))],
+  emit: (k, node) => k.pointwise(node),
 });
 
 export const transpose = defineOp<KernelOp>({
@@ -66,4 +68,5 @@ export const transpose = defineOp<KernelOp>({
     return makeVal([n, m], dtypeOf(t), (i) => t.data[(i % m) * n + Math.floor(i / m)]!);
   },
   vjp: (b, g) => [b.op("transpose", [g])],
+  emit: (k, node) => k.transpose(node),
 });

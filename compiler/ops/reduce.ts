@@ -70,6 +70,7 @@ export const sum = defineOp<KernelOp>({
   infer: inferReduce,
   evaluate: ([x], attrs) => evalReduce(x!, attrs, 0, (a, v) => a + v),
   vjp: spread,
+  emit: (k, node) => k.reduce(node, "sum"),
 });
 
 export const max = defineOp<KernelOp>({
@@ -84,6 +85,7 @@ export const max = defineOp<KernelOp>({
     const [spreadG] = spread(b, g, args, out, attrs, needs);
     return [b.op("mul", [b.op("argmax_mask", [args[0]!], attrs), spreadG!])];
   },
+  emit: (k, node) => k.reduce(node, "max"),
 });
 
 /** 1 at the first maximal entry of each reduced slice, 0 elsewhere; same shape as x. */
@@ -113,4 +115,5 @@ export const argmaxMask = defineOp<KernelOp>({
     return { shape, data };
   },
   vjp: "not-differentiable",
+  emit: (k, node) => k.argmaxMask(node),
 });

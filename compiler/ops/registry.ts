@@ -63,9 +63,25 @@ export interface ElementwiseOp extends OpDefBase {
   readonly expr: ExprEmitter;
 }
 
+/**
+ * What a code generator offers kernel ops: each kernel op says which loop form it is, and the
+ * backend (JS loops today, WebAssembly later) writes the loops.
+ */
+export interface KernelBackend<N> {
+  /** An elementwise loop (with broadcasting) computing the node's result. */
+  pointwise(node: N): void;
+  reduce(node: N, kind: "sum" | "max"): void;
+  argmaxMask(node: N): void;
+  matmul(node: N): void;
+  transpose(node: N): void;
+  /** The result shares its operand's storage (row-major data is unchanged). */
+  alias(node: N): void;
+}
+
 /** Ops that need a loop nest of their own (reductions, matmul, movement). */
 export interface KernelOp extends OpDefBase {
   readonly kind: "kernel";
+  emit<N>(backend: KernelBackend<N>, node: N): void;
 }
 
 /** Ops with no arguments that the code generator writes inline (constants, dimensions). */

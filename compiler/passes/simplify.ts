@@ -18,9 +18,12 @@ export interface SimplifyOptions {
   afterAD?: boolean;
 }
 
+/** The value of a constant, seen through reshapes and broadcasts (which keep it uniform). */
 function constOf(scope: RewriteScope, v: Value): number | undefined {
   const d = scope.def(v);
-  return d?.op === "const" ? (d.attrs["value"] as number) : undefined;
+  if (d?.op === "const") return d.attrs["value"] as number;
+  if (d?.op === "reshape" || d?.op === "broadcast_to") return constOf(scope, d.args[0]!);
+  return undefined;
 }
 
 const keep = (node: Node): RuleResult => ({ keep: node });
@@ -73,7 +76,7 @@ export function simplify(fn: Func, options: SimplifyOptions = {}): Func {
     const def = getOp(node.op);
     const out = node.outs[0]!;
     const consts = node.args.map((a) => constOf(scope, a));
-    if (def.kind === "elementwise" && node.args.length > 0 && consts.every((c) => c !== undefined) && out.type.shape.length === 0)
+    if (def.kind === "elementwise" && node.args.length > 0 && consts.every((c) => c !== undefined) && node.args.every((a) => a.type.shape.length === 0))
       return use(makeConst(scope, def.scalar(...(consts as number[])), out));
     const [x, y] = node.args;
     const [cx, cy] = consts;
@@ -134,6 +137,14 @@ export function simplify(fn: Func, options: SimplifyOptions = {}): Func {
       case "broadcast_to":
         if (same(x)) return use(x);
         break;
+      case "matmul": {
+        // Read a transposed operand in place instead of materializing the transpose.
+        const ta = node.attrs["ta"] === true;
+        const tb = node.attrs["tb"] === true;
+        if (producer(x)?.op === "transpose") return use(b.op("matmul", [producer(x)!.args[0]!, y!], { ta: !ta, tb }));
+        if (producer(y)?.op === "transpose") return use(b.op("matmul", [x!, producer(y)!.args[0]!], { ta, tb: !tb }));
+        break;
+      }
       case "transpose":
         if (producer(x)?.op === "transpose") return use(producer(x)!.args[0]!);
         break;

@@ -1,0 +1,182 @@
+// Fusion and memory planning for tensor code, decided once per function before emission.
+//
+// Fusion: an elementwise tensor value used exactly once, by an elementwise op or a reduction
+// in the same block over the same iteration space, is not stored: its expression is inlined
+// into the consumer's loop. Chains of elementwise ops (forward and backward) thus become one
+// loop, and a max gate's mask is recomputed inside the loop that consumes it.
+//
+// Memory: every other tensor gets storage. Values returned to the caller are allocated fresh
+// per call (the caller keeps them); intermediates live in buffers allocated once per set of
+// dimension values and shared between values whose lifetimes do not overlap; an elementwise
+// loop may write over an operand that dies in it. `reshape` and tensor `if` results alias the
+// storage they come from.
+
+import { IF } from "../ir/builder.js";
+import type { Block, Dim, DType, Func, Node, Value } from "../ir/types.js";
+import { getOp } from "../ops/index.js";
+
+export type Storage =
+  | { readonly kind: "param" }
+  | { readonly kind: "fresh" }
+  | { readonly kind: "slot"; readonly slot: number }
+  | { readonly kind: "alias"; readonly of: Value }
+  /** An `if` result: whichever (pinned) branch buffer was yielded. */
+  | { readonly kind: "branch" };
+
+export interface Slot {
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+}
+
+export interface TensorPlan {
+  readonly inlined: ReadonlySet<Value>;
+  readonly storage: ReadonlyMap<Value, Storage>;
+  readonly slots: readonly Slot[];
+}
+
+const isTensor = (v: Value): boolean => v.type.shape.length > 0;
+
+/** Ops whose loop reads operands at the output's index (after broadcasting). */
+export function isPointwise(node: Node): boolean {
+  if (node.op === IF) return false;
+  // Reshaping a number into a tensor fills it, like a broadcast.
+  return getOp(node.op).kind === "elementwise" || node.op === "broadcast_to" || (node.op === "reshape" && node.args[0]!.type.shape.length === 0);
+}
+
+const sameDims = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+function countUses(block: Block, uses: Map<Value, number>): void {
+  const bump = (v: Value): void => {
+    uses.set(v, (uses.get(v) ?? 0) + 1);
+  };
+  for (const node of block.nodes) {
+    node.args.forEach(bump);
+    node.blocks.forEach((b) => countUses(b, uses));
+  }
+  block.results.forEach(bump);
+}
+
+export function planTensors(fn: Func): TensorPlan {
+  const uses = new Map<Value, number>();
+  countUses(fn.body, uses);
+  const inlined = new Set<Value>();
+  const storage = new Map<Value, Storage>();
+  const slots: Slot[] = [];
+
+  // Fusion decisions, block by block: a producer is inlined into its only consumer.
+  const decideFusion = (block: Block): void => {
+    const local = new Set<Value>();
+    for (const node of block.nodes) {
+      node.outs.forEach((o) => local.add(o));
+      node.blocks.forEach(decideFusion);
+      if (node.op === IF) continue;
+      const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max";
+      if (!fusesInto) continue;
+      const space = node.op === "sum" || node.op === "max" ? node.args[0]!.type.shape : node.outs[0]!.type.shape;
+      for (const a of node.args) {
+        if (!isTensor(a) || !local.has(a) || uses.get(a) !== 1) continue;
+        const producer = block.nodes.find((n) => n.outs.includes(a));
+        if (!producer || !isPointwise(producer) || !sameDims(a.type.shape, space)) continue;
+        inlined.add(a);
+      }
+    }
+  };
+  decideFusion(fn.body);
+
+  fn.body.params.forEach((p) => isTensor(p) && storage.set(p, { kind: "param" }));
+
+  // Returned values are fresh when this function computes them and returns them once.
+  const resultCount = new Map<Value, number>();
+  fn.body.results.forEach((r) => resultCount.set(r, (resultCount.get(r) ?? 0) + 1));
+
+  // Lifetimes over top-level positions; values touched inside a block count at its if node.
+  const lastUse = new Map<Value, number>();
+  const pinned = new Set<Value>();
+  const markUses = (block: Block, pos: number | undefined): void => {
+    block.nodes.forEach((node, i) => {
+      const at = pos ?? i;
+      node.args.forEach((a) => lastUse.set(a, Math.max(lastUse.get(a) ?? -1, at)));
+      node.blocks.forEach((b) => markUses(b, at));
+      if (pos !== undefined) node.outs.forEach((o) => pinned.add(o));
+    });
+    block.results.forEach((r) => {
+      lastUse.set(r, Math.max(lastUse.get(r) ?? -1, pos ?? Infinity));
+      if (pos !== undefined) pinned.add(r);
+    });
+  };
+  markUses(fn.body, undefined);
+
+  // Aliases keep what they alias alive.
+  const rootOf = (v: Value): Value => {
+    const s = storage.get(v);
+    return s?.kind === "alias" ? rootOf(s.of) : v;
+  };
+
+  const free: number[] = [];
+  const owner = new Map<number, Value>();
+  const slotOf = (v: Value): number | undefined => {
+    const s = storage.get(rootOf(v));
+    return s?.kind === "slot" ? s.slot : undefined;
+  };
+  const release = (pos: number): void => {
+    for (const [slot, v] of owner) {
+      if ((lastUse.get(v) ?? -1) < pos && !pinned.has(v)) {
+        owner.delete(slot);
+        free.push(slot);
+      }
+    }
+  };
+  const takeSlot = (v: Value): number => {
+    const i = free.findIndex((s) => slots[s]!.dtype === v.type.dtype && sameDims(slots[s]!.shape, v.type.shape));
+    const slot = i >= 0 ? free.splice(i, 1)[0]! : slots.push({ dtype: v.type.dtype, shape: v.type.shape }) - 1;
+    owner.set(slot, v);
+    return slot;
+  };
+
+  const assign = (block: Block, top: boolean): void => {
+    block.nodes.forEach((node, pos) => {
+      if (top) release(pos);
+      node.blocks.forEach((b) => assign(b, false));
+      for (const out of node.outs) {
+        if (!isTensor(out) || inlined.has(out)) continue;
+        if (node.op === IF) {
+          storage.set(out, { kind: "branch" });
+          continue;
+        }
+        if (node.op === "reshape" && !isPointwise(node)) {
+          storage.set(out, { kind: "alias", of: node.args[0]! });
+          const root = rootOf(out);
+          lastUse.set(root, Math.max(lastUse.get(root) ?? -1, lastUse.get(out) ?? -1));
+          if (pinned.has(out)) pinned.add(root);
+          continue;
+        }
+        if (top && resultCount.get(out) === 1 && !pinned.has(out)) {
+          storage.set(out, { kind: "fresh" });
+          continue;
+        }
+        // In place: an elementwise loop may overwrite a same-shaped operand that dies here.
+        if (top && isPointwise(node)) {
+          const dying = node.args.filter((a) => !inlined.has(a)).find(
+            (a) =>
+              slotOf(a) !== undefined &&
+              rootOf(a) === a &&
+              sameDims(a.type.shape, out.type.shape) &&
+              a.type.dtype === out.type.dtype &&
+              lastUse.get(a) === pos &&
+              !pinned.has(a),
+          );
+          if (dying) {
+            const slot = slotOf(dying)!;
+            owner.set(slot, out);
+            storage.set(out, { kind: "slot", slot });
+            continue;
+          }
+        }
+        storage.set(out, { kind: "slot", slot: takeSlot(out) });
+        if (!top) pinned.add(out);
+      }
+    });
+  };
+  assign(fn.body, true);
+  return { inlined, storage, slots };
+}
