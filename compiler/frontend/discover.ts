@@ -74,13 +74,19 @@ export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: 
 /** `{ argnums }` from the options literal: positions, and whether a tuple was asked for. */
 export function readArgnums(binding: GradBinding, arity: number): { argnums: number[]; isArray: boolean } {
   const opts = binding.call.getArguments()[1];
-  if (!opts) return { argnums: [0], isArray: false };
-  const bad = (at: Node): never => {
-    throw new LowerError("GRADC1009", at, [arity, at.getText()]);
+  const bad = (at: Node, got = at.getText()): never => {
+    throw new LowerError("GRADC1009", at, [arity, got]);
   };
+  // The default differentiates argument 0, which a function without parameters lacks.
+  const byDefault = (): { argnums: number[]; isArray: boolean } =>
+    arity > 0 ? { argnums: [0], isArray: false } : bad(binding.call.getArguments()[0] ?? binding.call, "0 (the default)");
+  if (!opts) return byDefault();
   if (!Node.isObjectLiteralExpression(opts)) return bad(opts);
+  // A spread could carry argnums the compiler cannot see; the fallback would honor it.
+  const spread = opts.getProperties().find((p) => Node.isSpreadAssignment(p));
+  if (spread) return bad(spread);
   const prop = opts.getProperty("argnums");
-  if (!prop) return { argnums: [0], isArray: false };
+  if (!prop) return byDefault();
   if (!Node.isPropertyAssignment(prop)) return bad(prop);
   const init = prop.getInitializerOrThrow();
   const position = (n: Node): number => {
