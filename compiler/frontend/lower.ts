@@ -19,7 +19,7 @@ export type LV =
   | { readonly k: "bool"; readonly b: boolean }
   | { readonly k: "obj"; readonly fields: ReadonlyMap<string, LV> }
   | { readonly k: "arr"; readonly items: readonly LV[] }
-  | { readonly k: "fn"; readonly decl: FunctionLike }
+  | { readonly k: "fn"; readonly decl: FunctionLike; readonly scope?: Scope }
   | { readonly k: "op"; readonly call: OpCall; readonly name: string }
   | { readonly k: "math" }
   | { readonly k: "undefined" };
@@ -45,6 +45,12 @@ class Scope {
     return this.vars.get(name) ?? this.parent?.lookup(name);
   }
 }
+
+/**
+ * A statement still to lower, or the end of a block whose statements were spliced into the
+ * list (the statements after it see the enclosing scope again).
+ */
+type Item = Statement | { readonly exitTo: Scope };
 
 const MAX_UNROLL = 100_000;
 
@@ -94,6 +100,8 @@ class Lowerer {
       params.push({ name: nameNode.getText(), tree });
     }
     const result = this.lowerBody(decl, decl);
+    if (result.k !== "val" && result.k !== "num" && result.k !== "bool")
+      throw new LowerError("GRADC1005", decl, [result.k === "obj" || result.k === "arr" ? "an object or array" : result.k === "undefined" ? "undefined" : "a function"]);
     const out = this.asValue(result, decl);
     out.name ??= "out";
     if (out.type.shape.length !== 0 || out.type.dtype === "bool")
@@ -199,10 +207,21 @@ class Lowerer {
   }
 
   /** Lowers statements from index i; returns the return value if every path returned. */
-  private statements(stmts: readonly Statement[], i: number): LV | undefined {
+  private statements(stmts: readonly Item[], i: number): LV | undefined {
     for (; i < stmts.length; i++) {
       const s = stmts[i]!;
+      if ("exitTo" in s) {
+        this.scope = new Scope(s.exitTo);
+        continue;
+      }
       this.b.loc = this.loc(s);
+      if (Node.isBlock(s) && containsReturn(s)) {
+        // A block that may return: its statements and those after it are lowered as one list,
+        // so that an early return inside it takes all the rest as its other branch.
+        const outer = this.scope;
+        this.scope = new Scope(outer);
+        return this.statements([...s.getStatements(), { exitTo: outer }, ...stmts.slice(i + 1)], 0);
+      }
       if (Node.isReturnStatement(s)) {
         if (this.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
         const e = s.getExpression();
@@ -270,9 +289,18 @@ class Lowerer {
       case SyntaxKind.BreakStatement:
       case SyntaxKind.ContinueStatement:
         throw new LowerError("GRADC1016", s, [s.getKind() === SyntaxKind.BreakStatement ? "break" : "continue"]);
-      case SyntaxKind.FunctionDeclaration:
-        // Local helper functions are inlined at their calls, like top-level ones.
+      case SyntaxKind.FunctionDeclaration: {
+        // Local helper functions are inlined at their calls, like top-level ones, and see the
+        // variables of the scope they are declared in.
+        const fd = s.asKindOrThrow(SyntaxKind.FunctionDeclaration);
+        const name = fd.getName();
+        if (name !== undefined) {
+          const v: Var = { name, isParam: false, mutable: false };
+          this.scope.declare(v);
+          this.store.set(v, { k: "fn", decl: fd, scope: this.scope });
+        }
         return;
+      }
       default:
         throw new LowerError("GRADC1001", s, [describeKind(s), "Use const/let, if/else, for loops with constant bounds and return."]);
     }
@@ -281,12 +309,12 @@ class Lowerer {
   private ifStatement(
     cond: Value,
     at: Node,
-    thenStmts: readonly Statement[],
-    elseStmts: readonly Statement[],
+    thenStmts: readonly Item[],
+    elseStmts: readonly Item[],
     assigned: readonly Var[],
     returns: boolean,
   ): LV[] {
-    const branch = (stmts: readonly Statement[]) =>
+    const branch = (stmts: readonly Item[]) =>
       this.withStore(() =>
         this.pushScope(() => {
           const r = this.statements(stmts, 0);
@@ -529,7 +557,8 @@ class Lowerer {
       }
       case SyntaxKind.ArrowFunction:
       case SyntaxKind.FunctionExpression:
-        return { k: "fn", decl: e as FunctionLike };
+        // A closure: its body sees the variables in scope here, with their values at the call.
+        return { k: "fn", decl: e as FunctionLike, scope: this.scope };
       default:
         throw new LowerError("GRADC1001", e, [describeKind(e), "Use arithmetic, Math functions, gradc ops and calls to functions of this program."]);
     }
@@ -570,6 +599,13 @@ class Lowerer {
     if (Node.isVariableDeclaration(decl)) {
       const init = decl.getInitializer();
       if (isFunctionLike(init)) return { k: "fn", decl: init };
+    }
+    // A parameter or local variable of a function that is not in scope here (e.g. read by a
+    // function declared at module level, or before its declaration).
+    if (Node.isParameterDeclaration(decl) || decl.getFirstAncestor((a) => isFunctionLike(a)) !== undefined)
+      throw new LowerError("GRADC1011", id, [id.getText()]);
+    if (Node.isVariableDeclaration(decl)) {
+      const init = decl.getInitializer();
       if (init && decl.getVariableStatement()?.getDeclarationKind() === "const" && !decl.getSourceFile().isDeclarationFile()) {
         // Module-level constants are evaluated where they are declared, in a scope of their own.
         const saved = this.scope;
@@ -587,7 +623,7 @@ class Lowerer {
   member(obj: LV, key: string, at: Node): LV {
     if (obj.k === "obj") {
       const f = obj.fields.get(key);
-      if (f === undefined || !obj.fields.has(key)) throw new LowerError("GRADC1020", at, [key, nodeText(at)]);
+      if (f === undefined || !obj.fields.has(key)) throw new LowerError("GRADC1020", at, [key, ownerText(at)]);
       return f;
     }
     if (obj.k === "math") {
@@ -599,13 +635,13 @@ class Lowerer {
     if (obj.k === "arr" && key === "length") return { k: "num", n: obj.items.length };
     if (obj.k === "val" && key === "shape" && obj.v.type.shape.length > 0)
       return { k: "arr", items: obj.v.type.shape.map((d) => (typeof d === "number" ? { k: "num", n: d } : { k: "val", v: this.b.op("dim", [], { name: d }) })) };
-    throw new LowerError("GRADC1020", at, [key, nodeText(at)]);
+    throw new LowerError("GRADC1020", at, [key, ownerText(at)]);
   }
 
   index(obj: LV, i: number, at: Node): LV {
     if (obj.k === "arr") {
       const item = obj.items[i];
-      if (item === undefined) throw new LowerError("GRADC1020", at, [String(i), nodeText(at)]);
+      if (item === undefined) throw new LowerError("GRADC1020", at, [String(i), ownerText(at)]);
       return item;
     }
     throw new LowerError("GRADC1014", at, [nodeText(at)]);
@@ -747,7 +783,7 @@ class Lowerer {
         this.b.loc = saved;
       }
     }
-    if (callee.k === "fn") return this.inline(callee.decl, args, e);
+    if (callee.k === "fn") return this.inline(callee.decl, args, e, callee.scope);
     throw new LowerError("GRADC1003", e.getExpression(), [e.getExpression().getText()]);
   }
 
@@ -755,17 +791,21 @@ class Lowerer {
     throw new LowerError("GRADC1001", n, [describeKind(n), ""]);
   }
 
-  /** Inlines a call to a function of the program: its body is lowered with arguments bound. */
-  private inline(decl: FunctionLike, args: readonly Node[], at: CallExpression): LV {
+  /**
+   * Inlines a call to a function of the program: its body is lowered with arguments bound, in
+   * the scope the function was defined in (module level unless it is a closure).
+   */
+  private inline(decl: FunctionLike, args: readonly Node[], at: CallExpression, closure: Scope | undefined): LV {
     if (this.inlining.includes(decl)) throw new LowerError("GRADC1010", at, [nameOf(decl)]);
-    if (decl.getSourceFile().isDeclarationFile()) throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
+    // A declaration without a body (`declare function`, an overload) has nothing to inline.
+    if (decl.getSourceFile().isDeclarationFile() || decl.getBody() === undefined)
+      throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
     const params = decl.getParameters();
     const values = args.map((a) => this.expr(a as Expression));
     const savedScope = this.scope;
     const savedDepth = this.loopDepth;
     this.inlining.push(decl);
-    // The callee sees only its own parameters and module-level names.
-    this.scope = new Scope(undefined);
+    this.scope = new Scope(closure);
     this.loopDepth = 0;
     try {
       params.forEach((p, i) => {
@@ -863,6 +903,16 @@ function nameOf(decl: FunctionLike): string {
 function nodeText(n: Node): string {
   const t = n.getText();
   return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+}
+
+/** The text of the object a property or element is read from (`p` in `p.w`), for messages. */
+function ownerText(at: Node): string {
+  if (Node.isPropertyAccessExpression(at) || Node.isElementAccessExpression(at)) return nodeText(at.getExpression());
+  if (Node.isBindingElement(at)) {
+    const init = at.getFirstAncestorByKind(SyntaxKind.VariableDeclaration)?.getInitializer();
+    return nodeText(init ?? at.getParentOrThrow());
+  }
+  return nodeText(at);
 }
 
 function describeType(v: Value): string {
