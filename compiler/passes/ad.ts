@@ -54,10 +54,16 @@ interface Ctx {
 function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void {
   const ctShaped = sumTo(ctx.b, ct, v.type.shape);
   const prev = adj.get(v);
-  if (prev === undefined) {
-    adj.set(v, ctShaped);
-    if (ctShaped.name === undefined && v.name !== undefined && !ctx.active.has(ctShaped)) ctShaped.name = `d${v.name}`;
-  } else adj.set(v, ctx.b.op("add", [prev, ctShaped]));
+  adj.set(v, prev === undefined ? ctShaped : ctx.b.op("add", [prev, ctShaped]));
+}
+
+/**
+ * Names v's adjoint `d<v>` once it is complete (all contributions summed), so a name never
+ * labels a partial sum. Constants and forward values keep their own names.
+ */
+function nameAdjoint(ctx: Ctx, v: Value, g: Value): void {
+  if (g.name !== undefined || v.name === undefined || ctx.active.has(g) || ctx.b.defOf(g)?.op === "const") return;
+  g.name = `d${v.name}`;
 }
 
 /** A zero of v's type, for gradients with no path to the output. */
@@ -95,6 +101,7 @@ function reverseNodes(ctx: Ctx, nodes: readonly Node[], adj: Map<Value, Value>, 
     const node = nodes[k]!;
     const gs = node.outs.map((o) => adj.get(o));
     if (gs.every((g) => g === undefined)) continue;
+    gs.forEach((g, i) => g && nameAdjoint(ctx, node.outs[i]!, g));
     b.loc = node.loc;
     if (node.op === IF) {
       reverseIf(ctx, node, gs, adj, primal);
@@ -140,12 +147,9 @@ function reverseIf(
       return targets.map((t) => local.get(t) ?? zerosLike(b, t));
     }),
   );
-  const outs = b.ifNode(
-    primal(node.args[0]!),
-    blocks[0]!,
-    blocks[1]!,
-    targets.map((t) => (t.name === undefined ? undefined : `d${t.name}`)),
-  );
+  // The backward `if` belongs to the source line of the forward one.
+  b.loc = node.loc;
+  const outs = b.ifNode(primal(node.args[0]!), blocks[0]!, blocks[1]!);
   targets.forEach((t, i) => accumulate(ctx, adj, t, outs[i]!));
 }
 
@@ -167,5 +171,6 @@ export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name
   reverseNodes(ctx, fn.body.nodes, adj, (v) => v);
   b.loc = fn.loc;
   const grads = wrt.map((p) => adj.get(p) ?? zerosLike(b, p));
+  wrt.forEach((p, i) => nameAdjoint(ctx, p, grads[i]!));
   return { name, body: b.finish([output, ...grads], fn.body.params), ...(fn.loc ? { loc: fn.loc } : {}) };
 }
