@@ -296,7 +296,17 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     argmaxMask,
     matmul,
     transpose,
-    alias: (node) => e.bind(node.outs[0]!, buf(node.args[0]!)),
+    alias(node) {
+      const [x, out] = [node.args[0]!, node.outs[0]!];
+      if (x.type.shape.length === 0) return pointwise(node);
+      if (out.type.shape.length === 0) {
+        // A one-element tensor reshaped to a number.
+        const name = e.freshName(out);
+        e.line(`const ${name} = ${buf(x)}[0];`);
+        return e.bind(out, name);
+      }
+      e.bind(out, buf(x));
+    },
   };
 
   return {

@@ -64,6 +64,7 @@ export function planTensors(fn: Func): TensorPlan {
   const slots: Slot[] = [];
 
   // Fusion decisions, block by block: a producer is inlined into its only consumer.
+  const consumerOf = new Map<Value, Node>();
   const decideFusion = (block: Block): void => {
     const local = new Set<Value>();
     for (const node of block.nodes) {
@@ -78,6 +79,7 @@ export function planTensors(fn: Func): TensorPlan {
         const producer = block.nodes.find((n) => n.outs.includes(a));
         if (!producer || !isPointwise(producer) || !sameDims(a.type.shape, space)) continue;
         inlined.add(a);
+        consumerOf.set(a, node);
       }
     }
   };
@@ -92,9 +94,17 @@ export function planTensors(fn: Func): TensorPlan {
   // Lifetimes over top-level positions; values touched inside a block count at its if node.
   const lastUse = new Map<Value, number>();
   const pinned = new Set<Value>();
+  // An inlined node is evaluated inside its consumer's loop, so its operands live until then.
+  const topIndex = new Map<Node, number>();
+  fn.body.nodes.forEach((n, i) => topIndex.set(n, i));
+  const evaluatedAt = (node: Node, fallback: number): number => {
+    let cur = node;
+    for (let next = consumerOf.get(cur.outs[0]!); next !== undefined; next = consumerOf.get(cur.outs[0]!)) cur = next;
+    return topIndex.get(cur) ?? fallback;
+  };
   const markUses = (block: Block, pos: number | undefined): void => {
     block.nodes.forEach((node, i) => {
-      const at = pos ?? i;
+      const at = pos ?? evaluatedAt(node, i);
       node.args.forEach((a) => lastUse.set(a, Math.max(lastUse.get(a) ?? -1, at)));
       node.blocks.forEach((b) => markUses(b, at));
       if (pos !== undefined) node.outs.forEach((o) => pinned.add(o));

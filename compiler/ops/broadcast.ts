@@ -10,6 +10,8 @@ export function sumTo<V>(b: Builder<V>, g: V, target: readonly Dim[]): V {
   const s = sugar(b);
   const from = s.shape(g);
   if (sameShapeDims(from, target)) return g;
+  // Down to a number: one full reduction, no reshape.
+  if (target.length === 0) return s.sum(g, [...from.keys()], false);
   const lead = from.length - target.length;
   const axes: number[] = [];
   for (let ax = 0; ax < from.length; ax++) {

@@ -1,0 +1,171 @@
+// Compiled tensor gradients against the runtime tape (same source, interpreted) and against
+// central finite differences: examples, broadcasting, reductions, symbolic dimensions, f32.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { beforeAll, describe, expect, test } from "vitest";
+import { compile } from "../../compiler/index.js";
+import { randn, tensor, type Tensor } from "../../runtime/index.js";
+
+const TMP = join(__dirname, "..", ".tmp", "tensor");
+
+const SOURCE = `
+import { add, exp, log, logSumExp, matmul, max, maximum, mean, minimum, mul, relu, reshape, sigmoid, softmax, square, sub, sum, tanh, transpose, valueAndGrad, type Tensor } from "gradc";
+
+export function mlp(p: { W1: Tensor<[16, 4]>; W2: Tensor<[1, 16]> }, x: Tensor<[4, 1]>, y: number): number {
+  const h = sigmoid(matmul(p.W1, x));
+  return sum(square(sub(matmul(p.W2, h), y)));
+}
+export const gMlp = valueAndGrad(mlp);
+
+export function bcast(a: Tensor<[3, 1]>, b: Tensor<[1, 4]>, s: number): number {
+  return sum(mul(tanh(add(a, b)), s));
+}
+export const gBcast = valueAndGrad(bcast, { argnums: [0, 1, 2] });
+
+export function axes(x: Tensor<[3, 4]>): number {
+  const r = sum(x, 1);
+  const c = mean(x, 0, true);
+  const m = max(x, 1, true);
+  return sum(square(r)) + sum(mul(c, c)) + sum(sub(x, m));
+}
+export const gAxes = valueAndGrad(axes);
+
+export function stable(x: Tensor<[2, 3]>): number {
+  const p = softmax(x);
+  return sum(mul(p, x)) + logSumExp(x);
+}
+export const gStable = valueAndGrad(stable);
+
+export function gates(x: Tensor<[5]>, y: Tensor<[5]>): number {
+  return sum(add(relu(x), mul(maximum(x, y), minimum(x, y))));
+}
+export const gGates = valueAndGrad(gates, { argnums: [0, 1] });
+
+export function batch<B extends number>(x: Tensor<[B, 3]>, w: Tensor<[3, 2]>, b: Tensor<[2]>): number {
+  const z = add(matmul(x, w), b);
+  return mean(sub(logSumExp(z, 1), sum(z, 1)));
+}
+export const gBatch = valueAndGrad(batch, { argnums: [1, 2] });
+
+export function moves(x: Tensor<[2, 3]>, w: Tensor<[2, 3]>): number {
+  const t = matmul(transpose(x), w);
+  const r = reshape(t, [9]);
+  return sum(mul(r, r)) + sum(exp(log(add(square(x), 1))));
+}
+export const gMoves = valueAndGrad(moves, { argnums: [0, 1] });
+
+export function single(x: Tensor<[64, 10], "f32">, w: Tensor<[10, 3], "f32">): number {
+  return sum(square(matmul(x, w)));
+}
+export const gSingle = valueAndGrad(single, { argnums: [1] });
+`;
+
+type Fn = (...args: unknown[]) => [number, unknown];
+let compiled: Record<string, Fn>;
+let interpreted: Record<string, Fn>;
+
+beforeAll(async () => {
+  mkdirSync(TMP, { recursive: true });
+  const src = join(TMP, "models.ts");
+  writeFileSync(src, SOURCE);
+  const result = compile([src], { emit: "js", verify: true });
+  expect(result.diagnostics).toEqual([]);
+  const out = join(TMP, "models.compiled.mjs");
+  writeFileSync(out, result.modules[0]!.code);
+  compiled = (await import(pathToFileURL(out).href)) as Record<string, Fn>;
+  interpreted = (await import(src)) as Record<string, Fn>;
+});
+
+function leaves(tree: unknown, out: number[] = []): number[] {
+  if (typeof tree === "number") out.push(tree);
+  else if (tree && typeof tree === "object" && "data" in tree) out.push(...Array.from((tree as Tensor).data));
+  else if (Array.isArray(tree)) tree.forEach((t) => leaves(t, out));
+  else if (tree && typeof tree === "object") Object.values(tree).forEach((t) => leaves(t, out));
+  return out;
+}
+
+function expectClose(a: unknown, b: unknown, rel: number): void {
+  const xs = leaves(a);
+  const ys = leaves(b);
+  expect(xs.length).toBe(ys.length);
+  xs.forEach((x, i) => {
+    const y = ys[i]!;
+    expect(Number.isFinite(x)).toBe(true);
+    expect(Math.abs(x - y)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(y)));
+  });
+}
+
+const t = (shape: number[], seed: number, f32 = false) => randn(shape, seed, f32 ? "f32" : "f64") as Tensor;
+
+const CASES: [string, () => unknown[], number][] = [
+  ["gMlp", () => [{ W1: t([16, 4], 1), W2: t([1, 16], 2) }, t([4, 1], 3), 0.5], 1e-12],
+  ["gBcast", () => [t([3, 1], 4), t([1, 4], 5), 1.5], 1e-12],
+  ["gAxes", () => [t([3, 4], 6)], 1e-12],
+  ["gStable", () => [t([2, 3], 7)], 1e-12],
+  ["gGates", () => [t([5], 8), t([5], 9)], 1e-12],
+  ["gBatch", () => [t([7, 3], 10), t([3, 2], 11), t([2], 12)], 1e-12],
+  ["gMoves", () => [t([2, 3], 13), t([2, 3], 14)], 1e-12],
+  ["gSingle", () => [t([64, 10], 15, true), t([10, 3], 16, true)], 1e-5],
+];
+
+describe("compiled tensor code equals the tape", () => {
+  test.each(CASES)("%s", (name, args, tol) => {
+    const [v1, g1] = compiled[name]!(...args());
+    const [v2, g2] = interpreted[name]!(...args());
+    expectClose(v1, v2, tol);
+    expectClose(g1, g2, tol);
+  });
+});
+
+describe("compiled tensor code agrees with finite differences", () => {
+  test("mlp gradient entries", () => {
+    const p = { W1: t([16, 4], 1), W2: t([1, 16], 2) };
+    const x = t([4, 1], 3);
+    const [, g] = compiled.gMlp!(p, x, 0.5) as [number, { W1: Tensor; W2: Tensor }];
+    const eps = 1e-6;
+    for (const key of ["W1", "W2"] as const) {
+      for (const i of [0, 5, 15]) {
+        const data = p[key].data as Float64Array;
+        const saved = data[i]!;
+        data[i] = saved + eps;
+        const up = compiled.gMlp!(p, x, 0.5)[0];
+        data[i] = saved - eps;
+        const down = compiled.gMlp!(p, x, 0.5)[0];
+        data[i] = saved;
+        expect(g[key].data[i]).toBeCloseTo((up - down) / (2 * eps), 6);
+      }
+    }
+  });
+
+  test("softmax and logSumExp of ±1000 stay finite", () => {
+    const x = tensor([[1000, -1000, 0], [-1000, 1000, 999]]) as Tensor;
+    const [v, g] = compiled.gStable!(x);
+    expect(Number.isFinite(v)).toBe(true);
+    leaves(g).forEach((d) => expect(Number.isFinite(d)).toBe(true));
+  });
+
+  test("symbolic batch dimension takes any size, and buffers follow it", () => {
+    for (const B of [1, 7, 3]) {
+      const args = [t([B, 3], 20 + B), t([3, 2], 11), t([2], 12)];
+      expectClose(compiled.gBatch!(...args), interpreted.gBatch!(...args), 1e-12);
+    }
+  });
+});
+
+describe("GradcError on entry", () => {
+  test("wrong shape names function, argument, expected and actual shape", () => {
+    expect(() => compiled.gBcast!(t([3, 2], 1), t([1, 4], 2), 1)).toThrow(
+      /gBcast: argument a must be a f64 tensor of shape \[3, 1\], got a f64 tensor of shape \[3, 2\]/,
+    );
+  });
+  test("wrong dtype", () => {
+    expect(() => compiled.gBcast!(t([3, 1], 1, true), t([1, 4], 2), 1)).toThrow(/argument a must be a f64 tensor/);
+  });
+  test("inconsistent symbolic dimension", () => {
+    expect(() => compiled.gBatch!(t([4, 2], 1), t([3, 2], 11), t([2], 12))).toThrow(/argument x must be a f64 tensor of shape \[B, 3\]/);
+  });
+  test("missing pytree field", () => {
+    expect(() => compiled.gMlp!({ W1: t([16, 4], 1) }, t([4, 1], 3), 0.5)).toThrow(/argument p.W2/);
+  });
+});
