@@ -9,3 +9,10 @@ export function fxyz(x: number, y: number, z: number): number {
 
 export const dfxyz = grad(fxyz, { argnums: [0, 1, 2] });
 export const fxyzValueAndGrad = valueAndGrad(fxyz, { argnums: [0, 1, 2] });
+
+/** Prints the value and gradients at the worked example's point. */
+export function main(g = fxyzValueAndGrad): void {
+  const [f, [dx, dy, dz]] = g(-2, 5, -4);
+  console.log(`f(-2, 5, -4) = ${f}`);
+  console.log(`df/dx = ${dx}, df/dy = ${dy}, df/dz = ${dz}`);
+}

@@ -11,3 +11,12 @@ export function neuron(w: Weights, x: Inputs): number {
 }
 
 export const neuronGrad = valueAndGrad(neuron, { argnums: [0, 1] });
+
+/** Prints the neuron's output and gradients at the worked example's point. */
+export function main(g = neuronGrad): void {
+  const [f, [dw, dx]] = g([2, -3, -3], [-1, -2]);
+  const fmt = (xs: number[]) => xs.map((v) => v.toFixed(2)).join(", ");
+  console.log(`f = ${f.toFixed(4)}`);
+  console.log(`dw = (${fmt(dw)})`);
+  console.log(`dx = (${fmt(dx)})`);
+}
