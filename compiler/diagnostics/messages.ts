@@ -19,7 +19,7 @@ export const MESSAGES = {
   GRADC1014: "Index into '{0}' must be a constant or a loop counter, so the element is known at compile time.",
   GRADC1015: "Math.{0} is not supported. Supported: Math.exp, log, sqrt, pow, tanh, sin, cos, abs, max, min, PI, E.",
   GRADC1016: "'{0}' is not supported in a differentiable function. Restructure the loop so it runs to its bound (use an if inside the body).",
-  GRADC1017: "'{0}' is assigned different kinds of values on the two branches of this conditional. Give it the same structure on both.",
+  GRADC1017: "{0} takes values of different kinds on the two branches of a conditional (say a number on one, an array or nothing on the other). Give it the same structure on both.",
   GRADC1018: "A 'return' inside a loop is not supported. Assign to a variable declared before the loop and return after it.",
   GRADC1019: "'{0}' takes {1} argument(s), got {2}.",
   GRADC1020: "'{0}' does not exist on '{1}'.",

@@ -78,12 +78,15 @@ class Lowerer {
   private scope = new Scope(undefined);
   private readonly inlining: FunctionLike[] = [];
   private loopDepth = 0;
+  /** The differentiated function's name, for messages about its body. */
+  private topName = "the function";
 
   constructor(private readonly ctx: LowerContext) {}
 
   // ---- entry ------------------------------------------------------------------------------
 
   lowerTop(decl: FunctionLike, name: string): Lowered {
+    this.topName = name;
     const dims = new Set<string>();
     const leaves: Value[] = [];
     const params: ParamSpec[] = [];
@@ -335,7 +338,7 @@ class Lowerer {
     const [a, c] = shapes as [LV[], LV[]];
     a.forEach((lv, i) => {
       if (structureKey(lv) !== structureKey(c[i]!))
-        throw new LowerError("GRADC1017", at, [i === 0 && returns ? "the return value" : assigned[i - (returns ? 1 : 0)]!.name]);
+        throw new LowerError("GRADC1017", at, [i === 0 && returns ? "The return value" : `'${assigned[i - (returns ? 1 : 0)]!.name}'`]);
     });
     blocks.forEach((blk, k) =>
       blk.results.forEach((r, i) => {
@@ -744,7 +747,7 @@ class Lowerer {
       }),
     );
     if (structureKey(shapes[0]!) !== structureKey(shapes[1]!))
-      throw new LowerError("GRADC1017", e, ["The conditional expression"]);
+      throw new LowerError("GRADC1017", e, ["This conditional expression"]);
     const [t, f] = blocks as [typeof blocks[0], typeof blocks[0]];
     t.results.forEach((r, i) => {
       const o = f.results[i]!;
@@ -824,7 +827,7 @@ class Lowerer {
   }
 
   private currentName(): string {
-    return this.inlining.length > 0 ? nameOf(this.inlining[this.inlining.length - 1]!) : "the function";
+    return this.inlining.length > 0 ? nameOf(this.inlining[this.inlining.length - 1]!) : this.topName;
   }
 }
 
