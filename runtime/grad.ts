@@ -6,7 +6,7 @@ import type { Val } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
 import { Interpreter, parseFunction } from "./interpret.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
-import { Var, backward } from "./tape.js";
+import { Var, backward, record } from "./tape.js";
 import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
 
 /** A differentiable function: any parameters, a scalar loss. */
@@ -68,7 +68,7 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
       });
       leaves.push(vars);
     }
-    const out = run(traced);
+    const { result: out, tape } = record(() => run(traced));
     const value = out instanceof Var ? out.value : out;
     if (typeof value !== "number")
       throw new GradcError(
@@ -76,7 +76,7 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
           isTensor(value) ? `a tensor of shape [${value.shape.join(", ")}]; reduce it with sum() or mean()` : typeof value
         }`,
       );
-    if (out instanceof Var) backward(out);
+    if (out instanceof Var) backward(out, 1, tape);
     const handedOut = new Set<object>();
     const grads = indices.map((i, k) => {
       let next = 0;

@@ -117,6 +117,8 @@ const ARITHMETIC: Readonly<Record<string, OpDef>> = {
   "/": getOp("div"),
   "**": getOp("pow"),
 };
+/** Operators whose result carries no gradient, so traced operands are just read. */
+const COMPARISONS = new Set(["<", "<=", ">", ">=", "==", "!=", "===", "!==", "in", "instanceof"]);
 const NEG = getOp("neg");
 const ADD = getOp("add");
 const SUB = getOp("sub");
@@ -344,7 +346,8 @@ export class Interpreter {
         if (truthy(this.eval(node.test, scope))) return this.exec(node.consequent, scope);
         return node.alternate ? this.exec(node.alternate, scope) : undefined;
       case "BlockStatement":
-        return this.execBlockBody(node.body, new Scope(scope));
+        // A block that declares nothing needs no scope of its own (loop bodies, mostly).
+        return this.execBlockBody(node.body, declaresNames(node) ? new Scope(scope) : scope);
       case "ForStatement":
         return this.execFor(node, scope);
       case "WhileStatement":
@@ -783,7 +786,7 @@ export class Interpreter {
       this.plain(node, op, l);
       this.plain(node, op, r);
     }
-    if ((l instanceof Var || r instanceof Var) && !["<", "<=", ">", ">=", "==", "!=", "===", "!==", "in", "instanceof"].includes(op))
+    if ((l instanceof Var || r instanceof Var) && !COMPARISONS.has(op))
       this.fail(node, `\`${op}\` is not differentiable`);
     // Plain JS semantics on plain values (typed as numbers only to satisfy the checker).
     const a = (l instanceof Var ? l.value : l) as number;
@@ -868,6 +871,18 @@ export class Interpreter {
 /** JS truthiness of a possibly traced value (conditions never carry gradient). */
 function truthy(v: unknown): boolean {
   return v instanceof Var ? (typeof v.value === "number" ? v.value !== 0 && !Number.isNaN(v.value) : true) : Boolean(v);
+}
+
+const blockDeclarations = new WeakMap<ES.BlockStatement, boolean>();
+
+/** Whether a block declares names directly in it (let, const, var, functions, classes). */
+function declaresNames(block: ES.BlockStatement): boolean {
+  let known = blockDeclarations.get(block);
+  if (known === undefined) {
+    known = block.body.some((s) => s.type === "VariableDeclaration" || s.type === "FunctionDeclaration" || s.type === "ClassDeclaration");
+    blockDeclarations.set(block, known);
+  }
+  return known;
 }
 
 const functionInside = new WeakMap<ES.Node, boolean>();

@@ -7,8 +7,11 @@ import { type Builder, type OpDef, getOp, ShapeError, sumTo } from "../compiler/
 import type { Attrs, Type } from "../compiler/ir/types.js";
 import { type Val, dtypeOf, isTensorVal, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
+import * as kernels from "./kernels.js";
 
 const NO_ATTRS: Attrs = Object.freeze({});
+const NO_ARGS: readonly Var[] = Object.freeze([]);
+const MATMUL = getOp("matmul");
 
 /**
  * A traced value: a number or tensor that the tape follows. Leaves are the inputs being
@@ -25,9 +28,11 @@ export class Var {
     /** The op that produced this value; null for a leaf. */
     readonly op: OpDef | null = null,
     /** The op's arguments: Vars are traced, anything else is a constant. */
-    readonly args: readonly (Val | Var)[] = [],
+    readonly args: readonly (Val | Var)[] = NO_ARGS,
     readonly attrs: Attrs = NO_ATTRS,
-  ) {}
+  ) {
+    if (recording !== null) recording.push(this);
+  }
 
   /** The shape of the value, so code that reads `x.shape` works on traced tensors. */
   get shape(): readonly number[] {
@@ -69,17 +74,22 @@ export class Var {
 export const valueOf = (x: Val | Var): Val => (x instanceof Var ? x.value : x);
 
 /**
- * Evaluates a registry op on concrete values. Scalar arithmetic takes a fast path through the
- * op's scalar function; kernel ops are shape-checked first (their evaluation trusts `infer`).
+ * Evaluates a registry op on concrete values. Scalar arithmetic calls the op's scalar function
+ * directly; float tensors in elementwise ops and matmul take the loops of kernels.ts; the rest
+ * runs the registry's reference evaluation. Kernel ops are shape-checked first (their
+ * evaluation trusts `infer`).
  */
 export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
-  if (def.kind === "elementwise" && def.vjp !== "not-differentiable") {
+  const arithmetic = def.kind === "elementwise" && def.vjp !== "not-differentiable";
+  if (arithmetic) {
     if (args.length === 1 && typeof args[0] === "number") return def.scalar(args[0]);
     if (args.length === 2 && typeof args[0] === "number" && typeof args[1] === "number")
       return def.scalar(args[0], args[1]);
   }
   try {
+    if (arithmetic) return kernels.elementwise(def, args) ?? def.evaluate(args, attrs);
     if (def.kind === "kernel") def.infer(args.map(typeOfVal), attrs);
+    if (def === MATMUL) return kernels.matmul(args, attrs) ?? def.evaluate(args, attrs);
     return def.evaluate(args, attrs);
   } catch (e) {
     if (e instanceof ShapeError) throw new GradcError(`${def.name}: ${e.message}`);
@@ -96,10 +106,16 @@ export function typeOfVal(v: Val): Type {
  * recorded on the tape otherwise. Ops without a gradient (comparisons) are never recorded.
  */
 export function apply(def: OpDef, args: readonly (Val | Var)[], attrs: Attrs = NO_ATTRS): Val | Var {
-  let traced = false;
-  for (let i = 0; i < args.length; i++) if (args[i] instanceof Var) traced = true;
-  if (!traced) return evaluate(def, args as readonly Val[], attrs);
-  const out = evaluate(def, args.map(valueOf), attrs);
+  let values: Val[] | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a instanceof Var) {
+      values ??= args.slice(0, i) as Val[];
+      values.push(a.value);
+    } else if (values !== null) values.push(a);
+  }
+  if (values === null) return evaluate(def, args as readonly Val[], attrs);
+  const out = evaluate(def, values, attrs);
   return def.vjp === "not-differentiable" ? out : new Var(out, def, args, attrs);
 }
 
@@ -117,27 +133,50 @@ export const tracing: Builder<Val | Var> = {
   typeOf: (v) => typeOfVal(valueOf(v)),
 };
 
-/** The Vars reachable from `root`, each after all of its inputs (iterative: tapes get deep). */
+/** The tape being recorded, if any: every Var created while it is set, in creation order. */
+let recording: Var[] | null = null;
+
+/**
+ * Runs `fn`, recording every Var it creates, in order. Creation order is a topological order
+ * (an op's inputs exist before its output), so `backward` walks the recording in reverse
+ * instead of searching the graph.
+ */
+export function record<T>(fn: () => T): { result: T; tape: Var[] } {
+  const outer = recording;
+  const tape: Var[] = [];
+  recording = tape;
+  try {
+    return { result: fn(), tape };
+  } finally {
+    recording = outer;
+  }
+}
+
+/** The Vars reachable from `root`, each after all of its inputs (iterative: graphs get deep). */
 function topologicalOrder(root: Var): Var[] {
   const order: Var[] = [];
   const visited = new Set<Var>([root]);
-  const stack: { v: Var; next: number }[] = [{ v: root, next: 0 }];
+  const stack: Var[] = [root];
+  const next: number[] = [0];
   while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const args = top.v.args;
+    const top = stack.length - 1;
+    const v = stack[top]!;
+    const args = v.args;
     let pushed = false;
-    while (top.next < args.length) {
-      const a = args[top.next++];
+    while (next[top]! < args.length) {
+      const a = args[next[top]!++];
       if (a instanceof Var && !visited.has(a)) {
         visited.add(a);
-        stack.push({ v: a, next: 0 });
+        stack.push(a);
+        next.push(0);
         pushed = true;
         break;
       }
     }
     if (!pushed) {
-      order.push(top.v);
+      order.push(v);
       stack.pop();
+      next.pop();
     }
   }
   return order;
@@ -145,19 +184,18 @@ function topologicalOrder(root: Var): Var[] {
 
 /**
  * Backpropagates from `root` (a scalar) with upstream gradient `seed`, filling `grad` on every
- * Var that influences it. Gradients of intermediate Vars are released as soon as they have
- * been passed on; leaves keep theirs.
+ * Var that influences it. `order` lists the Vars so that inputs come before outputs: the tape
+ * from `record`, or by default the graph behind `root` in topological order. Gradients of
+ * intermediate Vars are released once passed on; leaves keep theirs.
  */
-export function backward(root: Var, seed: Val = 1): void {
-  const order = topologicalOrder(root);
+export function backward(root: Var, seed: Val = 1, order: readonly Var[] = topologicalOrder(root)): void {
   for (const v of order) v.grad = null;
   root.accumulate(seed);
   for (let k = order.length - 1; k >= 0; k--) {
     const v = order[k]!;
     const g = v.grad;
     const def = v.op;
-    if (g === null || def === null) continue;
-    if (def.vjp === "not-differentiable") continue;
+    if (g === null || def === null || def.vjp === "not-differentiable") continue;
     const args = v.args;
     const values = new Array<Val>(args.length);
     const needs = new Array<boolean>(args.length);
