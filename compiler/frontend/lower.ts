@@ -204,9 +204,24 @@ class Lowerer {
     const body = decl.getBody();
     if (!body) throw new LowerError("GRADC1012", at, [nameOf(decl)]);
     if (!Node.isBlock(body)) return this.expr(body as Expression);
-    const ret = this.pushScope(() => this.statements(body.getStatements(), 0));
+    const ret = this.pushScope(() => this.statements(this.hoist(body.getStatements()), 0));
     if (ret === undefined) throw new LowerError("GRADC1012", decl, [nameOf(decl)]);
     return ret;
+  }
+
+  /**
+   * Declares a block's function declarations in the current scope, as JS hoists them: local
+   * helpers are inlined at their calls and see the variables of the scope they are declared in.
+   */
+  private hoist(stmts: readonly Statement[]): readonly Statement[] {
+    for (const s of stmts) {
+      const name = Node.isFunctionDeclaration(s) ? s.getName() : undefined;
+      if (name === undefined || !Node.isFunctionDeclaration(s)) continue;
+      const v: Var = { name, isParam: false, mutable: false };
+      this.scope.declare(v);
+      this.store.set(v, { k: "fn", decl: s, scope: this.scope });
+    }
+    return stmts;
   }
 
   /** Lowers statements from index i; returns the return value if every path returned. */
@@ -223,7 +238,7 @@ class Lowerer {
         // so that an early return inside it takes all the rest as its other branch.
         const outer = this.scope;
         this.scope = new Scope(outer);
-        return this.statements([...s.getStatements(), { exitTo: outer }, ...stmts.slice(i + 1)], 0);
+        return this.statements([...this.hoist(s.getStatements()), { exitTo: outer }, ...stmts.slice(i + 1)], 0);
       }
       if (Node.isReturnStatement(s)) {
         if (this.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
@@ -274,7 +289,7 @@ class Lowerer {
         return;
       case SyntaxKind.Block:
         this.pushScope(() => {
-          const r = this.statements(s.asKindOrThrow(SyntaxKind.Block).getStatements(), 0);
+          const r = this.statements(this.hoist(s.asKindOrThrow(SyntaxKind.Block).getStatements()), 0);
           if (r !== undefined) throw new LowerError("GRADC1018", s, []);
         });
         return;
@@ -292,18 +307,9 @@ class Lowerer {
       case SyntaxKind.BreakStatement:
       case SyntaxKind.ContinueStatement:
         throw new LowerError("GRADC1016", s, [s.getKind() === SyntaxKind.BreakStatement ? "break" : "continue"]);
-      case SyntaxKind.FunctionDeclaration: {
-        // Local helper functions are inlined at their calls, like top-level ones, and see the
-        // variables of the scope they are declared in.
-        const fd = s.asKindOrThrow(SyntaxKind.FunctionDeclaration);
-        const name = fd.getName();
-        if (name !== undefined) {
-          const v: Var = { name, isParam: false, mutable: false };
-          this.scope.declare(v);
-          this.store.set(v, { k: "fn", decl: fd, scope: this.scope });
-        }
+      case SyntaxKind.FunctionDeclaration:
+        // Declared when its block was entered (hoist).
         return;
-      }
       default:
         throw new LowerError("GRADC1001", s, [describeKind(s), "Use const/let, if/else, for loops with constant bounds and return."]);
     }
