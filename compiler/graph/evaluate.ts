@@ -1,0 +1,173 @@
+// Runs a function's IR on concrete inputs and backpropagates through it, keeping every
+// intermediate: the forward value of each node, the gradient of the output with respect to it,
+// and the contribution each edge makes to that gradient. This is what `gradc graph` draws; it is
+// backpropagation done by hand, node by node, with the op registry's own evaluate and VJP rules.
+//
+// `if` nodes run only the branch taken. Each of their results becomes a routing step whose
+// inputs are the condition (no gradient) and the taken branch's result (gets the gradient).
+
+import { IF } from "../ir/builder.js";
+import type { AttrValue, Attrs, Block, Dim, Func, Loc, Type, Value } from "../ir/types.js";
+import { type Builder, getOp, sumTo } from "../ops/index.js";
+import { type Val, dtypeOf, shapeOf } from "../ops/values.js";
+
+/** A user-facing problem with the inputs or the function (bad shape, unsupported construct). */
+export class GraphError extends Error {}
+
+/** One executed operation: a primitive, or the routing of one result of an `if`. */
+export interface Step {
+  readonly kind: "op" | "if";
+  /** The op name (`"if"` for routing steps). */
+  readonly op: string;
+  readonly attrs: Attrs;
+  /** The values read; for `if`, [condition, taken branch's result]. */
+  readonly args: readonly Value[];
+  readonly out: Value;
+  readonly loc?: Loc;
+  /** For `if`: which branch ran. */
+  readonly taken?: "then" | "else";
+}
+
+export interface Evaluation {
+  /** Executed steps in forward order. */
+  readonly steps: readonly Step[];
+  /** Forward value of every value that was computed (parameters included). */
+  readonly values: ReadonlyMap<Value, Val>;
+  /** Total gradient of the output with respect to each value on a path to it. */
+  readonly adjoints: ReadonlyMap<Value, Val>;
+  /** Per step, the gradient each argument receives through that step (null: none). */
+  readonly edgeGrads: ReadonlyMap<Step, readonly (Val | null)[]>;
+  /** The function's (scalar) output. */
+  readonly output: Value;
+  /** Symbolic dimensions, as read from the arguments. */
+  readonly dims: Readonly<Record<string, number>>;
+}
+
+/** Computes with real values: what VJP rules run on here. */
+const eager: Builder<Val> = {
+  op: (name, args, attrs = {}) => getOp(name).evaluate(args, attrs),
+  constant: (value) => value,
+  typeOf: (v): Type => ({ dtype: dtypeOf(v), shape: shapeOf(v) }),
+};
+
+/** Replaces symbolic dimensions in shape-valued attributes by their values. */
+function concreteAttrs(attrs: Attrs, dims: Readonly<Record<string, number>>): Attrs {
+  let changed = false;
+  const out: Record<string, AttrValue> = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    if (Array.isArray(v) && v.some((d) => typeof d === "string")) {
+      changed = true;
+      out[k] = (v as readonly Dim[]).map((d) => (typeof d === "string" ? dimValue(dims, d) : d));
+    } else out[k] = v;
+  }
+  return changed ? out : attrs;
+}
+
+function dimValue(dims: Readonly<Record<string, number>>, name: string): number {
+  const v = dims[name];
+  if (v === undefined) throw new GraphError(`symbolic dimension ${name} is not fixed by any argument`);
+  return v;
+}
+
+const describe = (v: Val): string =>
+  typeof v === "object" ? `a tensor of shape [${v.shape.join(", ")}]` : typeof v === "boolean" ? "a boolean" : "a number";
+
+/** Checks each argument against its parameter's type and reads the symbolic dimensions. */
+function bindDims(params: readonly Value[], args: readonly Val[], paramNames: readonly string[]): Record<string, number> {
+  const dims: Record<string, number> = {};
+  params.forEach((p, i) => {
+    const name = paramNames[i] ?? p.name ?? `argument ${i}`;
+    const a = args[i];
+    if (a === undefined) throw new GraphError(`missing a value for ${name}`);
+    const shape = shapeOf(a);
+    const want = p.type.shape;
+    const wanted = `[${want.join(", ")}]`;
+    if (want.length === 0 && typeof a !== "number") throw new GraphError(`${name} must be a number, got ${describe(a)}`);
+    if (shape.length !== want.length) throw new GraphError(`${name} must have shape ${wanted}, got ${describe(a)}`);
+    want.forEach((d, ax) => {
+      const actual = shape[ax]!;
+      if (typeof d === "number") {
+        if (d !== actual) throw new GraphError(`${name} must have shape ${wanted}, got ${describe(a)}`);
+      } else if (dims[d] === undefined) dims[d] = actual;
+      else if (dims[d] !== actual)
+        throw new GraphError(`${name}: dimension ${d} is ${dims[d]} elsewhere but ${actual} here (shape ${wanted})`);
+    });
+  });
+  return dims;
+}
+
+/**
+ * Evaluates `fn` at `args` (one value per IR parameter, in order) and backpropagates from its
+ * first result with seed gradient 1. `paramNames` labels parameters in error messages.
+ */
+export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames: readonly string[] = []): Evaluation {
+  const params = fn.body.params;
+  if (args.length !== params.length) throw new GraphError(`${fn.name} takes ${params.length} inputs, got ${args.length}`);
+  const dims = bindDims(params, args, paramNames);
+  const values = new Map<Value, Val>();
+  const steps: Step[] = [];
+  params.forEach((p, i) => values.set(p, args[i]!));
+  const read = (v: Value): Val => {
+    const x = values.get(v);
+    if (x === undefined) throw new Error(`IR value ${v.id} read before it was computed`);
+    return x;
+  };
+
+  const run = (block: Block): void => {
+    for (const node of block.nodes) {
+      const loc = node.loc ? { loc: node.loc } : {};
+      if (node.op === IF) {
+        const cond = read(node.args[0]!);
+        const taken = cond === true || (typeof cond === "number" && cond !== 0) ? 0 : 1;
+        const branch = node.blocks[taken]!;
+        run(branch);
+        node.outs.forEach((o, i) => {
+          const r = branch.results[i]!;
+          values.set(o, read(r));
+          steps.push({ kind: "if", op: IF, attrs: {}, args: [node.args[0]!, r], out: o, taken: taken === 0 ? "then" : "else", ...loc });
+        });
+        continue;
+      }
+      if (node.blocks.length > 0) throw new GraphError(`gradc graph cannot draw '${node.op}' regions yet`);
+      if (node.outs.length !== 1) throw new Error(`op ${node.op} with ${node.outs.length} results`);
+      const out = node.outs[0]!;
+      const attrs = concreteAttrs(node.attrs, dims);
+      const value = node.op === "dim" ? dimValue(dims, String(node.attrs["name"])) : getOp(node.op).evaluate(node.args.map(read), attrs);
+      values.set(out, value);
+      steps.push({ kind: "op", op: node.op, attrs, args: node.args, out, ...loc });
+    }
+  };
+  run(fn.body);
+
+  const output = fn.body.results[0];
+  if (output === undefined) throw new GraphError(`${fn.name} returns nothing`);
+  const adjoints = new Map<Value, Val>();
+  const edgeGrads = new Map<Step, (Val | null)[]>();
+  const accumulate = (v: Value, ct: Val): void => {
+    const prev = adjoints.get(v);
+    adjoints.set(v, prev === undefined ? ct : eager.op("add", [prev, ct]));
+  };
+  adjoints.set(output, 1);
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const step = steps[k]!;
+    const g = adjoints.get(step.out);
+    if (g === undefined) continue;
+    let cts: (Val | null)[];
+    if (step.kind === "if") cts = [null, g];
+    else {
+      const def = getOp(step.op);
+      if (def.vjp === "not-differentiable") continue;
+      const needs = step.args.map((a) => a.type.dtype !== "bool");
+      const argVals = step.args.map(read);
+      cts = def
+        .vjp(eager, g, argVals, read(step.out), step.attrs, needs)
+        .map((ct, i) => (ct === null || !needs[i] ? null : sumTo(eager, ct, shapeOf(argVals[i]!))));
+    }
+    edgeGrads.set(step, cts);
+    step.args.forEach((a, i) => {
+      const ct = cts[i];
+      if (ct !== null && ct !== undefined) accumulate(a, ct);
+    });
+  }
+  return { steps, values, adjoints, edgeGrads, output, dims };
+}
