@@ -1,0 +1,92 @@
+// One compilation from the command line: compile, then write the generated files (default),
+// compare them with what is on disk (--check), print IR (--dump), or only report (--noEmit).
+
+import { printFunc } from "../ir/print.js";
+import { displayPath } from "../program.js";
+import type { CompiledModule } from "../program.js";
+import { type CliIO, reportDiagnostics } from "./report.js";
+import { type Compilation, type InternalError, type Output, Session, type SessionOptions, outputsOf } from "./session.js";
+import { readIfExists, writeIfChanged } from "./write.js";
+
+export type Stage = "ir" | "grad" | "opt";
+
+export interface BuildFlags extends SessionOptions {
+  readonly check: boolean;
+  readonly noEmit: boolean;
+  readonly dump?: Stage;
+}
+
+/** The IR of every compiled function at one stage, each headed by the binding it belongs to. */
+export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: string): string {
+  const parts: string[] = [];
+  for (const m of modules)
+    for (const f of m.functions) parts.push(`# ${displayPath(m.sourceFile, cwd)}: ${f.exportName}\n${printFunc(f.stages[stage])}`);
+  return parts.join("\n");
+}
+
+export function reportInternalErrors(errors: readonly InternalError[], io: CliIO): void {
+  for (const { file, error } of errors) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr.write(`gradc: internal compiler error while compiling ${displayPath(file, io.cwd)}; please report it.\n${detail}\n`);
+  }
+}
+
+/** Writes every output that changed; returns the paths written. Unchanged files are not touched. */
+export function emitOutputs(modules: readonly CompiledModule[]): string[] {
+  const written: string[] = [];
+  for (const m of modules) for (const o of outputsOf(m)) if (writeIfChanged(o.file, o.text)) written.push(o.file);
+  return written;
+}
+
+export interface StaleOutput extends Output {
+  readonly reason: "missing" | "stale";
+}
+
+/** Outputs whose file is missing or differs from what the compiler generates now. */
+export function staleOutputs(modules: readonly CompiledModule[]): StaleOutput[] {
+  const stale: StaleOutput[] = [];
+  for (const m of modules)
+    for (const o of outputsOf(m)) {
+      const onDisk = readIfExists(o.file);
+      if (onDisk !== o.text) stale.push({ ...o, reason: onDisk === undefined ? "missing" : "stale" });
+    }
+  return stale;
+}
+
+function reportStale(stale: readonly StaleOutput[], io: CliIO): void {
+  if (stale.length === 0) return;
+  for (const s of stale) {
+    const file = displayPath(s.file, io.cwd);
+    const source = displayPath(s.source, io.cwd);
+    io.stdout.write(
+      s.reason === "missing"
+        ? `${file}: missing; gradc generates it from ${source}.\n`
+        : `${file}: stale; it differs from what gradc generates from ${source}.\n`,
+    );
+  }
+  const n = stale.length;
+  io.stdout.write(`\n${n} generated file${n === 1 ? " is" : "s are"} missing or stale. Run gradc to regenerate ${n === 1 ? "it" : "them"}.\n`);
+}
+
+/** Prints what one compilation found, writes or checks outputs; returns the exit code. */
+export function finishCompilation(result: Compilation, flags: BuildFlags, io: CliIO, options: { summary: boolean }): number {
+  reportInternalErrors(result.internalErrors, io);
+  if (flags.dump) io.stdout.write(dumpText(result.modules, flags.dump, io.cwd));
+  // Watch mode ends with its own status line instead of the summary.
+  reportDiagnostics(result.diagnostics, io, options.summary);
+  let failed = result.diagnostics.length > 0 || result.internalErrors.length > 0;
+  if (flags.check) {
+    const stale = staleOutputs(result.modules);
+    reportStale(stale, io);
+    failed ||= stale.length > 0;
+  } else if (!flags.noEmit && !flags.dump) {
+    emitOutputs(result.modules);
+  }
+  return failed ? 1 : 0;
+}
+
+/** `gradc [file ...] [options]` without --watch. */
+export function runBuild(flags: BuildFlags, io: CliIO): number {
+  const session = new Session(flags);
+  return finishCompilation(session.compile(), flags, io, { summary: true });
+}

@@ -1,0 +1,128 @@
+// One CLI compilation target: the files named on the command line (with the nearest
+// tsconfig.json, or strict defaults) or a whole tsconfig program. It keeps its ts-morph project
+// between compilations so that `--watch` only re-reads what changed.
+
+import { dirname, resolve } from "node:path";
+import { FileSystemRefreshResult, type Project, type SourceFile } from "ts-morph";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { type CompiledModule, compileSourceFile, createProject, findTsconfig } from "../program.js";
+
+export interface SessionOptions {
+  /** Files named on the command line; empty: every file of the tsconfig program. */
+  readonly files: readonly string[];
+  /** Absolute path of the tsconfig.json given with -p. */
+  readonly project?: string;
+  readonly outDir?: string;
+  readonly emit: "ts" | "js";
+  readonly cwd: string;
+}
+
+/** A compiler crash on one file: a bug in gradc, reported as such instead of as a diagnostic. */
+export interface InternalError {
+  readonly file: string;
+  readonly error: unknown;
+}
+
+export interface Compilation {
+  /** Modules of the files that compiled without diagnostics. */
+  readonly modules: readonly CompiledModule[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly internalErrors: readonly InternalError[];
+}
+
+/** A generated file's path and text. */
+export interface Output {
+  readonly file: string;
+  readonly text: string;
+  readonly source: string;
+}
+
+export function outputsOf(module: CompiledModule): Output[] {
+  const out: Output[] = [{ file: module.outFile, text: module.code, source: module.sourceFile }];
+  if (module.declarations) out.push({ file: module.declarations.file, text: module.declarations.text, source: module.sourceFile });
+  return out;
+}
+
+export const isGenerated = (path: string): boolean => /\.grad\.(d\.ts|ts|js)$/.test(path);
+const isSource = (path: string): boolean => /\.[cm]?[jt]sx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && !isGenerated(path);
+
+export class Session {
+  private project!: Project;
+  private rootDir!: string;
+  /** The tsconfig.json in use, if any. */
+  readonly tsconfig: string | undefined;
+
+  constructor(readonly options: SessionOptions) {
+    const { files, cwd } = options;
+    this.tsconfig = options.project ?? (files[0] ? findTsconfig(dirname(resolve(cwd, files[0]))) : findTsconfig(cwd));
+    this.load();
+  }
+
+  private load(): void {
+    const { files, cwd } = this.options;
+    ({ project: this.project, rootDir: this.rootDir } = createProject(
+      files.map((f) => resolve(cwd, f)),
+      { cwd, ...(this.options.project ? { project: this.options.project } : {}) },
+    ));
+    // JavaScript files (typed with JSDoc) are only part of a TypeScript program with allowJs.
+    if (files.some((f) => /\.[cm]?jsx?$/.test(f)) && !this.project.getCompilerOptions().allowJs)
+      this.project.compilerOptions.set({ allowJs: true });
+  }
+
+  /** The source files gradc compiles, in a stable order. */
+  private sources(): SourceFile[] {
+    const { files, cwd } = this.options;
+    if (files.length > 0) return files.map((f) => this.project.getSourceFileOrThrow(resolve(cwd, f)));
+    return this.project
+      .getSourceFiles()
+      .filter((sf) => !sf.isDeclarationFile() && !sf.getFilePath().includes("/node_modules/") && !isGenerated(sf.getFilePath()));
+  }
+
+  compile(): Compilation {
+    const { cwd, emit, outDir } = this.options;
+    const modules: CompiledModule[] = [];
+    const diagnostics: Diagnostic[] = [];
+    const internalErrors: InternalError[] = [];
+    for (const sf of this.sources()) {
+      try {
+        const result = compileSourceFile(sf, this.rootDir, { cwd, emit, ...(outDir ? { outDir } : {}) }, cwd);
+        diagnostics.push(...result.diagnostics);
+        if (result.module) modules.push(result.module);
+      } catch (error) {
+        internalErrors.push({ file: sf.getFilePath(), error });
+      }
+    }
+    return { modules, diagnostics, internalErrors };
+  }
+
+  /** Files whose change calls for a recompilation: the program's own sources and the tsconfig. */
+  watchedFiles(): string[] {
+    const files = this.project
+      .getSourceFiles()
+      .map((sf) => sf.getFilePath() as string)
+      .filter((f) => !f.includes("/node_modules/") && isSource(f));
+    if (this.tsconfig) files.push(this.tsconfig);
+    return [...new Set(files)].sort();
+  }
+
+  /** True when a change to `path` (in a watched folder) may change the compilation. */
+  affects(path: string): boolean {
+    if (isGenerated(path)) return false;
+    if (path === this.tsconfig) return true;
+    if (this.project.getSourceFile(path)) return true;
+    // In a tsconfig program a new source file may join the program.
+    return this.options.files.length === 0 && isSource(path) && !path.includes("/node_modules/");
+  }
+
+  /** Re-reads changed files; reloads the whole project when the set of files may have changed. */
+  refresh(changed: Iterable<string>): void {
+    let reload = false;
+    for (const path of changed) {
+      const sf = this.project.getSourceFile(path);
+      if (path === this.tsconfig || !sf) reload = true;
+      else if (sf.refreshFromFileSystemSync() === FileSystemRefreshResult.Deleted) reload = true;
+    }
+    if (reload) this.load();
+    else this.project.resolveSourceFileDependencies();
+  }
+}

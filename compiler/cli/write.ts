@@ -1,0 +1,34 @@
+// Writing generated files so that no reader ever sees half of one: the text goes to a temporary
+// file in the destination's folder (same filesystem), which is then renamed over the
+// destination in one step. Files whose content would not change are not touched at all, so
+// their timestamps stay put and watchers (bundlers, tsc --watch) are not woken for nothing.
+
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** The file's current text, or undefined when it does not exist. */
+export function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** Atomically replaces `file` by `text`; returns false (and writes nothing) when equal. */
+export function writeIfChanged(file: string, text: string): boolean {
+  if (readIfExists(file) === text) return false;
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
+  return true;
+}
