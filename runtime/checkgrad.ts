@@ -5,6 +5,12 @@ import { grad as fallbackGrad, type LossFn } from "./grad.js";
 import { type Path, forEachLeaf, formatPath, isContainer, mapLeaves } from "./pytree.js";
 import { isTensor } from "./tensor.js";
 
+/**
+ * Options of `checkGrad`.
+ *
+ * @example
+ * checkGrad(loss, [params, x], { argnums: 0, eps: 1e-5, tol: 1e-4 })
+ */
 export interface CheckGradOptions {
   /** Arguments to check, as for `grad`. Default 0. */
   argnums?: number | readonly number[];
@@ -21,6 +27,12 @@ export interface CheckGradOptions {
   scope?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * What `checkGrad` found.
+ *
+ * @example
+ * const { ok, maxError, worst } = checkGrad(loss, [params]);
+ */
 export interface CheckGradResult {
   /** True when `maxError <= tol`. */
   ok: boolean;

@@ -10,8 +10,7 @@ import { Var, backward, record } from "./tape.js";
 import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
 
 /** A differentiable function: any parameters, a scalar loss. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type LossFn = (...args: any[]) => number;
+export type LossFn = (...args: any[]) => number; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 type At<P extends readonly unknown[], I> = I extends keyof P ? P[I] : never;
 
@@ -25,6 +24,12 @@ export type GradsOf<F extends LossFn, A> = A extends number
     ? { -readonly [K in keyof A]: At<Parameters<F>, A[K]> }
     : never;
 
+/**
+ * Options of `grad` and `valueAndGrad`.
+ *
+ * @example
+ * grad(loss, { argnums: [0, 2], scope: { layer } })
+ */
 export interface GradOptions<A extends number | readonly number[]> {
   /** Which arguments to differentiate: one index (one gradient) or several (a tuple). Default 0. */
   argnums?: A;

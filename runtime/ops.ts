@@ -56,7 +56,10 @@ export type ReducedShape<S extends readonly number[], A extends number, K extend
 export type Reduced<S extends readonly number[], D extends DType, A extends number, K extends boolean> =
   ReducedShape<S, A, K> extends [] ? number : Tensor<ReducedShape<S, A, K>, D>;
 
-/** A reduction: over everything to a number, or over an axis (or axes) to a tensor. */
+/**
+ * A reduction: with no axis, over everything to a number (`keepdims` is then ignored); over an
+ * axis or several, to a tensor (a number when no axis is left).
+ */
 export type ReduceOp = {
   (x: Operand): number;
   <S extends readonly number[], D extends DType, const A extends number, K extends boolean = false>(
@@ -99,9 +102,11 @@ function binary(def: OpDef): BinaryOp {
   return ((x: unknown, y: unknown) => apply(def, [operand(def.name, x, 0), operand(def.name, y, 1)])) as BinaryOp;
 }
 
+// With no axis a reduction always gives a number, keepdims or not (as compiled code does).
+const keepOf = (axis: unknown, keepdims: boolean | undefined): boolean => axis !== undefined && keepdims === true;
+
 function reduceAttrs(axis: number | readonly number[] | undefined, keepdims: boolean | undefined): Attrs {
-  const keep = keepdims === true;
-  return axis === undefined ? { keepdims: keep } : { axes: typeof axis === "number" ? [axis] : [...axis], keepdims: keep };
+  return axis === undefined ? { keepdims: false } : { axes: typeof axis === "number" ? [axis] : [...axis], keepdims: keepdims === true };
 }
 
 function reduction(def: OpDef): ReduceOp {
@@ -155,7 +160,7 @@ export const abs: UnaryOp = unary(getOp("abs"));
 
 /**
  * Sum over `axis` (one or several; negative counts from the end), or of everything to a
- * number when no axis is given. `keepdims` keeps reduced axes as size 1.
+ * number when no axis is given. `keepdims` keeps reduced axes as size 1 (with an axis).
  *
  * @example
  * sum(x)          // number
@@ -179,7 +184,7 @@ export const max: ReduceOp = reduction(getOp("max"));
  * mean(square(sub(yHat, y))) // mean squared error
  */
 export const mean: ReduceOp = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-  guarded("mean", () => composite.mean(tracing, operand("mean", x, 0), axis, keepdims === true))) as ReduceOp;
+  guarded("mean", () => composite.mean(tracing, operand("mean", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp;
 
 /**
  * `log(sum(exp(x)))` over `axis`, or of everything to a number, computed stably (logits of
@@ -189,7 +194,7 @@ export const mean: ReduceOp = ((x: unknown, axis?: number | readonly number[], k
  * const nll = sub(logSumExp(logits, 1), picked);
  */
 export const logSumExp: ReduceOp = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-  guarded("logSumExp", () => composite.logSumExp(tracing, operand("logSumExp", x, 0), axis, keepdims === true))) as ReduceOp;
+  guarded("logSumExp", () => composite.logSumExp(tracing, operand("logSumExp", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp;
 
 /**
  * Softmax along `axis` (the last by default), computed stably.

@@ -23,6 +23,12 @@ export function sgd<P>(params: P, grads: P, lr: number): P {
   }) as P;
 }
 
+/**
+ * Hyperparameters of `adam`.
+ *
+ * @example
+ * adam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 })
+ */
 export interface AdamOptions {
   /** Step size. */
   lr: number;
@@ -34,6 +40,13 @@ export interface AdamOptions {
   eps?: number;
 }
 
+/**
+ * An Adam optimizer: its moment estimates and step count.
+ *
+ * @example
+ * const opt: Adam = adam({ lr: 1e-3 });
+ * opt.step(params, grads);
+ */
 export interface Adam {
   /** Applies one Adam update to `params` in place and returns them. */
   step<P>(params: P, grads: P): P;

@@ -18,7 +18,11 @@ export function isContainer(x: unknown): x is Record<string | number, unknown> {
 
 export const isLeaf = (x: unknown): x is Leaf => typeof x === "number" || isTensor(x);
 
-/** A fresh tree of the same structure with every leaf replaced by `fn(leaf, path)`. */
+/**
+ * A fresh tree of the same structure with every leaf replaced by `fn(leaf, path)`. Objects that
+ * are neither leaves nor plain containers (class instances, bare typed arrays) are refused:
+ * passing them through would silently drop their gradients.
+ */
 export function mapLeaves(tree: unknown, fn: (leaf: Leaf, path: Path) => unknown, path: Path = []): unknown {
   if (isLeaf(tree)) return fn(tree, path);
   if (Array.isArray(tree)) return tree.map((v, i) => mapLeaves(v, fn, [...path, i]));
@@ -26,6 +30,12 @@ export function mapLeaves(tree: unknown, fn: (leaf: Leaf, path: Path) => unknown
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(tree)) out[k] = mapLeaves(tree[k], fn, [...path, k]);
     return out;
+  }
+  if (typeof tree === "object" && tree !== null) {
+    const what = ArrayBuffer.isView(tree) ? "a bare typed array (wrap it with tensor())" : `an instance of ${tree.constructor?.name ?? "a class"}`;
+    throw new GradcError(
+      `parameter ${formatPath(path)} is ${what}; parameters are numbers, tensors, and plain objects and arrays of them`,
+    );
   }
   return tree;
 }

@@ -133,6 +133,14 @@ describe("argnums and pytrees", () => {
     expect(g.b.data[0]).toBe(1);
   });
 
+  it("refuses parameters it cannot take apart, rather than dropping their gradients", () => {
+    class Layer {
+      w = 2;
+    }
+    expect(() => grad((p: { layer: Layer }) => p.layer.w * 3)({ layer: new Layer() })).toThrow(/\.layer is an instance of Layer/);
+    expect(() => grad((p: { d: Float64Array }) => p.d[0]!)({ d: new Float64Array(2) })).toThrow(/wrap it with tensor/);
+  });
+
   it("refuses a non-scalar result", () => {
     expect(() => grad((t: Tensor<[2]>) => mul(t, 2) as unknown as number)(tensor([1, 2]))).toThrow(GradcError);
   });

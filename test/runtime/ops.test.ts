@@ -127,6 +127,7 @@ describe("reductions", () => {
     close(s1, [6, 15]);
     close(sum(x, -1), [6, 15]);
     expect(sum(x, [0, 1])).toBe(21);
+    expect(sum(x, undefined, true)).toBe(21); // no axis: a number, as compiled code gives
     expect(sum(v([1, 2]), 0)).toBe(3);
   });
 
