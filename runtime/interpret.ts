@@ -66,24 +66,24 @@ export function parseFunction(f: (...args: never[]) => unknown): ParsedFunction 
 // ---- names the interpreted code may use without defining them --------------------------
 
 /** gradc's own exports, by the names user code imports them under. */
-const GRADC: Readonly<Record<string, unknown>> = {
+const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
   add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, neg: ops.neg, exp: ops.exp, log: ops.log,
   sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
   maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
   reshape: ops.reshape, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
   tensor, zeros, ones, randn, GradcError,
-};
+});
 
 /** Functions that handle traced values themselves: called, not interpreted. */
 const tapeAware = new WeakSet<object>(Object.values(GRADC).filter((v): v is object => typeof v === "function"));
 
 /** Globals a model may read; anything else must come from `scope`. */
-const GLOBALS: Readonly<Record<string, unknown>> = {
+const GLOBALS: Readonly<Record<string, unknown>> = Object.freeze({
   Math, Number, Array, Object, Boolean, String, JSON, console, Infinity, NaN, undefined,
   Float64Array, Float32Array, Int32Array, Uint8Array, Error, TypeError, RangeError,
   // esbuild's keepNames wraps functions as __name(fn, "name").
   __name: <T>(fn: T) => fn,
-};
+});
 
 /** What `Math.*` becomes on traced numbers. */
 type MathRule = { differentiable: OpDef } | { fold: OpDef } | "constant";
@@ -135,7 +135,18 @@ class Scope {
   /** Set on function scopes (not arrows): what `this` is. */
   hasThis = false;
   thisValue: unknown = undefined;
-  constructor(readonly parent: Scope | null) {}
+  constructor(
+    readonly parent: Scope | null,
+    /** A function's top scope, where `var` declarations live. */
+    readonly isFunction = false,
+  ) {}
+
+  /** The scope `var` declares into. */
+  functionScope(): Scope {
+    let s: Scope = this;
+    while (!s.isFunction && s.parent !== null) s = s.parent;
+    return s;
+  }
 
   lookup(name: string): Binding | undefined {
     for (let s: Scope | null = this; s !== null; s = s.parent) {
@@ -212,11 +223,12 @@ export class Interpreter {
     this.current = fn;
     try {
       if (node.async || node.generator) this.unsupported(node, "async functions and generators");
-      const scope = new Scope(closure);
+      const scope = new Scope(closure, true);
       if (node.type !== "ArrowFunctionExpression") {
         scope.hasThis = true;
         scope.thisValue = thisValue;
       }
+      for (const name of hoistedVars(node)) scope.vars.set(name, { value: undefined, mutable: true });
       node.params.forEach((p, i) => {
         if (p.type === "RestElement") this.bind(p.argument, args.slice(i), scope, "let");
         else this.bind(p, args[i], scope, "let");
@@ -336,10 +348,15 @@ export class Interpreter {
       case "ExpressionStatement":
         this.eval(node.expression, scope);
         return undefined;
-      case "VariableDeclaration":
-        for (const d of node.declarations)
-          this.bind(d.id, d.init ? this.eval(d.init, scope) : undefined, scope, node.kind === "const" ? "const" : "let");
+      case "VariableDeclaration": {
+        const target = node.kind === "var" ? scope.functionScope() : scope;
+        for (const d of node.declarations) {
+          // `var x;` again keeps x's value, as in JS.
+          if (!d.init && node.kind === "var" && d.id.type === "Identifier" && target.vars.has(d.id.name)) continue;
+          this.bind(d.id, d.init ? this.eval(d.init, scope) : undefined, target, node.kind === "const" ? "const" : "let");
+        }
         return undefined;
+      }
       case "ReturnStatement":
         return new Return(node.argument ? this.eval(node.argument, scope) : undefined);
       case "IfStatement":
@@ -871,6 +888,36 @@ export class Interpreter {
 /** JS truthiness of a possibly traced value (conditions never carry gradient). */
 function truthy(v: unknown): boolean {
   return v instanceof Var ? (typeof v.value === "number" ? v.value !== 0 && !Number.isNaN(v.value) : true) : Boolean(v);
+}
+
+const varNames = new WeakMap<FunctionNode, string[]>();
+
+/** The `var` names a function declares anywhere in its body (not in nested functions): JS hoists them. */
+function hoistedVars(fn: FunctionNode): string[] {
+  let names = varNames.get(fn);
+  if (names !== undefined) return names;
+  const found = new Set<string>();
+  const pattern = (p: ES.Pattern | null): void => {
+    if (p === null) return;
+    if (p.type === "Identifier") found.add(p.name);
+    else if (p.type === "ArrayPattern") p.elements.forEach(pattern);
+    else if (p.type === "ObjectPattern") p.properties.forEach((q) => pattern(q.type === "RestElement" ? q.argument : q.value));
+    else if (p.type === "RestElement") pattern(p.argument);
+    else if (p.type === "AssignmentPattern") pattern(p.left);
+  };
+  const visit = (n: unknown): void => {
+    if (typeof n !== "object" || n === null) return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as ES.Node;
+    if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") return;
+    if (node.type === "VariableDeclaration" && (node as ES.VariableDeclaration).kind === "var")
+      (node as ES.VariableDeclaration).declarations.forEach((d) => pattern(d.id));
+    for (const k of Object.keys(node)) if (k !== "type" && k !== "start" && k !== "end") visit((node as unknown as Record<string, unknown>)[k]);
+  };
+  if (fn.body.type === "BlockStatement") visit(fn.body.body);
+  names = [...found];
+  varNames.set(fn, names);
+  return names;
 }
 
 const blockDeclarations = new WeakMap<ES.BlockStatement, boolean>();

@@ -299,6 +299,19 @@ describe("the syntax a model is written in", () => {
     ).toBe(0.5);
   });
 
+  it("code as older compilers emit it: var, void 0, downleveled ?. and ??, __name", () => {
+    const f = new Function(`return function loss(p, x) {
+      var _a, _b;
+      for (var i = 0; i < 2; i++) { var acc = (acc || 0) + x * p.w; }
+      var scale = (_b = (_a = p.opts) === null || _a === void 0 ? void 0 : _a.scale) !== null && _b !== void 0 ? _b : 3;
+      var sq = __name(function (v) { return v * v; }, "sq");
+      return sq(acc) * scale + i;
+    };`)() as (p: { w: number; opts?: { scale: number } }, x: number) => number;
+    // acc = 2xw, loss = 4x²w²·scale + 2, so d/dw = 8x²w·scale and d/dscale = 4x²w².
+    expect(grad(f)({ w: 0.5 }, 2)).toEqual({ w: 8 * 4 * 0.5 * 3 });
+    expect(grad(f)({ w: 0.5, opts: { scale: 2 } }, 2)).toEqual({ w: 8 * 4 * 0.5 * 2, opts: { scale: 4 * 4 * 0.25 } });
+  });
+
   it("models written only with gradc tensor ops", () => {
     const loss = (w: Tensor<[2, 2]>, x: Tensor<[1, 2]>) => sum(sigmoid(matmul(x, w)));
     const g = grad(loss)(tensor([[0, 0], [0, 0]]), tensor([[1, 2]]));
