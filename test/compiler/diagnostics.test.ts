@@ -1,0 +1,98 @@
+// Every diagnostic the compiler can give user source has an error fixture, and on every one of
+// them the compiler answers with diagnostics, never an exception, at positions inside the file.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MESSAGES, type DiagnosticCode } from "../../compiler/diagnostics/messages.js";
+import { type FixtureResult, FIXTURES, compileFixtures, fixtureNames, isErrorCase } from "../helpers/fixtures.js";
+
+/** Codes no user source can produce through `compile`, each with the reason. */
+const UNREACHABLE: Partial<Record<DiagnosticCode, string>> = {
+  GRADC3001:
+    "a usage error about the command line (a named file that cannot be read), for the CLI to report; " +
+    "compile() is given files that exist, and source text cannot name one",
+};
+
+/** What each error fixture shows ("mixed": several unsupported constructs, one per binding). */
+const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
+  "error-syntax": "GRADC1000",
+  "error-unsupported-statement": "GRADC1001",
+  "error-unsupported-constructs": "mixed",
+  "error-while-loop": "GRADC1002",
+  "error-unknown-function": "GRADC1003",
+  "error-parameter-mutation": "GRADC1004",
+  "error-non-number-return": "GRADC1005",
+  "error-bad-parameter-type": "GRADC1006",
+  "error-loop-bound": "GRADC1007",
+  "error-grad-argument": "GRADC1008",
+  "error-argnums": "GRADC1009",
+  "error-recursion": "GRADC1010",
+  "error-undefined-variable": "GRADC1011",
+  "error-missing-return": "GRADC1012",
+  "error-unsupported-operator": "GRADC1013",
+  "error-non-constant-index": "GRADC1014",
+  "error-math-function": "GRADC1015",
+  "error-break": "GRADC1016",
+  "error-branch-structure": "GRADC1017",
+  "error-return-in-loop": "GRADC1018",
+  "error-argument-count": "GRADC1019",
+  "error-missing-property": "GRADC1020",
+  "error-broadcast": "GRADC2001",
+  "error-matmul-shape": "GRADC2002",
+  "error-axis": "GRADC2003",
+  "error-reshape": "GRADC2004",
+  "error-condition-type": "GRADC2005",
+};
+
+const errorCases = fixtureNames().filter(isErrorCase);
+let results: Map<string, FixtureResult>;
+
+beforeAll(() => {
+  results = compileFixtures(errorCases);
+});
+
+describe("diagnostic coverage", () => {
+  it("every code in MESSAGES appears in some error fixture's errors.txt, or is listed as unreachable", () => {
+    const covered = new Set<string>();
+    for (const name of errorCases) {
+      const text = readFileSync(join(FIXTURES, name, "errors.txt"), "utf8");
+      for (const m of text.matchAll(/error (GRADC\d{4}):/g)) covered.add(m[1]!);
+    }
+    const missing = Object.keys(MESSAGES).filter((code) => !covered.has(code) && !(code in UNREACHABLE));
+    expect(missing, "codes without an error fixture: add test/fixtures/error-<name>/").toEqual([]);
+    // An unreachable code that a fixture reaches is not unreachable: take it off the list.
+    expect(Object.keys(UNREACHABLE).filter((code) => covered.has(code))).toEqual([]);
+    expect(Object.keys(UNREACHABLE).every((code) => code in MESSAGES)).toBe(true);
+  });
+
+  it("each error fixture reports the code its name stands for, on every binding", () => {
+    expect(Object.keys(FIXTURE_CODES).sort()).toEqual(errorCases);
+    for (const name of errorCases) {
+      const want = FIXTURE_CODES[name];
+      if (want === "mixed") continue;
+      expect(results.get(name)!.diagnostics.map((d) => d.code), name).toEqual(results.get(name)!.diagnostics.map(() => want));
+    }
+  });
+});
+
+describe("the compiler never throws on user code", () => {
+  it.each(errorCases)("%s: diagnostics with valid positions, no module", (name) => {
+    const r = results.get(name)!;
+    expect(r.module).toBeUndefined();
+    expect(r.diagnostics.length).toBeGreaterThan(0);
+    const lines = readFileSync(join(r.dir, "input.ts"), "utf8").split("\n");
+    for (const d of r.diagnostics) {
+      const where = `${d.code} at ${d.line}:${d.col}`;
+      expect(d.file, where).toBe("input.ts");
+      expect(d.code in MESSAGES, where).toBe(true);
+      expect(d.message, where).not.toMatch(/\{\d\}/);
+      expect(Number.isInteger(d.line) && d.line >= 1 && d.line <= lines.length, where).toBe(true);
+      const lineText = lines[d.line - 1]!.replace(/\r$/, "");
+      expect(d.lineText, where).toBe(lineText);
+      // A column on the line (one past the end for a missing token at the end of a line).
+      expect(Number.isInteger(d.col) && d.col >= 1 && d.col <= lineText.length + 1, where).toBe(true);
+      expect(d.length, where).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
