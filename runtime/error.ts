@@ -25,6 +25,7 @@ const slots = globalThis as unknown as Record<symbol, typeof GradcErrorDefinitio
  * try { add(zeros([2]), zeros([3])); } catch (e) { if (e instanceof GradcError) console.error(e.message); }
  */
 export const GradcError: typeof GradcErrorDefinition = (slots[Symbol.for(SLOT)] ??= GradcErrorDefinition);
+/** An instance of {@link GradcError}. */
 export type GradcError = InstanceType<typeof GradcErrorDefinition>;
 
 /**

@@ -5,7 +5,9 @@
 import { GradcError } from "./error.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
 
+/** What carries a gradient in a pytree. */
 export type Leaf = number | Tensor<readonly number[], DType>;
+/** Keys from a pytree's root to one of its parts. */
 export type Path = readonly (string | number)[];
 
 /** True for containers a pytree recurses into: arrays and plain objects. */
@@ -16,6 +18,7 @@ export function isContainer(x: unknown): x is Record<string | number, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** True for numbers and tensors. */
 export const isLeaf = (x: unknown): x is Leaf => typeof x === "number" || isTensor(x);
 
 /**

@@ -97,6 +97,7 @@ export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
   }
 }
 
+/** The IR type of a concrete value. */
 export function typeOfVal(v: Val): Type {
   return { dtype: dtypeOf(v), shape: isTensorVal(v) ? v.shape : [] };
 }

@@ -43,6 +43,7 @@ export function isTensor(x: unknown): x is Tensor<readonly number[], DType> {
 export const dtypeOfTensor = (t: Tensor<readonly number[], DType>): DType =>
   t.data instanceof Float32Array ? "f32" : "f64";
 
+/** Zeroed storage for `n` entries of `dtype`. */
 export function allocate<D extends DType>(dtype: D, n: number): DataOf<D> {
   return (dtype === "f32" ? new Float32Array(n) : new Float64Array(n)) as DataOf<D>;
 }
