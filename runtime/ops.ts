@@ -124,38 +124,118 @@ function guarded<T>(name: string, run: () => T): T {
   }
 }
 
-/** `x + y` elementwise, with broadcasting. @example add(ones([2, 3]), 1) */
+/**
+ * `x + y` elementwise, with broadcasting.
+ *
+ * @example
+ * add(ones([2, 3]), 1)
+ */
 export const add: BinaryOp = binary(getOp("add"));
-/** `x - y` elementwise, with broadcasting. @example sub(1, y) */
+/**
+ * `x - y` elementwise, with broadcasting.
+ *
+ * @example
+ * sub(1, y)
+ */
 export const sub: BinaryOp = binary(getOp("sub"));
-/** `x * y` elementwise, with broadcasting. @example mul(x, x) */
+/**
+ * `x * y` elementwise, with broadcasting.
+ *
+ * @example
+ * mul(x, x)
+ */
 export const mul: BinaryOp = binary(getOp("mul"));
-/** `x / y` elementwise, with broadcasting. @example div(x, sum(x)) */
+/**
+ * `x / y` elementwise, with broadcasting.
+ *
+ * @example
+ * div(x, sum(x))
+ */
 export const div: BinaryOp = binary(getOp("div"));
-/** `x ** y` elementwise, with broadcasting. @example pow(x, 3) */
+/**
+ * `x ** y` elementwise, with broadcasting.
+ *
+ * @example
+ * pow(x, 3)
+ */
 export const pow: BinaryOp = binary(getOp("pow"));
-/** Elementwise maximum; the gradient goes to the larger input, ties to the first. @example maximum(x, 0) */
+/**
+ * Elementwise maximum; the gradient goes to the larger input, ties to the first.
+ *
+ * @example
+ * maximum(x, 0)
+ */
 export const maximum: BinaryOp = binary(getOp("maximum"));
-/** Elementwise minimum; the gradient goes to the smaller input, ties to the first. @example minimum(x, 1) */
+/**
+ * Elementwise minimum; the gradient goes to the smaller input, ties to the first.
+ *
+ * @example
+ * minimum(x, 1)
+ */
 export const minimum: BinaryOp = binary(getOp("minimum"));
 
-/** `-x`. @example neg(x) */
+/**
+ * `-x`.
+ *
+ * @example
+ * neg(x)
+ */
 export const neg: UnaryOp = unary(getOp("neg"));
-/** `e^x`. @example exp(x) */
+/**
+ * `e^x`.
+ *
+ * @example
+ * exp(x)
+ */
 export const exp: UnaryOp = unary(getOp("exp"));
-/** Natural logarithm. @example log(p) */
+/**
+ * Natural logarithm.
+ *
+ * @example
+ * log(p)
+ */
 export const log: UnaryOp = unary(getOp("log"));
-/** Square root. @example sqrt(v) */
+/**
+ * Square root.
+ *
+ * @example
+ * sqrt(v)
+ */
 export const sqrt: UnaryOp = unary(getOp("sqrt"));
-/** `x * x`. @example sum(square(sub(yHat, y))) */
+/**
+ * `x * x`.
+ *
+ * @example
+ * sum(square(sub(yHat, y)))
+ */
 export const square: UnaryOp = unary(getOp("square"));
-/** Hyperbolic tangent. @example tanh(h) */
+/**
+ * Hyperbolic tangent.
+ *
+ * @example
+ * tanh(h)
+ */
 export const tanh: UnaryOp = unary(getOp("tanh"));
-/** Logistic sigmoid `1 / (1 + e^-x)`. @example sigmoid(matmul(x, w)) */
+/**
+ * Logistic sigmoid `1 / (1 + e^-x)`.
+ *
+ * @example
+ * sigmoid(matmul(x, w))
+ */
 export const sigmoid: UnaryOp = unary(getOp("sigmoid"));
-/** `max(x, 0)`; the gradient at 0 is 0. @example relu(h) */
+/**
+ * `max(x, 0)`; the gradient at 0 is 0.
+ *
+ * @example
+ * relu(h)
+ */
 export const relu: UnaryOp = unary(getOp("relu"));
-/** Absolute value; the gradient at 0 is 0. @example sum(abs(x)) */
+/**
+ * Absolute value; the gradient at 0 is 0.
+ *
+ * @example
+ * sum(abs(x))
+ */
 export const abs: UnaryOp = unary(getOp("abs"));
 
 /**
