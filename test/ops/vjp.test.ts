@@ -1,0 +1,265 @@
+// One generic gradient check over the op registry, in the manner of JAX's: for every op, either
+// a table entry whose points (away from kinks, inside the domain) check the op's VJP against
+// central finite differences of its reference evaluation in a random direction,
+//   Σ_i <sumTo(vjp(g)_i), v_i>  ≈  <g, (f(x + εv) - f(x - εv)) / 2ε>,
+// or the explicit statement that it has no gradient. A new op without either fails here.
+// Broadcast gradients go through `sumTo`, as AD applies it (the one place it is undone).
+
+import { describe, expect, it } from "vitest";
+import type { Attrs } from "../../compiler/ir/types.js";
+import { type OpDef, allOps, getOp, sumTo } from "../../compiler/ops/index.js";
+import { type Val, dtypeOf, shapeOf } from "../../compiler/ops/values.js";
+import { EagerBuilder } from "../helpers/eager.js";
+import { rng } from "../helpers/numeric.js";
+import { type Domain, axpy, dot, draw, flat } from "../helpers/values.js";
+
+interface Arg {
+  readonly shape: readonly number[];
+  readonly domain?: Domain;
+  /** A boolean argument (a condition): never differentiated. */
+  readonly bool?: boolean;
+  /** A fixed number (an index): never differentiated. */
+  readonly fixed?: number;
+}
+
+interface Case {
+  readonly args: readonly Arg[];
+  readonly attrs?: Attrs;
+  /** Rejects points too close to a kink (resampled). */
+  readonly valid?: (args: readonly Val[]) => boolean;
+}
+
+/** Ops without a gradient, and why. */
+const NOT_DIFFERENTIABLE: Readonly<Record<string, string>> = {
+  const: "a constant has no inputs",
+  dim: "the run-time size of a symbolic dimension, an integer",
+  sign: "piecewise constant: zero derivative wherever it has one",
+  lt: "comparisons give booleans",
+  le: "comparisons give booleans",
+  gt: "comparisons give booleans",
+  ge: "comparisons give booleans",
+  eq: "comparisons give booleans",
+  ne: "comparisons give booleans",
+  and: "logic on booleans",
+  or: "logic on booleans",
+  not: "logic on booleans",
+  argmax_mask: "a 0/1 mask, piecewise constant in its input (max's VJP multiplies by it)",
+};
+
+/** Ops whose gradient is zero by definition (the VJP returns no cotangent). */
+const ZERO_GRADIENT: Readonly<Record<string, string>> = {
+  stop_gradient: "the identity whose gradient is cut (softmax's shift by the max)",
+};
+
+const BINARY_SHAPES: readonly (readonly [number[], number[]])[] = [
+  [[], []],
+  [[3], [3]],
+  [[2, 3], [3]],
+  [[2, 1], [1, 3]],
+  [[], [2, 2]],
+  [[2, 3], []],
+];
+
+const binary = (dx: Domain, dy: Domain, valid?: Case["valid"]): Case[] =>
+  BINARY_SHAPES.map(([a, b]) => ({ args: [{ shape: a, domain: dx }, { shape: b, domain: dy }], ...(valid ? { valid } : {}) }));
+
+const unary = (d: Domain): Case[] => [[], [4], [2, 3]].map((shape) => ({ args: [{ shape, domain: d }] }));
+
+/** max/min have a kink where the arguments meet: keep every broadcast pair apart. */
+const apart = (args: readonly Val[]): boolean => flat(getOp("sub").evaluate(args, {})).every((d) => Math.abs(d) > 0.05);
+
+/** A max reduction has a kink where two entries tie (the steps below move entries by < 1e-4). */
+const distinctEntries = ([x]: readonly Val[]): boolean => {
+  const xs = flat(x!).sort((a, b) => a - b);
+  return xs.every((v, i) => i === 0 || v - xs[i - 1]! > 1e-3);
+};
+
+const reductions = (valid?: Case["valid"]): Case[] =>
+  [{ axes: [1], keepdims: false }, { axes: [0, 2], keepdims: true }, { axes: [2], keepdims: false }, {}, { keepdims: false }].map((attrs) => ({
+    args: [{ shape: [2, 3, 4] }],
+    attrs,
+    ...(valid ? { valid } : {}),
+  }));
+
+const TABLE: Readonly<Record<string, readonly Case[]>> = {
+  add: binary("any", "any"),
+  sub: binary("any", "any"),
+  mul: binary("any", "any"),
+  div: binary("any", "nonzero"),
+  pow: binary("positive", "any"),
+  maximum: binary("any", "any", apart),
+  minimum: binary("any", "any", apart),
+  neg: unary("any"),
+  exp: unary("any"),
+  log: unary("positive"),
+  sqrt: unary("positive"),
+  square: unary("any"),
+  tanh: unary("any"),
+  sigmoid: unary("any"),
+  relu: unary("nonzero"),
+  abs: unary("nonzero"),
+  sin: unary("any"),
+  cos: unary("any"),
+  select: [
+    { args: [{ shape: [], bool: true }, { shape: [] }, { shape: [] }] },
+    { args: [{ shape: [2, 3], bool: true }, { shape: [2, 3] }, { shape: [2, 3] }] },
+    { args: [{ shape: [2, 3], bool: true }, { shape: [3] }, { shape: [] }] },
+  ],
+  sum: reductions(),
+  max: reductions(distinctEntries),
+  reshape: [
+    { args: [{ shape: [2, 3] }], attrs: { shape: [3, 2] } },
+    { args: [{ shape: [6] }], attrs: { shape: [2, 3] } },
+    { args: [{ shape: [2, 3] }], attrs: { shape: [6] } },
+    { args: [{ shape: [] }], attrs: { shape: [1, 1] } },
+  ],
+  broadcast_to: [
+    { args: [{ shape: [3] }], attrs: { shape: [2, 3] } },
+    { args: [{ shape: [2, 1] }], attrs: { shape: [2, 3] } },
+    { args: [{ shape: [1, 3] }], attrs: { shape: [4, 3] } },
+    { args: [{ shape: [] }], attrs: { shape: [2, 2] } },
+  ],
+  transpose: [{ args: [{ shape: [2, 3] }] }, { args: [{ shape: [1, 4] }] }],
+  matmul: [
+    { args: [{ shape: [2, 3] }, { shape: [3, 4] }] },
+    { args: [{ shape: [3, 2] }, { shape: [3, 4] }], attrs: { ta: true } },
+    { args: [{ shape: [2, 3] }, { shape: [4, 3] }], attrs: { tb: true } },
+    { args: [{ shape: [3, 2] }, { shape: [4, 3] }], attrs: { ta: true, tb: true } },
+    { args: [{ shape: [1, 1] }, { shape: [1, 5] }] },
+  ],
+  take: [
+    { args: [{ shape: [4, 3] }, { shape: [], fixed: 2 }] },
+    { args: [{ shape: [4] }, { shape: [], fixed: 0 }] },
+  ],
+  put: [
+    { args: [{ shape: [3] }, { shape: [], fixed: 1 }], attrs: { shape: [4, 3] } },
+    { args: [{ shape: [] }, { shape: [], fixed: 3 }], attrs: { shape: [4] } },
+  ],
+};
+
+const differentiable = (c: Case): number[] => c.args.flatMap((a, i) => (a.bool || a.fixed !== undefined ? [] : [i]));
+
+function drawArg(a: Arg, next: () => number): Val {
+  if (a.fixed !== undefined) return a.fixed;
+  if (a.bool) {
+    if (a.shape.length === 0) return next() < 0.5;
+    const n = a.shape.reduce((x, y) => x * y, 1);
+    return { shape: [...a.shape], data: Uint8Array.from({ length: n }, () => (next() < 0.5 ? 1 : 0)) };
+  }
+  return draw(a.shape, a.domain ?? "any", next);
+}
+
+function drawPoint(c: Case, next: () => number): Val[] {
+  for (let tries = 0; tries < 200; tries++) {
+    const args = c.args.map((a) => drawArg(a, next));
+    if (!c.valid || c.valid(args)) return args;
+  }
+  throw new Error("no valid point found: loosen the case's domain");
+}
+
+const describeCase = (c: Case): string =>
+  `(${c.args.map((a) => (a.bool ? "bool" : a.fixed !== undefined ? String(a.fixed) : "f64") + `[${a.shape.join(",")}]`).join(", ")})` +
+  (c.attrs ? ` ${JSON.stringify(c.attrs)}` : "");
+
+/** Runs the op's VJP eagerly with the given arguments marked active. */
+function cotangents(def: OpDef, g: Val, args: readonly Val[], out: Val, attrs: Attrs, needs: readonly boolean[]): (Val | null)[] {
+  if (def.vjp === "not-differentiable") throw new Error(`${def.name} has no VJP`);
+  return def.vjp(new EagerBuilder(), g, args, out, attrs, needs);
+}
+
+function checkCase(def: OpDef, c: Case, seed: number): void {
+  const next = rng(seed);
+  const attrs = c.attrs ?? {};
+  const args = drawPoint(c, next);
+  const out = def.evaluate(args, attrs);
+  const g = draw(shapeOf(out), "any", next);
+  const wrt = differentiable(c);
+  const needs = c.args.map((_a, i) => wrt.includes(i));
+  const eager = new EagerBuilder();
+  const cts = cotangents(def, g, args, out, attrs, needs);
+  expect(cts).toHaveLength(def.arity);
+
+  // Each active argument gets a cotangent of its own shape (after undoing broadcasting).
+  const grads = wrt.map((i) => {
+    const ct = cts[i];
+    expect(ct, `cotangent of argument ${i}`).not.toBeNull();
+    const shaped = sumTo(eager, ct!, shapeOf(args[i]!));
+    expect(shapeOf(shaped), `shape of the gradient of argument ${i}`).toEqual(shapeOf(args[i]!));
+    return shaped;
+  });
+
+  // <vjp(g), v> against the directional derivative <g, J v> by central differences.
+  const dirs = wrt.map((i) => draw(shapeOf(args[i]!), "any", next));
+  const eps = 1e-5;
+  const moved = (t: number): Val[] => args.map((a, i) => (wrt.includes(i) ? axpy(a, t, dirs[wrt.indexOf(i)]!) : a));
+  const up = def.evaluate(moved(eps), attrs);
+  const down = def.evaluate(moved(-eps), attrs);
+  const jv = flat(up).map((u, k) => (u - flat(down)[k]!) / (2 * eps));
+  const rhs = dot(g, shapeOf(g).length === 0 ? jv[0]! : { shape: shapeOf(g), data: Float64Array.from(jv) });
+  const lhs = grads.reduce((s, gr, k) => s + dot(gr, dirs[k]!), 0);
+  expect(Math.abs(lhs - rhs), `<vjp(g), v> = ${lhs} but <g, Jv> ≈ ${rhs}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(lhs), Math.abs(rhs)));
+
+  // With one argument active at a time, the rule gives that argument the same cotangent and
+  // builds nothing for the others.
+  for (const i of wrt) {
+    const only = c.args.map((_a, k) => k === i);
+    const single = cotangents(def, g, args, out, attrs, only);
+    single.forEach((ct, k) => {
+      if (k === i) expect(flat(ct!), `argument ${i} alone`).toEqual(flat(cts[i]!));
+      else expect(ct, `argument ${k} is not active`).toBeNull();
+    });
+  }
+}
+
+const opNames = allOps().map((op) => op.name);
+
+describe("every op has a gradient check or says it has none", () => {
+  it.each(opNames)("%s", (name) => {
+    const def = getOp(name);
+    const listed = [name in TABLE, name in NOT_DIFFERENTIABLE, name in ZERO_GRADIENT].filter(Boolean).length;
+    expect(listed, `${name}: add a TABLE entry (or list it as not differentiable, with the reason)`).toBe(1);
+    if (name in NOT_DIFFERENTIABLE) expect(def.vjp).toBe("not-differentiable");
+    else expect(typeof def.vjp).toBe("function");
+  });
+
+  it("lists no op the registry does not have", () => {
+    const stale = [...Object.keys(TABLE), ...Object.keys(NOT_DIFFERENTIABLE), ...Object.keys(ZERO_GRADIENT)].filter((n) => !opNames.includes(n));
+    expect(stale).toEqual([]);
+  });
+});
+
+describe("VJPs against central finite differences in a random direction", () => {
+  const cases = Object.entries(TABLE).flatMap(([name, cs]) => cs.map((c, k) => ({ name, c, k })));
+  it.each(cases.map((x) => [`${x.name} ${describeCase(x.c)}`, x] as const))("%s", (_label, { name, c, k }) => {
+    const def = getOp(name);
+    for (let trial = 0; trial < 3; trial++) checkCase(def, c, 7919 * (k + 1) + 104729 * trial + name.length);
+  });
+});
+
+describe("zero-gradient ops", () => {
+  it.each(Object.keys(ZERO_GRADIENT))("%s gives no cotangent", (name) => {
+    const def = getOp(name);
+    const x = draw([2, 3], "any", rng(1));
+    const out = def.evaluate([x], {});
+    expect(cotangents(def, out, [x], out, {}, [true])).toEqual([null]);
+  });
+});
+
+describe("gradients keep their argument's dtype", () => {
+  const f32 = (shape: number[], next: () => number): Val => draw(shape, "positive", next, true);
+  it.each(Object.keys(TABLE).filter((n) => getOp(n).kind === "elementwise" && getOp(n).arity === 2))("%s on f32 tensors", (name) => {
+    const def = getOp(name);
+    const next = rng(name.length);
+    let args = [f32([2, 3], next), f32([3], next)];
+    if (name === "maximum" || name === "minimum") while (!apart(args)) args = [f32([2, 3], next), f32([3], next)];
+    const out = def.evaluate(args, {});
+    expect(dtypeOf(out)).toBe("f32");
+    const eager = new EagerBuilder();
+    const cts = cotangents(def, draw([2, 3], "any", next, true), args, out, {}, [true, true]);
+    cts.forEach((ct, i) => {
+      const shaped = sumTo(eager, ct!, shapeOf(args[i]!));
+      expect(dtypeOf(shaped), `gradient of argument ${i}`).toBe("f32");
+      expect(shapeOf(shaped)).toEqual(shapeOf(args[i]!));
+    });
+  });
+});
