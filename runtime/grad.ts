@@ -57,7 +57,8 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
   const indices = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const i of indices)
     if (!Number.isInteger(i) || i < 0) throw new GradcError(`argnums: ${String(i)} is not an argument index`);
-  if (new Set(indices).size !== indices.length) throw new GradcError(`argnums: an argument is listed twice`);
+  if (indices.length === 0) throw new GradcError("argnums: name at least one argument to differentiate");
+  if (new Set(indices).size !== indices.length) throw new GradcError("argnums: an argument is listed twice");
   const run = runner(f, options.scope ?? {});
 
   const withGrad = (...args: unknown[]): [number, unknown] => {

@@ -91,6 +91,12 @@ describe("argnums and pytrees", () => {
     expect(grad(f, { argnums: [2] })(3, 2, 1)).toEqual([10]);
   });
 
+  it("refuses argnums that name no argument, or one twice", () => {
+    expect(() => grad(f, { argnums: [] })).toThrow(GradcError);
+    expect(() => grad(f, { argnums: [1, 1] })).toThrow(/twice/);
+    expect(() => grad(f, { argnums: 3 })(3, 2, 1)).toThrow(/out of range/);
+  });
+
   it("valueAndGrad returns [value, grads]", () => {
     expect(valueAndGrad(f, { argnums: [1, 0] })(3, 2, 1)).toEqual([28, [9, 12]]);
   });
