@@ -10,7 +10,9 @@ import { formatAttrs } from "../ir/print.js";
 import { getOp } from "../ops/index.js";
 import { rewrite } from "./rewrite.js";
 
-const COMMUTATIVE = new Set(["add", "mul", "maximum", "minimum", "eq", "ne", "and", "or"]);
+// Not maximum/minimum: their values commute but their gradients do not (a tie routes the
+// gradient to the first argument), and CSE runs before AD.
+const COMMUTATIVE = new Set(["add", "mul", "eq", "ne", "and", "or"]);
 
 function keyOf(node: Node): string {
   const ids = node.args.map((a) => a.id);
