@@ -26,6 +26,8 @@ export interface Engine {
   name: EngineName;
   /** Shown under the table, e.g. a precision caveat. */
   note?: string;
+  /** Untimed preparation that belongs to the harness, not the engine (e.g. bundling). */
+  prepare?(model: ModelCase): Promise<void>;
   setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance>;
 }
 

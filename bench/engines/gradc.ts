@@ -1,0 +1,103 @@
+// gradc's compiled code: compile the model source with the programmatic API, write the emitted
+// standalone ES module to a temporary .mjs file outside the project (so any import it still
+// had would fail), import it, and call the compiled `lossAndGrad`.
+
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ModelCase } from "../cases.js";
+import { bundleCompiler, Missing, ROOT } from "../lib/build.js";
+import { cloneTree, type Tree } from "../lib/tree.js";
+import { fromGradc } from "./compiled.js";
+import { Unavailable, type Engine, type EngineInstance } from "./types.js";
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  code: string;
+  message: string;
+}
+
+export interface CompileResult {
+  modules: { sourceFile: string; outFile: string; code: string }[];
+  diagnostics: Diagnostic[];
+}
+
+export type CompileFn = (files: string[], options?: { emit?: "js" | "ts" }) => CompileResult;
+
+let compiler: Promise<CompileFn> | undefined;
+
+/** The compiler's `compile`, loaded once per process; Unavailable with the reason otherwise. */
+export function loadCompiler(): Promise<CompileFn> {
+  compiler ??= (async () => {
+    let url: string;
+    try {
+      url = await bundleCompiler();
+    } catch (e) {
+      if (e instanceof Missing) throw new Unavailable(`pending: ${e.message}`);
+      throw new Unavailable(`compiler/index.ts does not build: ${(e as Error).message}`);
+    }
+    const mod = (await import(url)) as { compile?: unknown };
+    if (typeof mod.compile !== "function") throw new Unavailable(`compiler/index.ts does not export compile() (exports: ${Object.keys(mod).join(", ") || "none"})`);
+    return mod.compile as CompileFn;
+  })();
+  return compiler;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${path.relative(ROOT, d.file) || d.file}(${d.line},${d.col}): error ${d.code}: ${d.message}`;
+}
+
+let tmp: string | undefined;
+
+/** Compiles one source file, imports the generated module and reports compile facts. */
+export async function compileAndImport(source: string, outName: string): Promise<{ exports: Record<string, unknown>; compileMs: number; codeBytes: number; importMs: number }> {
+  const compile = await loadCompiler();
+  const file = path.resolve(ROOT, source);
+  const t0 = performance.now();
+  let result: CompileResult;
+  try {
+    result = compile([file], { emit: "js" });
+  } catch (e) {
+    throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
+  }
+  const compileMs = performance.now() - t0;
+  const mod = result.modules.find((m) => path.resolve(ROOT, m.sourceFile) === file) ?? (result.modules.length === 1 ? result.modules[0] : undefined);
+  if (!mod) {
+    const diags = result.diagnostics.map(formatDiagnostic);
+    throw new Unavailable(diags.length > 0 ? diags.join("; ") : `compile() returned no module for ${source}`);
+  }
+  tmp ??= mkdtempSync(path.join(os.tmpdir(), "gradc-bench-"));
+  const out = path.join(tmp, outName);
+  writeFileSync(out, mod.code);
+  const t1 = performance.now();
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Unavailable(`generated module does not load standalone (${out}): ${(e as Error).message}`);
+  }
+  return { exports, compileMs, codeBytes: Buffer.byteLength(mod.code), importMs: performance.now() - t1 };
+}
+
+export const gradc: Engine = {
+  name: "gradc",
+  prepare: async () => void (await loadCompiler()),
+  async setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance> {
+    const { exports, compileMs, codeBytes, importMs } = await compileAndImport(model.source, `${model.name}.grad.mjs`);
+    const lossAndGrad = exports.lossAndGrad;
+    if (typeof lossAndGrad !== "function") {
+      throw new Unavailable(`generated module has no lossAndGrad function (exports: ${Object.keys(exports).join(", ") || "none"})`);
+    }
+    // gradc's Tensor is structural ({ shape, data }), so the harness's own values go in as-is.
+    const args = inputs.map((a) => cloneTree(a));
+    let out: unknown;
+    return {
+      call: () => void (out = lossAndGrad(...args)),
+      result: () => fromGradc(model, inputs, out),
+      info: { compileMs, codeBytes, importMs },
+    };
+  },
+};

@@ -1,0 +1,170 @@
+// The benchmark's results (what a model process sends back, what the JSON holds) and their
+// rendering as markdown tables.
+
+import type { DType } from "./tree.js";
+
+export interface EngineReport {
+  engine: string;
+  status: "ok" | "unavailable" | "error";
+  /** Why the engine did not run (unavailable) or what went wrong (error). */
+  reason?: string;
+  /** Median time per call over timed batches, and the spread of the batches. */
+  medianMs?: number;
+  p25Ms?: number;
+  p75Ms?: number;
+  callsPerBatch?: number;
+  rounds?: number;
+  /** medianMs / the median of `hand` measured in alternation with this engine. */
+  ratio?: number;
+  pairedHandMs?: number;
+  /** Engine setup (compile, bundle import, tensor upload…) and its first call (JIT, tracing…). */
+  setupMs?: number;
+  firstCallMs?: number;
+  value?: number;
+  maxRelErr?: number;
+  worst?: string;
+  mismatch?: boolean;
+  memory?: MemoryReport;
+  info?: Record<string, number | string>;
+  note?: string;
+  /** For hand after merging: how many processes measured it. */
+  processes?: number;
+}
+
+export interface MemoryReport {
+  /** RSS after setup + warm-up + timing minus RSS before setup (after a GC). */
+  rssGrowthMB: number;
+  /** JS heap used, same interval. */
+  heapGrowthMB: number;
+  /** The process's peak RSS (high-water mark) at the end of this engine's phase… */
+  peakRssMB: number;
+  /** …and before it began (Node, the harness and hand: the baseline to subtract). */
+  baselinePeakRssMB: number;
+}
+
+export interface ModelReport {
+  model: string;
+  description: string;
+  dtype: DType;
+  tolerance: number;
+  engines: EngineReport[];
+  processPeakRssMB?: number;
+  /** Set when the model process itself failed. */
+  error?: string;
+}
+
+export function fmtTime(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "—";
+  if (ms < 1e-3) return `${sig(ms * 1e6)} ns`;
+  if (ms < 1) return `${sig(ms * 1e3)} µs`;
+  if (ms < 1000) return `${sig(ms)} ms`;
+  return `${sig(ms / 1000)} s`;
+}
+
+function sig(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+export function fmtRatio(r: number | undefined): string {
+  if (r === undefined || !Number.isFinite(r)) return "—";
+  return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
+}
+
+export function fmtErr(e: number | undefined): string {
+  if (e === undefined) return "—";
+  if (e === 0) return "0";
+  if (!Number.isFinite(e)) return "∞";
+  return e.toExponential(1);
+}
+
+export function fmtMB(mb: number | undefined): string {
+  return mb === undefined ? "—" : `${mb.toFixed(1)} MB`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const lines = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
+  return lines.join("\n");
+}
+
+/**
+ * All tables for a run: time (median and ratio to hand), error against hand, first call,
+ * memory, gradc compile facts, then numbered notes for every cell that is not a plain number.
+ */
+export function renderTables(models: ModelReport[], engines: string[]): string {
+  const notes: string[] = [];
+  const note = (text: string): string => {
+    let i = notes.indexOf(text);
+    if (i < 0) i = notes.push(text) - 1;
+    return `[${i + 1}]`;
+  };
+  const find = (m: ModelReport, e: string) => m.engines.find((r) => r.engine === e);
+  const notRun = (m: ModelReport, r: EngineReport | undefined): string => {
+    if (!r) return m.error ? `failed ${note(`${m.model}: model process failed: ${m.error}`)}` : "not run";
+    return `${r.status === "error" ? "error" : "n/a"} ${note(`${m.model} / ${r.engine}: ${r.reason ?? "unknown"}`)}`;
+  };
+  const flag = (m: ModelReport, r: EngineReport): string =>
+    r.mismatch ? ` ⚠ ${note(`${m.model} / ${r.engine}: max relative error ${fmtErr(r.maxRelErr)} at ${r.worst} exceeds ${m.tolerance} (${m.dtype})${r.note ? `; ${r.note}` : ""}`)}` : "";
+
+  const timeRows = models.map((m) => [
+    `${m.model}`,
+    ...engines.map((e) => {
+      const r = find(m, e);
+      if (!r || r.status !== "ok") return notRun(m, r);
+      return `${fmtTime(r.medianMs)} (${e === "hand" ? "1×" : fmtRatio(r.ratio)})${flag(m, r)}`;
+    }),
+  ]);
+  const errRows = models.map((m) => [
+    `${m.model} (${m.dtype}, tol ${m.tolerance})`,
+    ...engines.map((e) => {
+      const r = find(m, e);
+      if (e === "hand") return "reference";
+      if (!r || r.status !== "ok") return "—";
+      return r.mismatch ? `**⚠ ${fmtErr(r.maxRelErr)}** (${r.worst})` : fmtErr(r.maxRelErr);
+    }),
+  ]);
+  const firstRows = models.map((m) => [
+    m.model,
+    ...engines.map((e) => {
+      const r = find(m, e);
+      if (!r || r.status !== "ok") return "—";
+      return `${fmtTime(r.setupMs)} + ${fmtTime(r.firstCallMs)}`;
+    }),
+  ]);
+  const memRows = models.map((m) => [
+    m.model,
+    ...engines.map((e) => {
+      const r = find(m, e);
+      if (!r || r.status !== "ok" || !r.memory) return "—";
+      if (e === "hand") return `${r.memory.peakRssMB.toFixed(0)} MB`;
+      return `${r.memory.peakRssMB.toFixed(0)} MB (+${(r.memory.peakRssMB - r.memory.baselinePeakRssMB).toFixed(0)})`;
+    }),
+  ]);
+  const gradcRows = models.flatMap((m) => {
+    const r = find(m, "gradc");
+    if (!r || r.status !== "ok" || !r.info) return [];
+    return [[m.model, fmtTime(Number(r.info.compileMs)), `${(Number(r.info.codeBytes) / 1024).toFixed(1)} KiB`, fmtTime(Number(r.info.importMs))]];
+  });
+
+  const out = [
+    "### Time per forward+backward call: median (ratio to hand)",
+    "",
+    table(["model", ...engines], timeRows),
+    "",
+    "### Max relative error against hand (value and every gradient)",
+    "",
+    table(["model", ...engines], errRows),
+    "",
+    "### Setup + first call (compile, upload, tracing, JIT warm-up)",
+    "",
+    table(["model", ...engines], firstRows),
+    "",
+    "### Memory: process peak RSS (growth over the baseline of Node + harness + hand)",
+    "",
+    table(["model", ...engines], memRows),
+  ];
+  if (gradcRows.length > 0) {
+    out.push("", "### gradc compile", "", table(["model", "compile()", "generated code", "import"], gradcRows));
+  }
+  if (notes.length > 0) out.push("", "Notes:", "", ...notes.map((n, i) => `${i + 1}. ${n.replace(/\s+/g, " ")}`));
+  return out.join("\n");
+}
