@@ -14,6 +14,7 @@ export {
   type UnaryOp,
   abs,
   add,
+  at,
   div,
   exp,
   log,

@@ -70,7 +70,7 @@ const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
   add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, neg: ops.neg, exp: ops.exp, log: ops.log,
   sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
   maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
-  reshape: ops.reshape, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
+  reshape: ops.reshape, at: ops.at, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
   tensor, zeros, ones, randn, GradcError,
 });
 

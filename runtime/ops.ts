@@ -294,6 +294,7 @@ type Static2D<S extends readonly number[]> = S extends readonly [number, number]
 const MATMUL = getOp("matmul");
 const TRANSPOSE = getOp("transpose");
 const RESHAPE = getOp("reshape");
+const TAKE = getOp("take");
 
 /**
  * Matrix product of 2-D tensors: `[M, K] · [K, N] → [M, N]`.
@@ -337,4 +338,19 @@ export function reshape<const S extends readonly number[], D extends DType = "f6
 ): S extends readonly [] ? number : Tensor<{ -readonly [K in keyof S]: S[K] }, D>;
 export function reshape(x: unknown, shape: readonly number[]): unknown {
   return apply(RESHAPE, [operand("reshape", x, 0)], { shape: [...shape] });
+}
+
+/**
+ * Slice `i` of `x` along its leading axis: the per-step input of a loop. Slicing a vector gives
+ * a number. The index must be an integer in range.
+ *
+ * @example
+ * for (let t = 0; t < 1000; t++) loss = loss + (theta - at(target, t)) ** 2;
+ */
+export function at<R extends readonly number[], D extends DType = "f64">(
+  x: Tensor<readonly [number, ...R], D>,
+  i: number,
+): R extends readonly [] ? number : Tensor<R, D>;
+export function at(x: unknown, i: unknown): unknown {
+  return guarded("at", () => apply(TAKE, [operand("at", x, 0), operand("at", i, 1)]));
 }

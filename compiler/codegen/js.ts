@@ -2,7 +2,7 @@
 // values become one `const` each, `if` nodes become `if` statements, tensor nodes go through
 // the kernel emitter. The output imports nothing at run time.
 
-import { IF } from "../ir/builder.js";
+import { IF, LOOP } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
 import type { Block, Func, Loc, Node, Type, Value } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
@@ -107,6 +107,10 @@ export class FunctionEmitter {
 
   emitNode(node: Node): void {
     if (node.op === IF) return this.emitIf(node);
+    if (node.op === LOOP) {
+      this.locComment(node.loc);
+      return this.kernels.loop(node);
+    }
     const def = getOp(node.op);
     const out = node.outs[0]!;
     if (def.kind === "leaf") {

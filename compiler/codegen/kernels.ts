@@ -23,6 +23,8 @@ export interface KernelEmitter {
   declarations(): string[];
   /** The expression that returns a value to the caller. */
   returned(v: Value): string;
+  /** Emits a loop node. */
+  loop(node: Node): void;
 }
 
 /** Loop counters and accumulators: reserved so user-derived names never collide with them. */
@@ -290,7 +292,91 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     e.line("}");
   };
 
+  /** x[i] along the leading axis: a number read, or a slice copied. */
+  const take = (node: Node): void => {
+    const [x, i] = node.args as [Value, Value];
+    const out = node.outs[0]!;
+    const n = sizeText(out.type.shape);
+    const at = e.operand(i);
+    if (out.type.shape.length === 0) {
+      const name = e.freshName(out);
+      e.line(`const ${name} = ${buf(x)}[${at}];`);
+      e.bind(out, name);
+      return;
+    }
+    const target = allocate(out);
+    e.line(`for (let j = 0; j < ${n}; j++) ${target}[j] = ${buf(x)}[${at} * ${n} + j];`);
+  };
+
+  const put = (node: Node): void => {
+    const [g, i] = node.args as [Value, Value];
+    const out = node.outs[0]!;
+    const n = sizeText(g.type.shape);
+    const target = allocate(out);
+    e.line(`${target}.fill(0);`);
+    if (g.type.shape.length === 0) e.line(`${target}[${e.operand(i)}] = ${e.operand(g)};`);
+    else e.line(`for (let j = 0; j < ${n}; j++) ${target}[${e.operand(i)} * ${n} + j] = ${buf(g)}[j];`);
+  };
+
+  /** A loop node: carries in locals (numbers) or carry buffers (tensors), histories stored per trip. */
+  const loop = (node: Node): void => {
+    const body = node.blocks[0]!;
+    const m = node.args.length;
+    const trips = dimText(node.attrs["trips"] as Dim);
+    const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+    const carries = node.args.map((init, j) => {
+      const out = node.outs[j]!;
+      if (out.type.shape.length === 0) {
+        const name = e.freshName(out);
+        e.line(`let ${name} = ${e.operand(init)};`);
+        e.bind(out, name);
+        return name;
+      }
+      const name = allocate(out);
+      e.line(`${name}.set(${buf(init)});`);
+      return name;
+    });
+    const hists = record.map((j, h) => {
+      const out = node.outs[m + h]!;
+      return { j, name: allocate(out), size: sizeText(node.args[j]!.type.shape) };
+    });
+    const k = e.names.fresh("k");
+    e.line(
+      node.attrs["reverse"] === true
+        ? `for (let ${k} = ${trips} - 1; ${k} >= 0; ${k}--) {`
+        : `for (let ${k} = 0; ${k} < ${trips}; ${k}++) {`,
+    );
+    e.nested(() => {
+      for (const h of hists) {
+        const c = carries[h.j]!;
+        e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${c};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
+      }
+      e.bind(body.params[0]!, k);
+      body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
+      e.emitBlock(body);
+      // Next carries: through temporaries when one carry's next value is another's current one.
+      const nexts = body.results.map((r) => e.operand(r));
+      const crossed = body.results.some((r, j) => body.params.slice(1).some((p, i) => p === r && i !== j));
+      const assign = (j: number, src: string): void => {
+        if (src === carries[j]) return;
+        e.line(node.outs[j]!.type.shape.length === 0 ? `${carries[j]} = ${src};` : `${carries[j]}.set(${src});`);
+      };
+      if (crossed) {
+        const temps = nexts.map((src, j) => {
+          if (node.outs[j]!.type.shape.length > 0) return src;
+          const t = e.names.fresh("next");
+          e.line(`const ${t} = ${src};`);
+          return t;
+        });
+        temps.forEach((t, j) => assign(j, t));
+      } else nexts.forEach((src, j) => assign(j, src));
+    });
+    e.line("}");
+  };
+
   const backend: KernelBackend<Node> = {
+    take,
+    put,
     pointwise,
     reduce,
     argmaxMask,
@@ -310,6 +396,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
   };
 
   return {
+    loop,
     dimension: dimText,
     emit(node) {
       const out = node.outs[0]!;

@@ -11,7 +11,7 @@
 // loop may write over an operand that dies in it. `reshape` and tensor `if` results alias the
 // storage they come from.
 
-import { IF } from "../ir/builder.js";
+import { IF, LOOP, isRegionOp } from "../ir/builder.js";
 import type { Block, Dim, DType, Func, Node, Value } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 
@@ -38,7 +38,7 @@ const isTensor = (v: Value): boolean => v.type.shape.length > 0;
 
 /** Ops whose loop reads operands at the output's index (after broadcasting). */
 export function isPointwise(node: Node): boolean {
-  if (node.op === IF) return false;
+  if (isRegionOp(node.op)) return false;
   // Reshaping a number into a tensor fills it, like a broadcast.
   return getOp(node.op).kind === "elementwise" || node.op === "broadcast_to" || (node.op === "reshape" && node.args[0]!.type.shape.length === 0);
 }
@@ -70,7 +70,7 @@ export function planTensors(fn: Func): TensorPlan {
     for (const node of block.nodes) {
       node.outs.forEach((o) => local.add(o));
       node.blocks.forEach(decideFusion);
-      if (node.op === IF) continue;
+      if (isRegionOp(node.op)) continue;
       const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max";
       if (!fusesInto) continue;
       const space = node.op === "sum" || node.op === "max" ? node.args[0]!.type.shape : node.outs[0]!.type.shape;
@@ -151,6 +151,16 @@ export function planTensors(fn: Func): TensorPlan {
         if (!isTensor(out) || inlined.has(out)) continue;
         if (node.op === IF) {
           storage.set(out, { kind: "branch" });
+          continue;
+        }
+        if (node.op === LOOP) {
+          // Carry buffers and histories live as long as the function: the body reads and
+          // rewrites them on every trip.
+          storage.set(out, { kind: "slot", slot: takeSlot(out) });
+          pinned.add(out);
+          const j = node.outs.indexOf(out);
+          const param = node.blocks[0]!.params[j + 1];
+          if (j < node.args.length && param) storage.set(param, { kind: "alias", of: out });
           continue;
         }
         if (node.op === "reshape" && !isPointwise(node)) {

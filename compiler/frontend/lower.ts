@@ -5,7 +5,7 @@
 
 import { type CallExpression, type Expression, type Identifier, Node, type SourceFile, type Statement, SyntaxKind, ts } from "ts-morph";
 import { IRBuilder } from "../ir/builder.js";
-import type { Func, Loc, Value } from "../ir/types.js";
+import type { Dim, Func, Loc, Value } from "../ir/types.js";
 import { ShapeError } from "../ops/index.js";
 import { LowerError } from "./errors.js";
 import { type Layout, layoutOf } from "./layout.js";
@@ -53,6 +53,8 @@ class Scope {
 type Item = Statement | { readonly exitTo: Scope };
 
 const MAX_UNROLL = 100_000;
+/** Constant loops of at most this many trips are unrolled; longer ones stay loops. */
+const UNROLL_LIMIT = 16;
 
 export interface Lowered {
   readonly fn: Func;
@@ -404,6 +406,11 @@ class Lowerer {
     const incr = s.getIncrementor();
     if (!init || !cond || !incr || !Node.isVariableDeclarationList(init))
       throw new LowerError("GRADC1007", s, ["a loop without an initializer, condition and increment"]);
+    const counted = this.countedLoop(s);
+    const checkpoint = s.getLeadingCommentRanges().some((c) => c.getText().includes("@gradc checkpoint"));
+    if (counted && (typeof counted.trips === "string" || counted.trips > UNROLL_LIMIT || checkpoint))
+      return this.rolledFor(s, counted, checkpoint);
+    // Short constant loops are unrolled: the counter is a compile-time number in each copy.
     this.pushScope(() => {
       for (const d of init.getDeclarations()) {
         const i0 = d.getInitializer();
@@ -423,6 +430,125 @@ class Lowerer {
         }
         this.effect(incr);
       }
+    });
+  }
+
+  /**
+   * `for (let i = a; i < n; i += s)` (also `<=`, `>`, `>=`, `i++`, `i--`, `i -= s`) with `a`, `s`
+   * constants and `n` a constant or a symbolic dimension: the counter and the trip count.
+   */
+  private countedLoop(s: import("ts-morph").ForStatement): { name: string; start: number; step: number; trips: Dim } | undefined {
+    const init = s.getInitializer();
+    const cond = s.getCondition();
+    const incr = s.getIncrementor();
+    if (!init || !Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) return undefined;
+    const decl = init.getDeclarations()[0]!;
+    const name = decl.getName();
+    const i0 = decl.getInitializer();
+    if (!i0 || !Node.isIdentifier(decl.getNameNode())) return undefined;
+    const start = this.expr(i0);
+    if (start.k !== "num" || !cond || !Node.isBinaryExpression(cond) || cond.getLeft().getText() !== name) return undefined;
+    let step: number | undefined;
+    if (incr && (Node.isPostfixUnaryExpression(incr) || Node.isPrefixUnaryExpression(incr)) && incr.getOperand().getText() === name)
+      step = incr.getOperatorToken() === SyntaxKind.PlusPlusToken ? 1 : incr.getOperatorToken() === SyntaxKind.MinusMinusToken ? -1 : undefined;
+    else if (incr && Node.isBinaryExpression(incr) && incr.getLeft().getText() === name) {
+      const k = incr.getOperatorToken().getKind();
+      const rhs = this.expr(incr.getRight());
+      if (rhs.k === "num" && k === SyntaxKind.PlusEqualsToken) step = rhs.n;
+      if (rhs.k === "num" && k === SyntaxKind.MinusEqualsToken) step = -rhs.n;
+    }
+    if (step === undefined || step === 0 || !Number.isInteger(step)) return undefined;
+    const bound = this.expr(cond.getRight());
+    const op = cond.getOperatorToken().getKind();
+    if (bound.k === "val") {
+      const dim = this.b.defOf(bound.v);
+      if (dim?.op === "dim" && op === SyntaxKind.LessThanToken && start.n === 0 && step === 1)
+        return { name, start: 0, step: 1, trips: String(dim.attrs["name"]) };
+      return undefined;
+    }
+    if (bound.k !== "num") return undefined;
+    const a = start.n;
+    const n = bound.n;
+    let trips: number;
+    if (step > 0 && op === SyntaxKind.LessThanToken) trips = Math.ceil((n - a) / step);
+    else if (step > 0 && op === SyntaxKind.LessThanEqualsToken) trips = Math.floor((n - a) / step) + 1;
+    else if (step < 0 && op === SyntaxKind.GreaterThanToken) trips = Math.ceil((a - n) / -step);
+    else if (step < 0 && op === SyntaxKind.GreaterThanEqualsToken) trips = Math.floor((a - n) / -step) + 1;
+    else return undefined;
+    return { name, start: a, step, trips: Math.max(0, trips) };
+  }
+
+  /**
+   * A loop that stays a loop: outer variables the body assigns become carries. With
+   * `// @gradc checkpoint` a constant loop is split into √n segments of √n trips, so the
+   * backward pass stores only segment boundaries and recomputes inside each segment.
+   */
+  private rolledFor(s: import("ts-morph").ForStatement, loop: { name: string; start: number; step: number; trips: Dim }, checkpoint: boolean): void {
+    const carries = assignedOuter(s.getStatement(), this.scope);
+    const body = (k: LV): void =>
+      this.pushScope(() => {
+        const index = this.arith("+", { k: "num", n: loop.start }, this.arith("*", k, { k: "num", n: loop.step }, s), s);
+        this.scope.declare({ name: loop.name, isParam: false, mutable: false });
+        this.store.set(this.scope.lookup(loop.name)!, index);
+        this.statement(s.getStatement());
+      });
+    const T = loop.trips;
+    if (checkpoint && typeof T === "number" && T > 1) {
+      const K = Math.ceil(Math.sqrt(T));
+      const S = Math.floor(T / K);
+      const offset = (base: number, k: LV): LV => this.arith("+", { k: "num", n: base }, k, s);
+      this.rolledLoop(carries, S, s, (ko) =>
+        this.rolledLoop(carries, K, s, (ki) => body(this.arith("+", this.arith("*", ko, { k: "num", n: K }, s), ki, s))),
+      );
+      if (T - S * K > 0) this.rolledLoop(carries, T - S * K, s, (kr) => body(offset(S * K, kr)));
+      return;
+    }
+    this.rolledLoop(carries, T, s, body);
+  }
+
+  /** Builds a `loop` node over `carries`, lowering the body with the trip counter `k`. */
+  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void): void {
+    const shapes = carries.map((v) => this.store.get(v) ?? { k: "undefined" as const });
+    const inits = shapes.flatMap((lv) => this.leaves(lv, at));
+    // Carries are named after the variables they hold.
+    const names = carries.flatMap((v, i) => {
+      const n = this.leaves(shapes[i]!, at).length;
+      return Array.from({ length: n }, (_x, j) => (n === 1 ? v.name : `${v.name}_${j}`));
+    });
+    const k = this.b.param({ dtype: "f64", shape: [] }, "k");
+    const params = inits.map((v, j) => this.b.param(v.type, names[j]));
+    let yields: LV[] = [];
+    const block = this.b.block(
+      () =>
+        this.withStore(() => {
+          let pos = 0;
+          carries.forEach((v, i) => this.store.set(v, this.rebuild(shapes[i]!, () => params[pos++]!)));
+          this.loopDepth++;
+          try {
+            lowerBody({ k: "val", v: k });
+          } finally {
+            this.loopDepth--;
+          }
+          yields = carries.map((v) => this.store.get(v) ?? { k: "undefined" as const });
+          return yields.flatMap((lv) => this.leaves(lv, at));
+        }).result,
+      [k, ...params],
+    );
+    yields.forEach((lv, i) => {
+      if (structureKey(lv) !== structureKey(shapes[i]!)) throw new LowerError("GRADC1017", at, [carries[i]!.name]);
+    });
+    block.results.forEach((r, i) => {
+      const p = params[i]!;
+      if (r.type.dtype !== p.type.dtype || r.type.shape.join() !== p.type.shape.join())
+        throw new LowerError("GRADC2005", at, [`a loop variable starts as ${describeType(p)} and becomes ${describeType(r)}`]);
+    });
+    this.b.loc = this.loc(at);
+    const outs = this.b.loopNode(inits, block, { trips }, [], names);
+    let pos = 0;
+    carries.forEach((v, i) => {
+      const lv = this.rebuild(shapes[i]!, () => outs[pos++]!);
+      this.store.set(v, lv);
+      nameValue(lv, v.name);
     });
   }
 

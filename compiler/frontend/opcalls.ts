@@ -151,6 +151,11 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
   abs: primitive("abs", 1),
   matmul: primitive("matmul", 2),
   transpose: primitive("transpose", 1),
+  at: {
+    minArgs: 2,
+    maxArgs: 2,
+    lower: (ctx, [x, i]) => val(ctx.b.op("take", [ctx.value(x!), ctx.value(i!)])),
+  },
   reshape: {
     minArgs: 2,
     maxArgs: 2,

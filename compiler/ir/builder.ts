@@ -4,6 +4,11 @@ import { type Builder, getOp } from "../ops/index.js";
 import { type Attrs, type Block, type Loc, type Node, type Type, type Value, IdSource } from "./types.js";
 
 export const IF = "if";
+/** `loop`: `trips` iterations of a body whose params are (counter, ...carries) and which yields the next carries. */
+export const LOOP = "loop";
+
+/** Region ops: nodes that own blocks. */
+export const isRegionOp = (op: string): boolean => op === IF || op === LOOP;
 
 interface Frame {
   nodes: Node[];
@@ -68,6 +73,20 @@ export class IRBuilder implements Builder<Value> {
     const outs = then.results.map((r, i) => this.ids.value(r.type, names[i]));
     this.push({ op: IF, args: [cond], attrs: {}, outs, blocks: [then, otherwise], ...(this.loc ? { loc: this.loc } : {}) });
     return outs;
+  }
+
+  /**
+   * A `loop` node: `inits` are the carries' initial values; `body` has params (k, ...carries)
+   * and yields the next carries. `history` lists carries whose value at the start of every
+   * iteration is also returned, stacked along a new leading axis (for the reverse pass).
+   */
+  loopNode(inits: readonly Value[], body: Block, attrs: Attrs, history: readonly number[] = [], names: readonly (string | undefined)[] = []): Value[] {
+    const trips = attrs["trips"] as number | string;
+    const outs = inits.map((v, j) => this.ids.value(v.type, names[j] ?? v.name));
+    const hist = history.map((j) => this.ids.value({ dtype: inits[j]!.type.dtype, shape: [trips, ...inits[j]!.type.shape] }));
+    const full = history.length > 0 ? { ...attrs, record: history } : attrs;
+    this.push({ op: LOOP, args: inits, attrs: full, outs: [...outs, ...hist], blocks: [body], ...(this.loc ? { loc: this.loc } : {}) });
+    return [...outs, ...hist];
   }
 
   /** The nodes of the outermost block, for finishing a function. */

@@ -1,6 +1,6 @@
 // Parses the IR text form back into a function, so pass tests can start from IR text.
 
-import { IF } from "./builder.js";
+import { isRegionOp } from "./builder.js";
 import type { AttrValue, Attrs, Block, DType, Dim, Func, Loc, Node, Type, Value } from "./types.js";
 import { IdSource } from "./types.js";
 
@@ -110,8 +110,15 @@ export function parseFunc(text: string): Func {
   // Reads nodes up to a terminator line (`return`/`yield`), returning the block.
   const parseBlock = (blockParams: Value[], terminator: "return" | "yield"): Block => {
     const nodes: Node[] = [];
-    for (;;) {
+    for (let first = true; ; first = false) {
       const ln = next();
+      if (first && terminator === "yield" && ln.code.startsWith("params ")) {
+        for (const p of ln.code.slice(7).split(/,\s*(?=%)/)) {
+          const [ref, type] = p.split(/:\s*/);
+          blockParams.push(define(ref!, parseType(type!, ln.no), ln.no));
+        }
+        continue;
+      }
       if (ln.code.startsWith(terminator)) {
         const results = refs(ln.code.slice(terminator.length), ln.no);
         return { params: blockParams, nodes, results };
@@ -119,9 +126,9 @@ export function parseFunc(text: string): Func {
       const m = /^(.+?)\s=\s(\S+)(.*)$/.exec(ln.code);
       if (!m) throw new IRParseError(`expected a node, got '${ln.code}'`, ln.no);
       let rest = m[3]!.trim();
-      const opensBlock = m[2] === IF;
+      const opensBlock = isRegionOp(m[2]!);
       if (opensBlock) {
-        if (!rest.endsWith("{")) throw new IRParseError("expected '{' after if", ln.no);
+        if (!rest.endsWith("{")) throw new IRParseError(`expected '{' after ${m[2]}`, ln.no);
         rest = rest.slice(0, -1).trim();
       }
       let attrs: Attrs = {};

@@ -56,6 +56,8 @@ export function printFunc(fn: Func): string {
     return `${text.padEnd(36)} # ${formatLoc(loc)}`;
   };
   const printBlock = (block: Block, indent: string, terminator: string): void => {
+    if (terminator === "yield" && block.params.length > 0)
+      lines.push(`${indent}params ${block.params.map((p) => `${ref(p)}: ${formatType(p.type)}`).join(", ")}`);
     for (const node of block.nodes) printNode(node, indent);
     if (terminator) lines.push(`${indent}${terminator} ${block.results.map(ref).join(", ")}`.trimEnd());
   };

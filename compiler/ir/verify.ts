@@ -2,7 +2,7 @@
 // its op's shape rule says, every region consistent. Tests run it after every pass.
 
 import { getOp, hasOp } from "../ops/index.js";
-import { IF } from "./builder.js";
+import { IF, LOOP } from "./builder.js";
 import { formatType } from "./print.js";
 import { type Block, type Func, type Value, sameType } from "./types.js";
 
@@ -40,6 +40,19 @@ export function verify(fn: Func): void {
               fail(`if branch yields ${formatType(r.type)} for a result of type ${formatType(node.outs[i]!.type)}`);
           });
         }
+      } else if (node.op === LOOP) {
+        const body = node.blocks[0];
+        const m = node.args.length;
+        if (node.blocks.length !== 1 || !body) fail("loop has one body");
+        if (body!.params.length !== m + 1) fail("loop body takes the counter and one param per carry");
+        if (body!.results.length !== m) fail("loop body yields one value per carry");
+        const history = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+        if (node.outs.length !== m + history.length) fail("loop defines its carries and the recorded histories");
+        node.args.forEach((a, j) => {
+          for (const t of [body!.params[j + 1]!.type, body!.results[j]!.type, node.outs[j]!.type])
+            if (!sameType(t, a.type)) fail(`loop carry ${j} has type ${formatType(t)}, initial value ${formatType(a.type)}`);
+        });
+        checkBlock(body!, local);
       } else {
         if (!hasOp(node.op)) fail(`unknown op ${node.op}`);
         if (node.blocks.length !== 0) fail(`${node.op} has blocks`);

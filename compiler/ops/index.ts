@@ -6,5 +6,6 @@ export * as leaf from "./leaf.js";
 export * as reduce from "./reduce.js";
 export * as movement from "./movement.js";
 export * as linalg from "./linalg.js";
+export * as indexing from "./indexing.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";

@@ -76,6 +76,10 @@ export interface KernelBackend<N> {
   transpose(node: N): void;
   /** The result shares its operand's storage (row-major data is unchanged). */
   alias(node: N): void;
+  /** Reads slice `i` of the leading axis. */
+  take(node: N): void;
+  /** Writes a slice into zeros. */
+  put(node: N): void;
 }
 
 /** Ops that need a loop nest of their own (reductions, matmul, movement). */

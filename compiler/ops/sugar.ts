@@ -3,7 +3,18 @@
 import type { Attrs, Dim } from "../ir/types.js";
 import type { Builder } from "./registry.js";
 
-export function sugar<V>(b: Builder<V>) {
+// Built once per builder: rules call sugar() on every VJP, and the tape runs them per op.
+const cache = new WeakMap<object, unknown>();
+
+export function sugar<V>(b: Builder<V>): Sugar<V> {
+  let s = cache.get(b) as Sugar<V> | undefined;
+  if (!s) cache.set(b, (s = makeSugar(b)));
+  return s;
+}
+
+type Sugar<V> = ReturnType<typeof makeSugar<V>>;
+
+function makeSugar<V>(b: Builder<V>) {
   const op = (name: string, args: V[], attrs?: Attrs): V => b.op(name, args, attrs);
   return {
     add: (x: V, y: V) => op("add", [x, y]),

@@ -7,8 +7,13 @@
 // contribution to an adjoint is the value itself and later ones add to it (fan-out sums).
 // Broadcasting is undone in one place (sumTo). Through an `if`, the backward pass is an `if` on
 // the same condition that reverses only the branch taken, so the other branch cannot leak NaN.
+// Through a `loop`, the forward loop records each carry's value at the start of every
+// iteration (preallocated per-iteration storage); the backward pass is a loop running the
+// iterations in reverse that recomputes one iteration's forward values from the recorded
+// carries and reverses it, carrying the carries' adjoints and summing the contributions to
+// the outer values the body reads.
 
-import { IF, IRBuilder } from "../ir/builder.js";
+import { IF, IRBuilder, LOOP } from "../ir/builder.js";
 import { type Block, type Func, type Node, type Value, IdSource, freeValues } from "../ir/types.js";
 import { getOp, sumTo } from "../ops/index.js";
 
@@ -22,6 +27,13 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
         node.outs.forEach((o, i) => {
           if (node.blocks.some((b) => varied.has(b.results[i]!))) varied.add(o);
         });
+      } else if (node.op === LOOP) {
+        // Conservative: a loop that reads anything varied varies in every carry.
+        if (node.args.some((a) => varied.has(a)) || freeValues(node).some((v) => varied.has(v))) {
+          node.blocks[0]!.params.slice(1).forEach((p) => varied.add(p));
+          node.outs.forEach((o) => varied.add(o));
+        }
+        forward(node.blocks[0]!);
       } else if (getOp(node.op).vjp !== "not-differentiable" && node.args.some((a) => varied.has(a))) {
         node.outs.forEach((o) => varied.add(o));
       }
@@ -39,6 +51,12 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
           node.outs.forEach((o, i) => useful.has(o) && useful.add(b.results[i]!));
           backward(b);
         });
+      } else if (node.op === LOOP) {
+        const body = node.blocks[0]!;
+        node.args.forEach((a) => useful.add(a));
+        body.params.forEach((p) => useful.add(p));
+        body.results.forEach((r) => useful.add(r));
+        backward(body);
       } else node.args.forEach((a) => useful.add(a));
     }
   };
@@ -49,6 +67,8 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
 interface Ctx {
   b: IRBuilder;
   active: Set<Value>;
+  /** The recorded carry histories of each forward loop, by the original loop node. */
+  histories: Map<Node, Value[]>;
 }
 
 function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void {
@@ -72,23 +92,44 @@ function zerosLike(b: IRBuilder, v: Value): Value {
   return v.type.shape.length === 0 ? zero : b.op("broadcast_to", [zero], { shape: v.type.shape });
 }
 
-/** Copies forward nodes into the block being built, with fresh values recorded in `map`. */
-function cloneNodes(b: IRBuilder, nodes: readonly Node[], map: Map<Value, Value>, outer: (v: Value) => Value): void {
+/**
+ * Copies forward nodes into the block being built, with fresh values recorded in `map`.
+ * Copied loops record their carries, since they are copied to be reversed.
+ */
+function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, outer: (v: Value) => Value): void {
+  const { b } = ctx;
   const m = (v: Value): Value => map.get(v) ?? outer(v);
   for (const node of nodes) {
-    const blocks = node.blocks.map((block) =>
-      b.block(() => {
-        cloneNodes(b, block.nodes, map, outer);
+    const blocks = node.blocks.map((block) => {
+      const params = block.params.map((p) => {
+        const fresh = b.ids.value(p.type, p.name);
+        map.set(p, fresh);
+        return fresh;
+      });
+      return b.block(() => {
+        cloneNodes(ctx, block.nodes, map, outer);
         return block.results.map(m);
-      }),
-    );
+      }, params);
+    });
     const outs = node.outs.map((o) => {
       const fresh = b.ids.value(o.type, o.name);
       map.set(o, fresh);
       return fresh;
     });
-    b.push({ ...node, args: node.args.map(m), outs, blocks });
+    const copy: Node = { ...node, args: node.args.map(m), outs, blocks };
+    b.push(node.op === LOOP ? recording(ctx, node, copy) : copy);
   }
+}
+
+/**
+ * The loop `copy` (of `original`) made to also return every carry's value at the start of each
+ * iteration, stacked: the per-iteration storage its reverse reads.
+ */
+function recording(ctx: Ctx, original: Node, copy: Node): Node {
+  const trips = copy.attrs["trips"] as number | string;
+  const hist = copy.args.map((a) => ctx.b.ids.value({ dtype: a.type.dtype, shape: [trips, ...a.type.shape] }));
+  ctx.histories.set(original, hist);
+  return { ...copy, attrs: { ...copy.attrs, record: copy.args.map((_a, j) => j) }, outs: [...copy.outs, ...hist] };
 }
 
 /**
@@ -105,6 +146,10 @@ function reverseNodes(ctx: Ctx, nodes: readonly Node[], adj: Map<Value, Value>, 
     b.loc = node.loc;
     if (node.op === IF) {
       reverseIf(ctx, node, gs, adj, primal);
+      continue;
+    }
+    if (node.op === LOOP) {
+      reverseLoop(ctx, node, gs, adj, primal);
       continue;
     }
     const def = getOp(node.op);
@@ -137,7 +182,7 @@ function reverseIf(
   const blocks = node.blocks.map((branch) =>
     b.block(() => {
       const copies = new Map<Value, Value>();
-      cloneNodes(b, branch.nodes, copies, primal);
+      cloneNodes(ctx, branch.nodes, copies, primal);
       const local = new Map<Value, Value>();
       branch.results.forEach((r, i) => {
         const g = gs[i];
@@ -154,15 +199,66 @@ function reverseIf(
 }
 
 /**
+ * The backward of `loop` is a loop over the same iterations in reverse. Its carries are the
+ * adjoints of the forward carries and one accumulator per active outer value the body reads.
+ * Each reverse iteration reads the carries recorded at the start of the forward iteration,
+ * recomputes that iteration's forward values from them, and reverses the body.
+ */
+function reverseLoop(
+  ctx: Ctx,
+  node: Node,
+  gs: readonly (Value | undefined)[],
+  adj: Map<Value, Value>,
+  primal: (v: Value) => Value,
+): void {
+  const { b, active } = ctx;
+  const body = node.blocks[0]!;
+  const m = node.args.length;
+  const hist = ctx.histories.get(node);
+  if (!hist) throw new Error("loop reversed without recorded carries");
+  const targets = freeValues(node).filter((v) => active.has(v));
+  const carryAdj = node.args.map((a, j) => gs[j] ?? zerosLike(b, a));
+  const accInit = targets.map((t) => zerosLike(b, t));
+  const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
+  const adjParams = node.args.map((a) => b.ids.value(a.type, a.name === undefined ? undefined : `d${a.name}`));
+  const accParams = targets.map((t) => b.ids.value(t.type, t.name === undefined ? undefined : `d${t.name}`));
+  const reversed = b.block(() => {
+    const copies = new Map<Value, Value>();
+    copies.set(body.params[0]!, k);
+    body.params.slice(1).forEach((p, j) => {
+      const recorded = b.op("take", [hist[j]!, k]);
+      if (p.name !== undefined) recorded.name = p.name;
+      copies.set(p, recorded);
+    });
+    cloneNodes(ctx, body.nodes, copies, primal);
+    const local = new Map<Value, Value>();
+    body.results.forEach((r, j) => active.has(r) && accumulate(ctx, local, r, adjParams[j]!));
+    reverseNodes(ctx, body.nodes, local, (v) => copies.get(v) ?? primal(v));
+    return [
+      ...body.params.slice(1).map((p, j) => local.get(p) ?? zerosLike(b, node.args[j]!)),
+      ...targets.map((t, i) => {
+        const c = local.get(t);
+        return c === undefined ? accParams[i]! : b.op("add", [accParams[i]!, c]);
+      }),
+    ];
+  }, [k, ...adjParams, ...accParams]);
+  b.loc = node.loc;
+  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: node.attrs["trips"]!, reverse: true });
+  node.args.forEach((a, j) => active.has(a) && accumulate(ctx, adj, a, outs[j]!));
+  targets.forEach((t, i) => accumulate(ctx, adj, t, outs[m + i]!));
+}
+
+/**
  * Differentiates `fn` with respect to the parameters `wrt`. The result returns
  * `[value, ...gradients]`.
  */
 export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`): Func {
   const b = new IRBuilder(IdSource.after(fn));
   const active = activeValues(fn.body, wrt);
-  const ctx: Ctx = { b, active };
+  const ctx: Ctx = { b, active, histories: new Map() };
   const output = fn.body.results[0]!;
-  fn.body.nodes.forEach((n) => b.push(n));
+  // Loops the backward pass reverses record their carries as they run forward.
+  fn.body.nodes.forEach((n) => b.push(n.op === LOOP && n.outs.some((o) => active.has(o)) ? recording(ctx, n, n) : n));
   const adj = new Map<Value, Value>();
   if (active.has(output)) {
     b.loc = fn.loc;

@@ -4,7 +4,7 @@
 // attributes and operands; the later one is replaced by the earlier. Values defined inside a
 // branch are never reused outside it. Commutative ops are keyed with sorted operands.
 
-import { IF } from "../ir/builder.js";
+import { isRegionOp } from "../ir/builder.js";
 import type { Func, Node } from "../ir/types.js";
 import { formatAttrs } from "../ir/print.js";
 import { getOp } from "../ops/index.js";
@@ -32,7 +32,7 @@ export function cse(fn: Func): Func {
   return rewrite(
     fn,
     (node) => {
-      if (node.op === IF || !getOp(node.op).pure) return { keep: node };
+      if (isRegionOp(node.op) || !getOp(node.op).pure) return { keep: node };
       const key = keyOf(node);
       const prior = lookup(key);
       if (prior) return { replace: prior.outs };

@@ -1,9 +1,10 @@
 // Dead-code elimination.
 //
 // Guarantees: every node left has a result that reaches the function's results; `if` nodes
-// keep only the results that are used (their blocks yield only those).
+// keep only the results that are used (their blocks yield only those); a loop is kept whole
+// when any of its results is used (its carries feed each other).
 
-import { IF } from "../ir/builder.js";
+import { IF, LOOP } from "../ir/builder.js";
 import type { Block, Func, Node, Value } from "../ir/types.js";
 
 export function dce(fn: Func): Func {
@@ -19,6 +20,19 @@ export function dce(fn: Func): Func {
         const pick = <T,>(xs: readonly T[]): T[] => xs.filter((_x, i) => used[i]);
         const blocks = node.blocks.map((b) => sweep({ ...b, results: pick(b.results) }));
         kept.push({ ...node, outs: pick(node.outs), blocks });
+      } else if (node.op === LOOP) {
+        // Histories nobody reads are not recorded (the to-be-recorded analysis, by liveness).
+        const m = node.args.length;
+        const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+        const keepHist = record.map((_j, h) => used[m + h]!);
+        const attrs = { ...node.attrs, record: record.filter((_j, h) => keepHist[h]) };
+        if ((attrs.record as number[]).length === 0) delete (attrs as Record<string, unknown>)["record"];
+        kept.push({
+          ...node,
+          attrs,
+          outs: node.outs.filter((_o, i) => i < m || keepHist[i - m]),
+          blocks: node.blocks.map((b) => sweep({ ...b, results: [...b.results] })),
+        });
       } else kept.push(node);
       node.args.forEach((a) => live.add(a));
     }

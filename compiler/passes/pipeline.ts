@@ -6,6 +6,7 @@ import type { Func, Value } from "../ir/types.js";
 import { differentiate } from "./ad.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
+import { licm } from "./licm.js";
 import { simplify } from "./simplify.js";
 
 export type Pass = (fn: Func) => Func;
@@ -28,6 +29,9 @@ export const afterAD: readonly NamedPass[] = [
   { name: "cse", run: cse },
   { name: "dce", run: dce },
   { name: "simplify", run: (f) => simplify(f, { afterAD: true }) },
+  { name: "cse", run: cse },
+  { name: "dce", run: dce },
+  { name: "licm", run: licm },
   { name: "cse", run: cse },
   { name: "dce", run: dce },
 ];

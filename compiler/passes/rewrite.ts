@@ -1,7 +1,7 @@
 // The walk shared by the rewriting passes: rebuilds a function node by node (blocks
 // recursively), substituting replaced values in every later use.
 
-import { IF, IRBuilder } from "../ir/builder.js";
+import { IRBuilder, isRegionOp } from "../ir/builder.js";
 import { type Block, type Func, type Node, type Value, IdSource } from "../ir/types.js";
 
 export interface RewriteScope {
@@ -65,4 +65,3 @@ export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
   return { ...fn, body };
 }
 
-export const isRegion = (node: Node): boolean => node.op === IF;

@@ -61,3 +61,24 @@ describe("examples train with compiled gradients", () => {
     ]);
   });
 });
+
+describe("pendulum", () => {
+  test("fitting k recovers the true damping with compiled gradients", async () => {
+    const { lossGrad } = await compiled("pendulum");
+    const { main } = await import("../../examples/pendulum.js");
+    expect(Math.abs(main(lossGrad) - 0.8)).toBeLessThan(0.01);
+  });
+
+  test("compiled gradient = tape gradient = finite differences", async () => {
+    const { lossGrad } = await compiled("pendulum");
+    const mod = await import("../../examples/pendulum.js");
+    const target = mod.simulate(0.8, 1.5, 1.0);
+    const [v1, g1] = (lossGrad as typeof mod.lossGrad)(0.3, 1.5, 1.0, target);
+    const [v2, g2] = mod.lossGrad(0.3, 1.5, 1.0, target);
+    expect(Math.abs(v1 - v2)).toBeLessThanOrEqual(1e-12 * Math.abs(v2));
+    expect(Math.abs(g1 - g2)).toBeLessThanOrEqual(1e-9 * Math.abs(g2));
+    const eps = 1e-6;
+    const fd = (mod.trajectoryLoss(0.3 + eps, 1.5, 1.0, target) - mod.trajectoryLoss(0.3 - eps, 1.5, 1.0, target)) / (2 * eps);
+    expect(g1).toBeCloseTo(fd, 6);
+  });
+});

@@ -1,0 +1,36 @@
+// Loop-invariant code motion.
+//
+// Guarantees: no pure, non-region node inside a loop body has all its operands defined outside
+// the body; such nodes run once, before the loop. Inner loops are treated first, so what they
+// hoist can move further out. Hoisting is safe for any trip count: the ops are pure.
+
+import { LOOP, isRegionOp } from "../ir/builder.js";
+import type { Block, Func, Node, Value } from "../ir/types.js";
+import { getOp } from "../ops/index.js";
+
+function hoist(block: Block): Block {
+  const nodes: Node[] = [];
+  for (const node of block.nodes) {
+    const current: Node = node.blocks.length > 0 ? { ...node, blocks: node.blocks.map(hoist) } : node;
+    if (current.op !== LOOP) {
+      nodes.push(current);
+      continue;
+    }
+    const body = current.blocks[0]!;
+    const inside = new Set<Value>(body.params);
+    const kept: Node[] = [];
+    for (const n of body.nodes) {
+      if (!isRegionOp(n.op) && getOp(n.op).pure && n.args.every((a) => !inside.has(a))) nodes.push(n);
+      else {
+        kept.push(n);
+        n.outs.forEach((o) => inside.add(o));
+      }
+    }
+    nodes.push({ ...current, blocks: [{ ...body, nodes: kept }] });
+  }
+  return { ...block, nodes };
+}
+
+export function licm(fn: Func): Func {
+  return { ...fn, body: hoist(fn.body) };
+}
