@@ -72,6 +72,7 @@ function machine() {
     node: process.version,
     v8: process.versions.v8,
     commit,
+    loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
     packages: Object.fromEntries(
       ["@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-cpu", "@tensorflow/tfjs-backend-wasm", "@jax-js/jax", "esbuild"].map((p) => [p, version(p)]),
     ),
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
   }
 
   const info = machine();
-  console.log(`gradc bench: ${models.length} model(s) × ${engines.length} engine(s) on ${info.cpu} (${info.cores} cores), Node ${info.node}`);
+  console.log(`gradc bench: ${models.length} model(s) × ${engines.length} engine(s) on ${info.cpu} (${info.cores} cores), Node ${info.node}, load ${info.loadavg.join(" ")}`);
   const reports: ModelReport[] = [];
   for (const m of models) {
     console.log(`${m}: ${CASES[m].description}`);
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
   const tables = renderTables(reports, engines);
   console.log(`\n${tables}\n`);
   const started = new Date();
-  const result = { date: started.toISOString(), machine: info, seed: SEED, timing: timingArgs, engines, models: reports, markdown: tables };
+  const result = { date: started.toISOString(), machine: info, loadavgAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))), seed: SEED, timing: timingArgs, engines, models: reports, markdown: tables };
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const out = values.out ?? path.join(dir, `bench-${started.toISOString().replace(/[:.]/g, "-")}.json`);

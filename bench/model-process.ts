@@ -66,7 +66,8 @@ function progress(model: ModelCase, r: EngineReport): void {
   const err = r.engine === "hand" ? "" : `  err ${fmtErr(r.maxRelErr)}${r.mismatch ? ` ⚠ MISMATCH at ${r.worst}` : " ✓"}`;
   const mem = r.memory ? `  peak ${r.memory.peakRssMB.toFixed(0)} MB (+${(r.memory.peakRssMB - r.memory.baselinePeakRssMB).toFixed(0)})` : "";
   const compile = r.info?.compileMs !== undefined ? `  compile ${fmtTime(Number(r.info.compileMs))}` : "";
-  console.log(`${head} ${fmtTime(r.medianMs).padStart(9)}/call  ${ratio}${err}  first ${fmtTime(r.firstCallMs)}${compile}${mem}`);
+  const cpu = r.cpuPerWall !== undefined && r.cpuPerWall > 1.2 ? `  cpu ${r.cpuPerWall.toFixed(1)}× wall` : "";
+  console.log(`${head} ${fmtTime(r.medianMs).padStart(9)}/call  ${ratio}${err}  first ${fmtTime(r.firstCallMs)}${compile}${cpu}${mem}`);
 }
 
 async function runModel(model: ModelCase, engineNames: EngineName[], timing: TimingOptions): Promise<ModelReport> {
@@ -132,10 +133,19 @@ async function runModel(model: ModelCase, engineNames: EngineName[], timing: Tim
       const rounds = Math.min(timing.rounds, Math.max(5, Math.floor(timing.maxMs / pairMs)));
       const samples: number[] = [];
       const paired: number[] = [];
+      let cpuUs = 0;
+      let wallMs = 0;
       for (let i = 0; i < rounds; i++) {
         paired.push(timeBatch(ref.call, handN) / handN);
-        samples.push(timeBatch(call, n) / n);
+        const cpu0 = process.cpuUsage();
+        const ms = timeBatch(call, n);
+        const cpu = process.cpuUsage(cpu0);
+        cpuUs += cpu.user + cpu.system;
+        wallMs += ms;
+        samples.push(ms / n);
       }
+      // Above 1 when the engine computes on more than one thread (hand uses one).
+      report.cpuPerWall = cpuUs / 1000 / wallMs;
       handSamples.push(...paired);
       report.medianMs = median(samples);
       report.p25Ms = quantile(samples, 0.25);

@@ -1,8 +1,9 @@
 // gradc's compiled code: compile the model source with the programmatic API, write the emitted
 // standalone ES module to a temporary .mjs file outside the project (so any import it still
-// had would fail), import it, and call the compiled `lossAndGrad`.
+// had would fail), import it, and call the compiled `lossAndGrad` on plain `{ shape, data }`
+// tensors.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,7 +26,7 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
-export type CompileFn = (files: string[], options?: { emit?: "js" | "ts" }) => CompileResult;
+export type CompileFn = (files: string[], options?: { emit?: "js" | "ts" }) => CompileResult | Promise<CompileResult>;
 
 let compiler: Promise<CompileFn> | undefined;
 
@@ -52,14 +53,21 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 let tmp: string | undefined;
 
-/** Compiles one source file, imports the generated module and reports compile facts. */
-export async function compileAndImport(source: string, outName: string): Promise<{ exports: Record<string, unknown>; compileMs: number; codeBytes: number; importMs: number }> {
+export interface Compiled {
+  /** The generated module, written to a temporary folder outside the project. */
+  file: string;
+  compileMs: number;
+  codeBytes: number;
+}
+
+/** Compiles one source file with `emit: "js"` and writes the module for `source` to a temp file. */
+export async function compileToFile(source: string, outName: string): Promise<Compiled> {
   const compile = await loadCompiler();
   const file = path.resolve(ROOT, source);
   const t0 = performance.now();
   let result: CompileResult;
   try {
-    result = compile([file], { emit: "js" });
+    result = await compile([file], { emit: "js" });
   } catch (e) {
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
   }
@@ -69,24 +77,45 @@ export async function compileAndImport(source: string, outName: string): Promise
     const diags = result.diagnostics.map(formatDiagnostic);
     throw new Unavailable(diags.length > 0 ? diags.join("; ") : `compile() returned no module for ${source}`);
   }
-  tmp ??= mkdtempSync(path.join(os.tmpdir(), "gradc-bench-"));
+  if (tmp === undefined) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "gradc-bench-"));
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    tmp = dir;
+  }
   const out = path.join(tmp, outName);
   writeFileSync(out, mod.code);
-  const t1 = performance.now();
-  let exports: Record<string, unknown>;
+  return { file: out, compileMs, codeBytes: Buffer.byteLength(mod.code) };
+}
+
+/** Imports a generated module; Unavailable when it does not load on its own. */
+export async function importCompiled(c: Compiled): Promise<{ exports: Record<string, unknown>; importMs: number }> {
+  const t0 = performance.now();
   try {
-    exports = (await import(pathToFileURL(out).href)) as Record<string, unknown>;
+    const exports = (await import(pathToFileURL(c.file).href)) as Record<string, unknown>;
+    return { exports, importMs: performance.now() - t0 };
   } catch (e) {
-    throw new Unavailable(`generated module does not load standalone (${out}): ${(e as Error).message}`);
+    throw new Unavailable(`generated module does not load standalone (${c.file}): ${(e as Error).message}`);
   }
-  return { exports, compileMs, codeBytes: Buffer.byteLength(mod.code), importMs: performance.now() - t1 };
+}
+
+let compiled: Promise<Compiled> | undefined;
+
+/**
+ * gradc compiles ahead of time, at build time, so compiling is its `prepare` step: reported
+ * in the compile table, but neither in setup time nor in the memory growth of the engine
+ * (which then measures the generated code). The process peak still includes the compiler.
+ */
+function compileOnce(model: ModelCase): Promise<Compiled> {
+  compiled ??= compileToFile(model.source, `${model.name}.grad.mjs`);
+  return compiled;
 }
 
 export const gradc: Engine = {
   name: "gradc",
-  prepare: async () => void (await loadCompiler()),
+  prepare: async (model) => void (await compileOnce(model)),
   async setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance> {
-    const { exports, compileMs, codeBytes, importMs } = await compileAndImport(model.source, `${model.name}.grad.mjs`);
+    const c = await compileOnce(model);
+    const { exports, importMs } = await importCompiled(c);
     const lossAndGrad = exports.lossAndGrad;
     if (typeof lossAndGrad !== "function") {
       throw new Unavailable(`generated module has no lossAndGrad function (exports: ${Object.keys(exports).join(", ") || "none"})`);
@@ -97,7 +126,7 @@ export const gradc: Engine = {
     return {
       call: () => void (out = lossAndGrad(...args)),
       result: () => fromGradc(model, inputs, out),
-      info: { compileMs, codeBytes, importMs },
+      info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs },
     };
   },
 };

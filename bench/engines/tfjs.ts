@@ -58,7 +58,7 @@ async function loadTf(): Promise<TF> {
     const path = await import("node:path");
     const pkg = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json");
     wasm.setWasmPaths(path.join(path.dirname(pkg), "dist") + path.sep);
-    tf.env().set("PROD", true); // skip per-op NaN checks and debug bookkeeping
+    tf.enableProdMode(); // the documented switch for speed: no per-op debug checks
     return tf;
   })();
   return loaded;
@@ -94,7 +94,13 @@ function makeEngine(name: "tfjs-cpu" | "tfjs-wasm", backend: "cpu" | "wasm"): En
 
       let value = 0;
       let grads: Float32Array[] = [];
+      const info: Record<string, string> = {};
+      if (backend === "wasm") {
+        info.simd = String(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+        info.threads = String(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
+      }
       return {
+        info,
         call() {
           const out = tf.tidy(() => valueAndGrads(params));
           value = out.value.dataSync()[0]!;
