@@ -220,7 +220,10 @@ function reverseLoop(
   const carryAdj = node.args.map((a, j) => gs[j] ?? zerosLike(b, a));
   const accInit = targets.map((t) => zerosLike(b, t));
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
-  const adjParams = node.args.map((a) => b.ids.value(a.type, a.name === undefined ? undefined : `d${a.name}`));
+  const adjParams = node.args.map((a, j) => {
+    const carry = node.outs[j]!.name;
+    return b.ids.value(a.type, carry === undefined ? undefined : `d${carry}`);
+  });
   const accParams = targets.map((t) => b.ids.value(t.type, t.name === undefined ? undefined : `d${t.name}`));
   const reversed = b.block(() => {
     const copies = new Map<Value, Value>();
