@@ -44,8 +44,9 @@ export function runWatch(flags: BuildFlags, io: CliIO, onStart?: (handle: WatchH
         io.stdout.write(`gradc: error: ${e instanceof Error ? e.message : String(e)}\n`);
         errors = 1;
       }
-      watchStatus(`Found ${errors} error${errors === 1 ? "" : "s"}. Watching for file changes.`, io);
+      // Watch before saying so: a change made right after the status line must not be missed.
       updateWatchers();
+      watchStatus(`Found ${errors} error${errors === 1 ? "" : "s"}. Watching for file changes.`, io);
     };
 
     const onChange = (path: string): void => {

@@ -85,11 +85,12 @@ function foldedLabel(op: string, c: string, constFirst: boolean): string {
     case "minimum":
       return `min(x, ${c})`;
     default:
-      return `${SYMBOLS[op] ?? op} ${c}`;
+      // Comparisons: `> 1`, or `1 > x` with the constant on the left.
+      return constFirst ? `${c} ${SYMBOLS[op] ?? op} x` : `${SYMBOLS[op] ?? op} ${c}`;
   }
 }
 
-const FOLDABLE = new Set(["add", "sub", "mul", "div", "pow", "maximum", "minimum"]);
+const FOLDABLE = new Set(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne"]);
 
 export interface DotOptions {
   /** Labels of the IR parameters (`w[0]`), in order; default: the IR names. */
