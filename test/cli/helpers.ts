@@ -1,0 +1,114 @@
+// Running the real `gradc` bin (node bin/gradc.js, on the dist/ the global setup built) in
+// throwaway folders outside the repository, where "gradc" resolves through a node_modules
+// symlink to this checkout, the way an installed package would.
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const BIN = join(ROOT, "bin", "gradc.js");
+
+const made: string[] = [];
+
+/** A fresh folder with `files` written into it and `gradc` installed (symlinked). */
+export function tempProject(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "gradc-test-"));
+  made.push(dir);
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(ROOT, join(dir, "node_modules", "gradc"), "dir");
+  for (const [name, text] of Object.entries(files)) write(dir, name, text);
+  return dir;
+}
+
+export function write(dir: string, name: string, text: string): void {
+  mkdirSync(dirname(join(dir, name)), { recursive: true });
+  writeFileSync(join(dir, name), text);
+}
+
+export function removeTempProjects(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `gradc args...` in `cwd` to completion (stdout is a pipe, so no code frames). */
+export function gradc(args: readonly string[], cwd: string): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A long-running `gradc` (for --watch) whose output can be awaited. */
+export class Spawned {
+  readonly child: ChildProcess;
+  stdout = "";
+  stderr = "";
+  /** Pending waits; each returns true once it has settled. */
+  private waiters: (() => boolean)[] = [];
+
+  constructor(args: readonly string[], cwd: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      this.stdout += s;
+      this.check();
+    });
+    this.child.stderr!.setEncoding("utf8").on("data", (s: string) => {
+      this.stderr += s;
+      this.check();
+    });
+    this.child.on("exit", () => this.check());
+  }
+
+  private check(): void {
+    this.waiters = this.waiters.filter((settled) => !settled());
+  }
+
+  /** Resolves once stdout, from offset `from`, contains `text`; rejects if the process exits first. */
+  waitFor(text: string, from = 0): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const test = (): boolean => {
+        const at = this.stdout.indexOf(text, from);
+        if (at >= 0) {
+          resolve(at + text.length);
+          return true;
+        }
+        if (this.child.exitCode !== null) {
+          reject(new Error(`gradc exited (${this.child.exitCode}) before printing ${JSON.stringify(text)}:\n${this.stdout}\n${this.stderr}`));
+          return true;
+        }
+        return false;
+      };
+      if (!test()) this.waiters.push(test);
+    });
+  }
+
+  kill(): void {
+    this.child.kill("SIGTERM");
+  }
+}
+
+/** The sigmoid neuron of the seed (SPEC.md section 1). */
+export const NEURON = `import { valueAndGrad } from "gradc";
+
+export function neuron(w: [number, number, number], x: [number, number]): number {
+  const dot = w[0] * x[0] + w[1] * x[1] + w[2];
+  return 1 / (1 + Math.exp(-dot));
+}
+
+export const neuronGrad = valueAndGrad(neuron, { argnums: [0, 1] });
+`;
+
+/** The neuron's value and gradients at w = (2, -3, -3), x = (-1, -2), derived by hand. */
+export function neuronExpected(): { f: number; dw: number[]; dx: number[] } {
+  const w = [2, -3, -3];
+  const x = [-1, -2];
+  const f = 1 / (1 + Math.exp(-(w[0]! * x[0]! + w[1]! * x[1]! + w[2]!)));
+  const local = f * (1 - f); // σ' = σ(1 - σ)
+  return { f, dw: [local * x[0]!, local * x[1]!, local], dx: [local * w[0]!, local * w[1]!] };
+}
