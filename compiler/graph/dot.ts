@@ -129,7 +129,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
   const title = options.title ?? fn.name;
   lines.push(`digraph ${quote(title)} {`);
   lines.push("  rankdir=LR;");
-  lines.push(`  graph [fontname="Helvetica", fontsize=12, labelloc=t, nodesep=0.4, ranksep=0.9, label=<${escapeHtml(title)}: forward value <font color="${VALUE_COLOR}">above</font>, gradient <font color="${GRAD_COLOR}">below</font>>];`);
+  lines.push(`  graph [fontname="Helvetica", fontsize=12, labelloc=t, nodesep=0.4, ranksep=0.9, label=<<b>${escapeHtml(title)}</b><br/><font color="${VALUE_COLOR}">forward value (above each edge)</font><br/><font color="${GRAD_COLOR}">gradient (below)</font>>];`);
   lines.push('  node [fontname="Helvetica", fontsize=12, shape=box, style="rounded,filled", fillcolor="#f5f5f5"];');
   lines.push('  edge [fontname="Helvetica", fontsize=10];');
 
