@@ -93,7 +93,7 @@ class Lowerer {
     const leaves: Value[] = [];
     const params: ParamSpec[] = [];
     this.b.loc = this.loc(decl);
-    for (const p of decl.getParameters()) {
+    for (const p of valueParameters(decl)) {
       const nameNode = p.getNameNode();
       if (!Node.isIdentifier(nameNode))
         throw new LowerError("GRADC1001", nameNode, ["A destructured parameter", "Take the parameter whole and destructure it in the body."]);
@@ -935,7 +935,7 @@ class Lowerer {
     // A declaration without a body (`declare function`, an overload) has nothing to inline.
     if (decl.getSourceFile().isDeclarationFile() || decl.getBody() === undefined)
       throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
-    const params = decl.getParameters();
+    const params = valueParameters(decl);
     const values = args.map((a) => this.expr(a as Expression));
     const savedScope = this.scope;
     const savedDepth = this.loopDepth;
@@ -1027,6 +1027,11 @@ function collectTargets(target: Node, names: Set<string>): void {
   if (Node.isIdentifier(target)) names.add(target.getText());
   else if (Node.isParenthesizedExpression(target)) collectTargets(target.getExpression(), names);
   else if (Node.isArrayLiteralExpression(target)) target.getElements().forEach((el) => collectTargets(el, names));
+}
+
+/** The parameters that take arguments: TypeScript's `this` parameter only types the receiver. */
+function valueParameters(decl: FunctionLike): import("ts-morph").ParameterDeclaration[] {
+  return decl.getParameters().filter((p) => p.getName() !== "this");
 }
 
 function nameOf(decl: FunctionLike): string {
