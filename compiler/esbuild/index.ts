@@ -178,7 +178,8 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
       };
 
       build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args): OnLoadResult | undefined => {
-        if (args.namespace !== "file" || /\.d\.[cm]?ts$/.test(args.path)) return undefined;
+        // Installed packages ship compiled code; only the project's own files are compiled.
+        if (args.namespace !== "file" || /\.d\.[cm]?ts$/.test(args.path) || args.path.includes("/node_modules/")) return undefined;
         const text = readFileSync(args.path, "utf8");
         if (!MENTIONS_GRADC.test(text)) return undefined;
         const { sf, rootDir } = sourceFile(args.path, text);
