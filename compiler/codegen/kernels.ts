@@ -28,7 +28,11 @@ export interface KernelEmitter {
 }
 
 /** Loop counters and accumulators: reserved so user-derived names never collide with them. */
-export const LOOP_NAMES = ["i", "j", "p", "o", "r", "acc", "best", "at", "a", "ci", "bp", ...Array.from({ length: 8 }, (_x, k) => `i${k}`)];
+export const LOOP_NAMES = [
+  ...["i", "j", "p", "o", "r", "acc", "best", "at", "a", "ci", "bp", "ao", "bo", "next"],
+  ...Array.from({ length: 8 }, (_x, k) => `i${k}`),
+  ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
+];
 
 const CALL_FORM = new Set(["exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sign", "maximum", "minimum", "relu"]);
 
@@ -257,6 +261,33 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.nested(body);
       e.line("}");
     };
+    if (/^\d+$/.test(M) && /^\d+$/.test(N) && Number(M) % 4 === 0 && Number(N) % 4 === 0) {
+      // 4×4 register blocks: sixteen accumulators, each operand element loaded once per block
+      // row or column, and C written once (no zero fill, no read-modify-write).
+      const R = [0, 1, 2, 3];
+      e.line(`for (let i = 0; i < ${M}; i += 4) {`);
+      e.nested(() => {
+        if (!ta) R.forEach((r) => e.line(`const ar${r} = (i + ${r}) * ${K};`));
+        e.line(`for (let j = 0; j < ${N}; j += 4) {`);
+        e.nested(() => {
+          if (tb) R.forEach((c) => e.line(`const br${c} = (j + ${c}) * ${K};`));
+          e.line(`let ${R.flatMap((r) => R.map((c) => `c${r}${c} = 0`)).join(", ")};`);
+          e.line(`for (let p = 0; p < ${K}; p++) {`);
+          e.nested(() => {
+            if (ta) e.line(`const ao = p * ${M} + i;`);
+            if (!tb) e.line(`const bo = p * ${N} + j;`);
+            e.line(`const ${R.map((r) => `a${r} = ${ta ? `${a}[ao + ${r}]` : `${a}[ar${r} + p]`}`).join(", ")};`);
+            e.line(`const ${R.map((c) => `b${c} = ${tb ? `${b}[br${c} + p]` : `${b}[bo + ${c}]`}`).join(", ")};`);
+            R.forEach((r) => e.line(R.map((c) => `c${r}${c} += a${r} * b${c};`).join(" ")));
+          });
+          e.line("}");
+          R.forEach((r) => e.line(`{ const o = (i + ${r}) * ${N} + j; ${R.map((c) => `${C}[o + ${c}] = c${r}${c};`).join(" ")} }`));
+        });
+        e.line("}");
+      });
+      e.line("}");
+      return;
+    }
     if (!tb && N !== "1") {
       // C[i,:] += A(i,p) * B[p,:]: the innermost loop walks rows of B and C contiguously.
       loop("i", M, () => {

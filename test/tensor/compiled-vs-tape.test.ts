@@ -55,6 +55,11 @@ export function moves(x: Tensor<[2, 3]>, w: Tensor<[2, 3]>): number {
 }
 export const gMoves = valueAndGrad(moves, { argnums: [0, 1] });
 
+export function blocked(a: Tensor<[8, 12]>, b: Tensor<[12, 4]>, c: Tensor<[12, 8]>, d: Tensor<[4, 12]>): number {
+  return sum(square(matmul(a, b))) + sum(mul(matmul(transpose(c), transpose(d)), matmul(a, b)));
+}
+export const gBlocked = valueAndGrad(blocked, { argnums: [0, 1, 2, 3] });
+
 export function single(x: Tensor<[64, 10], "f32">, w: Tensor<[10, 3], "f32">): number {
   return sum(square(matmul(x, w)));
 }
@@ -106,6 +111,7 @@ const CASES: [string, () => unknown[], number][] = [
   ["gGates", () => [t([5], 8), t([5], 9)], 1e-12],
   ["gBatch", () => [t([7, 3], 10), t([3, 2], 11), t([2], 12)], 1e-12],
   ["gMoves", () => [t([2, 3], 13), t([2, 3], 14)], 1e-12],
+  ["gBlocked", () => [t([8, 12], 17), t([12, 4], 18), t([12, 8], 19), t([4, 12], 20)], 1e-12],
   ["gSingle", () => [t([64, 10], 15, true), t([10, 3], 16, true)], 1e-5],
 ];
 
