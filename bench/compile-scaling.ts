@@ -35,6 +35,8 @@ interface CaseReport {
   status: "ok" | "unavailable" | "error" | "timeout";
   reason?: string;
   sourceBytes?: number;
+  /** IR node counts reported by the compiler: frontend, after AD, after optimization. */
+  irNodes?: { ir?: number; grad?: number; opt?: number };
   compileMs?: number;
   recompileMs?: number;
   codeBytes?: number;
@@ -99,6 +101,7 @@ async function runCase(kind: Kind, nodes: number): Promise<CaseReport> {
     const compiled = await compileToFile(path.relative(ROOT, source), `${kind}-${nodes}.grad.mjs`);
     const { exports, importMs } = await importCompiled(compiled);
     Object.assign(report, { compileMs: compiled.compileMs, codeBytes: compiled.codeBytes, importMs });
+    if (compiled.irNodes) report.irNodes = compiled.irNodes;
     // A second compile in the same process: TypeScript's libraries are loaded by then.
     if (compiled.compileMs < 30_000) {
       report.recompileMs = (await compileToFile(path.relative(ROOT, source), `${kind}-${nodes}.again.grad.mjs`)).compileMs;
@@ -161,6 +164,7 @@ function row(r: CaseReport): string[] {
   return [
     r.kind,
     r.nodes.toLocaleString("en-US"),
+    r.irNodes ? [r.irNodes.ir, r.irNodes.grad, r.irNodes.opt].map((n) => (n === undefined ? "?" : n.toLocaleString("en-US"))).join(" / ") : "—",
     fmtTime(r.compileMs) + (r.recompileMs !== undefined ? ` (again ${fmtTime(r.recompileMs)})` : ""),
     perNode(r.compileMs),
     fmtBytes(r.codeBytes),
@@ -171,11 +175,11 @@ function row(r: CaseReport): string[] {
     perNode(r.callMs),
     r.tapeCallMs === undefined ? `— ${r.tapeReason ?? ""}`.trim() : `${perNode(r.tapeCallMs)} (${r.callMs ? (r.tapeCallMs / r.callMs).toFixed(1) + "×" : "—"})`,
     r.peakRssMB === undefined ? "—" : `${r.peakRssMB.toFixed(0)} MB`,
-  ].map((c, i) => (i === 2 ? c + status : c));
+  ].map((c, i) => (i === 3 ? c + status : c));
 }
 
 export function renderScaling(reports: CaseReport[]): string {
-  const header = ["kind", "nodes", "compile()", "per node", "code", "per node", "import", "first call", "call", "per node", "tape per node (× gradc)", "peak RSS"];
+  const header = ["kind", "nodes", "IR nodes: fwd / +AD / opt", "compile()", "per node", "code", "per node", "import", "first call", "call", "per node", "tape per node (× gradc)", "peak RSS"];
   const lines = [header, header.map(() => "---"), ...reports.map(row)].map((r) => `| ${r.join(" | ")} |`);
   return lines.join("\n");
 }
@@ -212,8 +216,8 @@ async function main(): Promise<void> {
     for (const n of sizes) {
       const r = await runChild(kind, n, Number(values.timeout));
       reports.push(r);
-      const [k, nodes, compile, , code, , , , call, perNode, tape] = row(r);
-      console.log(`  ${k!.padEnd(6)} ${nodes!.padStart(7)} nodes  compile ${compile}  code ${code}  call ${call} (${perNode}/node)  tape ${tape}`);
+      const [k, nodes, ir, compile, , code, , , , call, perNode, tape] = row(r);
+      console.log(`  ${k!.padEnd(6)} ${nodes!.padStart(7)} nodes (IR ${ir})  compile ${compile}  code ${code}  call ${call} (${perNode}/node)  tape ${tape}`);
     }
   }
   const table = renderScaling(reports);

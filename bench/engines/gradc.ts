@@ -22,8 +22,21 @@ export interface Diagnostic {
 }
 
 export interface CompileResult {
-  modules: { sourceFile: string; outFile: string; code: string }[];
+  modules: { sourceFile: string; outFile: string; code: string; functions?: { stages?: Partial<Record<Stage, IrFunc>> }[] }[];
   diagnostics: Diagnostic[];
+}
+
+/** Beyond the documented API: the IR of each compiled function, used to count nodes if present. */
+type Stage = "ir" | "grad" | "opt";
+interface IrBlock {
+  nodes: { blocks?: IrBlock[] }[];
+}
+interface IrFunc {
+  body: IrBlock;
+}
+
+function countNodes(b: IrBlock): number {
+  return b.nodes.reduce((n, node) => n + 1 + (node.blocks ?? []).reduce((m, inner) => m + countNodes(inner), 0), 0);
 }
 
 export type CompileFn = (files: string[], options?: { emit?: "js" | "ts" }) => CompileResult | Promise<CompileResult>;
@@ -58,6 +71,8 @@ export interface Compiled {
   file: string;
   compileMs: number;
   codeBytes: number;
+  /** IR nodes (nested blocks included) after the frontend, after AD and after optimization. */
+  irNodes?: Partial<Record<Stage, number>>;
 }
 
 /** Compiles one source file with `emit: "js"` and writes the module for `source` to a temp file. */
@@ -84,7 +99,12 @@ export async function compileToFile(source: string, outName: string): Promise<Co
   }
   const out = path.join(tmp, outName);
   writeFileSync(out, mod.code);
-  return { file: out, compileMs, codeBytes: Buffer.byteLength(mod.code) };
+  const irNodes: Partial<Record<Stage, number>> = {};
+  for (const stage of ["ir", "grad", "opt"] as const) {
+    const funcs = (mod.functions ?? []).map((f) => f.stages?.[stage]).filter((f): f is IrFunc => f?.body !== undefined);
+    if (funcs.length > 0) irNodes[stage] = funcs.reduce((n, f) => n + countNodes(f.body), 0);
+  }
+  return { file: out, compileMs, codeBytes: Buffer.byteLength(mod.code), ...(Object.keys(irNodes).length > 0 ? { irNodes } : {}) };
 }
 
 /** Imports a generated module; Unavailable when it does not load on its own. */

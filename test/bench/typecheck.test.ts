@@ -5,7 +5,7 @@ import { Project } from "ts-morph";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 
-it("bench/ type-checks under bench/tsconfig.json", () => {
+it("bench/ type-checks under bench/tsconfig.json", { timeout: 300_000 }, () => {
   const project = new Project({ tsConfigFilePath: fileURLToPath(new URL("../../bench/tsconfig.json", import.meta.url)) });
   const diagnostics = project.getPreEmitDiagnostics();
   expect(project.formatDiagnosticsWithColorAndContext(diagnostics)).toBe("");
