@@ -162,6 +162,15 @@ export function generate(functions: readonly CompiledFunction[], sourceName: str
 export function compile(files: readonly string[], options: CompileOptions = {}): CompileResult {
   const cwd = options.cwd ?? process.cwd();
   const emit = options.emit ?? "ts";
+  const missing = files.filter((f) => !existsSync(resolve(cwd, f)));
+  if (missing.length > 0)
+    return {
+      modules: [],
+      diagnostics: missing.map((f) =>
+        makeDiagnostic("GRADC3001", [f], { file: displayPath(resolve(cwd, f), cwd), line: 1, col: 1, length: 1, lineText: "" }),
+      ),
+      files: [],
+    };
   const { project, rootDir } = createProject(files, options);
   const wanted = files.length > 0 ? files.map((f) => project.getSourceFileOrThrow(resolve(cwd, f))) : project.getSourceFiles();
   const modules: CompiledModule[] = [];

@@ -10,6 +10,7 @@ import { readIfExists, writeIfChanged } from "./write.js";
 
 export type Stage = "ir" | "grad" | "opt";
 
+/** The command line of one build: what to compile, and what to do with the result. */
 export interface BuildFlags extends SessionOptions {
   readonly check: boolean;
   readonly noEmit: boolean;
@@ -24,6 +25,7 @@ export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: 
   return parts.join("\n");
 }
 
+/** Compiler crashes, on stderr, as bugs to report rather than as the user's errors. */
 export function reportInternalErrors(errors: readonly InternalError[], io: CliIO): void {
   for (const { file, error } of errors) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -38,6 +40,7 @@ export function emitOutputs(modules: readonly CompiledModule[]): string[] {
   return written;
 }
 
+/** A generated file that --check found missing or out of date. */
 export interface StaleOutput extends Output {
   readonly reason: "missing" | "stale";
 }

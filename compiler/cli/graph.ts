@@ -8,6 +8,7 @@ import { GraphError, drawGraph, loadGraphFunction, renderSvg } from "../graph/in
 import { type CliIO, reportDiagnostics } from "./report.js";
 import { writeIfChanged } from "./write.js";
 
+/** The command line of `gradc graph`. */
 export interface GraphFlags {
   readonly file: string;
   readonly fn: string;
@@ -34,6 +35,7 @@ function readInputs(path: string): unknown {
   }
 }
 
+/** Draws the graph; resolves with the exit code (throws UsageError for bad usage). */
 export async function runGraph(flags: GraphFlags, io: CliIO): Promise<number> {
   const file = resolve(io.cwd, flags.file);
   if (!existsSync(file)) throw new UsageError(`file '${flags.file}' not found`);

@@ -17,6 +17,7 @@ import { type WatchHandle, runWatch } from "./watch.js";
 export { type CliIO } from "./report.js";
 export { type WatchHandle } from "./watch.js";
 
+/** The synopsis printed after a usage error (SPEC.md section 5). */
 export const USAGE = [
   "Usage: gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--watch] [--check]",
   "             [--dump ir|grad|opt] [--noEmit] [--version] [--help]",
@@ -37,6 +38,7 @@ function packageVersion(): string {
   }
 }
 
+/** The real process: its streams, its working directory, and whether stdout is a terminal. */
 export function processIO(): CliIO {
   const pretty = process.stdout.isTTY === true;
   return {
@@ -91,6 +93,7 @@ function hasProgram(flags: BuildFlags): boolean {
   }
 }
 
+/** Embedding options for `main`. */
 export interface MainOptions {
   /** What --version prints; default: the version in the package.json above the running script. */
   readonly version?: string;

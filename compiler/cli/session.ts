@@ -7,6 +7,7 @@ import { FileSystemRefreshResult, type Project, type SourceFile } from "ts-morph
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { type CompiledModule, compileSourceFile, createProject, findTsconfig } from "../program.js";
 
+/** What to compile and how (the flags that shape the program and its outputs). */
 export interface SessionOptions {
   /** Files named on the command line; empty: every file of the tsconfig program. */
   readonly files: readonly string[];
@@ -23,6 +24,7 @@ export interface InternalError {
   readonly error: unknown;
 }
 
+/** The outcome of compiling every file of a session once. */
 export interface Compilation {
   /** Modules of the files that compiled without diagnostics. */
   readonly modules: readonly CompiledModule[];
@@ -37,15 +39,18 @@ export interface Output {
   readonly source: string;
 }
 
+/** The files a compiled module writes: the module, and its `.d.ts` with `--emit js`. */
 export function outputsOf(module: CompiledModule): Output[] {
   const out: Output[] = [{ file: module.outFile, text: module.code, source: module.sourceFile }];
   if (module.declarations) out.push({ file: module.declarations.file, text: module.declarations.text, source: module.sourceFile });
   return out;
 }
 
+/** True for gradc's own outputs, which are never compiled or watched. */
 export const isGenerated = (path: string): boolean => /\.grad\.(d\.ts|ts|js)$/.test(path);
 const isSource = (path: string): boolean => /\.[cm]?[jt]sx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && !isGenerated(path);
 
+/** A compilation target kept across compilations (one ts-morph project). */
 export class Session {
   private project!: Project;
   private rootDir!: string;

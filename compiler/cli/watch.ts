@@ -13,6 +13,7 @@ import { Session } from "./session.js";
 /** Quiet period after the last change before recompiling. */
 const DEBOUNCE_MS = 100;
 
+/** Control over a running --watch session. */
 export interface WatchHandle {
   /** Stops watching; the promise returned by runWatch then resolves. */
   close(): void;

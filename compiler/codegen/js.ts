@@ -4,7 +4,7 @@
 
 import { IF, LOOP } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
-import type { Block, Func, Loc, Node, Type, Value } from "../ir/types.js";
+import { type Block, type Func, type Loc, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
 import { type GradSpec, type Tree, leavesOf } from "../frontend/signature.js";
 import { NameTable, commentText, objectKey, propertyAccess, sanitize } from "./names.js";
@@ -47,7 +47,10 @@ export class FunctionEmitter {
     readonly options: EmitOptions,
     reserved: readonly string[],
   ) {
-    this.names = new NameTable([...reserved, ...LOOP_NAMES]);
+    // Kernels use fixed loop names; functions without tensors keep the user's names unsuffixed.
+    let tensors = false;
+    walkValues(unit.fn.body, (v) => (tensors ||= v.type.shape.length > 0));
+    this.names = new NameTable(tensors ? [...reserved, ...LOOP_NAMES] : reserved);
     this.kernels = createKernelEmitter(this);
   }
 

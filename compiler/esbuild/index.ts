@@ -22,6 +22,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { type GradBinding, findGradBindings } from "../frontend/discover.js";
 import { type CompiledModule, compileSourceFile, createProject, displayPath } from "../program.js";
 
+/** Options of `gradc()`. */
 export interface GradcPluginOptions {
   /** The tsconfig.json whose compiler options type the program (default: the nearest one above the first file). */
   readonly project?: string;

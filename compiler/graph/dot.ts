@@ -9,6 +9,7 @@ import { getOp } from "../ops/index.js";
 import type { Val } from "../ops/values.js";
 import type { Evaluation, Step } from "./evaluate.js";
 
+/** Forward values are drawn in green, gradients in red, as in the lecture figures. */
 export const VALUE_COLOR = "#2e7d32";
 export const GRAD_COLOR = "#c62828";
 
@@ -92,6 +93,7 @@ function foldedLabel(op: string, c: string, constFirst: boolean): string {
 
 const FOLDABLE = new Set(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne"]);
 
+/** How to label the drawing. */
 export interface DotOptions {
   /** Labels of the IR parameters (`w[0]`), in order; default: the IR names. */
   readonly labels?: readonly string[];

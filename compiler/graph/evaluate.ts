@@ -28,6 +28,7 @@ export interface Step {
   readonly taken?: "then" | "else";
 }
 
+/** Everything a forward and a backward pass computed, node by node. */
 export interface Evaluation {
   /** Executed steps in forward order. */
   readonly steps: readonly Step[];

@@ -19,6 +19,7 @@ export { type Evaluation, type Step, GraphError, evaluateWithGradients } from ".
 export { type DotOptions, GRAD_COLOR, VALUE_COLOR, formatNumber, formatVal, toDot } from "./dot.js";
 export { leafInputs, leafLabel } from "./inputs.js";
 
+/** A function ready to be evaluated and drawn. */
 export interface GraphFunction {
   /** The frontend's IR of the model function. */
   readonly fn: Func;
@@ -28,6 +29,7 @@ export interface GraphFunction {
   readonly modelName: string;
 }
 
+/** Where to find the program. */
 export interface GraphOptions {
   /** Paths in diagnostics are relative to this folder (default: the working directory). */
   readonly cwd?: string;
@@ -120,6 +122,7 @@ export function loadGraphFunction(file: string, name: string, options: GraphOpti
   }
 }
 
+/** The drawing and the numbers behind it. */
 export interface DrawnGraph {
   readonly dot: string;
   readonly evaluation: Evaluation;

@@ -14,6 +14,7 @@ export function leafLabel(param: string, path: readonly (string | number)[]): st
   );
 }
 
+/** Arguments flattened onto a function's IR parameters. */
 export interface LeafInputs {
   /** One value per IR parameter, in IR order. */
   readonly values: Val[];

@@ -82,7 +82,7 @@ function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void
  * labels a partial sum. Constants and forward values keep their own names.
  */
 function nameAdjoint(ctx: Ctx, v: Value, g: Value): void {
-  if (g.name !== undefined || v.name === undefined || ctx.active.has(g) || ctx.b.defOf(g)?.op === "const") return;
+  if (g.name !== undefined || v.name === undefined || ctx.active.has(g) || ctx.b.defOf(g)?.op === "const" || Object.isFrozen(g)) return;
   g.name = `d${v.name}`;
 }
 

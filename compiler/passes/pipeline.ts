@@ -2,7 +2,7 @@
 // tests) runs the verifier after every one of them.
 
 import { verify } from "../ir/verify.js";
-import type { Func, Value } from "../ir/types.js";
+import { type Func, type Value, walkValues } from "../ir/types.js";
 import { differentiate } from "./ad.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
@@ -69,6 +69,8 @@ export function compileStages(
   options: PipelineOptions & { keepValue?: boolean } = {},
 ): Stages {
   if (options.verifyEach) verify(ir);
+  // The frontend's values keep their names whatever later passes do, so `--dump ir` is stable.
+  walkValues(ir.body, (v) => Object.freeze(v));
   const clean = runPasses(ir, beforeAD, options);
   const wrt: Value[] = wrtIndices.map((i) => clean.body.params[i]!);
   const full = differentiate(clean, wrt);

@@ -52,8 +52,9 @@ export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
             const o = node.outs[i]!;
             if (v === undefined || v === o) return;
             subst.set(o, v);
-            // The replacement carries on the source name, for readable dumps and code.
-            if (v.name === undefined && o.name !== undefined) v.name = o.name;
+            // The replacement carries on the source name, for readable dumps and code; the
+            // frontend's values are frozen (the `ir` dump must not change under later passes).
+            if (v.name === undefined && o.name !== undefined && !Object.isFrozen(v)) v.name = o.name;
           });
         }
         return block.results.map(s);

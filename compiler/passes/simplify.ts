@@ -3,8 +3,9 @@
 // Guarantees: no elementwise node has only constant operands; no `x+0`, `x-0`, `x*1`, `x/1`,
 // `--x`, `x**1`; an `if` on a constant condition is replaced by its taken branch and an `if`
 // result both branches agree on is the agreed value. Identities apply only where the result
-// has exactly the operand's type, so broadcasting is never lost. Folding keeps IEEE semantics
-// (`x*0` is not folded: it is NaN for infinite x). After AD, stop_gradient is the identity.
+// has exactly the operand's type, so broadcasting is never lost. Folding keeps NaN and
+// infinity semantics (`x*0` is not folded: it is NaN for infinite x); the sign of a zero is
+// not kept (`x+0 → x` turns -0+0 = 0 into -0). After AD, stop_gradient is the identity.
 // `1/(1+exp(-z))` is recognized as sigmoid, so its backward reuses the forward output.
 
 import { IF, LOOP } from "../ir/builder.js";
