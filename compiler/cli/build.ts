@@ -2,8 +2,7 @@
 // compare them with what is on disk (--check), print IR (--dump), or only report (--noEmit).
 
 import { printFunc } from "../ir/print.js";
-import { displayPath } from "../program.js";
-import type { CompiledModule } from "../program.js";
+import { type CompiledModule, displayPath } from "../program.js";
 import { type CliIO, reportDiagnostics } from "./report.js";
 import { type Compilation, type InternalError, type Output, Session, type SessionOptions, outputsOf } from "./session.js";
 import { readIfExists, writeIfChanged } from "./write.js";
