@@ -81,6 +81,8 @@ function foldedLabel(op: string, c: string, constFirst: boolean): string {
       return constFirst ? `${c}/x` : `/${c}`;
     case "pow":
       return constFirst ? `${c}^x` : `x^${c}`;
+    case "take":
+      return `[${c}]`;
     case "maximum":
       return `max(x, ${c})`;
     case "minimum":
@@ -91,7 +93,7 @@ function foldedLabel(op: string, c: string, constFirst: boolean): string {
   }
 }
 
-const FOLDABLE = new Set(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne"]);
+const FOLDABLE = new Set(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne", "take"]);
 
 /** How to label the drawing. */
 export interface DotOptions {
@@ -106,17 +108,22 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
   const params = fn.body.params;
   const producer = new Map<Value, string>();
   params.forEach((p, i) => producer.set(p, `in${i}`));
+  // Constants, dimensions, loop counters, and scalars computed from nothing else (index
+  // arithmetic): drawn as plain text, or folded into the gate that uses them.
   const leafText = new Map<Value, string>();
   ev.steps.forEach((s, k) => {
     producer.set(s.out, `n${k}`);
-    if (s.op === "const" && typeof ev.values.get(s.out) === "number") leafText.set(s.out, constText(ev.values.get(s.out) as number));
+    const v = ev.values.get(s.out);
     if (s.op === "dim") leafText.set(s.out, String(s.attrs["name"]));
+    else if (typeof v === "number" && (s.op === "const" || (s.kind === "op" && s.args.length > 0 && s.args.every((a) => leafText.has(a)))))
+      leafText.set(s.out, constText(v));
   });
 
   // Which argument of each step is folded into its label, and which leaves are still drawn.
   const folded = new Map<Step, number>();
   const drawnLeaves = new Set<Value>();
   for (const s of ev.steps) {
+    if (leafText.has(s.out)) continue; // a constant: its own inputs are not drawn
     if (s.kind === "op" && FOLDABLE.has(s.op) && s.args.length === 2) {
       const isLeaf = s.args.map((a) => leafText.has(a));
       if (isLeaf[0] !== isLeaf[1]) {
@@ -177,7 +184,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
 
   // Edges: every argument that is drawn, with the value it carries and the gradient it gets back.
   ev.steps.forEach((s, k) => {
-    if (leafText.has(s.out) && !drawnLeaves.has(s.out)) return;
+    if (leafText.has(s.out)) return;
     const grads = ev.edgeGrads.get(s);
     // A gate with a gradient rule that no gradient reached passes back zero; comparisons none.
     const differentiable = s.kind === "if" || getOp(s.op).vjp !== "not-differentiable";
@@ -186,6 +193,11 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
       const from = producer.get(a);
       const value = ev.values.get(a);
       if (from === undefined || value === undefined) return;
+      if (leafText.has(a)) {
+        // A constant's text is its value, and no gradient flows into it.
+        lines.push(`  ${from} -> n${k} [arrowsize=0.6];`);
+        return;
+      }
       const g = grads?.[i];
       const grad =
         a.type.dtype === "bool" ? undefined : g !== null && g !== undefined ? formatVal(g) : differentiable ? formatNumber(0) : undefined;

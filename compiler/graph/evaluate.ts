@@ -5,8 +5,10 @@
 //
 // `if` nodes run only the branch taken. Each of their results becomes a routing step whose
 // inputs are the condition (no gradient) and the taken branch's result (gets the gradient).
+// `loop` nodes are unrolled: every trip's nodes are steps of their own, with the counter a
+// constant, so the drawing shows the recurrence and the gradient flowing back through it.
 
-import { IF } from "../ir/builder.js";
+import { IF, LOOP } from "../ir/builder.js";
 import type { AttrValue, Attrs, Block, Dim, Func, Loc, Type, Value } from "../ir/types.js";
 import { type Builder, getOp, sumTo } from "../ops/index.js";
 import { type Val, dtypeOf, shapeOf } from "../ops/values.js";
@@ -98,8 +100,29 @@ function bindDims(params: readonly Value[], args: readonly Val[], paramNames: re
 }
 
 /**
+ * Maps the IR values of a block to the values of one execution of it. Outside loops every IR
+ * value runs once and stands for itself; inside a loop body each iteration gets fresh
+ * instances, so an unrolled loop draws (and differentiates) like straight-line code.
+ */
+class Scope {
+  private readonly map = new Map<Value, Value>();
+  constructor(
+    private readonly parent?: Scope,
+    /** True inside a loop body: values need fresh instances. */
+    readonly repeated = false,
+  ) {}
+  bind(ir: Value, instance: Value): void {
+    this.map.set(ir, instance);
+  }
+  resolve(ir: Value): Value {
+    return this.map.get(ir) ?? this.parent?.resolve(ir) ?? ir;
+  }
+}
+
+/**
  * Evaluates `fn` at `args` (one value per IR parameter, in order) and backpropagates from its
- * first result with seed gradient 1. `paramNames` labels parameters in error messages.
+ * first result with seed gradient 1. `paramNames` labels parameters in error messages. Loops
+ * are unrolled; `if` runs the branch taken.
  */
 export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames: readonly string[] = []): Evaluation {
   const params = fn.body.params;
@@ -108,40 +131,73 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
   const values = new Map<Value, Val>();
   const steps: Step[] = [];
   params.forEach((p, i) => values.set(p, args[i]!));
+  let nextId = -1;
+  /** The value a node defines in this execution: itself once, a fresh instance per loop trip. */
+  const define = (scope: Scope, ir: Value): Value => {
+    if (!scope.repeated) return ir;
+    const instance: Value = { id: nextId--, type: ir.type, ...(ir.name !== undefined ? { name: ir.name } : {}) };
+    scope.bind(ir, instance);
+    return instance;
+  };
   const read = (v: Value): Val => {
     const x = values.get(v);
     if (x === undefined) throw new Error(`IR value ${v.id} read before it was computed`);
     return x;
   };
 
-  const run = (block: Block): void => {
+  const run = (block: Block, scope: Scope): void => {
     for (const node of block.nodes) {
       const loc = node.loc ? { loc: node.loc } : {};
+      const argv = node.args.map((a) => scope.resolve(a));
       if (node.op === IF) {
-        const cond = read(node.args[0]!);
+        const cond = read(argv[0]!);
         const taken = cond === true || (typeof cond === "number" && cond !== 0) ? 0 : 1;
         const branch = node.blocks[taken]!;
-        run(branch);
+        const inner = new Scope(scope, scope.repeated);
+        run(branch, inner);
         node.outs.forEach((o, i) => {
-          const r = branch.results[i]!;
-          values.set(o, read(r));
-          steps.push({ kind: "if", op: IF, attrs: {}, args: [node.args[0]!, r], out: o, taken: taken === 0 ? "then" : "else", ...loc });
+          const r = inner.resolve(branch.results[i]!);
+          const out = define(scope, o);
+          values.set(out, read(r));
+          steps.push({ kind: "if", op: IF, attrs: {}, args: [argv[0]!, r], out, taken: taken === 0 ? "then" : "else", ...loc });
         });
+        continue;
+      }
+      if (node.op === LOOP) {
+        const body = node.blocks[0]!;
+        if (node.outs.length !== node.args.length)
+          throw new GraphError("gradc graph draws a function as written; recorded loop histories only exist after AD");
+        const t = node.attrs["trips"];
+        const trips = typeof t === "string" ? dimValue(dims, t) : Number(t);
+        let carries = argv;
+        for (let k = 0; k < trips; k++) {
+          const inner = new Scope(scope, true);
+          // The counter is a constant of this trip.
+          const counter = define(inner, body.params[0]!);
+          values.set(counter, k);
+          steps.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
+          carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
+          run(body, inner);
+          carries = body.results.map((r) => inner.resolve(r));
+        }
+        // The loop's results are the last trip's carries (the initial values after no trip).
+        node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
         continue;
       }
       if (node.blocks.length > 0) throw new GraphError(`gradc graph cannot draw '${node.op}' regions yet`);
       if (node.outs.length !== 1) throw new Error(`op ${node.op} with ${node.outs.length} results`);
-      const out = node.outs[0]!;
       const attrs = concreteAttrs(node.attrs, dims);
-      const value = node.op === "dim" ? dimValue(dims, String(node.attrs["name"])) : getOp(node.op).evaluate(node.args.map(read), attrs);
+      const value = node.op === "dim" ? dimValue(dims, String(node.attrs["name"])) : getOp(node.op).evaluate(argv.map(read), attrs);
+      const out = define(scope, node.outs[0]!);
       values.set(out, value);
-      steps.push({ kind: "op", op: node.op, attrs, args: node.args, out, ...loc });
+      steps.push({ kind: "op", op: node.op, attrs, args: argv, out, ...loc });
     }
   };
-  run(fn.body);
+  const top = new Scope();
+  run(fn.body, top);
 
-  const output = fn.body.results[0];
-  if (output === undefined) throw new GraphError(`${fn.name} returns nothing`);
+  if (fn.body.results[0] === undefined) throw new GraphError(`${fn.name} returns nothing`);
+  const output = top.resolve(fn.body.results[0]);
   const adjoints = new Map<Value, Val>();
   const edgeGrads = new Map<Step, (Val | null)[]>();
   const accumulate = (v: Value, ct: Val): void => {

@@ -156,6 +156,56 @@ describe("the graph evaluator", () => {
     }
   });
 
+  it("unrolls loops, constant and symbolic trip counts alike (finite differences)", () => {
+    const dir = tempProject({
+      "loops.ts": `import { at, type Tensor } from "gradc";
+
+export function decay(x: number, r: number): number {
+  let v = x;
+  for (let i = 0; i < 40; i++) {
+    v = Math.tanh(v * r) + 0.1 * x;
+  }
+  return v;
+}
+
+export function recur<T extends number>(w: number, xs: Tensor<[T]>): number {
+  let h = 0;
+  for (let i = 0; i < xs.shape[0]; i++) {
+    h = Math.tanh(w * h + at(xs, i));
+  }
+  return h * h;
+}
+`,
+    });
+    const decay = load(dir, "loops.ts", "decay");
+    let v = 0.3;
+    for (let i = 0; i < 40; i++) v = Math.tanh(v * 1.2) + 0.1 * 0.3;
+    const r = run(decay, [0.3, 1.2]);
+    expect(r.value).toBeCloseTo(v, 12);
+    const fd = finiteDifferences(decay, [0.3, 1.2]);
+    r.grads.forEach((g, i) => expect(g[0]).toBeCloseTo(fd[i]!, 6));
+
+    const recur = load(dir, "loops.ts", "recur");
+    const xs = [1, -2, 0.5, 0.25];
+    const value = (w: number, xs: number[]): number => {
+      let h = 0;
+      for (const x of xs) h = Math.tanh(w * h + x);
+      return h * h;
+    };
+    const rr = run(recur, { w: 0.5, xs });
+    expect(rr.value).toBeCloseTo(value(0.5, xs), 12);
+    const eps = 1e-6;
+    expect(rr.grads[0]![0]).toBeCloseTo((value(0.5 + eps, xs) - value(0.5 - eps, xs)) / (2 * eps), 6);
+    rr.grads[1]!.forEach((g, i) => {
+      const at = (d: number) => value(0.5, xs.map((x, j) => (j === i ? x + d : x)));
+      expect(g).toBeCloseTo((at(eps) - at(-eps)) / (2 * eps), 6);
+    });
+    // One trip per element, each reading its own slice.
+    const dot = drawGraph(recur, { w: 0.5, xs }).dot;
+    expect(dot.match(/label="tanh"/g)).toHaveLength(4);
+    for (const i of [0, 1, 2, 3]) expect(dot).toContain(`label="[${i}]"`);
+  });
+
   it("undoes broadcasting in tensor gradients and reads symbolic dimensions from the arguments", () => {
     const dir = tempProject({
       "tensors.ts": `import { type Tensor, mean, mul, sum, tanh } from "gradc";
