@@ -1,4 +1,5 @@
-// Property test over random scalar programs (test/helpers/random-program.ts): each batch is
+// Property test over random scalar programs (test/helpers/random-program.ts), including loops
+// of 17-40 trips that stay loops with data-dependent conditionals inside: each batch is
 // written as one TypeScript file of `export const gN = valueAndGrad(fN, { argnums })` bindings
 // under test/.tmp/, compiled with the verifier after every pass, and the generated code is
 // checked against two independent references:

@@ -26,7 +26,12 @@ export type Stmt =
   /** An early return: `if (a cmp b) { return e; }`. */
   | { readonly k: "return"; readonly cmp: Cmp; readonly a: Expr; readonly b: Expr; readonly e: Expr }
   /** A closure over the variables in scope: `const hN = (t: number): number => e;`. */
-  | { readonly k: "closure"; readonly e: Expr };
+  | { readonly k: "closure"; readonly e: Expr }
+  /**
+   * A loop of more than 16 trips (so it stays a loop), updating a `let` by a contraction
+   * (bounded whatever the trip count), with a data-dependent conditional inside.
+   */
+  | { readonly k: "loop"; readonly trips: number; readonly target: number; readonly cmp: Cmp; readonly a: Expr; readonly b: Expr; readonly then: Expr; readonly otherwise: Expr };
 
 export interface Program {
   readonly arity: number;
@@ -66,6 +71,16 @@ const stmtArb: fc.Arbitrary<Stmt> = fc.oneof(
   }),
   fc.record({ k: fc.constant("return" as const), cmp, a: exprArb, b: exprArb, e: exprArb }),
   fc.record({ k: fc.constant("closure" as const), e: exprArb }),
+  fc.record({
+    k: fc.constant("loop" as const),
+    trips: fc.integer({ min: 17, max: 40 }),
+    target: fc.nat(50),
+    cmp,
+    a: exprArb,
+    b: exprArb,
+    then: exprArb,
+    otherwise: exprArb,
+  }),
 );
 
 export const programArb: fc.Arbitrary<Program> = fc
@@ -140,12 +155,25 @@ export function render(p: Program, name: string): string {
       lines.push(`  const ${h} = (t: number): number => ${body};`);
       closures.push(h);
     } else if (s.k === "const" || s.k === "let" || lets.length === 0) {
-      const e = s.k === "if" ? s.then : s.e;
+      const e = s.k === "if" || s.k === "loop" ? s.then : s.e;
       const v = `v${vars.length - p.arity}`;
       const kind = s.k === "const" ? "const" : "let";
       lines.push(`  ${kind} ${v} = ${expr(e)};`);
       vars.push(v);
       if (kind === "let") lets.push(v);
+    } else if (s.k === "loop") {
+      const t = lets[s.target % lets.length]!;
+      vars.push("i");
+      lines.push(
+        `  for (let i = 0; i < ${s.trips}; i++) {`,
+        `    if (${cond(s.cmp, s.a, s.b)}) {`,
+        `      ${t} = 0.9 * ${t} + 0.1 * Math.tanh(${expr(s.then)} + i * 0.01);`,
+        "    } else {",
+        `      ${t} = 0.8 * ${t} + 0.2 * Math.sin(${expr(s.otherwise)});`,
+        "    }",
+        "  }",
+      );
+      vars.pop();
     } else if (s.k === "assign") {
       lines.push(`  ${lets[s.target % lets.length]} ${s.op} ${expr(s.e)};`);
     } else {
