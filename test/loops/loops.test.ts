@@ -152,3 +152,40 @@ describe("checkpointing", () => {
     expect(storage(ckpt.code)).toBeLessThan(storage(plain.code) / 5);
   });
 });
+
+describe("tensor carries", () => {
+  test("an RNN over a symbolic sequence length: compiled = tape ≈ finite differences", async () => {
+    const source = `
+import { add, at, matmul, mul, sum, tanh, valueAndGrad, type Tensor } from "gradc";
+
+export function rnn<T extends number>(W: Tensor<[4, 4]>, U: Tensor<[4, 3]>, xs: Tensor<[T, 3, 1]>): number {
+  let h = matmul(U, at(xs, 0));
+  for (let t = 0; t < xs.shape[0]; t++) {
+    h = tanh(add(matmul(W, h), matmul(U, at(xs, t))));
+  }
+  return sum(mul(h, h));
+}
+export const gRnn = valueAndGrad(rnn, { argnums: [0, 1] });
+`;
+    const { compiled, interpreted } = await load("rnn", source);
+    const { randn } = await import("../../runtime/index.js");
+    const W = randn([4, 4], 1);
+    const U = randn([4, 3], 2);
+    for (const T of [20, 33]) {
+      const xs = randn([T, 3, 1], 3 + T);
+      const [v1, g1] = compiled.gRnn!(W as never, U as never, xs as never) as unknown as [number, { data: Float64Array }[]];
+      const [v2, g2] = interpreted.gRnn!(W as never, U as never, xs as never) as unknown as [number, { data: Float64Array }[]];
+      expect(Math.abs(v1 - v2)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v2)));
+      g1.forEach((g, k) => g.data.forEach((d, i) => expect(Math.abs(d - g2[k]!.data[i]!)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(d)))));
+      // One entry of dW against central differences.
+      const eps = 1e-6;
+      const saved = W.data[5]!;
+      W.data[5] = saved + eps;
+      const up = compiled.gRnn!(W as never, U as never, xs as never)[0];
+      W.data[5] = saved - eps;
+      const down = compiled.gRnn!(W as never, U as never, xs as never)[0];
+      W.data[5] = saved;
+      expect(g1[0]!.data[5]).toBeCloseTo((up - down) / (2 * eps), 6);
+    }
+  });
+});
