@@ -9,6 +9,7 @@ import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
 import { type GradBinding, findGradBindings, readArgnums, resolveModel } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
+import { lineAndColumn } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./frontend/signature.js";
 import type { Func } from "./ir/types.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
@@ -90,7 +91,7 @@ export function outputPath(source: string, options: CompileOptions, rootDir: str
 function diagnosticAt(e: LowerError, cwd: string): Diagnostic {
   const sf = e.node.getSourceFile();
   const start = e.node.getStart();
-  const { line, column } = sf.getLineAndColumnAtPos(start);
+  const { line, column } = lineAndColumn(sf, start);
   const text = sf.getFullText();
   const lineStart = start - (column - 1);
   let lineEnd = text.indexOf("\n", lineStart);
@@ -109,7 +110,7 @@ function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
   const program = sf.getProject().getProgram().compilerObject;
   return program.getSyntacticDiagnostics(sf.compilerNode).map((d) => {
     const start = d.start ?? 0;
-    const { line, column } = sf.getLineAndColumnAtPos(start);
+    const { line, column } = lineAndColumn(sf, start);
     const lineText = sf.getFullText().split("\n")[line - 1]?.replace(/\r$/, "") ?? "";
     return makeDiagnostic("GRADC1000", [ts.flattenDiagnosticMessageText(d.messageText, " ")], {
       file: displayPath(sf.getFilePath(), cwd),

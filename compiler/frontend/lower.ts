@@ -9,6 +9,7 @@ import type { Dim, Func, Loc, Value } from "../ir/types.js";
 import { ShapeError } from "../ops/index.js";
 import { LowerError } from "./errors.js";
 import { type Layout, layoutOf } from "./layout.js";
+import { lineAndColumn } from "./position.js";
 import { GRADC_OPS, MATH_CONSTANTS, MATH_FUNCTIONS, type OpCall } from "./opcalls.js";
 import type { ParamSpec, Tree } from "./signature.js";
 
@@ -137,7 +138,7 @@ class Lowerer {
 
   loc(node: Node): Loc {
     const sf = node.getSourceFile();
-    const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+    const { line, column } = lineAndColumn(sf, node.getStart());
     return { file: this.ctx.fileName(sf), line, col: column };
   }
 
