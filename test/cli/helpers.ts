@@ -1,24 +1,66 @@
-// Running the real `gradc` bin (node bin/gradc.js, on the dist/ the global setup built) in
-// throwaway folders outside the repository, where "gradc" resolves through a node_modules
-// symlink to this checkout, the way an installed package would.
+// Running the real `gradc` bin (bin/gradc.js on the dist/ the global setup built) in throwaway
+// folders outside the repository, where "gradc" resolves through a node_modules symlink to the
+// package, the way an installed package would.
+//
+// The package is a private copy (package.json, bin/, dist/) taken once per test file: other
+// test runs in the same checkout rebuild dist/ from scratch (delete, then emit), and a bin
+// started in that window would fail for reasons that have nothing to do with the test.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const BIN = join(ROOT, "bin", "gradc.js");
 
 const made: string[] = [];
 
-/** A fresh folder with `files` written into it and `gradc` installed (symlinked). */
+/** The .js files a complete dist/ has: one per source file the build compiles. */
+function expectedDist(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const rel = join(dir, e.name);
+      if (e.isDirectory()) walk(rel);
+      else if (/\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)) out.push(join("dist", rel.replace(/\.ts$/, ".js")));
+    }
+  };
+  walk("compiler");
+  walk("runtime");
+  return out;
+}
+
+let installed: string | undefined;
+
+/** A private, complete copy of the built package; waits while another run is rebuilding dist/. */
+export function packageDir(): string {
+  if (installed) return installed;
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), "gradc-pkg-"));
+    made.push(dir);
+    try {
+      for (const part of ["package.json", "bin", "dist"]) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+      symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+      const missing = expectedDist().filter((f) => !existsSync(join(dir, f)));
+      if (missing.length === 0) return (installed = dir);
+      if (attempt >= 120) throw new Error(`dist/ stays incomplete (no ${missing[0]}); run npm run build`);
+    } catch (e) {
+      if (attempt >= 120) throw e;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500); // dist/ is being rebuilt
+  }
+}
+
+/** The bin of the private package copy. */
+export const bin = (): string => join(packageDir(), "bin", "gradc.js");
+
+/** A fresh folder with `files` written into it and `gradc` installed (symlinked to the copy). */
 export function tempProject(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "gradc-test-"));
   made.push(dir);
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(ROOT, join(dir, "node_modules", "gradc"), "dir");
+  symlinkSync(packageDir(), join(dir, "node_modules", "gradc"), "dir");
   for (const [name, text] of Object.entries(files)) write(dir, name, text);
   return dir;
 }
@@ -29,6 +71,7 @@ export function write(dir: string, name: string, text: string): void {
 }
 
 export function removeTempProjects(): void {
+  installed = undefined;
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -40,7 +83,7 @@ export interface Run {
 
 /** Runs `gradc args...` in `cwd` to completion (stdout is a pipe, so no code frames). */
 export function gradc(args: readonly string[], cwd: string): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, [bin(), ...args], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -53,7 +96,7 @@ export class Spawned {
   private waiters: (() => boolean)[] = [];
 
   constructor(args: readonly string[], cwd: string) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    this.child = spawn(process.execPath, [bin(), ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
     this.child.stdout!.setEncoding("utf8").on("data", (s: string) => {
       this.stdout += s;
       this.check();
