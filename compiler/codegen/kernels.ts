@@ -261,7 +261,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.nested(body);
       e.line("}");
     };
-    if (/^\d+$/.test(M) && /^\d+$/.test(N) && Number(M) % 4 === 0 && Number(N) % 4 === 0) {
+    if (/^\d+$/.test(M) && /^\d+$/.test(N) && Number(M) % 4 === 0 && Number(N) % 4 === 0 && K !== "1") {
       // 4×4 register blocks: sixteen accumulators, each operand element loaded once per block
       // row or column, and C written once (no zero fill, no read-modify-write).
       const R = [0, 1, 2, 3];

@@ -1,0 +1,41 @@
+// The shape of the code generated for the seed's MLP (test/fixtures/seed-mlp): the elementwise
+// chains are single loops, matrix products read memory contiguously in their inner loops, and
+// the only per-call allocations are the two returned gradients.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { compile } from "../../compiler/program.js";
+
+const fixture = join(__dirname, "..", "fixtures", "seed-mlp", "input.ts");
+const code = compile([fixture], { emit: "js" }).modules[0]!.code;
+const body = code.slice(code.indexOf("export function lossGrad")).split("\n");
+
+describe("generated code for the seed MLP", () => {
+  test("allocates only the gradients it returns", () => {
+    const allocations = body.filter((l) => l.includes("new Float64Array"));
+    expect(allocations.map((l) => l.trim().split(" ")[1])).toEqual(["dp_W2", "dp_W1"]);
+    expect(code).toMatch(/return \[out, \{ W1: \{ shape: \[16, 4\], data: dp_W1 \}, W2: \{ shape: \[1, 16\], data: dp_W2 \} \}\];/);
+    // Intermediates are module-level buffers, allocated once at load.
+    expect(code.slice(0, code.indexOf("export function"))).toMatch(/const \$gradc_lossGrad_b0 = new Float64Array\(16\);/);
+  });
+
+  test("the sigmoid and its backward are one fused loop each, reusing σ", () => {
+    const forward = body.filter((l) => /\[i\] = 1 \/ \(1 \+ Math\.exp\(-.*\[i\]\)\);/.test(l));
+    expect(forward).toHaveLength(1);
+    // dh · σ(1 − σ) in one statement over the stored σ: no exp recomputed, no temporaries.
+    const backward = body.filter((l) => /(\S+)\[i\] = \S+\[i\] \* \((\S+)\[i\] \* \(1 - \2\[i\]\)\);/.test(l));
+    expect(backward).toHaveLength(1);
+    expect(body.filter((l) => l.includes("Math.exp"))).toHaveLength(1);
+  });
+
+  test("matrix products walk memory contiguously and never copy a transpose", () => {
+    const inner = body.filter((l) => /for \(let p = 0; p < \d+; p\+\+\) acc \+=/.test(l));
+    expect(inner.length).toBeGreaterThanOrEqual(2);
+    for (const l of inner) expect(l).toMatch(/\[(\w+ \* \d+ \+ )?p\] \* \S+\[(\w+ \* \d+ \+ )?p\]/);
+    expect(body.some((l) => /\[j \* \d+ \+ i\] =/.test(l))).toBe(false);
+  });
+
+  test("matches the reviewed fixture", () => {
+    expect(code).toBe(readFileSync(join(__dirname, "..", "fixtures", "seed-mlp", "expected.js"), "utf8"));
+  });
+});
