@@ -19,6 +19,15 @@ export function sanitize(raw: string): string {
   return s;
 }
 
+/**
+ * True when a user's name can be declared as it is at the generated module's top level: a plain
+ * identifier that is no reserved word in strict mode, no global the generated code reads
+ * (`Math`, `Float64Array`, ...) and no name of a `$gradc_` helper or buffer.
+ */
+export function isPlainName(name: string): boolean {
+  return /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name) && !name.startsWith("$gradc");
+}
+
 /** Hands out unique identifiers within one generated function. */
 export class NameTable {
   private used = new Set<string>();

@@ -116,7 +116,14 @@ function importEdits(sf: SourceFile, text: string, replaced: readonly Edit[]): E
 /** The generated module as a lazily-run, hoisted function returning its exports. */
 function embeddedModule(module: CompiledModule, wrapper: string): string {
   const names = module.functions.map((f) => f.exportName);
-  const body = module.code.replace(/^export (?=(async )?function |const |let |class )/gm, "");
+  // Functions declared under a name of the generator's and exported under the binding's.
+  const aliases = new Map<string, string>();
+  const body = module.code
+    .replace(/^export \{ (\S+) as (\S+) \};\n/gm, (_line, local: string, name: string) => {
+      aliases.set(name, local);
+      return "";
+    })
+    .replace(/^export (?=(async )?function |const |let |class )/gm, "");
   if (/^export\b/m.test(body)) throw new Error(`gradc esbuild plugin: cannot embed the generated module for ${module.sourceFile}`);
   const indented = body.trimEnd().replace(/^(?=.)/gm, "  ");
   return [
@@ -125,7 +132,7 @@ function embeddedModule(module: CompiledModule, wrapper: string): string {
     `function ${wrapper}() {`,
     `  if (${wrapper}.exports) return ${wrapper}.exports;`,
     indented,
-    `  return (${wrapper}.exports = { ${names.join(", ")} });`,
+    `  return (${wrapper}.exports = { ${names.map((n) => (aliases.has(n) ? `${n}: ${aliases.get(n)}` : n)).join(", ")} });`,
     "}",
     "",
   ].join("\n");
