@@ -53,6 +53,10 @@ export function findGradBindings(sf: SourceFile): GradBinding[] {
 
 /** The function a grad call differentiates: declared in the program, or written inline. */
 export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: string } {
+  // `const [a] = grad(f)` destructures a function: there is no one name to export it under.
+  const target = binding.declaration.getNameNode();
+  if (!Node.isIdentifier(target))
+    throw new LowerError("GRADC1022", target, [target.getText(), binding.mode]);
   const arg = binding.call.getArguments()[0];
   const fail = (): never => {
     throw new LowerError("GRADC1008", arg ?? binding.call, [binding.mode]);
