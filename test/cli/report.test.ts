@@ -40,7 +40,7 @@ describe("errorSummary (tsc's wording)", () => {
   });
 });
 
-describe("terminal output", () => {
+describe("terminal output", { timeout: 300_000 }, () => {
   it("frames each diagnostic with its source line underlined; plain otherwise", () => {
     const d = at("a.ts", 5);
     expect(formatDiagnostics([d], { pretty: true, color: false })).toBe(formatWithFrame(d) + "\n");
