@@ -251,11 +251,6 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const a = buf(A);
     const b = buf(B);
     const aAt = ta ? `${a}[p * ${M} + i]` : `${a}[i * ${K} + p]`;
-    const block = (head: string, body: () => void): void => {
-      e.line(head);
-      e.nested(body);
-      e.line("}");
-    };
     const loop = (counter: string, bound: string, body: () => void): void => {
       openLoop(counter, bound);
       e.nested(body);
@@ -311,7 +306,6 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
         e.line(`${C}[i * ${N} + j] = acc;`);
       }),
     );
-    void block;
   };
 
   const transpose = (node: Node): void => {
