@@ -1,7 +1,7 @@
 // The programmatic compiler: source files of a TypeScript program → generated modules plus
 // diagnostics. The CLI and the esbuild plugin are thin layers over `compile`.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
 import { type CompiledUnit, emitDeclarations, emitModule } from "./codegen/js.js";
@@ -9,7 +9,8 @@ import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
 import { type GradBinding, findGradBindings, readArgnums, resolveModel } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
-import { lineAndColumn } from "./frontend/position.js";
+import { type TooDeep, findTooDeep, findTooDeepInText, isStackOverflow } from "./frontend/nesting.js";
+import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./frontend/signature.js";
 import type { Func } from "./ir/types.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
@@ -74,12 +75,83 @@ export function createProject(files: readonly string[], options: CompileOptions 
   const cwd = options.cwd ?? process.cwd();
   const tsconfig = options.project ? resolve(cwd, options.project) : files[0] ? findTsconfig(dirname(resolve(cwd, files[0]))) : findTsconfig(cwd);
   const project = tsconfig
-    ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: files.length > 0 })
+    ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: DEFAULT_OPTIONS });
-  for (const f of files) project.addSourceFileAtPath(resolve(cwd, f));
-  project.resolveSourceFileDependencies();
+  if (tsconfig && files.length === 0) {
+    try {
+      project.addSourceFilesFromTsConfig(tsconfig);
+    } catch (e) {
+      if (!isStackOverflow(e)) throw e;
+      // A file too deep to parse: add the program's files one by one, leaving that one out.
+      const config = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+      for (const f of config?.fileNames ?? []) addSourceFile(project, f);
+    }
+  }
+  for (const f of files) addSourceFile(project, resolve(cwd, f));
+  try {
+    project.resolveSourceFileDependencies();
+  } catch (e) {
+    // An imported file too deep to parse stays out of the program; its importers see no exports.
+    if (!isStackOverflow(e)) throw e;
+  }
+  guardNesting(project);
   const rootDir = tsconfig ? dirname(tsconfig) : files[0] ? dirname(resolve(cwd, files[0])) : cwd;
   return { project, rootDir };
+}
+
+// ---- files nested too deeply (see frontend/nesting.ts) ---------------------------------------
+
+/** Per project, the files its parser could not take: left out of it, reported as GRADC1021. */
+const unparsed = new WeakMap<Project, Map<string, TooDeep & { readonly text: string }>>();
+/** Per parsed file: what is too deep in it (its text is then replaced by an empty one), or null. */
+const nesting = new WeakMap<ts.SourceFile, (TooDeep & { readonly text: string }) | null>();
+
+function addSourceFile(project: Project, path: string): void {
+  try {
+    project.addSourceFileAtPath(path);
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+    const text = readFileSync(path, "utf8");
+    if (!unparsed.has(project)) unparsed.set(project, new Map());
+    unparsed.get(project)!.set(path, { text, ...findTooDeepInText(text) });
+  }
+}
+
+/**
+ * Empties every file of the project whose syntax tree is too deep, remembering where, before
+ * the type checker (which binds every file of the program at once) can overflow on it.
+ */
+export function guardNesting(project: Project): void {
+  for (const sf of project.getSourceFiles()) {
+    if (sf.isDeclarationFile() || nesting.has(sf.compilerNode)) continue;
+    const deep = findTooDeep(sf.compilerNode);
+    if (!deep) {
+      nesting.set(sf.compilerNode, null);
+      continue;
+    }
+    const text = sf.getFullText();
+    const placeholder = project.createSourceFile(sf.getFilePath(), "", { overwrite: true });
+    nesting.set(placeholder.compilerNode, { ...deep, text });
+  }
+}
+
+function nestingDiagnostic(file: string, deep: TooDeep & { readonly text: string }, cwd: string): Diagnostic {
+  const { line, column } = lineAndColumnInText(deep.text, deep.pos);
+  const lineStart = deep.pos - (column - 1);
+  let lineEnd = deep.text.indexOf("\n", lineStart);
+  if (lineEnd < 0) lineEnd = deep.text.length;
+  return makeDiagnostic("GRADC1021", [deep.what], {
+    file: displayPath(file, cwd),
+    line,
+    col: column,
+    length: Math.max(1, Math.min(deep.end, lineEnd) - deep.pos),
+    lineText: deep.text.slice(lineStart, lineEnd).replace(/\r$/, ""),
+  });
+}
+
+/** GRADC1021 for each file of the program that was too deep to parse (and so is not in it). */
+export function unparsedDiagnostics(project: Project, cwd: string): Diagnostic[] {
+  return [...(unparsed.get(project) ?? [])].map(([path, deep]) => nestingDiagnostic(path, deep, cwd));
 }
 
 export function outputPath(source: string, options: CompileOptions, rootDir: string, ext: string): string {
@@ -173,9 +245,10 @@ export function compile(files: readonly string[], options: CompileOptions = {}):
       files: [],
     };
   const { project, rootDir } = createProject(files, options);
-  const wanted = files.length > 0 ? files.map((f) => project.getSourceFileOrThrow(resolve(cwd, f))) : project.getSourceFiles();
   const modules: CompiledModule[] = [];
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = unparsedDiagnostics(project, cwd);
+  // A named file too deep to parse is not in the project.
+  const wanted = files.length > 0 ? files.flatMap((f) => project.getSourceFile(resolve(cwd, f)) ?? []) : project.getSourceFiles();
   for (const sf of wanted) {
     if (sf.isDeclarationFile() || sf.getFilePath().includes("/node_modules/") || /\.grad\.(ts|js)$/.test(sf.getFilePath())) continue;
     const result = compileSourceFile(sf, rootDir, { ...options, emit }, cwd);
@@ -191,6 +264,9 @@ export function compileSourceFile(
   options: CompileOptions,
   cwd: string,
 ): { module?: CompiledModule; diagnostics: Diagnostic[] } {
+  guardNesting(sf.getProject());
+  const deep = nesting.get(sf.compilerNode);
+  if (deep) return { diagnostics: [nestingDiagnostic(sf.getFilePath(), deep, cwd)] };
   const syntax = syntaxDiagnostics(sf, cwd);
   if (syntax.length > 0) return { diagnostics: syntax };
   const bindings = findGradBindings(sf);
@@ -205,6 +281,8 @@ export function compileSourceFile(
       functions.push(compileBinding(binding, sf, dirname(outFile), options));
     } catch (e) {
       if (e instanceof LowerError) diagnostics.push(diagnosticAt(e, cwd));
+      // Nesting below the guard's limit can still exhaust the stack in some stage.
+      else if (isStackOverflow(e)) diagnostics.push(diagnosticAt(new LowerError("GRADC1021", binding.call, ["This function"]), cwd));
       else throw e;
     }
   }

@@ -5,7 +5,7 @@
 import { dirname, resolve } from "node:path";
 import { FileSystemRefreshResult, type Project, type SourceFile } from "ts-morph";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { type CompiledModule, compileSourceFile, createProject, findTsconfig } from "../program.js";
+import { type CompiledModule, compileSourceFile, createProject, findTsconfig, unparsedDiagnostics } from "../program.js";
 
 /** What to compile and how (the flags that shape the program and its outputs). */
 export interface SessionOptions {
@@ -77,7 +77,7 @@ export class Session {
   /** The source files gradc compiles, in a stable order. */
   private sources(): SourceFile[] {
     const { files, cwd } = this.options;
-    if (files.length > 0) return files.map((f) => this.project.getSourceFileOrThrow(resolve(cwd, f)));
+    if (files.length > 0) return files.flatMap((f) => this.project.getSourceFile(resolve(cwd, f)) ?? []);
     return this.project
       .getSourceFiles()
       .filter((sf) => !sf.isDeclarationFile() && !sf.getFilePath().includes("/node_modules/") && !isGenerated(sf.getFilePath()));
@@ -86,7 +86,8 @@ export class Session {
   compile(): Compilation {
     const { cwd, emit, outDir } = this.options;
     const modules: CompiledModule[] = [];
-    const diagnostics: Diagnostic[] = [];
+    // Files too deep to parse are not in the project: they are reported here.
+    const diagnostics: Diagnostic[] = unparsedDiagnostics(this.project, cwd);
     const internalErrors: InternalError[] = [];
     for (const sf of this.sources()) {
       try {

@@ -23,6 +23,7 @@ export const MESSAGES = {
   GRADC1018: "A 'return' inside a loop is not supported. Assign to a variable declared before the loop and return after it.",
   GRADC1019: "'{0}' takes {1} argument(s), got {2}.",
   GRADC1020: "'{0}' does not exist on '{1}'.",
+  GRADC1021: "{0} is nested too deeply to compile. Break it up: assign intermediate results to 'const' variables.",
   GRADC1022: "'{0}' destructures the function {1}(...) returns. Bind it to one name: const g = {1}(f).",
   GRADC2001: "Shapes do not broadcast: {0}.",
   GRADC2002: "Matrix product shape mismatch: {0}.",

@@ -35,6 +35,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-return-in-loop": "GRADC1018",
   "error-argument-count": "GRADC1019",
   "error-missing-property": "GRADC1020",
+  "error-nested-too-deeply": "GRADC1021",
   "error-destructured-binding": "GRADC1022",
   "error-broadcast": "GRADC2001",
   "error-matmul-shape": "GRADC2002",
