@@ -75,6 +75,19 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
 
   const buf = (v: Value): string => e.operand(v);
 
+  // Returned tensors of one dtype share one ArrayBuffer per call: V8 allocates each typed
+  // array's backing store separately and slowly, views on one buffer are cheap.
+  const returnedTogether = new Map<Value, { buffer: string; width: number; before: Value[] }>();
+  const returnBuffers: { name: string; bytes: () => string }[] = [];
+  for (const dtype of ["f64", "f32"] as const) {
+    const group = [...plan.storage].filter(([v, s]) => s.kind === "fresh" && v.type.dtype === dtype).map(([v]) => v);
+    if (group.length < 2) continue;
+    const name = `$gradc_out_${dtype}`;
+    const width = dtype === "f64" ? 8 : 4;
+    group.forEach((v, i) => returnedTogether.set(v, { buffer: name, width, before: group.slice(0, i) }));
+    returnBuffers.push({ name, bytes: () => `${width} * (${group.map((v) => sizeText(v.type.shape)).join(" + ")})` });
+  }
+
   /** Index of an operand of shape `leaf` inside a loop nest over `space` with counters `cs`. */
   const leafIndex = (leaf: readonly Dim[], space: readonly Dim[], cs: readonly string[]): string => {
     const offset = space.length - leaf.length;
@@ -148,7 +161,12 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     }
     if (s.kind === "fresh") {
       const name = e.freshName(out);
-      e.line(`const ${name} = new ${arrayType(out.type)}(${sizeText(out.type.shape)});`);
+      const shared = returnedTogether.get(out);
+      const size = sizeText(out.type.shape);
+      if (shared) {
+        const offset = shared.before.length === 0 ? "0" : `${shared.width} * (${shared.before.map((b) => sizeText(b.type.shape)).join(" + ")})`;
+        e.line(`const ${name} = new ${arrayType(out.type)}(${shared.buffer}, ${offset}, ${size});`);
+      } else e.line(`const ${name} = new ${arrayType(out.type)}(${size});`);
       e.bind(out, name);
       return name;
     }
@@ -458,6 +476,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.bind(param, data);
     },
     prologue() {
+      for (const r of returnBuffers) e.line(`const ${r.name} = new ArrayBuffer(${r.bytes()});`);
       if (plan.slots.length === 0 || symbolic.size === 0) return;
       const dims = [...symbolic];
       const changed = dims.map((d) => `${dimVars.get(d)} !== ${prefix}_dim_${d}`).join(" || ");

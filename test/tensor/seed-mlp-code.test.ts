@@ -12,8 +12,11 @@ const body = code.slice(code.indexOf("export function lossGrad")).split("\n");
 
 describe("generated code for the seed MLP", () => {
   test("allocates only the gradients it returns", () => {
-    const allocations = body.filter((l) => l.includes("new Float64Array"));
-    expect(allocations.map((l) => l.trim().split(" ")[1])).toEqual(["dp_W2", "dp_W1"]);
+    // One ArrayBuffer per call, viewed as the two gradients.
+    expect(body.filter((l) => l.includes("new ArrayBuffer"))).toEqual(["  const $gradc_out_f64 = new ArrayBuffer(8 * (16 + 64));"]);
+    const views = body.filter((l) => l.includes("new Float64Array"));
+    expect(views.map((l) => l.trim().split(" ")[1])).toEqual(["dp_W2", "dp_W1"]);
+    views.forEach((l) => expect(l).toContain("new Float64Array($gradc_out_f64, "));
     expect(code).toMatch(/return \[out, \{ W1: \{ shape: \[16, 4\], data: dp_W1 \}, W2: \{ shape: \[1, 16\], data: dp_W2 \} \}\];/);
     // Intermediates are module-level buffers, allocated once at load.
     expect(code.slice(0, code.indexOf("export function"))).toMatch(/const \$gradc_lossGrad_b0 = new Float64Array\(16\);/);
