@@ -36,6 +36,13 @@ export interface TensorPlan {
 
 const isTensor = (v: Value): boolean => v.type.shape.length > 0;
 
+/**
+ * Deepest fused expression: a longer chain is stored part way. Each fused op nests its
+ * operands one level deeper in the generated expression, and a chain of thousands (a long
+ * unrolled elementwise recurrence) gives an expression no JavaScript parser can take.
+ */
+export const MAX_FUSED_DEPTH = 32;
+
 /** Ops whose loop reads operands at the output's index (after broadcasting). */
 export function isPointwise(node: Node): boolean {
   if (isRegionOp(node.op)) return false;
@@ -65,6 +72,8 @@ export function planTensors(fn: Func): TensorPlan {
 
   // Fusion decisions, block by block: a producer is inlined into its only consumer.
   const consumerOf = new Map<Value, Node>();
+  /** How deeply a value's fused expression nests (0 for a stored value). */
+  const fusedDepth = new Map<Value, number>();
   const decideFusion = (block: Block): void => {
     const local = new Set<Value>();
     for (const node of block.nodes) {
@@ -74,13 +83,17 @@ export function planTensors(fn: Func): TensorPlan {
       const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max";
       if (!fusesInto) continue;
       const space = node.op === "sum" || node.op === "max" ? node.args[0]!.type.shape : node.outs[0]!.type.shape;
+      let depth = 1;
       for (const a of node.args) {
         if (!isTensor(a) || !local.has(a) || uses.get(a) !== 1) continue;
         const producer = block.nodes.find((n) => n.outs.includes(a));
         if (!producer || !isPointwise(producer) || !sameDims(a.type.shape, space)) continue;
+        if ((fusedDepth.get(a) ?? 0) >= MAX_FUSED_DEPTH) continue;
         inlined.add(a);
         consumerOf.set(a, node);
+        depth = Math.max(depth, (fusedDepth.get(a) ?? 0) + 1);
       }
+      node.outs.forEach((o) => fusedDepth.set(o, depth));
     }
   };
   decideFusion(fn.body);
