@@ -167,9 +167,10 @@ async function main(): Promise<void> {
     const parts: ModelReport[] = [];
     for (const g of groups) parts.push(await runModelProcess(m, g, timingArgs, Number(values.timeout), values.verbose));
     const merged = merge(parts);
-    if (groups.length > 1) {
-      const h = merged.engines.find((e) => e.engine === "hand");
-      if (h) console.log(`  ${m.padEnd(10)} ${"hand".padEnd(10)} ${fmtTime(h.medianMs).padStart(9)}/call  reference (median over ${parts.length} processes)`);
+    const h = merged.engines.find((e) => e.engine === "hand");
+    if (h && engines.length > 1) {
+      const over = parts.length > 1 ? ` (median over ${parts.length} processes)` : "";
+      console.log(`  ${m.padEnd(10)} ${"hand".padEnd(10)} ${fmtTime(h.medianMs).padStart(9)}/call  reference${over}`);
     }
     reports.push(merged);
   }
