@@ -75,9 +75,9 @@ export function planTensors(fn: Func): TensorPlan {
   /** How deeply a value's fused expression nests (0 for a stored value). */
   const fusedDepth = new Map<Value, number>();
   const decideFusion = (block: Block): void => {
-    const local = new Set<Value>();
+    const local = new Map<Value, Node>();
     for (const node of block.nodes) {
-      node.outs.forEach((o) => local.add(o));
+      node.outs.forEach((o) => local.set(o, node));
       node.blocks.forEach(decideFusion);
       if (isRegionOp(node.op)) continue;
       const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max";
@@ -86,7 +86,7 @@ export function planTensors(fn: Func): TensorPlan {
       let depth = 1;
       for (const a of node.args) {
         if (!isTensor(a) || !local.has(a) || uses.get(a) !== 1) continue;
-        const producer = block.nodes.find((n) => n.outs.includes(a));
+        const producer = local.get(a);
         if (!producer || !isPointwise(producer) || !sameDims(a.type.shape, space)) continue;
         if ((fusedDepth.get(a) ?? 0) >= MAX_FUSED_DEPTH) continue;
         inlined.add(a);
@@ -137,22 +137,58 @@ export function planTensors(fn: Func): TensorPlan {
 
   const free: number[] = [];
   const owner = new Map<number, Value>();
+  // Owned slots by the last use of their value, so that releasing does not scan every owned
+  // slot at every position (quadratic in long functions). `order` is a slot's position in
+  // `owner`, whose iteration order decides which free slot is reused first.
+  const expiring = new Map<number, [number, Value][]>();
+  const order = new Map<number, number>();
+  let inserted = 0;
+  let scannedUpTo = -1;
+  const late: [number, Value][] = [];
+  const setOwner = (slot: number, v: Value): void => {
+    if (!owner.has(slot)) order.set(slot, inserted++);
+    owner.set(slot, v);
+    const last = lastUse.get(v) ?? -1;
+    if (last === Infinity) return;
+    if (last <= scannedUpTo) late.push([slot, v]);
+    else {
+      if (!expiring.has(last)) expiring.set(last, []);
+      expiring.get(last)!.push([slot, v]);
+    }
+  };
   const slotOf = (v: Value): number | undefined => {
     const s = storage.get(rootOf(v));
     return s?.kind === "slot" ? s.slot : undefined;
   };
   const release = (pos: number): void => {
-    for (const [slot, v] of owner) {
-      if ((lastUse.get(v) ?? -1) < pos && !pinned.has(v)) {
-        owner.delete(slot);
-        free.push(slot);
+    const due = late.splice(0);
+    for (; scannedUpTo < pos - 1; scannedUpTo++) {
+      due.push(...(expiring.get(scannedUpTo + 1) ?? []));
+      expiring.delete(scannedUpTo + 1);
+    }
+    const freed = new Set<number>();
+    for (const [slot, v] of due) {
+      if (owner.get(slot) !== v || pinned.has(v) || freed.has(slot)) continue;
+      const last = lastUse.get(v) ?? -1;
+      // Kept alive longer since it was scheduled (an alias of it is read later).
+      if (last >= pos) {
+        if (last !== Infinity) {
+          if (!expiring.has(last)) expiring.set(last, []);
+          expiring.get(last)!.push([slot, v]);
+        }
+        continue;
       }
+      freed.add(slot);
+    }
+    for (const slot of [...freed].sort((a, b) => order.get(a)! - order.get(b)!)) {
+      owner.delete(slot);
+      free.push(slot);
     }
   };
   const takeSlot = (v: Value): number => {
     const i = free.findIndex((s) => slots[s]!.dtype === v.type.dtype && sameDims(slots[s]!.shape, v.type.shape));
     const slot = i >= 0 ? free.splice(i, 1)[0]! : slots.push({ dtype: v.type.dtype, shape: v.type.shape }) - 1;
-    owner.set(slot, v);
+    setOwner(slot, v);
     return slot;
   };
 
@@ -200,7 +236,7 @@ export function planTensors(fn: Func): TensorPlan {
           );
           if (dying) {
             const slot = slotOf(dying)!;
-            owner.set(slot, out);
+            setOwner(slot, out);
             storage.set(out, { kind: "slot", slot });
             continue;
           }
