@@ -279,7 +279,9 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     out.push(`/** Compiled ${commentText(what)}. */`);
     const head = local === undefined ? `export function ${unit.spec.exportName}` : `function ${local}`;
     out.push(ts ? `${head}${sig.generics}(${sig.params}): ${sig.ret} {` : `${head}(${paramNames.join(", ")}) {`);
-    out.push(...e.lines, "}");
+    // Not a spread: a function of 10⁵ statements would overflow the argument stack.
+    for (const line of e.lines) out.push(line);
+    out.push("}");
     if (local !== undefined) out.push(`export { ${local} as ${unit.spec.exportName} };`);
   });
   return out.join("\n") + "\n";

@@ -34,10 +34,18 @@ export class NameTable {
   constructor(reserved: Iterable<string> = []) {
     for (const r of reserved) this.used.add(r);
   }
+  /** Next suffix to try per base, so handing out n names of one base stays linear. */
+  private nextSuffix = new Map<string, number>();
+
   fresh(hint: string): string {
     const base = sanitize(hint);
     let name = base;
-    for (let k = 1; this.used.has(name); k++) name = `${base}_${k}`;
+    let k = this.nextSuffix.get(base) ?? 1;
+    if (this.used.has(name)) {
+      do name = `${base}_${k++}`;
+      while (this.used.has(name));
+    }
+    this.nextSuffix.set(base, k);
     this.used.add(name);
     return name;
   }
