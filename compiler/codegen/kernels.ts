@@ -3,7 +3,7 @@
 // trees are inlined into one loop body; matrix products keep the innermost loop contiguous.
 // A WebAssembly backend can implement the same interface for heavy kernels.
 
-import type { Dim, Node, Type, Value } from "../ir/types.js";
+import { type Dim, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, type KernelBackend } from "../ops/index.js";
 import { reducedAxes } from "../ops/reduce.js";
 import type { FunctionEmitter } from "./js.js";
@@ -43,7 +43,9 @@ interface Expr {
 
 export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
   const fn = e.unit.fn;
-  const plan: TensorPlan = planTensors(fn);
+  let tensors = false;
+  walkValues(fn.body, (v) => (tensors ||= v.type.shape.length > 0));
+  const plan: TensorPlan = tensors ? planTensors(fn) : { inlined: new Set(), storage: new Map(), slots: [] };
   const prefix = `$gradc_${e.unit.spec.exportName}`;
   const dimVars = new Map<string, string>();
   const producers = new Map<Value, Node>();

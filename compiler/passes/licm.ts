@@ -5,7 +5,7 @@
 // hoist can move further out. Hoisting is safe for any trip count: the ops are pure.
 
 import { LOOP, isRegionOp } from "../ir/builder.js";
-import type { Block, Func, Node, Value } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 
 function hoist(block: Block): Block {
@@ -31,6 +31,9 @@ function hoist(block: Block): Block {
   return { ...block, nodes };
 }
 
+/** Returns `fn` itself when it has no loop, so the clean-up after LICM can be skipped. */
 export function licm(fn: Func): Func {
-  return { ...fn, body: hoist(fn.body) };
+  let loops = false;
+  walkNodes(fn.body, (n) => (loops ||= n.op === LOOP));
+  return loops ? { ...fn, body: hoist(fn.body) } : fn;
 }

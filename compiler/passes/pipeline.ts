@@ -14,6 +14,8 @@ export type Pass = (fn: Func) => Func;
 export interface NamedPass {
   readonly name: string;
   readonly run: Pass;
+  /** Skipped when the pass before it returned its input unchanged (nothing new to clean). */
+  readonly onlyAfterChange?: boolean;
 }
 
 /** Cleans the frontend's IR before differentiation, so AD sees fewer nodes. */
@@ -32,8 +34,8 @@ export const afterAD: readonly NamedPass[] = [
   { name: "cse", run: cse },
   { name: "dce", run: dce },
   { name: "licm", run: licm },
-  { name: "cse", run: cse },
-  { name: "dce", run: dce },
+  { name: "cse", run: cse, onlyAfterChange: true },
+  { name: "dce", run: dce, onlyAfterChange: true },
 ];
 
 export interface PipelineOptions {
@@ -42,8 +44,12 @@ export interface PipelineOptions {
 
 export function runPasses(fn: Func, passes: readonly NamedPass[], options: PipelineOptions = {}): Func {
   let cur = fn;
+  let changed = true;
   for (const pass of passes) {
-    cur = pass.run(cur);
+    if (pass.onlyAfterChange && !changed) continue;
+    const next = pass.run(cur);
+    changed = next !== cur;
+    cur = next;
     if (options.verifyEach) verify(cur);
   }
   return cur;
