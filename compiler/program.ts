@@ -155,12 +155,13 @@ export function unparsedDiagnostics(project: Project, cwd: string): Diagnostic[]
 }
 
 export function outputPath(source: string, options: CompileOptions, rootDir: string, ext: string): string {
-  const stem = basename(source).replace(/\.(m|c)?tsx?$/, "");
+  const stem = basename(source).replace(/\.[cm]?[jt]sx?$/, "");
   const dir = options.outDir ? join(resolve(options.cwd ?? process.cwd(), options.outDir), relative(rootDir, dirname(source))) : dirname(source);
   return join(dir, `${stem}${ext}`);
 }
 
-function diagnosticAt(e: LowerError, cwd: string): Diagnostic {
+/** The diagnostic for a lowering error, at its node. */
+export function diagnosticAt(e: LowerError, cwd: string): Diagnostic {
   const sf = e.node.getSourceFile();
   const start = e.node.getStart();
   const { line, column } = lineAndColumn(sf, start);
@@ -178,7 +179,8 @@ export function displayPath(file: string, cwd: string): string {
   return (rel.startsWith("..") ? file : rel).split(sep).join("/");
 }
 
-function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
+/** TypeScript's syntax errors in a file, as GRADC1000 diagnostics. */
+export function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
   const program = sf.getProject().getProgram().compilerObject;
   return program.getSyntacticDiagnostics(sf.compilerNode).map((d) => {
     const start = d.start ?? 0;

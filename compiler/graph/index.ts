@@ -4,13 +4,13 @@
 
 import { dirname, resolve } from "node:path";
 import { Node, type SourceFile } from "ts-morph";
-import { type Diagnostic, makeDiagnostic } from "../diagnostics/diagnostic.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { findGradBindings, resolveModel } from "../frontend/discover.js";
 import { LowerError } from "../frontend/errors.js";
 import { type FunctionLike, isFunctionLike, lowerFunction } from "../frontend/lower.js";
 import type { ParamSpec } from "../frontend/signature.js";
 import type { Func } from "../ir/types.js";
-import { createProject, displayPath } from "../program.js";
+import { createProject, diagnosticAt, displayPath, syntaxDiagnostics } from "../program.js";
 import { toDot } from "./dot.js";
 import { type Evaluation, GraphError, evaluateWithGradients } from "./evaluate.js";
 import { leafInputs } from "./inputs.js";
@@ -35,36 +35,6 @@ export interface GraphOptions {
   readonly cwd?: string;
   /** tsconfig.json to use (default: the nearest one above the file). */
   readonly project?: string;
-}
-
-/** Diagnostic at a node, in the compiler's format. */
-function diagnosticAt(e: LowerError, cwd: string): Diagnostic {
-  const sf = e.node.getSourceFile();
-  const start = e.node.getStart();
-  const { line, column } = sf.getLineAndColumnAtPos(start);
-  const text = sf.getFullText();
-  const lineStart = start - (column - 1);
-  let lineEnd = text.indexOf("\n", lineStart);
-  if (lineEnd < 0) lineEnd = text.length;
-  const lineText = text.slice(lineStart, lineEnd).replace(/\r$/, "");
-  const length = Math.max(1, Math.min(e.node.getEnd(), lineEnd) - start);
-  return makeDiagnostic(e.code, e.args, { file: displayPath(sf.getFilePath(), cwd), line, col: column, length, lineText });
-}
-
-function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
-  const program = sf.getProject().getProgram().compilerObject;
-  return program.getSyntacticDiagnostics(sf.compilerNode).map((d) => {
-    const start = d.start ?? 0;
-    const { line, column } = sf.getLineAndColumnAtPos(start);
-    const message = typeof d.messageText === "string" ? d.messageText : d.messageText.messageText;
-    return makeDiagnostic("GRADC1000", [message], {
-      file: displayPath(sf.getFilePath(), cwd),
-      line,
-      col: column,
-      length: Math.max(1, d.length ?? 1),
-      lineText: sf.getFullText().split("\n")[line - 1]?.replace(/\r$/, "") ?? "",
-    });
-  });
 }
 
 /** Top-level functions of a file: declarations and `const f = (…) => …`. */
