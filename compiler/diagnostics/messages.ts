@@ -24,6 +24,7 @@ export const MESSAGES = {
   GRADC1019: "'{0}' takes {1} argument(s), got {2}.",
   GRADC1020: "'{0}' does not exist on '{1}'.",
   GRADC1021: "{0} is nested too deeply to compile. Break it up: assign intermediate results to 'const' variables.",
+  GRADC1023: "'{0}' grows past {1} operations once calls are inlined and short loops unrolled. Write repeated work as a 'for' loop of more than 16 trips, which stays a loop instead of being copied.",
   GRADC1022: "'{0}' destructures the function {1}(...) returns. Bind it to one name: const g = {1}(f).",
   GRADC2001: "Shapes do not broadcast: {0}.",
   GRADC2002: "Matrix product shape mismatch: {0}.",

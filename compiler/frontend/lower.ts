@@ -54,6 +54,13 @@ class Scope {
 type Item = Statement | { readonly exitTo: Scope };
 
 const MAX_UNROLL = 100_000;
+/**
+ * Most operations a lowered function may have. Inlining doubles code for every helper that
+ * calls the previous one twice, and nested short loops unroll multiplicatively; past this the
+ * function is refused rather than compiled for minutes into gigabytes. Straight-line code of
+ * 10⁵ statements stays well below it.
+ */
+export const MAX_OPS = 500_000;
 /** Constant loops of at most this many trips are unrolled; longer ones stay loops. */
 const UNROLL_LIMIT = 16;
 
@@ -80,6 +87,8 @@ class Lowerer {
   private store = new Map<Var, LV>();
   private scope = new Scope(undefined);
   private readonly inlining: FunctionLike[] = [];
+  /** The calls being inlined, outermost first (the top function's own call is reported). */
+  private readonly inlineSites: Node[] = [];
   private loopDepth = 0;
   /** The differentiated function's name, for messages about its body. */
   private topName = "the function";
@@ -227,6 +236,11 @@ class Lowerer {
     return stmts;
   }
 
+  /** Refuses a function that inlining and unrolling have grown past MAX_OPS operations. */
+  private grow(at: Node): void {
+    if (this.b.size > MAX_OPS) throw new LowerError("GRADC1023", this.inlineSites[0] ?? at, [this.topName, MAX_OPS]);
+  }
+
   /** Lowers statements from index i; returns the return value if every path returned. */
   private statements(stmts: readonly Item[], i: number): LV | undefined {
     for (; i < stmts.length; i++) {
@@ -235,6 +249,7 @@ class Lowerer {
         this.scope = new Scope(s.exitTo);
         continue;
       }
+      this.grow(s);
       this.b.loc = this.loc(s);
       if (Node.isBlock(s) && containsReturn(s)) {
         // A block that may return: its statements and those after it are lowered as one list,
@@ -423,6 +438,7 @@ class Lowerer {
         if (c.k !== "bool") throw new LowerError("GRADC1007", cond, ["a value computed at run time"]);
         if (!c.b) break;
         if (trips >= MAX_UNROLL) throw new LowerError("GRADC1007", cond, [`a loop of more than ${MAX_UNROLL} iterations`]);
+        this.grow(s);
         this.loopDepth++;
         try {
           this.pushScope(() => this.statement(s.getStatement()));
@@ -933,6 +949,7 @@ class Lowerer {
    */
   private inline(decl: FunctionLike, args: readonly Node[], at: CallExpression, closure: Scope | undefined): LV {
     if (this.inlining.includes(decl)) throw new LowerError("GRADC1010", at, [nameOf(decl)]);
+    this.grow(at);
     // A declaration without a body (`declare function`, an overload) has nothing to inline.
     if (decl.getSourceFile().isDeclarationFile() || decl.getBody() === undefined)
       throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
@@ -941,6 +958,7 @@ class Lowerer {
     const savedScope = this.scope;
     const savedDepth = this.loopDepth;
     this.inlining.push(decl);
+    this.inlineSites.push(at);
     this.scope = new Scope(closure);
     this.loopDepth = 0;
     try {
@@ -956,6 +974,7 @@ class Lowerer {
       this.scope = savedScope;
       this.loopDepth = savedDepth;
       this.inlining.pop();
+      this.inlineSites.pop();
     }
   }
 

@@ -45,6 +45,10 @@ export class IRBuilder implements Builder<Value> {
   }
 
   private defs = new Map<Value, Node>();
+  /** How many nodes this builder has appended. */
+  get size(): number {
+    return this.defs.size;
+  }
 
   push(node: Node): void {
     this.frames[this.frames.length - 1]!.nodes.push(node);

@@ -37,6 +37,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-missing-property": "GRADC1020",
   "error-nested-too-deeply": "GRADC1021",
   "error-destructured-binding": "GRADC1022",
+  "error-function-too-large": "GRADC1023",
   "error-broadcast": "GRADC2001",
   "error-matmul-shape": "GRADC2002",
   "error-axis": "GRADC2003",
