@@ -1076,7 +1076,10 @@ function ownerText(at: Node): string {
 }
 
 function describeType(v: Value): string {
-  return v.type.shape.length === 0 ? (v.type.dtype === "bool" ? "a boolean" : "a number") : `shape [${v.type.shape.join(", ")}]`;
+  // The dtype only when it is f32: it is what tells "a number" from "a number" apart.
+  const { dtype, shape } = v.type;
+  if (shape.length === 0) return dtype === "bool" ? "a boolean" : dtype === "f32" ? "an f32 number (computed from f32 tensors)" : "a number";
+  return `${dtype === "f32" ? "f32 " : ""}shape [${shape.join(", ")}]`;
 }
 
 const KIND_NAMES: Partial<Record<SyntaxKind, string>> = {

@@ -43,6 +43,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-axis": "GRADC2003",
   "error-reshape": "GRADC2004",
   "error-condition-type": "GRADC2005",
+  "error-branch-dtypes": "GRADC2005",
 };
 
 const errorCases = fixtureNames().filter(isErrorCase);
