@@ -192,6 +192,17 @@ function reverseIf(
       return targets.map((t) => local.get(t) ?? zerosLike(b, t));
     }),
   );
+  // A cotangent computed in f32 (the output depends on f32 tensors) can reach a target on one
+  // branch while the other yields its f64 zero; both must yield one type, so the f64 side is
+  // promoted as arithmetic promotes (adding an f32 zero).
+  targets.forEach((_t, i) => {
+    const yields = blocks.map((blk) => blk.results[i]!);
+    if (yields[0]!.type.dtype === yields[1]!.type.dtype) return;
+    const blk = blocks[yields[0]!.type.dtype === "f32" ? 1 : 0]!;
+    const promoted = b.block(() => [b.op("add", [blk.results[i]!, b.op("const", [], { value: 0, dtype: "f32" })])]);
+    (blk.nodes as Node[]).push(...promoted.nodes);
+    (blk.results as Value[])[i] = promoted.results[0]!;
+  });
   // The backward `if` belongs to the source line of the forward one.
   b.loc = node.loc;
   const outs = b.ifNode(primal(node.args[0]!), blocks[0]!, blocks[1]!);
