@@ -51,6 +51,9 @@ export function layoutOf(type: Type, at: Node, paramName: string, dims: Set<stri
   if (type.isNumber() || type.isNumberLiteral()) return { kind: "leaf", type: { dtype: "f64", shape: [] } };
   if (isTensorType(type)) return tensorLayout(type, at, paramName, dims);
   if (type.isTuple()) {
+    // `[number, ...number[]]` and `[number, number?]` have no fixed length to lay out.
+    const target = (type.compilerType as ts.TypeReference).target as ts.TupleType;
+    if (target.elementFlags.some((f) => (f & (ts.ElementFlags.Optional | ts.ElementFlags.Variable)) !== 0)) return bad();
     return { kind: "array", items: type.getTupleElements().map((t) => layoutOf(t, at, paramName, dims, depth + 1)) };
   }
   if (type.isArray() || type.isUnion() || type.isAny() || type.isUnknown() || type.isTypeParameter()) return bad();

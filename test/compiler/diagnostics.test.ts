@@ -21,6 +21,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-parameter-mutation": "GRADC1004",
   "error-non-number-return": "GRADC1005",
   "error-bad-parameter-type": "GRADC1006",
+  "error-variadic-tuple": "GRADC1006",
   "error-loop-bound": "GRADC1007",
   "error-grad-argument": "GRADC1008",
   "error-argnums": "GRADC1009",
