@@ -58,6 +58,19 @@ export class FunctionEmitter {
     this.lines.push(this.indent + text);
   }
 
+  /** Runs `body` and returns the lines it emitted (indented one level) instead of keeping them. */
+  capture(body: () => void): string[] {
+    const saved = this.lines.length;
+    const indent = this.indent;
+    this.indent = "  ";
+    try {
+      body();
+      return this.lines.splice(saved);
+    } finally {
+      this.indent = indent;
+    }
+  }
+
   /** Indents what follows; the returned function restores the indentation. */
   enter(): () => void {
     const saved = this.indent;

@@ -3,7 +3,7 @@
 // trees are inlined into one loop body; matrix products keep the innermost loop contiguous.
 // A WebAssembly backend can implement the same interface for heavy kernels.
 
-import { type Dim, type Node, type Type, type Value, walkValues } from "../ir/types.js";
+import { type Dim, type Node, type Type, type Value, walkNodes, walkValues } from "../ir/types.js";
 import { getOp, type KernelBackend } from "../ops/index.js";
 import { reducedAxes } from "../ops/reduce.js";
 import type { FunctionEmitter } from "./js.js";
@@ -34,6 +34,9 @@ export const LOOP_NAMES = [
   ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
 ];
 
+/** Tensor kernels per function beyond which each kernel is emitted as a function of its own. */
+export const OUTLINE_AFTER = 64;
+
 const CALL_FORM = new Set(["exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "sign", "maximum", "minimum", "relu"]);
 
 interface Expr {
@@ -55,6 +58,15 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       n.blocks.forEach((b) => walk(b.nodes));
     });
   walk(fn.body.nodes);
+  // Past this many tensor kernels a function outgrows what V8 optimizes: kernels are outlined.
+  const outlined: string[] = [];
+  let kernelCount = 0;
+  walkNodes(fn.body, (n) => {
+    if (n.outs.some((o) => o.type.shape.length > 0 && !plan.inlined.has(o))) kernelCount++;
+  });
+  const outline = kernelCount > OUTLINE_AFTER;
+  const outlinable = (node: Node): boolean =>
+    node.outs[0]!.type.shape.length > 0 && !(node.op === "reshape" && node.args[0]!.type.shape.length > 0);
   const symbolic = new Set<string>();
   plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
 
@@ -155,6 +167,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
 
   /** Declares the storage of a node's result and returns its name. */
   const allocate = (out: Value): string => {
+    if (e.has(out)) return e.operand(out);
     const s = plan.storage.get(out);
     if (!s) throw new CodegenError(`no storage planned for value ${out.id}`);
     if (s.kind === "slot") {
@@ -447,9 +460,19 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       const out = node.outs[0]!;
       if (plan.inlined.has(out)) return;
       const def = getOp(node.op);
-      if (def.kind === "elementwise") return pointwise(node);
-      if (def.kind !== "kernel") throw new CodegenError(`${node.op} has no tensor code`);
-      def.emit(backend, node);
+      if (def.kind !== "elementwise" && def.kind !== "kernel") throw new CodegenError(`${node.op} has no tensor code`);
+      const run = (): void => (def.kind === "elementwise" ? pointwise(node) : def.emit(backend, node));
+      if (!outline || !outlinable(node)) return run();
+      // A function too large for V8 to optimize runs in its interpreter: each kernel's loops go
+      // into a module-level function of their own, which V8 optimizes, called with the locals
+      // they read.
+      allocate(out);
+      const body = e.capture(run);
+      const text = body.join("\n");
+      const locals = [...new Set(text.match(/\b[A-Za-z_]\w*\b/g) ?? [])].filter((n) => e.names.handed.has(n));
+      const name = `${prefix}_k${outlined.length}`;
+      outlined.push(`function ${name}(${locals.join(", ")}) {`, ...body, "}");
+      e.line(`${name}(${locals.join(", ")});`);
     },
     bindTensorArg(param, access, fnName, argText) {
       const t = param.type;
@@ -490,17 +513,8 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.line("}");
     },
     declarations() {
-      if (plan.slots.length === 0) return [];
-      if (symbolic.size === 0)
-        return [
-          "// Buffers for intermediates, planned once and reused across calls.",
-          ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType({ dtype: s.dtype, shape: [] })}(${sizeText(s.shape)});`),
-        ];
-      return [
-        "// Buffers for intermediates, allocated once per set of dimension values.",
-        ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
-        ...plan.slots.map((_s, i) => `let ${slotName(i)};`),
-      ];
+      if (outlined.length > 0) return [...buffers(), "// Kernels of a function too large for V8 to optimize whole.", ...outlined];
+      return buffers();
     },
     returned(v) {
       if (v.type.shape.length === 0) return e.operand(v);
@@ -509,4 +523,18 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       return `{ shape: ${shape}, data: ${fresh ? buf(v) : `${buf(v)}.slice()`} }`;
     },
   };
+
+  function buffers(): string[] {
+    if (plan.slots.length === 0) return [];
+    if (symbolic.size === 0)
+      return [
+        "// Buffers for intermediates, planned once and reused across calls.",
+        ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType({ dtype: s.dtype, shape: [] })}(${sizeText(s.shape)});`),
+      ];
+    return [
+      "// Buffers for intermediates, allocated once per set of dimension values.",
+      ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
+      ...plan.slots.map((_s, i) => `let ${slotName(i)};`),
+    ];
+  }
 }

@@ -31,6 +31,8 @@ export function isPlainName(name: string): boolean {
 /** Hands out unique identifiers within one generated function. */
 export class NameTable {
   private used = new Set<string>();
+  /** Names handed out by fresh(), as opposed to reserved ones. */
+  readonly handed = new Set<string>();
   constructor(reserved: Iterable<string> = []) {
     for (const r of reserved) this.used.add(r);
   }
@@ -47,6 +49,7 @@ export class NameTable {
     }
     this.nextSuffix.set(base, k);
     this.used.add(name);
+    this.handed.add(name);
     return name;
   }
 }

@@ -66,6 +66,14 @@ export function single(x: Tensor<[64, 10], "f32">, w: Tensor<[10, 3], "f32">): n
 export const gSingle = valueAndGrad(single, { argnums: [1] });
 `;
 
+// A chain long enough (over OUTLINE_AFTER kernels) that each kernel is emitted as a function.
+const LONG = (() => {
+  const lines = ["export function long(x: Tensor<[8]>, y: Tensor<[8]>): number {", "  const v0 = mul(x, y);", "  const v1 = tanh(x);", "  const v2 = sigmoid(y);"];
+  for (let i = 3; i < 40; i++) lines.push(`  const v${i} = tanh(add(mul(v${i - 1}, v${i - 2}), v${i - 3}));`);
+  lines.push("  return sum(v39);", "}", "export const gLong = valueAndGrad(long, { argnums: [0, 1] });");
+  return lines.join("\n");
+})();
+
 type Fn = (...args: unknown[]) => [number, unknown];
 let compiled: Record<string, Fn>;
 let interpreted: Record<string, Fn>;
@@ -73,7 +81,7 @@ let interpreted: Record<string, Fn>;
 beforeAll(async () => {
   mkdirSync(TMP, { recursive: true });
   const src = join(TMP, "models.ts");
-  writeFileSync(src, SOURCE);
+  writeFileSync(src, `${SOURCE}\n${LONG}\n`);
   const result = compile([src], { emit: "js", verify: true });
   expect(result.diagnostics).toEqual([]);
   const out = join(TMP, "models.compiled.mjs");
@@ -112,6 +120,7 @@ const CASES: [string, () => unknown[], number][] = [
   ["gBatch", () => [t([7, 3], 10), t([3, 2], 11), t([2], 12)], 1e-12],
   ["gMoves", () => [t([2, 3], 13), t([2, 3], 14)], 1e-12],
   ["gBlocked", () => [t([8, 12], 17), t([12, 4], 18), t([12, 8], 19), t([4, 12], 20)], 1e-12],
+  ["gLong", () => [t([8], 21), t([8], 22)], 1e-12],
   ["gSingle", () => [t([64, 10], 15, true), t([10, 3], 16, true)], 1e-5],
 ];
 
@@ -157,6 +166,13 @@ describe("compiled tensor code agrees with finite differences", () => {
       expectClose(compiled.gBatch!(...args), interpreted.gBatch!(...args), 1e-12);
     }
   });
+});
+
+test("a function with more kernels than V8 optimizes whole has them outlined", async () => {
+  const { readFileSync } = await import("node:fs");
+  const code = readFileSync(join(TMP, "models.compiled.mjs"), "utf8");
+  expect((code.match(/^function \$gradc_gLong_k\d+\(/gm) ?? []).length).toBeGreaterThan(64);
+  expect(code).not.toMatch(/^function \$gradc_gMlp_k/m);
 });
 
 describe("GradcError on entry", () => {
