@@ -226,7 +226,35 @@ function emitEntry(e: FunctionEmitter, paramNames: readonly string[]): void {
         e.kernels.bindTensorArg(irParam, access, fnName, argText);
       }
     }
+    // Once every declared leaf is there: no undeclared fields, no extra items.
+    emitStructureChecks(e, p.tree, paramNames[k]!, p.name, [], fnName);
   });
+}
+
+/**
+ * Refuses fields an object's type does not declare and items beyond a tuple's length. The
+ * compiled function reads only declared fields, so an extra one (often a misspelt name, or
+ * state that is not a parameter) would get no gradient: `sgd` would then fail on it, or a value
+ * the user believes is trained would silently stay put. `for...in` allocates nothing.
+ */
+function emitStructureChecks(e: FunctionEmitter, tree: Tree, access: string, param: string, path: readonly (string | number)[], fnName: string): void {
+  if (tree.kind === "leaf") return;
+  const argText = JSON.stringify(pathText(param, path));
+  let value = access;
+  if (!/^[A-Za-z_$][\w$]*$/.test(access)) {
+    value = e.names.fresh([param, ...path].join("_"));
+    e.line(`const ${value} = ${access};`);
+  }
+  if (tree.kind === "object") {
+    const key = e.names.fresh("key");
+    const declared = tree.fields.map((f) => `${key} !== ${JSON.stringify(f.key)}`).join(" && ");
+    const listed = JSON.stringify(tree.fields.map((f) => JSON.stringify(f.key)).join(", "));
+    e.line(`for (const ${key} in ${value}) if (${declared}) $gradc_extraField(${fnName}, ${argText}, ${key}, ${listed});`);
+    tree.fields.forEach((f) => emitStructureChecks(e, f.tree, `${value}${propertyAccess(f.key)}`, param, [...path, f.key], fnName));
+  } else {
+    e.line(`if (${value}.length !== ${tree.items.length}) $gradc_badArg(${fnName}, ${argText}, "an array of ${tree.items.length}", ${value});`);
+    tree.items.forEach((t, i) => emitStructureChecks(e, t, `${value}[${i}]`, param, [...path, i], fnName));
+  }
 }
 
 function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => string): string {
@@ -262,10 +290,14 @@ function $gradc_describe(v) {
     const dtype = v.data instanceof Float32Array ? "f32" : v.data instanceof Float64Array ? "f64" : "non-float";
     return \`a \${dtype} tensor of shape [\${v.shape.join(", ")}] with \${v.data?.length} entries\`;
   }
+  if (Array.isArray(v)) return \`an array of \${v.length}\`;
   return typeof v === "number" ? \`the number \${v}\` : \`\${typeof v}\`;
 }
 function $gradc_badArg(fn, arg, expected, actual) {
   throw new $gradc_GradcError(\`\${fn}: argument \${arg} must be \${expected}, got \${$gradc_describe(actual)}\`);
+}
+function $gradc_extraField(fn, arg, key, declared) {
+  throw new $gradc_GradcError(\`\${fn}: argument \${arg} has a field \${JSON.stringify(key)} that its type does not declare (declared: \${declared}); pass only the declared fields\`);
 }`;
 
 export function emitModule(units: readonly CompiledUnit[], options: EmitOptions): string {
@@ -310,6 +342,7 @@ function tsHelpers(): string {
   return HELPERS.replace("(globalThis[", "((globalThis as any)[")
     .replace("function $gradc_describe(v) {", "function $gradc_describe(v: any): string {")
     .replace("function $gradc_badArg(fn, arg, expected, actual) {", "function $gradc_badArg(fn: string, arg: string, expected: string, actual: unknown): never {")
+    .replace("function $gradc_extraField(fn, arg, key, declared) {", "function $gradc_extraField(fn: string, arg: string, key: string, declared: string): never {")
     .replace("  constructor(message) {", "  constructor(message: string) {");
 }
 
