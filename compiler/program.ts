@@ -254,7 +254,7 @@ export function compile(files: readonly string[], options: CompileOptions = {}):
   for (const sf of wanted) {
     if (sf.isDeclarationFile() || sf.getFilePath().includes("/node_modules/") || /\.grad\.(ts|js)$/.test(sf.getFilePath())) continue;
     const result = compileSourceFile(sf, rootDir, { ...options, emit }, cwd);
-    diagnostics.push(...result.diagnostics);
+    for (const d of result.diagnostics) diagnostics.push(d);
     if (result.module) modules.push(result.module);
   }
   return { modules, diagnostics, files: wanted.map((sf) => sf.getFilePath()) };

@@ -92,7 +92,7 @@ export class Session {
     for (const sf of this.sources()) {
       try {
         const result = compileSourceFile(sf, this.rootDir, { cwd, emit, ...(outDir ? { outDir } : {}) }, cwd);
-        diagnostics.push(...result.diagnostics);
+        for (const d of result.diagnostics) diagnostics.push(d);
         if (result.module) modules.push(result.module);
       } catch (error) {
         internalErrors.push({ file: sf.getFilePath(), error });

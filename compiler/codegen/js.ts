@@ -320,7 +320,8 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     emitReturn(e);
     const sig = signatureText(unit.spec, paramNames);
     const what = `${unit.spec.mode}(${unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
-    out.push("", ...e.kernels.declarations());
+    out.push("");
+    for (const line of e.kernels.declarations()) out.push(line);
     out.push(`/** Compiled ${commentText(what)}. */`);
     const head = local === undefined ? `export function ${unit.spec.exportName}` : `function ${local}`;
     out.push(ts ? `${head}${sig.generics}(${sig.params}): ${sig.ret} {` : `${head}(${paramNames.join(", ")}) {`);

@@ -163,7 +163,7 @@ export function planTensors(fn: Func): TensorPlan {
   const release = (pos: number): void => {
     const due = late.splice(0);
     for (; scannedUpTo < pos - 1; scannedUpTo++) {
-      due.push(...(expiring.get(scannedUpTo + 1) ?? []));
+      for (const entry of expiring.get(scannedUpTo + 1) ?? []) due.push(entry);
       expiring.delete(scannedUpTo + 1);
     }
     const freed = new Set<number>();

@@ -985,7 +985,9 @@ class Lowerer {
 
 function foldMath(name: string, xs: number[]): LV | undefined {
   const f = (Math as unknown as Record<string, (...a: number[]) => number>)[name];
-  return typeof f === "function" ? { k: "num", n: f(...xs) } : undefined;
+  if (typeof f !== "function") return undefined;
+  // Math.max/min of thousands of constants: pairwise, as spreading them would overflow the stack.
+  return { k: "num", n: xs.length > 2 ? xs.reduce((a, b) => f(a, b)) : f(...xs) };
 }
 
 function nameValue(lv: LV, name: string): void {
