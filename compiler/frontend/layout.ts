@@ -23,7 +23,12 @@ function tensorLayout(type: Type, at: Node, paramName: string, dims: Set<string>
   };
   if (!shapeType || !shapeType.isTuple()) return bad();
   const shape: Dim[] = shapeType.getTupleElements().map((el) => {
-    if (el.isNumberLiteral()) return el.getLiteralValue() as number;
+    if (el.isNumberLiteral()) {
+      const n = el.getLiteralValue() as number;
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw new LowerError("GRADC2005", at, [`dimension ${n} of '${paramName}' is not a whole number of elements`]);
+      return n;
+    }
     if (el.isTypeParameter()) {
       const name = el.getSymbol()?.getName();
       if (!name) return bad();
@@ -32,6 +37,10 @@ function tensorLayout(type: Type, at: Node, paramName: string, dims: Set<string>
     }
     return bad();
   });
+  // A typed array holds at most 2³² - 1 elements; a larger tensor could never be passed.
+  const elements = shape.reduce<number>((n, d) => (typeof d === "number" ? n * d : n), 1);
+  if (elements > 2 ** 32 - 1)
+    throw new LowerError("GRADC2005", at, [`'${paramName}' would hold ${elements} elements, more than a typed array can (2^32 - 1)`]);
   let dtype: DType = "f64";
   const d = args[1];
   if (d && d.isStringLiteral()) dtype = d.getLiteralValue() === "f32" ? "f32" : "f64";

@@ -45,6 +45,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-reshape": "GRADC2004",
   "error-condition-type": "GRADC2005",
   "error-branch-dtypes": "GRADC2005",
+  "error-tensor-dimensions": "GRADC2005",
 };
 
 const errorCases = fixtureNames().filter(isErrorCase);
