@@ -32,11 +32,50 @@ export function reportInternalErrors(errors: readonly InternalError[], io: CliIO
   }
 }
 
-/** Writes every output that changed; returns the paths written. Unchanged files are not touched. */
-export function emitOutputs(modules: readonly CompiledModule[]): string[] {
+/** An output the file system refused, and why. */
+export interface WriteFailure {
+  readonly file: string;
+  readonly error: unknown;
+}
+
+/**
+ * Writes every output that changed; returns the paths written. Unchanged files are not touched.
+ * An output that cannot be written (permissions, a directory in the way, a full disk) is added
+ * to `failures` and the others are still written; a failed one keeps its previous content.
+ */
+export function emitOutputs(modules: readonly CompiledModule[], failures: WriteFailure[] = []): string[] {
   const written: string[] = [];
-  for (const m of modules) for (const o of outputsOf(m)) if (writeIfChanged(o.file, o.text)) written.push(o.file);
+  for (const m of modules)
+    for (const o of outputsOf(m)) {
+      try {
+        if (writeIfChanged(o.file, o.text)) written.push(o.file);
+      } catch (error) {
+        failures.push({ file: o.file, error });
+      }
+    }
   return written;
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  EISDIR: "a directory is in the way",
+  ENOTEMPTY: "a directory is in the way",
+  EEXIST: "a file is in the way of a folder",
+  ENOTDIR: "a file is in the way of a folder",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  ENAMETOOLONG: "the path is too long",
+};
+
+/** One line per output that could not be written: the path and the system's reason, no stack. */
+export function reportWriteFailures(failures: readonly WriteFailure[], io: CliIO): void {
+  for (const { file, error } of failures) {
+    const e = error as NodeJS.ErrnoException;
+    const reason = (e.code && REASONS[e.code]) ?? (error instanceof Error ? error.message : String(error));
+    io.stderr.write(`gradc: error: cannot write ${displayPath(file, io.cwd)}: ${reason}${e.code ? ` (${e.code})` : ""}\n`);
+  }
 }
 
 /** A generated file that --check found missing or out of date. */
@@ -82,7 +121,10 @@ export function finishCompilation(result: Compilation, flags: BuildFlags, io: Cl
     reportStale(stale, io);
     failed ||= stale.length > 0;
   } else if (!flags.noEmit && !flags.dump) {
-    emitOutputs(result.modules);
+    const failures: WriteFailure[] = [];
+    emitOutputs(result.modules, failures);
+    reportWriteFailures(failures, io);
+    failed ||= failures.length > 0;
   }
   return failed ? 1 : 0;
 }

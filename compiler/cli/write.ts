@@ -7,12 +7,13 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-/** The file's current text, or undefined when it does not exist. */
+/** The file's current text, or undefined when there is no file (nothing, or a directory). */
 export function readIfExists(file: string): string | undefined {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return undefined;
     throw e;
   }
 }
