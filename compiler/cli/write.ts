@@ -4,7 +4,7 @@
 // their timestamps stay put and watchers (bundlers, tsc --watch) are not woken for nothing.
 
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** The file's current text, or undefined when there is no file (nothing, or a directory). */
@@ -18,11 +18,36 @@ export function readIfExists(file: string): string | undefined {
   }
 }
 
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/** Removes the temporaries of `file` that a gradc killed mid-write (its pid is gone) left behind. */
+function removeAbandoned(dir: string, file: string): void {
+  const prefix = `.${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+  }
+}
+
 /** Atomically replaces `file` by `text`; returns false (and writes nothing) when equal. */
 export function writeIfChanged(file: string, text: string): boolean {
   if (readIfExists(file) === text) return false;
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true });
+  removeAbandoned(dir, file);
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     writeFileSync(temp, text);
