@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { CompiledModule } from "../../compiler/program.js";
+import { type CompiledModule, compile } from "../../compiler/program.js";
 import { ROOT } from "../helpers/fixtures.js";
 import { type Outcome, checkDiagnostic, checkModuleText, runBatch, tally } from "./harness.js";
 import { type Case, deepCase, sampleCases } from "./programs.js";
@@ -55,6 +55,28 @@ describe("compiler fuzzing: deep and huge programs", () => {
     expect(byName.get("deep-tensorChain-1000-0")!.status).toBe("compiled");
   }, 240_000);
 });
+
+describe("regressions found by fuzzing that a verdict alone would not show", () => {
+  it("a long elementwise chain is not fused into one expression nested hundreds deep", async () => {
+    const outcomes = await runBatch([deepCase("tensorChain", 300)], join(TMP, "fusion"), { run: true });
+    expect(failures(outcomes)).toEqual([]);
+    const code = compiledCode(join(TMP, "fusion"));
+    let depth = 0;
+    let deepest = 0;
+    for (const ch of code) {
+      if (ch === "(") deepest = Math.max(deepest, ++depth);
+      else if (ch === ")") depth--;
+    }
+    // Fused expressions stop at 32 ops (each nests a call or two); unbounded, this was ~600.
+    expect(deepest).toBeLessThan(120);
+  });
+});
+
+/** The generated module of the one program compiled under `dir`. */
+function compiledCode(dir: string): string {
+  const r = compile(["deep-tensorChain-300-0.ts"], { emit: "js", cwd: dir });
+  return r.modules[0]!.code;
+}
 
 describe("the judge can fail", () => {
   const diagnostic = { code: "GRADC1001" as const, message: "m", file: "a.ts", line: 2, col: 1, length: 1, lineText: "b" };
