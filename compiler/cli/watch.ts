@@ -8,7 +8,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type BuildFlags, finishCompilation } from "./build.js";
 import { type CliIO, watchStatus } from "./report.js";
-import { Session } from "./session.js";
+import { Session, isGenerated } from "./session.js";
 
 /** Quiet period after the last change before recompiling. */
 const DEBOUNCE_MS = 100;
@@ -51,7 +51,10 @@ export function runWatch(flags: BuildFlags, io: CliIO, onStart?: (handle: WatchH
     };
 
     const onChange = (path: string): void => {
-      const relevant = session ? session.affects(path) : !/\.grad\.(d\.ts|ts|js)$/.test(path);
+      // Without a session (the last compilation could not load the program), only a source file
+      // or a tsconfig.json can change that; any other write in the folder (such as the log this
+      // very output is redirected to) must not start a compilation, or each would start the next.
+      const relevant = session ? session.affects(path) : /\.[cm]?[jt]sx?$|(^|[\\/])tsconfig\.json$/.test(path) && !isGenerated(path);
       if (!relevant || closed) return;
       pending.add(path);
       clearTimeout(timer);

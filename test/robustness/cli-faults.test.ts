@@ -3,8 +3,8 @@
 // while --watch runs. In every case the previous outputs stay intact, the error is one clear
 // line (no stack trace), and the exit code is right. Runs the real bin (test/cli/helpers.ts).
 
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { NEURON, Spawned, bin, gradc, packageDir, removeTempProjects, tempProject, write } from "../cli/helpers.js";
@@ -104,7 +104,38 @@ describe("gradc cannot write its output", () => {
   });
 });
 
+/** Resolves once `file` contains `text` `times` times (polling: the output goes to a file). */
+async function fileShows(file: string, text: string, times = 1): Promise<string> {
+  for (;;) {
+    const now = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (now.split(text).length - 1 >= times) return now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe("gradc --watch when a source file is deleted", () => {
+  it("with its output redirected into the watched folder, the error is reported once, not in a loop", async () => {
+    const dir = tempProject({ "model.ts": NEURON });
+    const log = join(dir, "build.log");
+    const out = openSync(log, "w");
+    const child = spawn(process.execPath, [bin(), "--watch", "model.ts"], { cwd: dir, stdio: ["ignore", out, out], env: { ...process.env, NO_COLOR: "1" } });
+    try {
+      await fileShows(log, "Watching for file changes.");
+      rmSync(join(dir, "model.ts"));
+      await fileShows(log, "Found 1 error. Watching for file changes.");
+      write(dir, "model.ts", NEURON_V2);
+      const text = await fileShows(log, "Found 0 errors. Watching for file changes.", 2);
+      // Each line written to build.log is a change in the folder: before the fix, every one
+      // started another compilation, which failed again and wrote more lines.
+      expect(text.split("File not found").length - 1).toBe(1);
+      noStackTrace(text);
+    } finally {
+      child.kill("SIGINT");
+      closeSync(out);
+    }
+  }, 60_000);
+
+
   it("reports it in one line, keeps the previous output, keeps watching and recompiles when it is back", async () => {
     const dir = tempProject({ "model.ts": NEURON });
     const w = new Spawned(["--watch", "model.ts"], dir);
