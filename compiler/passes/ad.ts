@@ -14,7 +14,7 @@
 // the outer values the body reads.
 
 import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, IdSource, freeValues } from "../ir/types.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues } from "../ir/types.js";
 import { getOp, sumTo } from "../ops/index.js";
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
@@ -67,6 +67,13 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
 interface Ctx {
   b: IRBuilder;
   active: Set<Value>;
+  /**
+   * The dtype of every cotangent: the output's. Arithmetic promotes to f32, so as soon as an f32
+   * value lies between the inputs and the output the output is f32, and so is every cotangent,
+   * including those of f64 values. Symbolic zeros that become values (in branches and loops)
+   * must have this dtype too, or one path yields f64 where the other yields f32.
+   */
+  cotangent: DType;
   /** The recorded carry histories of each forward loop, by the original loop node. */
   histories: Map<Node, Value[]>;
 }
@@ -91,6 +98,14 @@ function zerosLike(b: IRBuilder, v: Value): Value {
   const zero = b.constant(0, v);
   return v.type.shape.length === 0 ? zero : b.op("broadcast_to", [zero], { shape: v.type.shape });
 }
+
+/** A zero adjoint of v: v's shape, the cotangent dtype. */
+function zeroAdjoint(ctx: Ctx, v: Value): Value {
+  const zero = ctx.b.op("const", [], ctx.cotangent === "f64" ? { value: 0 } : { value: 0, dtype: ctx.cotangent });
+  return v.type.shape.length === 0 ? zero : ctx.b.op("broadcast_to", [zero], { shape: v.type.shape });
+}
+
+const adjointType = (ctx: Ctx, v: Value): Type => ({ dtype: ctx.cotangent, shape: v.type.shape });
 
 /**
  * Copies forward nodes into the block being built, with fresh values recorded in `map`.
@@ -189,20 +204,9 @@ function reverseIf(
         if (g !== undefined && active.has(r)) accumulate(ctx, local, r, g);
       });
       reverseNodes(ctx, branch.nodes, local, (v) => copies.get(v) ?? primal(v));
-      return targets.map((t) => local.get(t) ?? zerosLike(b, t));
+      return targets.map((t) => local.get(t) ?? zeroAdjoint(ctx, t));
     }),
   );
-  // A cotangent computed in f32 (the output depends on f32 tensors) can reach a target on one
-  // branch while the other yields its f64 zero; both must yield one type, so the f64 side is
-  // promoted as arithmetic promotes (adding an f32 zero).
-  targets.forEach((_t, i) => {
-    const yields = blocks.map((blk) => blk.results[i]!);
-    if (yields[0]!.type.dtype === yields[1]!.type.dtype) return;
-    const blk = blocks[yields[0]!.type.dtype === "f32" ? 1 : 0]!;
-    const promoted = b.block(() => [b.op("add", [blk.results[i]!, b.op("const", [], { value: 0, dtype: "f32" })])]);
-    (blk.nodes as Node[]).push(...promoted.nodes);
-    (blk.results as Value[])[i] = promoted.results[0]!;
-  });
   // The backward `if` belongs to the source line of the forward one.
   b.loc = node.loc;
   const outs = b.ifNode(primal(node.args[0]!), blocks[0]!, blocks[1]!);
@@ -228,14 +232,14 @@ function reverseLoop(
   const hist = ctx.histories.get(node);
   if (!hist) throw new Error("loop reversed without recorded carries");
   const targets = freeValues(node).filter((v) => active.has(v));
-  const carryAdj = node.args.map((a, j) => gs[j] ?? zerosLike(b, a));
-  const accInit = targets.map((t) => zerosLike(b, t));
+  const carryAdj = node.args.map((a, j) => gs[j] ?? zeroAdjoint(ctx, a));
+  const accInit = targets.map((t) => zeroAdjoint(ctx, t));
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
   const adjParams = node.args.map((a, j) => {
     const carry = node.outs[j]!.name;
-    return b.ids.value(a.type, carry === undefined ? undefined : `d${carry}`);
+    return b.ids.value(adjointType(ctx, a), carry === undefined ? undefined : `d${carry}`);
   });
-  const accParams = targets.map((t) => b.ids.value(t.type, t.name === undefined ? undefined : `d${t.name}`));
+  const accParams = targets.map((t) => b.ids.value(adjointType(ctx, t), t.name === undefined ? undefined : `d${t.name}`));
   const reversed = b.block(() => {
     const copies = new Map<Value, Value>();
     copies.set(body.params[0]!, k);
@@ -249,7 +253,7 @@ function reverseLoop(
     body.results.forEach((r, j) => active.has(r) && accumulate(ctx, local, r, adjParams[j]!));
     reverseNodes(ctx, body.nodes, local, (v) => copies.get(v) ?? primal(v));
     return [
-      ...body.params.slice(1).map((p, j) => local.get(p) ?? zerosLike(b, node.args[j]!)),
+      ...body.params.slice(1).map((p, j) => local.get(p) ?? zeroAdjoint(ctx, node.args[j]!)),
       ...targets.map((t, i) => {
         const c = local.get(t);
         return c === undefined ? accParams[i]! : b.op("add", [accParams[i]!, c]);
@@ -269,8 +273,8 @@ function reverseLoop(
 export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`): Func {
   const b = new IRBuilder(IdSource.after(fn));
   const active = activeValues(fn.body, wrt);
-  const ctx: Ctx = { b, active, histories: new Map() };
   const output = fn.body.results[0]!;
+  const ctx: Ctx = { b, active, histories: new Map(), cotangent: output.type.dtype };
   // Loops the backward pass reverses record their carries as they run forward.
   fn.body.nodes.forEach((n) => b.push(n.op === LOOP && n.outs.some((o) => active.has(o)) ? recording(ctx, n, n) : n));
   const adj = new Map<Value, Value>();

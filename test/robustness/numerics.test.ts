@@ -11,7 +11,7 @@ import { type Compiled, compileFiles, load, tensorOf } from "./helpers.js";
 // The source's "gradc" is the runtime: its grad/valueAndGrad are the tape fallback.
 vi.mock("gradc", () => import("../../runtime/index.js"));
 
-const SOURCE = `import { valueAndGrad, sum, mul, maximum, minimum, relu, softmax, logSumExp, exp, sigmoid, tanh, max, type Tensor } from "gradc";
+const SOURCE = `import { valueAndGrad, add, sum, mul, maximum, minimum, relu, softmax, logSumExp, exp, sigmoid, tanh, max, type Tensor } from "gradc";
 
 export const maxTie = valueAndGrad((x: number, y: number): number => Math.max(x, y), { argnums: [0, 1] });
 export const minTie = valueAndGrad((x: number, y: number): number => Math.min(x, y), { argnums: [0, 1] });
@@ -40,6 +40,17 @@ export const expTensor = valueAndGrad((x: Tensor<[2]>): number => sum(exp(x)));
 export const sigmoidFar = valueAndGrad((x: Tensor<[2]>): number => sum(sigmoid(x)));
 export const tanhFar = valueAndGrad((x: Tensor<[2]>): number => sum(tanh(x)));
 export const overflowDifference = valueAndGrad((x: number): number => Math.exp(x) - Math.exp(x));
+
+// f64 parameters with an f32 tensor in the loss: every cotangent is f32.
+export const mixedBranch = valueAndGrad((x: number, h: Tensor<[3], "f32">): number => (x > 1 ? x * x : 3) + sum(h), { argnums: [0, 1] });
+export function mixedLoopModel(x: Tensor<[2]>, h: Tensor<[2], "f32">): number {
+  let t = x;
+  for (let i = 0; i < 20; i++) {
+    t = add(mul(t, 0.5), x);
+  }
+  return sum(mul(t, t)) + sum(h);
+}
+export const mixedLoop = valueAndGrad(mixedLoopModel, { argnums: [0, 1] });
 `;
 
 type VG = (...args: unknown[]) => [number, unknown];
@@ -63,13 +74,17 @@ function numbers(x: unknown): number[] {
 
 /** Runs `name` compiled and on the tape; they must agree; returns the compiled numbers. */
 function both(name: string, ...args: unknown[]): number[] {
+  return agree(1e-12, name, ...args);
+}
+
+function agree(tolerance: number, name: string, ...args: unknown[]): number[] {
   const c = numbers((generated[name] as VG)(...args));
   const t = numbers((tape[name] as VG)(...args));
   expect(c.length, name).toBe(t.length);
   c.forEach((v, i) => {
     const where = `${name} entry ${i}: compiled ${v}, tape ${t[i]}`;
     if (!Number.isFinite(v) || !Number.isFinite(t[i]!)) expect(Object.is(v, t[i]) || (Number.isNaN(v) && Number.isNaN(t[i])), where).toBe(true);
-    else expect(Math.abs(v - t[i]!), where).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v)));
+    else expect(Math.abs(v - t[i]!), where).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(v)));
   });
   return c;
 }
@@ -118,6 +133,23 @@ describe("domain edges behind a guard: the branch not taken is never evaluated, 
     expect(both("sqrtGuardIf", -1)).toEqual([0, 0]);
     expect(both("sqrtGuardIf", 0)).toEqual([0, 0]);
     expect(both("sqrtGuardIf", 4)).toEqual([4, 0.5]);
+  });
+});
+
+describe("f64 parameters in a loss that depends on an f32 tensor", () => {
+  // Regressions: the backward if and loop got f64 zeros beside f32 cotangents and did not verify.
+  const h = (...v: number[]) => tensorOf([v.length], v, true);
+  it("a branch on an f64 number", () => {
+    expect(agree(1e-6, "mixedBranch", 2, h(1, 2, 3))).toEqual([10, 4, 1, 1, 1]);
+    expect(agree(1e-6, "mixedBranch", 0, h(1, 2, 3))).toEqual([9, 0, 1, 1, 1]);
+  });
+  it("a loop over an f64 tensor carry that stays a loop", () => {
+    const out = agree(1e-6, "mixedLoop", tensorOf([2], [1, -1]), h(0.5, 0.25));
+    // t converges to 2x: the value is about 4 + 4 + 0.75, d/dx about 2 * 2t = 8x.
+    expect(out[0]).toBeCloseTo(8.75, 4);
+    expect(out[1]).toBeCloseTo(8, 4);
+    expect(out[2]).toBeCloseTo(-8, 4);
+    expect(out.slice(3)).toEqual([1, 1]);
   });
 });
 
