@@ -65,6 +65,10 @@ export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: 
   if (isFunctionLike(arg)) return { decl: arg, name: binding.exportName };
   if (!Node.isIdentifier(arg)) return fail();
   let sym = arg.getSymbol();
+  // A function of gradc itself (grad(sum), or a local function clashing with an import of grad)
+  // is not a model of the program, even where gradc's own source is visible to the compiler.
+  if (sym?.getDeclarations().some((d) => Node.isImportSpecifier(d) && d.getImportDeclaration().getModuleSpecifierValue() === "gradc"))
+    return fail();
   if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
   const decl = sym?.getDeclarations()[0];
   if (isFunctionLike(decl) && !decl.getSourceFile().isDeclarationFile()) return { decl, name: arg.getText() };

@@ -24,6 +24,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-variadic-tuple": "GRADC1006",
   "error-loop-bound": "GRADC1007",
   "error-grad-argument": "GRADC1008",
+  "error-gradc-function-as-model": "GRADC1008",
   "error-argnums": "GRADC1009",
   "error-recursion": "GRADC1010",
   "error-undefined-variable": "GRADC1011",
