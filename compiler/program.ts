@@ -62,6 +62,19 @@ const DEFAULT_OPTIONS: ts.CompilerOptions = {
   noEmit: true,
 };
 
+/**
+ * What gradc changes in a tsconfig's options: it never type-checks or emits, it only asks the
+ * checker for symbols and for the types of model parameters, so the ambient `@types/*`
+ * packages (`@types/node` alone is 2 MB of declarations to parse and bind) and the DOM library
+ * (the default `lib` of every target) are left out. An explicit `lib` is kept. A file's own
+ * `/// <reference types="..." />` still loads what it names.
+ */
+export function leanOptions(options: ts.CompilerOptions): ts.CompilerOptions {
+  const lean: ts.CompilerOptions = { types: [], skipLibCheck: true, noEmit: true };
+  if (options.lib === undefined && !options.noLib) lean.lib = [ts.getDefaultLibFileName(options).replace(/\.full\.d\.ts$/, ".d.ts")];
+  return lean;
+}
+
 export function findTsconfig(from: string): string | undefined {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     const candidate = join(dir, "tsconfig.json");
@@ -77,6 +90,7 @@ export function createProject(files: readonly string[], options: CompileOptions 
   const project = tsconfig
     ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: DEFAULT_OPTIONS });
+  project.compilerOptions.set(leanOptions(project.compilerOptions.get()));
   if (tsconfig && files.length === 0) {
     try {
       project.addSourceFilesFromTsConfig(tsconfig);
