@@ -213,8 +213,14 @@ export function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
 /** Lowers, differentiates and optimizes one binding. Throws LowerError for user errors. */
 export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: string, options: CompileOptions = {}): CompiledFunction {
   const { decl, name } = resolveModel(binding);
+  // Asked once per lowered node: remembered per file.
+  const fileNames = new Map<SourceFile, string>();
   const lowered = lowerFunction(decl, name, {
-    fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+    fileName: (file) => {
+      let name = fileNames.get(file);
+      if (name === undefined) fileNames.set(file, (name = relative(outDir, file.getFilePath()).split(sep).join("/")));
+      return name;
+    },
   });
   const { argnums, isArray } = readArgnums(binding, lowered.params.length);
   const spec: GradSpec = {
