@@ -82,16 +82,15 @@ export class IncrementalCompiler {
    */
   invalidate(file: string, text?: string): string[] {
     const path = resolve(this.cwd, file);
-    const before = this.affectedBy(path);
     const sf = this.project.getSourceFile(path);
-    if (text === undefined && !existsSync(path)) {
-      if (sf) this.project.removeSourceFile(sf);
-    } else {
-      const next = text ?? readFileSync(path, "utf8");
-      if (!sf) this.addFile(path, next);
-      else if (sf.getFullText() !== next) this.project.createSourceFile(path, next, { overwrite: true });
-      else return [];
-    }
+    const deleted = text === undefined && !existsSync(path);
+    const next = deleted ? undefined : (text ?? readFileSync(path, "utf8"));
+    if (sf && next !== undefined && sf.getFullText() === next) return [];
+    if (!sf && deleted) return [];
+    const before = this.affectedBy(path);
+    if (next === undefined) this.project.removeSourceFile(sf!);
+    else if (!sf) this.addFile(path, next);
+    else this.project.createSourceFile(path, next, { overwrite: true });
     this.project.resolveSourceFileDependencies();
     // Importers before the edit and after it (an edit can add or remove an import).
     const affected = new Set([...before, ...this.affectedBy(path)]);

@@ -11,6 +11,12 @@ export {
   type CompiledFunction,
   type CompiledModule,
 } from "./program.js";
+export {
+  IncrementalCompiler,
+  createIncrementalCompiler,
+  type FileOutcome,
+  type IncrementalOptions,
+} from "./incremental.js";
 export { type Diagnostic, formatDiagnostic, formatWithFrame } from "./diagnostics/diagnostic.js";
 export { MESSAGES, type DiagnosticCode } from "./diagnostics/messages.js";
 export { printFunc } from "./ir/print.js";

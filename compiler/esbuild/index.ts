@@ -17,10 +17,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Loader, OnLoadResult, PartialMessage, Plugin } from "esbuild";
-import { type Project, type SourceFile, SyntaxKind } from "ts-morph";
+import { type SourceFile, SyntaxKind } from "ts-morph";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { type GradBinding, findGradBindings } from "../frontend/discover.js";
-import { type CompiledModule, compileSourceFile, createProject, displayPath } from "../program.js";
+import { type FileOutcome, type IncrementalCompiler, createIncrementalCompiler } from "../incremental.js";
+import { type CompiledModule, displayPath } from "../program.js";
 
 /** Options of `gradc()`. */
 export interface GradcPluginOptions {
@@ -161,28 +162,23 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
     name: "gradc",
     setup(build) {
       const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
-      // One TypeScript program per build context, kept across onLoad calls and rebuilds.
-      let state: { project: Project; rootDir: string } | undefined;
+      // One incremental compiler per build context, kept across onLoad calls and rebuilds: a
+      // rebuild re-reads what changed and recompiles only the files an edit affects.
+      let compiler: IncrementalCompiler | undefined;
       let stale = false;
 
       build.onStart(() => {
-        // Files may have changed since the last build: re-read them before the next compile.
-        stale = state !== undefined;
+        // Files may have changed since the last build: re-read the program's own files first.
+        stale = compiler !== undefined;
       });
 
-      const sourceFile = (path: string, text: string): { sf: SourceFile; rootDir: string } => {
-        if (!state) state = createProject([path], { cwd, ...(options.project ? { project: resolve(cwd, options.project) } : {}) });
-        const { project } = state;
+      const outcome = (path: string, text: string): FileOutcome => {
+        compiler ??= createIncrementalCompiler({ cwd, files: [path], emit: "js", ...(options.project ? { project: resolve(cwd, options.project) } : {}), ...(options.verify ? { verify: true } : {}) });
         if (stale) {
           stale = false;
-          for (const sf of project.getSourceFiles()) if (!sf.getFilePath().includes("/node_modules/")) sf.refreshFromFileSystemSync();
+          for (const f of compiler.sourceFiles()) if (f !== path) compiler.invalidate(f);
         }
-        // JavaScript files (typed with JSDoc) are only part of a TypeScript program with allowJs.
-        if (/\.[cm]?jsx?$/.test(path) && !project.getCompilerOptions().allowJs) project.compilerOptions.set({ allowJs: true });
-        let sf = project.getSourceFile(path);
-        if (!sf || sf.getFullText() !== text) sf = project.createSourceFile(path, text, { overwrite: true });
-        project.resolveSourceFileDependencies();
-        return { sf, rootDir: state.rootDir };
+        return compiler.compileFile(path, text);
       };
 
       build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args): OnLoadResult | undefined => {
@@ -190,12 +186,9 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
         if (args.namespace !== "file" || /\.d\.[cm]?ts$/.test(args.path) || args.path.includes("/node_modules/")) return undefined;
         const text = readFileSync(args.path, "utf8");
         if (!MENTIONS_GRADC.test(text)) return undefined;
-        const { sf, rootDir } = sourceFile(args.path, text);
-        if (findGradBindings(sf).length === 0) return undefined;
-        let result: ReturnType<typeof compileSourceFile>;
-        try {
-          result = compileSourceFile(sf, rootDir, { cwd, emit: "js", ...(options.verify ? { verify: true } : {}) }, cwd);
-        } catch (e) {
+        const result = outcome(args.path, text);
+        if (result.internalError !== undefined) {
+          const e = result.internalError;
           return {
             errors: [
               {
@@ -206,6 +199,8 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
             ],
           };
         }
+        const sf = compiler!.project.getSourceFileOrThrow(args.path);
+        if (findGradBindings(sf).length === 0) return undefined;
         const watchFiles = sf
           .getProject()
           .getSourceFiles()
