@@ -16,9 +16,7 @@ const COMMUTATIVE = new Set(["add", "mul", "eq", "ne", "and", "or"]);
 
 /**
  * A node's key in parts: op, the first two operand ids (-1 when absent; sorted for commutative
- * ops) and the rest (further operands and the attributes) as text, "" for most nodes. Tables
- * are keyed part by part, so the common node costs a few lookups of an interned string and
- * small integers rather than building and hashing a new string.
+ * ops) and the rest (further operands and the attributes) as text, "" for most nodes.
  */
 interface Key {
   readonly op: string;
@@ -29,10 +27,16 @@ interface Key {
 
 function keyOf(node: Node): Key {
   const { args, op } = node;
+  const attrs = hasAttrs(node.attrs) ? formatAttrs(node.attrs) : "";
+  if (args.length <= 2) {
+    let a = args[0]?.id ?? -1;
+    let b = args[1]?.id ?? -1;
+    if (b >= 0 && b < a && COMMUTATIVE.has(op)) [a, b] = [b, a];
+    return { op, a, b, rest: attrs };
+  }
   let ids = args.map((v) => v.id);
   if (COMMUTATIVE.has(op)) ids = ids.sort((x, y) => x - y);
-  const attrs = hasAttrs(node.attrs) ? formatAttrs(node.attrs) : "";
-  return { op, a: ids[0] ?? -1, b: ids[1] ?? -1, rest: ids.length > 2 ? `${ids.slice(2).join(",")}${attrs}` : attrs };
+  return { op, a: ids[0]!, b: ids[1]!, rest: `${ids.slice(2).join(",")}${attrs}` };
 }
 
 function hasAttrs(attrs: Node["attrs"]): boolean {
@@ -40,22 +44,37 @@ function hasAttrs(attrs: Node["attrs"]): boolean {
   return false;
 }
 
-/** One scope's nodes by key. */
+/** Operand ids below this pack two to a number exactly (2·26 bits < 2⁵³). */
+const PACK = 2 ** 26;
+
+/**
+ * One scope's nodes by key. The common node (at most two operands, no attributes) is found by
+ * its op and one number packing both operand ids, so it costs two lookups of an interned string
+ * and a number rather than building and hashing a new string; the rest by their whole key text.
+ */
 class Table {
-  private readonly byOp = new Map<string, Map<number, Map<number, Map<string, Node>>>>();
+  private readonly plain = new Map<string, Map<number, Node>>();
+  private readonly other = new Map<string, Node>();
+
+  private static packed(k: Key): number | undefined {
+    return k.rest === "" && k.a < PACK - 1 && k.b < PACK - 1 ? (k.a + 1) * PACK + (k.b + 1) : undefined;
+  }
 
   get(k: Key): Node | undefined {
-    return this.byOp.get(k.op)?.get(k.a)?.get(k.b)?.get(k.rest);
+    const n = Table.packed(k);
+    if (n !== undefined) return this.plain.get(k.op)?.get(n);
+    return this.other.get(`${k.op}(${k.a},${k.b})${k.rest}`);
   }
 
   set(k: Key, node: Node): void {
-    let byA = this.byOp.get(k.op);
-    if (!byA) this.byOp.set(k.op, (byA = new Map()));
-    let byB = byA.get(k.a);
-    if (!byB) byA.set(k.a, (byB = new Map()));
-    let byRest = byB.get(k.b);
-    if (!byRest) byB.set(k.b, (byRest = new Map()));
-    byRest.set(k.rest, node);
+    const n = Table.packed(k);
+    if (n === undefined) {
+      this.other.set(`${k.op}(${k.a},${k.b})${k.rest}`, node);
+      return;
+    }
+    let byOperands = this.plain.get(k.op);
+    if (!byOperands) this.plain.set(k.op, (byOperands = new Map()));
+    byOperands.set(n, node);
   }
 }
 
