@@ -37,9 +37,11 @@ function literal(value: number, type: Type): string {
 export class FunctionEmitter {
   readonly lines: string[] = [];
   readonly names: NameTable;
-  private readonly ref = new Map<Value, string>();
+  /** How each value is written, by value id (unique within the function; cheaper than by value). */
+  private readonly ref = new Map<number, string>();
   private indent = "  ";
   private lastLoc = "";
+  private lastLocAt: Loc | undefined;
   readonly kernels: KernelEmitter;
 
   constructor(
@@ -91,18 +93,18 @@ export class FunctionEmitter {
   }
 
   bind(v: Value, text: string): void {
-    this.ref.set(v, text);
+    this.ref.set(v.id, text);
   }
 
   /** How an operand is written: a name, or an inline literal for constants. */
   operand(v: Value): string {
-    const r = this.ref.get(v);
+    const r = this.ref.get(v.id);
     if (r === undefined) throw new CodegenError(`value ${v.id} (${v.name ?? "unnamed"}) used before it was emitted`);
     return r;
   }
 
   has(v: Value): boolean {
-    return this.ref.has(v);
+    return this.ref.has(v.id);
   }
 
   freshName(v: Value | undefined, fallback = "t"): string {
@@ -111,6 +113,10 @@ export class FunctionEmitter {
 
   locComment(loc: Loc | undefined): void {
     if (!loc) return;
+    // The comment depends on the line and column only (one source file per module).
+    const last = this.lastLocAt;
+    if (last !== undefined && last.line === loc.line && last.col === loc.col && last.file === loc.file) return;
+    this.lastLocAt = loc;
     const text = commentText(formatLoc({ ...loc, file: this.options.sourceName }));
     if (text === this.lastLoc) return;
     this.lastLoc = text;
@@ -169,9 +175,11 @@ export class FunctionEmitter {
 
   emitBranch(block: Block, outs: readonly string[]): void {
     const saved = this.lastLoc;
+    const savedAt = this.lastLocAt;
     this.emitBlock(block);
     block.results.forEach((r, i) => this.line(`${outs[i]} = ${this.operand(r)};`));
     this.lastLoc = saved;
+    this.lastLocAt = savedAt;
   }
 }
 
