@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import type { Project, SourceFile } from "ts-morph";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { IncrementalCompiler } from "../incremental.js";
+import type { ModuleFormat } from "../moduletype.js";
 import { type CompiledModule, findTsconfig, unparsedDiagnostics } from "../program.js";
 
 /** What to compile and how (the flags that shape the program and its outputs). */
@@ -19,6 +20,10 @@ export interface SessionOptions {
   readonly outDir?: string;
   readonly emit: "ts" | "js";
   readonly cwd: string;
+  /** With --emit js: ES module or CommonJS output (default: the nearest package.json's type). */
+  readonly module?: ModuleFormat;
+  /** Write `name.grad.js.map` (or `.grad.ts.map`) beside each generated module. */
+  readonly sourceMap?: boolean;
 }
 
 /** A compiler crash on one file: a bug in gradc, reported as such instead of as a diagnostic. */
@@ -45,12 +50,13 @@ export interface Output {
 /** The files a compiled module writes: the module, and its `.d.ts` with `--emit js`. */
 export function outputsOf(module: CompiledModule): Output[] {
   const out: Output[] = [{ file: module.outFile, text: module.code, source: module.sourceFile }];
+  if (module.sourceMap) out.push({ file: module.sourceMap.file, text: module.sourceMap.text, source: module.sourceFile });
   if (module.declarations) out.push({ file: module.declarations.file, text: module.declarations.text, source: module.sourceFile });
   return out;
 }
 
 /** True for gradc's own outputs, which are never compiled or watched. */
-export const isGenerated = (path: string): boolean => /\.grad\.(d\.ts|ts|js)$/.test(path);
+export const isGenerated = (path: string): boolean => /\.grad\.(d\.[cm]?ts|ts|[cm]?js|[cm]?js\.map|ts\.map)$/.test(path);
 const isSource = (path: string): boolean => /\.[cm]?[jt]sx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && !isGenerated(path);
 
 /** A compilation target kept across compilations (one ts-morph project). */
@@ -70,13 +76,15 @@ export class Session {
   }
 
   private load(): void {
-    const { files, cwd, emit, outDir, project } = this.options;
+    const { files, cwd, emit, outDir, project, module, sourceMap } = this.options;
     this.compiler = new IncrementalCompiler({
       files: files.map((f) => resolve(cwd, f)),
       cwd,
       emit,
       ...(outDir ? { outDir } : {}),
       ...(project ? { project } : {}),
+      ...(module ? { module } : {}),
+      ...(sourceMap ? { sourceMap } : {}),
     });
   }
 
