@@ -4,13 +4,15 @@
 // back on the next run; Node 22 does this with `module.enableCompileCache()`, which Node 20 has
 // not, so the bin does it for the packages under node_modules while the CLI runs.
 //
-// The cache lives in the system's temporary folder, one file per package file, keyed by the
-// file's path, size and mtime, and by the Node version; V8 itself rejects data made by another
-// V8 build or flags (the file is then rewritten). Any failure to read or write it only costs
-// the time it would have saved. GRADC_COMPILE_CACHE=0 turns it off.
+// The cache lives in a folder of the system's temporary folder that only the user can write
+// (created with mode 0700; a folder of that name owned by someone else, or writable by others,
+// turns the cache off, since cached code runs as the user's). One file per package file, keyed
+// by the file's path, size and mtime, and by the Node version; V8 itself rejects data made by
+// another V8 build or flags (the file is then rewritten). Any failure to read or write it only
+// costs the time it would have saved. GRADC_COMPILE_CACHE=0 turns it off.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -43,6 +45,19 @@ function cacheFile(dir: string, filename: string): string | undefined {
   }
 }
 
+/** The cache folder, created if missing; undefined unless it is the user's own and private. */
+function privateDir(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    const uid = process.getuid?.();
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Compiles the CommonJS files under node_modules loaded from now on through the cache. Returns
  * a function that stops that and saves the cache of every script that had none (call it once
@@ -50,7 +65,8 @@ function cacheFile(dir: string, filename: string): string | undefined {
  */
 export function installCompileCache(): () => void {
   if (process.env["GRADC_COMPILE_CACHE"] === "0") return () => {};
-  const dir = join(tmpdir(), `gradc-compile-cache-${process.getuid?.() ?? "user"}`);
+  const dir = privateDir(join(tmpdir(), `gradc-compile-cache-${process.getuid?.() ?? "user"}`));
+  if (dir === undefined) return () => {};
   const original = Module.prototype._compile;
   const toSave: { script: Script; file: string }[] = [];
 
@@ -82,7 +98,6 @@ export function installCompileCache(): () => void {
     Module.prototype._compile = original;
     if (toSave.length === 0) return;
     try {
-      mkdirSync(dir, { recursive: true });
       for (const { script, file } of toSave) {
         const tmp = `${file}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData());
