@@ -20,6 +20,8 @@ export interface Measure {
   readonly samplesMs?: readonly number[];
   readonly medianMs?: number;
   readonly targetMs?: number;
+  /** The process's CPU time (median), where measured. */
+  readonly cpuMs?: number;
   /** Why there is no figure. */
   readonly unavailable?: string;
   readonly note?: string;
@@ -98,7 +100,7 @@ export async function coldCli(runs: number, compileCache: boolean): Promise<Meas
   for (let i = 0; i < runs; i++) samples.push(await runOnce(args, env));
   const samplesMs = samples.map((s) => s.wallMs);
   const cpu = median(samples.map((s) => s.cpuMs));
-  return { what, samplesMs, medianMs: median(samplesMs), targetMs: 1500, note: `CPU time of the process: median ${cpu.toFixed(0)} ms` };
+  return { what, samplesMs, medianMs: median(samplesMs), targetMs: 1500, cpuMs: cpu, note: `CPU time of the process: median ${cpu.toFixed(0)} ms` };
 }
 
 /** Lines of a child's stdout, as a queue the bench waits on. */
@@ -314,7 +316,9 @@ export async function latencyMeasures(options: { runs: number; edits: number }):
   return out;
 }
 
-export function verdict(ms: number | undefined, target: number | undefined): string {
+/** Met or missed on wall time; when wall time misses, whether the CPU time alone would meet it (a busy machine). */
+export function verdict(ms: number | undefined, target: number | undefined, cpuMs?: number): string {
   if (ms === undefined || target === undefined) return "—";
-  return ms <= target ? "✓ met" : "✗ missed";
+  if (ms <= target) return "✓ met";
+  return cpuMs !== undefined && cpuMs <= target ? "✗ missed on wall time (CPU time within)" : "✗ missed";
 }
