@@ -54,6 +54,24 @@ export class FunctionEmitter {
     this.kernels = createKernelEmitter(this);
   }
 
+  /** TypeScript types of the locals outlined kernels take as parameters (numbers when absent). */
+  readonly localTypes = new Map<string, string>();
+
+  /** `: type` in generated TypeScript, nothing in JavaScript. */
+  typed(type: string): string {
+    return this.options.emit === "ts" ? `: ${type}` : "";
+  }
+
+  /** `!` in generated TypeScript: typed-array elements are read in bounds by construction. */
+  get bang(): string {
+    return this.options.emit === "ts" ? "!" : "";
+  }
+
+  /** An element read, `a[i]` (`a[i]!` in TypeScript). */
+  read(array: string, index: string): string {
+    return `${array}[${index}]${this.bang}`;
+  }
+
   line(text: string): void {
     this.lines.push(this.indent + text);
   }
@@ -270,8 +288,9 @@ function emitReturn(e: FunctionEmitter): void {
   const gradOf = new Map<number, Value>();
   let k = spec.mode === "valueAndGrad" ? 1 : 0;
   for (const n of spec.argnums) for (const leaf of leavesOf(spec.params[n]!.tree)) gradOf.set(leaf.index, results[k++]!);
-  const out = (v: Value): string => e.kernels.returned(v);
-  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!)));
+  const out = (v: Value, as?: Type["dtype"]): string => e.kernels.returned(v, as);
+  // A gradient has its parameter's dtype, whatever the cotangent's (an f32 loss of f64 weights).
+  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!, fn.body.params[i]!.type.dtype)));
   const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
   e.line(`return ${spec.mode === "valueAndGrad" ? `[${out(results[0]!)}, ${g}]` : g};`);
 }
