@@ -4,7 +4,7 @@
 // both share.
 
 export { type DType, type DataOf, type NestedArray, type Shape, type Tensor, isTensor, ones, randn, tensor, zeros } from "./tensor.js";
-export { GradcError, gradcErrorPrelude } from "./error.js";
+export { GradcError, type GradcErrorConstructor, gradcErrorPrelude } from "./error.js";
 export {
   type BinaryOp,
   type Operand,
