@@ -10,7 +10,9 @@
 // Comparing a named dimension with anything but itself leaves a conditional type unresolved
 // (the checker cannot know `B`'s value), so every comparison below is written to resolve to its
 // true branch for the cases that are right whatever `B` is: `B` against `B`, `B` against `1`,
-// `B` with no counterpart. Only the literal-only cases ever reach a false branch.
+// `B` with no counterpart. Only the literal-only cases ever reach a false branch. The one
+// broadcast this leaves unresolved is a literal 1 in the first operand against a name in the
+// second (`[1, N]` with `[B, N]`): written the other way round it resolves.
 
 import type { DType, Tensor } from "./tensor.js";
 

@@ -54,8 +54,8 @@ export class FunctionEmitter {
     this.kernels = createKernelEmitter(this);
   }
 
-  /** TypeScript types of the locals outlined kernels take as parameters (numbers when absent). */
-  readonly localTypes = new Map<string, string>();
+  /** Names bound to tensors, with their typed array: the types of outlined kernels' parameters. */
+  private readonly arrays = new Map<string, string>();
 
   /** `: type` in generated TypeScript, nothing in JavaScript. */
   typed(type: string): string {
@@ -110,6 +110,12 @@ export class FunctionEmitter {
 
   bind(v: Value, text: string): void {
     this.ref.set(v, text);
+    if (v.type.shape.length > 0) this.arrays.set(text, v.type.dtype === "f32" ? "Float32Array" : v.type.dtype === "bool" ? "Uint8Array" : "Float64Array");
+  }
+
+  /** The TypeScript type of a local name: its typed array if it holds a tensor, else `number`. */
+  localType(name: string): string {
+    return this.arrays.get(name) ?? "number";
   }
 
   /** How an operand is written: a name, or an inline literal for constants. */

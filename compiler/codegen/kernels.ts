@@ -182,7 +182,6 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
         const offset = shared.before.length === 0 ? "0" : `${shared.width} * (${shared.before.map((b) => sizeText(b.type.shape)).join(" + ")})`;
         e.line(`const ${name} = new ${arrayType(out.type)}(${shared.buffer}, ${offset}, ${size});`);
       } else e.line(`const ${name} = new ${arrayType(out.type)}(${size});`);
-      e.localTypes.set(name, arrayType(out.type));
       e.bind(out, name);
       return name;
     }
@@ -472,7 +471,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       const text = body.join("\n");
       const locals = [...new Set(text.match(/\b[A-Za-z_]\w*\b/g) ?? [])].filter((n) => e.names.handed.has(n));
       const name = `${prefix}_k${outlined.length}`;
-      outlined.push(`function ${name}(${locals.map((l) => l + e.typed(e.localTypes.get(l) ?? "number")).join(", ")}) {`, ...body, "}");
+      outlined.push(`function ${name}(${locals.map((l) => l + e.typed(e.localType(l))).join(", ")}) {`, ...body, "}");
       e.line(`${name}(${locals.join(", ")});`);
     },
     bindTensorArg(param, access, fnName, argText) {
@@ -499,7 +498,6 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.line(`if (${checks.join(" || ")}) $gradc_badArg(${fnName}, ${argText}, ${JSON.stringify(expected)}, ${name});`);
       const data = e.names.fresh(`${param.name ?? "x"}_d`);
       e.line(`const ${data} = ${name}.data;`);
-      e.localTypes.set(data, arrayType(t));
       e.bind(param, data);
     },
     prologue() {
@@ -520,10 +518,9 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     },
     returned(v, as = v.type.dtype) {
       if (v.type.shape.length === 0) return e.operand(v);
-      const shape = `[${v.type.shape.map(dimText).join(", ")}]`;
       const fresh = plan.storage.get(v)?.kind === "fresh";
       const data = as !== v.type.dtype ? `${arrayType({ dtype: as, shape: [] })}.from(${buf(v)})` : fresh ? buf(v) : `${buf(v)}.slice()`;
-      return `{ shape: ${shape}, data: ${data} }`;
+      return `{ shape: [${v.type.shape.map(dimText).join(", ")}], data: ${data} }`;
     },
   };
 

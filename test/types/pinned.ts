@@ -88,6 +88,9 @@ export function dense<B extends number, I extends number, O extends number>(x: T
   expectTypeOf(sub(logSumExp(h, 1), sum(mul(h, h), -1))).toEqualTypeOf<Tensor<[B]>>();
   expectTypeOf(add(h, zeros([1, 1]))).toEqualTypeOf<Tensor<[B, O]>>();
   expectTypeOf(transpose(h)).toEqualTypeOf<Tensor<[O, B]>>();
+  expectTypeOf(at(h, 0)).toEqualTypeOf<Tensor<[O]>>();
+  expectTypeOf(softmax(h)).toEqualTypeOf<Tensor<[B, O]>>();
+  expectTypeOf(reshape(h, [2, 8])).toEqualTypeOf<Tensor<[2, 8]>>();
   expectTypeOf(mean(h)).toEqualTypeOf<number>();
   return h;
 }
