@@ -117,6 +117,32 @@ describe("generated TypeScript under strict settings", () => {
     expect(strictDiagnostics([broken])).toMatch(/broken\.grad\.ts/);
   });
 
+  it("each compiled export has the type of the binding it replaces", { timeout: 300_000 }, () => {
+    // check.ts: `export const c0: typeof model.lossGrad = compiled.lossGrad;` for every exported binding.
+    const lines: string[] = [];
+    let k = 0;
+    for (const input of [...fixtureInputs, ...exampleInputs]) {
+      const generated = join(TMP, "ts", input.replace(/\.ts$/, ".grad.ts"));
+      if (!existsSync(generated)) continue;
+      const source = readFileSync(join(ROOT, input), "utf8");
+      const names = [...source.matchAll(/^export const (\w+) = (?:grad|valueAndGrad)\(/gm)].map((m) => m[1]!);
+      if (names.length === 0) continue;
+      lines.push(`import * as m${k} from ${JSON.stringify(join(ROOT, input).replace(/\.ts$/, ".js"))};`);
+      lines.push(`import * as g${k} from ${JSON.stringify(generated.replace(/\.ts$/, ".js"))};`);
+      for (const name of names) lines.push(`export const c${k}_${name}: typeof m${k}.${name} = g${k}.${name};`);
+      k++;
+    }
+    expect(k).toBeGreaterThan(15);
+    const check = join(TMP, "check.ts");
+    writeFileSync(check, `${lines.join("\n")}\n`);
+    const project = new Project({
+      compilerOptions: { ...STRICT, types: ["node"], typeRoots: [join(ROOT, "node_modules/@types")] },
+      skipAddingFilesFromTsConfig: true,
+    });
+    const file = project.addSourceFileAtPath(check);
+    expect(project.formatDiagnosticsWithColorAndContext(file.getPreEmitDiagnostics())).toBe("");
+  });
+
   it("stripped of its types, each .grad.ts is the .grad.js of --emit js", () => {
     // Comments are compared apart: TypeScript drops the header with the type-only import.
     const strip = (text: string): string =>
