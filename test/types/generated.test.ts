@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Project, ts } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -141,6 +141,21 @@ describe("generated TypeScript under strict settings", () => {
     });
     const file = project.addSourceFileAtPath(check);
     expect(project.formatDiagnosticsWithColorAndContext(file.getPreEmitDiagnostics())).toBe("");
+  });
+
+  it("a gradient has its parameter's dtype, as its declared type says", async () => {
+    // regress-f32-loop-adjoint: the loss depends on an f32 tensor, so the cotangent of the f64
+    // parameter x is computed in f32; it is handed back as the f64 tensor its type declares.
+    const file = join(TMP, "js/test/fixtures/regress-f32-loop-adjoint/input.grad.js");
+    const { dmodel } = (await import(pathToFileURL(file).href)) as {
+      dmodel: (x: object, h: object) => { shape: number[]; data: Float64Array | Float32Array };
+    };
+    const dx = dmodel({ shape: [2], data: Float64Array.of(0.5, -1) }, { shape: [2], data: Float32Array.of(1, 2) });
+    expect(dx.data).toBeInstanceOf(Float64Array);
+    // t ← t/2 + x twenty times from t = x is c·x with c = 2 − 2⁻²⁰; d/dx sum(t²) = 2c²x.
+    const c = 2 - 2 ** -20;
+    expect(dx.shape).toEqual([2]);
+    [0.5, -1].forEach((x, i) => expect(dx.data[i]).toBeCloseTo(2 * c * c * x, 5));
   });
 
   it("stripped of its types, each .grad.ts is the .grad.js of --emit js", () => {
