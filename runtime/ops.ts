@@ -9,7 +9,7 @@ import type { Val } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
 import { Var, apply, tracing } from "./tape.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
-import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, TensorOf, TransposeShape } from "./shapes.js";
+import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
 
 /** A value a tensor op accepts: a tensor or a plain number (broadcast like a rank-0 tensor). */
 export type Operand = Tensor<readonly number[], DType> | number;
@@ -67,16 +67,13 @@ export type BinaryOp<Op extends string = string> = <X extends Operand, Y extends
  * A reduction: with no axis, over everything to a number (`keepdims` is then ignored); over an
  * axis or several, to a tensor (a number when no axis is left).
  */
-export type ReduceOp = {
-  (x: Operand): number;
+export type ReduceOp<Op extends string = string> = {
+  (x: Operand, axis?: undefined, keepdims?: boolean): number;
   <S extends readonly number[], D extends DType, const A extends number | readonly number[], K extends boolean = false>(
     x: Tensor<S, D>,
-    axis: A,
+    axis: A & NoInfer<Check<ReducedShape<S, A, K, Op>>>,
     keepdims?: K,
-  ): Reduced<S, D, A, K>;
-  <D extends DType>(x: Tensor<readonly number[], D> | number, axis?: number | readonly number[], keepdims?: boolean):
-    | Tensor<number[], D>
-    | number;
+  ): Reduced<S, D, A, K, Op>;
 };
 
 // ---- implementation -------------------------------------------------------------------
@@ -116,9 +113,9 @@ function reduceAttrs(axis: number | readonly number[] | undefined, keepdims: boo
   return axis === undefined ? { keepdims: false } : { axes: typeof axis === "number" ? [axis] : [...axis], keepdims: keepdims === true };
 }
 
-function reduction(def: OpDef): ReduceOp {
+function reduction<Op extends string>(def: OpDef): ReduceOp<Op> {
   return ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-    apply(def, [operand(def.name, x, 0)], reduceAttrs(axis, keepdims))) as ReduceOp;
+    apply(def, [operand(def.name, x, 0)], reduceAttrs(axis, keepdims))) as ReduceOp<Op>;
 }
 
 /** Runs a composite, reporting a shape problem as a GradcError like the primitives do. */
@@ -253,7 +250,7 @@ export const abs: UnaryOp = unary(getOp("abs"));
  * sum(x)          // number
  * sum(x, 1, true) // [B, C] → [B, 1]
  */
-export const sum: ReduceOp = reduction(getOp("sum"));
+export const sum: ReduceOp<"sum"> = reduction(getOp("sum"));
 
 /**
  * Maximum over `axis`, or of everything to a number. The gradient goes to the first maximal
@@ -262,7 +259,7 @@ export const sum: ReduceOp = reduction(getOp("sum"));
  * @example
  * max(logits, -1) // [B, C] → [B]
  */
-export const max: ReduceOp = reduction(getOp("max"));
+export const max: ReduceOp<"max"> = reduction(getOp("max"));
 
 /**
  * Mean over `axis`, or of everything to a number.
@@ -270,8 +267,8 @@ export const max: ReduceOp = reduction(getOp("max"));
  * @example
  * mean(square(sub(yHat, y))) // mean squared error
  */
-export const mean: ReduceOp = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-  guarded("mean", () => composite.mean(tracing, operand("mean", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp;
+export const mean: ReduceOp<"mean"> = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
+  guarded("mean", () => composite.mean(tracing, operand("mean", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp<"mean">;
 
 /**
  * `log(sum(exp(x)))` over `axis`, or of everything to a number, computed stably (logits of
@@ -280,8 +277,8 @@ export const mean: ReduceOp = ((x: unknown, axis?: number | readonly number[], k
  * @example
  * const nll = sub(logSumExp(logits, 1), picked);
  */
-export const logSumExp: ReduceOp = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-  guarded("logSumExp", () => composite.logSumExp(tracing, operand("logSumExp", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp;
+export const logSumExp: ReduceOp<"logSumExp"> = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
+  guarded("logSumExp", () => composite.logSumExp(tracing, operand("logSumExp", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp<"logSumExp">;
 
 /**
  * Softmax along `axis` (the last by default), computed stably.

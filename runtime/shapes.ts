@@ -147,7 +147,7 @@ type FirstError<T extends readonly unknown[]> = T extends readonly [infer H, ...
  * @example
  * type R = ReducedShape<[B, 10], -1, true>; // [B, 1]
  */
-export type ReducedShape<S extends readonly number[], A extends number | readonly number[], K extends boolean> =
+export type ReducedShape<S extends readonly number[], A extends number | readonly number[], K extends boolean, Op extends string = "reduce"> =
   number extends S["length"]
     ? number[]
     : boolean extends K
@@ -155,24 +155,24 @@ export type ReducedShape<S extends readonly number[], A extends number | readonl
       : A extends number
         ? number extends A
           ? Unknowns<K extends true ? S["length"] : Minus1<S["length"]>>
-          : ReducedByList<S, [A], K>
+          : ReducedByList<S, [A], K, Op>
         : A extends readonly number[]
           ? number extends A["length"]
             ? number[]
-            : ReducedByList<S, A, K>
+            : ReducedByList<S, A, K, Op>
           : number[];
-type ReducedByList<S extends readonly number[], A extends readonly number[], K extends boolean> =
+type ReducedByList<S extends readonly number[], A extends readonly number[], K extends boolean, Op extends string> =
   number extends A[number]
     ? number[]
-    : FirstError<PositiveAxes<S["length"], A, "reduce">> extends infer E
+    : FirstError<PositiveAxes<S["length"], A, Op>> extends infer E
       ? [E] extends [never]
-        ? DropAxes<S, PositiveAxes<S["length"], A, "reduce">[number], K>
+        ? DropAxes<S, PositiveAxes<S["length"], A, Op>[number], K>
         : E
       : never;
 
 /** A reduction's result: a number at rank 0, else a tensor (or the ShapeError). */
-export type Reduced<S extends readonly number[], D extends DType, A extends number | readonly number[], K extends boolean> =
-  ReducedShape<S, A, K> extends infer R
+export type Reduced<S extends readonly number[], D extends DType, A extends number | readonly number[], K extends boolean, Op extends string = "reduce"> =
+  ReducedShape<S, A, K, Op> extends infer R
     ? R extends readonly []
       ? number
       : TensorOf<R, D>

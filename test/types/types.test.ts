@@ -42,6 +42,8 @@ const MISTAKES: [code: string, says: string][] = [
   ["matmul(zeros([2, 3]), zeros([2, 3]))", 'ShapeError<"matmul: inner dimensions differ: 3 (axis 1 of a) vs 2 (axis 0 of b)">'],
   ["matmul(zeros([2, 3, 4]), zeros([4, 2]))", 'ShapeError<"matmul takes 2-D tensors: a has rank 3">'],
   ["transpose(zeros([3]))", 'ShapeError<"transpose takes a 2-D tensor: got rank 1">'],
+  ["sum(zeros([2, 3]), 2)", 'ShapeError<"sum: axis 2 is out of range for rank 2">'],
+  ["logSumExp(zeros([2, 3]), [0, -3], true)", 'ShapeError<"logSumExp: axis -3 is out of range for rank 2">'],
   [
     "function f<B extends number>(x: Tensor<[B, 4]>, w: Tensor<[3, 8]>) { return matmul(x, w); }",
     'ShapeError<"matmul: inner dimensions differ: 4 (axis 1 of a) vs 3 (axis 0 of b)">',
@@ -50,7 +52,7 @@ const MISTAKES: [code: string, says: string][] = [
 
 describe("shape mistakes read as sentences", () => {
   it.each(MISTAKES)("%s", { timeout: 120_000 }, (code, says) => {
-    const text = `import { type Tensor, add, matmul, mul, transpose, zeros } from "gradc";\nexport const r = () => { ${code}; };\n`;
+    const text = `import { type Tensor, add, logSumExp, matmul, mul, sum, transpose, zeros } from "gradc";\nexport const r = () => { ${code}; };\n`;
     const file = project.createSourceFile(`${ROOT}test/types/__mistake.ts`, text, { overwrite: true });
     const found = messages(file);
     expect(found).toHaveLength(1);
