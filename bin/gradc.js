@@ -10,10 +10,11 @@ import { createRequire } from "node:module";
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const dist = new URL("../dist/", import.meta.url);
 let main;
+/** @type {() => void} */
 let saveCache = () => {};
 try {
-  ({ installCompileCache: saveCache } = await import(new URL("compiler/cli/compile-cache.js", dist).href));
-  saveCache = saveCache();
+  const { installCompileCache } = await import(new URL("compiler/cli/compile-cache.js", dist).href);
+  saveCache = installCompileCache();
   const bundle = new URL("cli.cjs", dist);
   if (existsSync(bundle)) ({ main } = createRequire(import.meta.url)(bundle.pathname));
   else ({ main } = await import(new URL("compiler/cli/main.js", dist).href));

@@ -11,6 +11,7 @@
 import { renameSync, rmSync } from "node:fs";
 import { Project } from "ts-morph";
 
+/** @param {string} outdir */
 async function bundleCli(outdir) {
   let esbuild;
   try {
