@@ -86,7 +86,7 @@ export class GradcCore {
     this.remember();
     if (findGradBindings(sf).length === 0) return { kind: "unchanged" };
     if (result.internalError !== undefined) throw new InternalCompilerError(displayPath(path, this.cwd), result.internalError);
-    const dependencies = compiler.sourceFiles().filter((f) => f !== path);
+    const dependencies = importedFiles(sf);
     if (result.diagnostics.length > 0) return { kind: "diagnostics", diagnostics: result.diagnostics, dependencies };
     if (!result.module) return { kind: "unchanged" };
     const contents = (source: string): string | undefined => compiler.project.getSourceFile(resolve(dirname(path), source))?.getFullText();
@@ -126,6 +126,20 @@ export class GradcCore {
   private remember(): void {
     for (const p of this.compiler!.sourceFiles()) if (!this.mtimes.has(p)) this.mtimes.set(p, mtime(p));
   }
+}
+
+/** The project's own files `sf` imports, directly or not: what its compiled code may depend on. */
+function importedFiles(sf: SourceFile): string[] {
+  const seen = new Set<SourceFile>([sf]);
+  const queue = [sf];
+  while (queue.length > 0)
+    for (const next of queue.pop()!.getReferencedSourceFiles())
+      if (!seen.has(next) && !next.getFilePath().includes("/node_modules/")) {
+        seen.add(next);
+        queue.push(next);
+      }
+  seen.delete(sf);
+  return [...seen].map((f) => f.getFilePath() as string);
 }
 
 function mtime(path: string): number {
