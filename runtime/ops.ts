@@ -4,8 +4,9 @@
 
 import { type OpDef, getOp, ShapeError } from "../compiler/ops/index.js";
 import * as composite from "../compiler/ops/composite.js";
+import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
-import type { Val } from "../compiler/ops/values.js";
+import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
 import { Var, apply, tracing } from "./tape.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
@@ -328,6 +329,7 @@ export function transpose(x: unknown): unknown {
 
 /**
  * The same values, row-major, in a new shape of the same size. Reshaping to `[]` gives a number.
+ * One dimension may be -1: it is inferred from the size (`reshape(x, [-1, 2])`).
  *
  * @example
  * reshape(b, [1, 16]) // [16] → [1, 16]
@@ -337,7 +339,10 @@ export function reshape<const S extends readonly number[], D extends DType = "f6
   shape: S,
 ): S extends readonly [] ? number : Tensor<{ -readonly [K in keyof S]: S[K] }, D>;
 export function reshape(x: unknown, shape: readonly number[]): unknown {
-  return apply(RESHAPE, [operand("reshape", x, 0)], { shape: [...shape] });
+  const arg = operand("reshape", x, 0);
+  const from = shapeOf(arg instanceof Var ? arg.value : arg);
+  // One dimension may be -1, inferred from the size (as in NumPy).
+  return guarded("reshape", () => apply(RESHAPE, [arg], { shape: reshapeTarget(from, shape) }));
 }
 
 /**

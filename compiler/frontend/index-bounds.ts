@@ -1,0 +1,69 @@
+// Compile-time index checks. An index the compiler can evaluate (a constant, or an expression
+// of the counters of loops with constant trip counts) is checked against the dimension it
+// indexes, with the eager op's own words, so a model that would read out of range is refused
+// at the call instead of compiling to code that reads past the data. Indices computed at run
+// time are checked by the generated code.
+
+import type { IRBuilder } from "../ir/builder.js";
+import type { Dim, Value } from "../ir/types.js";
+import { getOp } from "../ops/index.js";
+
+/** Trip counts of the loop counters in scope (the `k` of each lowered constant loop). */
+export type Counters = ReadonlyMap<Value, number>;
+
+/** At most this many index values are enumerated (the product of the counters' trips). */
+const MAX_ENUMERATED = 100_000;
+
+/** The counters `v` depends on, or undefined when it depends on anything else. */
+function countersIn(b: IRBuilder, v: Value, counters: Counters, found: Set<Value>, depth = 0): boolean {
+  if (counters.has(v)) {
+    found.add(v);
+    return true;
+  }
+  const def = b.defOf(v);
+  if (!def || depth > 64) return false;
+  if (def.op === "const") return true;
+  const op = getOp(def.op);
+  if (op.kind !== "elementwise") return false;
+  return def.args.every((a) => countersIn(b, a, counters, found, depth + 1));
+}
+
+function evaluate(b: IRBuilder, v: Value, env: ReadonlyMap<Value, number>): number {
+  const bound = env.get(v);
+  if (bound !== undefined) return bound;
+  const def = b.defOf(v)!;
+  if (def.op === "const") return def.attrs["value"] as number;
+  const op = getOp(def.op);
+  if (op.kind !== "elementwise") throw new Error(`index-bounds: ${def.op} cannot be evaluated`);
+  return op.scalar(...def.args.map((a) => evaluate(b, a, env)));
+}
+
+/**
+ * Every value the scalar `v` takes, with the counter values giving it, when it is known at
+ * compile time; undefined when it depends on run-time data or symbolic sizes.
+ */
+export function knownValues(b: IRBuilder, v: Value, counters: Counters): { value: number; at: [Value, number][] }[] | undefined {
+  const found = new Set<Value>();
+  if (v.type.shape.length !== 0 || !countersIn(b, v, counters, found)) return undefined;
+  const ks = [...found];
+  const total = ks.reduce((n, k) => n * counters.get(k)!, 1);
+  if (total > MAX_ENUMERATED) return undefined;
+  const out: { value: number; at: [Value, number][] }[] = [];
+  for (let flat = 0; flat < total; flat++) {
+    const env = new Map<Value, number>();
+    let rest = flat;
+    for (const k of ks) {
+      const trips = counters.get(k)!;
+      env.set(k, rest % trips);
+      rest = Math.floor(rest / trips);
+    }
+    out.push({ value: evaluate(b, v, env), at: [...env] });
+  }
+  return out;
+}
+
+/** The eager op's complaint about index `i` into a leading dimension `n`, or undefined. */
+export function indexProblem(i: number, n: Dim): string | undefined {
+  if (typeof n === "number") return !Number.isInteger(i) || i < 0 || i >= n ? `index ${i} is out of range [0, ${n})` : undefined;
+  return !Number.isInteger(i) || i < 0 ? `index ${i} is out of range [0, ${n})` : undefined;
+}

@@ -1,0 +1,62 @@
+// Trip counts of counted `for` loops whose start or bound involves a symbolic dimension:
+// `i < xs.shape[0]`, `i < xs.shape[0] - 1` with `i = 1`, `i = n - 1; i >= 0; i--`. Such a loop
+// runs N + d trips for a dimension N and a constant d. With d = 0 it is a loop of N trips;
+// with d < 0 it is lowered as N trips whose body runs only while the loop's own condition
+// holds (the extra trips do nothing); d > 0 cannot be expressed and is refused.
+
+import type { IRBuilder } from "../ir/builder.js";
+import type { Dim, Value } from "../ir/types.js";
+import type { LV } from "./lower-support.js";
+
+/** `dim + off`, or a constant `off` when `dim` is absent. */
+export interface Affine {
+  readonly dim?: string;
+  readonly off: number;
+}
+
+function affineValue(b: IRBuilder, v: Value, depth: number): Affine | undefined {
+  const def = b.defOf(v);
+  if (!def || depth > 16) return undefined;
+  if (def.op === "dim") return { dim: String(def.attrs["name"]), off: 0 };
+  if (def.op === "const" && def.attrs["dtype"] === undefined) return { off: def.attrs["value"] as number };
+  if (def.op !== "add" && def.op !== "sub") return undefined;
+  const x = affineValue(b, def.args[0]!, depth + 1);
+  const y = affineValue(b, def.args[1]!, depth + 1);
+  if (!x || !y) return undefined;
+  if (def.op === "add") return x.dim && y.dim ? undefined : { ...((x.dim ?? y.dim) ? { dim: (x.dim ?? y.dim)! } : {}), off: x.off + y.off };
+  if (y.dim) return x.dim === y.dim ? { off: x.off - y.off } : undefined;
+  return { ...(x.dim ? { dim: x.dim } : {}), off: x.off - y.off };
+}
+
+/** A loop start or bound as `dim + off`, when it is one. */
+export function affineOf(b: IRBuilder, lv: LV): Affine | undefined {
+  if (lv.k === "num") return { off: lv.n };
+  if (lv.k === "val") return affineValue(b, lv.v, 0);
+  return undefined;
+}
+
+export type Trips =
+  /** `guarded`: the loop runs fewer trips than `trips`; its condition decides each. */
+  | { readonly trips: Dim; readonly guarded: boolean }
+  | { readonly refused: string };
+
+/**
+ * Trips of `for (i = start; i op bound; i += step)` when a symbolic dimension is involved
+ * (`step` is ±1 then). Undefined when neither start nor bound is symbolic.
+ */
+export function symbolicTrips(start: Affine, bound: Affine, step: number, op: "<" | "<=" | ">" | ">="): Trips | undefined {
+  if (start.dim === undefined && bound.dim === undefined) return undefined;
+  if (Math.abs(step) !== 1) return { refused: "a loop with a symbolic bound and a step other than 1 (use i++ or i--)" };
+  const up = step > 0;
+  if (up !== (op === "<" || op === "<=")) return { refused: "a loop whose condition does not move towards its bound" };
+  const [hi, lo] = up ? [bound, start] : [start, bound];
+  const inclusive = op === "<=" || op === ">=" ? 1 : 0;
+  const d = hi.off - lo.off + inclusive;
+  if (hi.dim !== undefined && lo.dim !== undefined) {
+    if (hi.dim !== lo.dim) return { refused: `a loop running ${hi.dim} - ${lo.dim} trips, a difference of two dimensions` };
+    return { trips: Math.max(0, d), guarded: false };
+  }
+  if (hi.dim === undefined) return { refused: `a loop whose trip count shrinks as ${lo.dim!} grows` };
+  if (d > 0) return { refused: `a loop of ${hi.dim} + ${d} trips, more than the dimension ${hi.dim} (write the extra trips after the loop)` };
+  return { trips: hi.dim, guarded: d < 0 };
+}
