@@ -32,6 +32,7 @@ export const MESSAGES = {
   GRADC1027: "{0} takes numbers, but '{1}' is a tensor of shape {2}. {3}",
   GRADC1028: "'{0}' from gradc cannot be used inside a differentiable function. {1}",
   GRADC1029: "'{1}.{0}' exists, but gradc does not support it in a differentiable function. {2}",
+  GRADC1030: "This loop over a symbolic dimension is not supported: {0}.",
   GRADC2001: "Shapes do not broadcast: {0}.",
   GRADC2002: "Matrix product shape mismatch: {0}.",
   GRADC2003: "Bad axis: {0}.",

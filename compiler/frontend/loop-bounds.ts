@@ -46,17 +46,17 @@ export type Trips =
  */
 export function symbolicTrips(start: Affine, bound: Affine, step: number, op: "<" | "<=" | ">" | ">="): Trips | undefined {
   if (start.dim === undefined && bound.dim === undefined) return undefined;
-  if (Math.abs(step) !== 1) return { refused: "a loop with a symbolic bound and a step other than 1 (use i++ or i--)" };
+  if (Math.abs(step) !== 1) return { refused: "its step is not 1 or -1. Step by one (i++ or i--) and skip trips with an if inside the body" };
   const up = step > 0;
-  if (up !== (op === "<" || op === "<=")) return { refused: "a loop whose condition does not move towards its bound" };
+  if (up !== (op === "<" || op === "<=")) return { refused: "its counter moves away from its bound. Count up with < or <=, or down with > or >=" };
   const [hi, lo] = up ? [bound, start] : [start, bound];
   const inclusive = op === "<=" || op === ">=" ? 1 : 0;
   const d = hi.off - lo.off + inclusive;
   if (hi.dim !== undefined && lo.dim !== undefined) {
-    if (hi.dim !== lo.dim) return { refused: `a loop running ${hi.dim} - ${lo.dim} trips, a difference of two dimensions` };
+    if (hi.dim !== lo.dim) return { refused: `it runs ${hi.dim} - ${lo.dim} trips, a difference of two dimensions. Loop over one dimension and skip trips with an if inside the body` };
     return { trips: Math.max(0, d), guarded: false };
   }
-  if (hi.dim === undefined) return { refused: `a loop whose trip count shrinks as ${lo.dim!} grows` };
-  if (d > 0) return { refused: `a loop of ${hi.dim} + ${d} trips, more than the dimension ${hi.dim} (write the extra trips after the loop)` };
+  if (hi.dim === undefined) return { refused: `its trip count shrinks as ${lo.dim!} grows. Loop over ${lo.dim!} and skip trips with an if inside the body` };
+  if (d > 0) return { refused: `it runs ${hi.dim} + ${d} trips, more than the dimension ${hi.dim}. Loop ${hi.dim} trips and write the extra work after the loop` };
   return { trips: hi.dim, guarded: d < 0 };
 }

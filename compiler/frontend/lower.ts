@@ -351,9 +351,10 @@ class Lowerer {
       if (this.errors.length > 0) throw LowerError.of(this.errors);
       throw e;
     }
+    // Variables it declares hold nothing usable; variables it assigns keep their earlier
+    // value, so that later statements are still checked (errors are reported, no code emitted).
     if (Node.isVariableStatement(s))
       for (const d of s.getDeclarations()) this.poisonNames(d.getNameNode(), s.getDeclarationKind() !== "const");
-    for (const v of assignedOuter(s, this.scope)) this.store.set(v, POISON);
   }
 
   private poisonNames(name: Node, mutable: boolean): void {
@@ -601,7 +602,7 @@ class Lowerer {
     const [a, n] = [affineOf(this.b, start), affineOf(this.b, bound)];
     if (!a || !n) return undefined;
     const symbolic = symbolicTrips(a, n, step, opText);
-    if (symbolic && "refused" in symbolic) throw new LowerError("GRADC1007", cond, [symbolic.refused]);
+    if (symbolic && "refused" in symbolic) throw new LowerError("GRADC1030", cond, [symbolic.refused]);
     if (symbolic) return { name, start, step, trips: symbolic.trips, guarded: symbolic.guarded };
     let trips: number;
     if (step > 0 && opText === "<") trips = Math.ceil((n.off - a.off) / step);

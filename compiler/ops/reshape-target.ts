@@ -41,7 +41,8 @@ export function reshapeTarget(from: readonly Dim[], to: readonly Dim[]): Dim[] {
   }
   if (missing.length > 0) mismatch(`the dimension ${missing[0]} does not divide the size`);
   if (b.product === 0) mismatch("-1 cannot be inferred when another dimension is 0");
-  if (a.product % b.product !== 0) mismatch(`${a.product} is not a multiple of ${b.product}, so no size fits -1`);
+  if (a.product % b.product !== 0)
+    mismatch(rest.length === 0 ? `${a.product} is not a multiple of ${b.product}, so no size fits -1` : `-1 would stand for ${describeSize(from)}/${b.product}, which is not a dimension; write the shape out`);
   const q = a.product / b.product;
   let inferred: Dim;
   if (rest.length === 0) inferred = q;
