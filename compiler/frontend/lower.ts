@@ -718,7 +718,7 @@ class Lowerer {
       });
       return;
     }
-    throw new LowerError("GRADC1001", name, [describeKind(name), ""]);
+    throw new LowerError("GRADC1001", name, [describeKind(name), "Bind a name, or destructure an object or array."]);
   }
 
   /** Expressions evaluated for their effect: assignments and increments. */
@@ -1071,7 +1071,7 @@ class Lowerer {
   }
 
   private fail(n: Node): never {
-    throw new LowerError("GRADC1001", n, [describeKind(n), ""]);
+    throw new LowerError("GRADC1001", n, [Node.isSpreadElement(n) ? "A spread argument" : describeKind(n), "List the arguments one by one."]);
   }
 
   /**
