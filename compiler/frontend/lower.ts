@@ -323,9 +323,9 @@ class Lowerer {
 
   /**
    * After statement `s` failed: records the error (a function is reported whole, as tsc does)
-   * and marks what `s` would have defined or assigned as poisoned, so that uses of it later do
-   * not report the same mistake again. Errors that make going on unsound or pointless stop
-   * lowering: too large a function, too many errors, or a failure that is not the user's.
+   * and marks the variables `s` declares as poisoned, so that uses of them later do not report
+   * the same mistake again. Errors that make going on unsound or pointless stop lowering: too
+   * large a function, too many errors, or a failure that is not the user's.
    */
   private recover(e: unknown, s: Statement): void {
     if (e instanceof LowerError) {
