@@ -15,7 +15,7 @@ import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { SourceFile } from "ts-morph";
 import { type Diagnostic, formatDiagnostic, formatWithFrame } from "../diagnostics/diagnostic.js";
-import { findGradBindings } from "../frontend/discover.js";
+import { findGradBindings, unknownTransforms } from "../frontend/discover.js";
 import { IncrementalCompiler } from "../incremental.js";
 import { displayPath } from "../program.js";
 import { type Rewritten, rewriteSource } from "./rewrite.js";
@@ -84,7 +84,8 @@ export class GradcCore {
     const result = compiler.compileFile(path, code);
     const sf = compiler.project.getSourceFileOrThrow(path);
     this.remember();
-    if (findGradBindings(sf).length === 0) return { kind: "unchanged" };
+    // A file with a transformation gradc does not compile gets its diagnostic too.
+    if (findGradBindings(sf).length === 0 && unknownTransforms(sf).length === 0) return { kind: "unchanged" };
     if (result.internalError !== undefined) throw new InternalCompilerError(displayPath(path, this.cwd), result.internalError);
     const dependencies = importedFiles(sf);
     if (result.diagnostics.length > 0) return { kind: "diagnostics", diagnostics: result.diagnostics, dependencies };
