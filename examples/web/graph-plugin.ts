@@ -47,7 +47,9 @@ export function gradcGraph(specs: readonly GraphSpec[]): Plugin {
       const loaded = loadGraphFunction(file, spec.fn, { cwd: root });
       if ("diagnostics" in loaded) this.error(loaded.diagnostics.map((d) => formatDiagnostic(d)).join("\n"));
       const { dot, evaluation } = drawGraph(loaded, spec.at);
-      const svg = await renderSvg(dot);
+      // Only the <svg> element: the XML prolog and doctype mean nothing inside an HTML page.
+      const rendered = await renderSvg(dot);
+      const svg = rendered.slice(rendered.indexOf("<svg"));
       const { labels } = leafInputs(loaded.params, spec.at);
       const output = evaluation.values.get(evaluation.output);
       // One entry per leaf of the arguments (`w[0]`, …): its value and the output's gradient.

@@ -120,7 +120,7 @@ describe("browser demo (examples/web, Vite + headless Chromium)", () => {
     const canvas = await page.locator("#chart canvas").first().boundingBox();
     expect(canvas?.width).toBeGreaterThan(200);
     expect(canvas?.height).toBeGreaterThan(100);
-  });
+  }, 150_000);
 
   it("shows the neuron's graph with the lecture's forward values and gradients", async () => {
     const texts = await page.locator("#graph-svg svg text").allTextContents();
