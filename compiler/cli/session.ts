@@ -47,7 +47,7 @@ export function outputsOf(module: CompiledModule): Output[] {
 }
 
 /** True for gradc's own outputs, which are never compiled or watched. */
-export const isGenerated = (path: string): boolean => /\.grad\.(d\.ts|ts|js)$/.test(path);
+export const isGenerated = (path: string): boolean => /\.grad\.(d\.[cm]?ts|ts|[cm]?js|[cm]?js\.map|ts\.map)$/.test(path);
 const isSource = (path: string): boolean => /\.[cm]?[jt]sx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && !isGenerated(path);
 
 /** A compilation target kept across compilations (one ts-morph project). */
