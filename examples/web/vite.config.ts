@@ -1,9 +1,9 @@
 // The browser demo's build: gradc's Vite plugin compiles the models' grad bindings, and a
 // small local plugin draws the neuron's computational graph at build time.
 import { fileURLToPath } from "node:url";
+import gradc from "gradc/vite";
 import { defineConfig } from "vite";
 import { gradcGraph } from "./graph-plugin.js";
-import { gradcInterim as gradc } from "./interim-gradc-plugin.js";
 
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
