@@ -7,7 +7,7 @@ import * as composite from "../compiler/ops/composite.js";
 import type { Attrs } from "../compiler/ir/types.js";
 import type { Val } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { Var, apply, tracing } from "./tape.js";
+import { type Traced, apply, isTraced, tracing } from "./eager.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
 
 /** A value a tensor op accepts: a tensor or a plain number (broadcast like a rank-0 tensor). */
@@ -74,10 +74,10 @@ export type ReduceOp = {
 
 // ---- implementation -------------------------------------------------------------------
 
-type Arg = Val | Var;
+type Arg = Val | Traced;
 
 function operand(op: string, x: unknown, position: number): Arg {
-  if (typeof x === "number" || x instanceof Var) return x;
+  if (typeof x === "number" || isTraced(x)) return x;
   if (isTensor(x)) {
     let n = 1;
     for (const d of x.shape) n *= d;
