@@ -27,6 +27,7 @@ interface DemoState {
   losses: number[];
   accuracy: number;
   done: boolean;
+  frames: number;
   neuron: { value: number; grads: number[] };
 }
 
@@ -100,6 +101,8 @@ describe("browser demo (examples/web, Vite + headless Chromium)", () => {
     expect(pageErrors).toEqual([]);
     expect(state.step).toBe(state.losses.length);
     expect(state.losses.length).toBeGreaterThanOrEqual(500);
+    // Live: the steps ran a few per animation frame, the page redrawing in between.
+    expect(state.frames).toBeGreaterThanOrEqual(state.step / 10);
     expect(state.losses.every(Number.isFinite)).toBe(true);
     const first = state.losses[0]!;
     const last = state.losses[state.losses.length - 1]!;
@@ -153,4 +156,12 @@ describe("browser demo (examples/web, Vite + headless Chromium)", () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
+
+  it("trains again from the same seed on 'Train again', step for step the same losses", async () => {
+    const before = await page.evaluate(() => (window as unknown as { gradcDemo: DemoState }).gradcDemo.losses.slice());
+    await page.click("#restart");
+    expect(await page.evaluate(() => (window as unknown as { gradcDemo: DemoState }).gradcDemo.done)).toBe(false);
+    const again = await trained();
+    expect(again.losses).toEqual(before);
+  }, 150_000);
 });

@@ -23,6 +23,8 @@ export interface DemoState {
   losses: number[];
   accuracy: number;
   done: boolean;
+  /** Animation frames the training has run over so far (it yields to the page between them). */
+  frames: number;
   /** The compiled neuron at the worked point, computed in this page. */
   neuron: { value: number; grads: number[] };
 }
@@ -122,7 +124,7 @@ const chart = new uPlot(
 
 // ---- training -----------------------------------------------------------------------------
 
-const state: DemoState = { step: 0, losses: [], accuracy: 0, done: false, neuron: showNeuron() };
+const state: DemoState = { step: 0, losses: [], accuracy: 0, done: false, frames: 0, neuron: showNeuron() };
 window.gradcDemo = state;
 const section = $<HTMLElement>("#training");
 let run = 0;
@@ -146,8 +148,7 @@ function train(): void {
   const id = ++run;
   const params = initParams();
   const opt = adam({ lr: LEARNING_RATE });
-  Object.assign(state, { step: 0, losses: [], accuracy: 0, done: false });
-  let frame = 0;
+  Object.assign(state, { step: 0, losses: [], accuracy: 0, done: false, frames: 0 });
   const tick = (): void => {
     if (id !== run) return; // a restart replaced this run
     const t0 = performance.now();
@@ -159,7 +160,7 @@ function train(): void {
     }
     const msPerStep = (performance.now() - t0) / STEPS_PER_FRAME;
     state.done = state.step >= STEPS;
-    if (frame++ % 6 === 0 || state.done) drawBoundary(params);
+    if (state.frames++ % 6 === 0 || state.done) drawBoundary(params);
     publish(params, msPerStep);
     if (!state.done) requestAnimationFrame(tick);
   };
