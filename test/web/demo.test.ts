@@ -72,13 +72,15 @@ afterAll(async () => {
   await close?.();
 });
 
+// Page-side code is passed as expressions (strings), so this file needs no DOM types.
+
+/** The state the page publishes on `window.gradcDemo`. */
+const demoState = (): Promise<DemoState> => page.evaluate<DemoState>("window.gradcDemo");
+
 /** Resolves once the page has run every training step. */
 async function trained(): Promise<DemoState> {
-  await page.waitForFunction(() => (window as unknown as { gradcDemo?: DemoState }).gradcDemo?.done === true, undefined, {
-    timeout: 120_000,
-    polling: 250,
-  });
-  return page.evaluate(() => (window as unknown as { gradcDemo: DemoState }).gradcDemo);
+  await page.waitForFunction("window.gradcDemo?.done === true", undefined, { timeout: 120_000, polling: 250 });
+  return demoState();
 }
 
 describe("browser demo (examples/web, Vite + headless Chromium)", () => {
@@ -114,10 +116,13 @@ describe("browser demo (examples/web, Vite + headless Chromium)", () => {
     expect(mean(state.losses.slice(-50))).toBeLessThan(mean(state.losses.slice(0, 50)) / 5);
     expect(state.accuracy).toBeGreaterThanOrEqual(0.95);
     // What the page shows agrees with its state.
-    const shown = await page.evaluate(() => {
-      const s = document.querySelector<HTMLElement>("#training")!.dataset;
-      return { step: Number(s.step), loss: Number(s.loss), done: s.done, text: document.querySelector("#loss")!.textContent };
-    });
+    const section = page.locator("#training");
+    const shown = {
+      step: Number(await section.getAttribute("data-step")),
+      loss: Number(await section.getAttribute("data-loss")),
+      done: await section.getAttribute("data-done"),
+      text: await page.locator("#loss").textContent(),
+    };
     expect(shown).toEqual({ step: state.step, loss: last, done: "true", text: last.toFixed(4) });
     // uPlot drew the curve: a canvas of real size inside the chart.
     const canvas = await page.locator("#chart canvas").first().boundingBox();
@@ -134,13 +139,12 @@ describe("browser demo (examples/web, Vite + headless Chromium)", () => {
   });
 
   it("computes the neuron's gradients in the page with compiled code, equal to the hand-worked ones", async () => {
-    const state = await page.evaluate(() => (window as unknown as { gradcDemo: DemoState }).gradcDemo);
+    const state = await demoState();
     const want = neuronExpected();
     expect(state.neuron.value).toBeCloseTo(want.f, 12);
     [...want.dw, ...want.dx].forEach((g, i) => expect(state.neuron.grads[i]).toBeCloseTo(g, 12));
-    const rows = await page.locator("#neuron-check tbody tr").evaluateAll((trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent)),
-    );
+    const rows: string[][] = [];
+    for (const tr of await page.locator("#neuron-check tbody tr").all()) rows.push(await tr.locator("td").allTextContents());
     const fmt = (v: number): string => v.toFixed(4);
     expect(rows).toEqual([
       ["w[0]", "2.0000", fmt(want.dw[0]!), fmt(want.dw[0]!)],
@@ -158,9 +162,9 @@ describe("browser demo (examples/web, Vite + headless Chromium)", () => {
   });
 
   it("trains again from the same seed on 'Train again', step for step the same losses", async () => {
-    const before = await page.evaluate(() => (window as unknown as { gradcDemo: DemoState }).gradcDemo.losses.slice());
+    const before = (await demoState()).losses;
     await page.click("#restart");
-    expect(await page.evaluate(() => (window as unknown as { gradcDemo: DemoState }).gradcDemo.done)).toBe(false);
+    expect((await demoState()).done).toBe(false);
     const again = await trained();
     expect(again.losses).toEqual(before);
   }, 150_000);
