@@ -14,6 +14,7 @@ import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./frontend/signature.js";
 import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
+import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
 import "./ops/index.js";
 
@@ -33,6 +34,8 @@ export interface CompileOptions {
    * says (CommonJS, `.grad.cjs`, where it has no `"type": "module"`; ES module without one).
    */
   readonly module?: ModuleFormat;
+  /** Write a source map beside the generated module (`name.grad.js.map`), linked from its last line. */
+  readonly sourceMap?: boolean;
 }
 
 export interface CompiledFunction {
@@ -49,6 +52,8 @@ export interface CompiledModule {
   readonly code: string;
   /** The source location of each line of `code` (0-based), for source maps; locations' files are relative to outFile's folder. */
   readonly lines: readonly (Loc | undefined)[];
+  /** With `sourceMap`: the map beside the module (`code` ends with the comment linking it). */
+  readonly sourceMap?: { readonly file: string; readonly text: string };
   /** For `emit: "js"`: the `.d.ts` beside it. */
   readonly declarations?: { readonly file: string; readonly text: string };
   readonly functions: readonly CompiledFunction[];
@@ -302,7 +307,15 @@ export function compileSourceFile(
   }
   if (diagnostics.length > 0) return { diagnostics };
   const sourceName = relative(dirname(outFile), source).split(sep).join("/");
-  const { code, dts, lines } = generate(functions, sourceName, emit, js.format);
+  const generated = generate(functions, sourceName, emit, js.format);
+  const { dts, lines } = generated;
+  let code = generated.code;
+  let sourceMap: CompiledModule["sourceMap"];
+  if (options.sourceMap) {
+    const file = `${outFile}.map`;
+    sourceMap = { file, text: `${JSON.stringify(moduleSourceMap(basename(outFile), lines))}\n` };
+    code += `${sourceMappingURL(basename(file))}\n`;
+  }
   return {
     diagnostics,
     module: {
@@ -310,6 +323,7 @@ export function compileSourceFile(
       outFile,
       code,
       lines,
+      ...(sourceMap ? { sourceMap } : {}),
       ...(emit === "js" ? { declarations: { file: outFile.slice(0, -js.code.length) + js.declarations, text: dts } } : {}),
       functions,
     },
