@@ -28,9 +28,32 @@ class GradcBuildError extends Error {
   }
 }
 
+/** What the Vite integration needs of a dev server (Vite 5 to 8). */
+interface DevServer {
+  watcher: { on(event: "change" | "unlink", listener: (file: string) => void): unknown };
+  moduleGraph?: ModuleGraph;
+  environments?: Record<string, { moduleGraph: ModuleGraph }>;
+}
+interface ModuleGraph {
+  getModulesByFile(file: string): Set<object> | undefined;
+  invalidateModule(mod: never): void;
+}
+
+/**
+ * Hard-invalidates, in every module graph of a Vite dev server, the models that inline code
+ * from `file`. Vite only soft-invalidates the importers of a changed module (it re-runs their
+ * import analysis, not their transform), but a model's compiled code contains its helpers'.
+ */
+function invalidateDependents(server: DevServer, models: Iterable<string>): void {
+  const graphs = server.environments ? Object.values(server.environments).map((e) => e.moduleGraph) : server.moduleGraph ? [server.moduleGraph] : [];
+  for (const model of models) for (const graph of graphs) for (const mod of graph.getModulesByFile(model) ?? []) graph.invalidateModule(mod as never);
+}
+
 /** The plugin factory shared by every unplugin-based adapter. */
 export const unplugin: UnpluginInstance<GradcPluginOptions | undefined, false> = createUnplugin((options = {}, meta) => {
   const core = new GradcCore(options, process.cwd());
+  /** For each file a compiled model depends on, the models (file paths) that depend on it. */
+  const dependents = new Map<string, Set<string>>();
   return {
     name: "gradc",
     // Before TypeScript is stripped: the compiler reads the model's types.
@@ -41,7 +64,11 @@ export const unplugin: UnpluginInstance<GradcPluginOptions | undefined, false> =
         if (modulePath(id) === undefined) return null;
         const outcome = core.transform(code, id);
         if (outcome.kind === "unchanged") return null;
-        for (const dep of outcome.dependencies) this.addWatchFile(dep);
+        for (const dep of outcome.dependencies) {
+          this.addWatchFile(dep);
+          if (!dependents.has(dep)) dependents.set(dep, new Set());
+          dependents.get(dep)!.add(modulePath(id)!);
+        }
         if (outcome.kind === "compiled") return { code: outcome.code, map: JSON.stringify(outcome.map) };
         const native = this.getNativeBuildContext?.().framework;
         const d = outcome.diagnostics[0]!;
@@ -54,6 +81,17 @@ export const unplugin: UnpluginInstance<GradcPluginOptions | undefined, false> =
     },
     watchChange(id) {
       core.invalidate(id);
+    },
+    vite: {
+      configureServer(server: DevServer) {
+        const changed = (file: string): void => {
+          core.invalidate(file);
+          const models = dependents.get(file);
+          if (models) invalidateDependents(server, models);
+        };
+        server.watcher.on("change", changed);
+        server.watcher.on("unlink", changed);
+      },
     },
   };
 });
