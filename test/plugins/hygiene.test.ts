@@ -5,6 +5,7 @@
 
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTempProjects, tempProject } from "../cli/helpers.js";
@@ -64,5 +65,30 @@ try {
     const plain = run(false);
     expect(plain).toMatch(/^cannot resolve `scaled`/);
     expect(plain).toContain("gradc/vite");
+  });
+
+  it("an uncompiled grad still traces through the bundled ops (the tape switches them on when it loads)", async () => {
+    const dir = tempProject({
+      "train.mjs": `import { grad, mul, sum, tanh, tensor } from "gradc";
+function scaled(x) {
+  return tanh(mul(x, 2));
+}
+export const dloss = grad((x) => sum(scaled(x)), { scope: { scaled } });
+export const dx = Array.from(dloss(tensor([0.5, -1])).data);
+`,
+    });
+    const outfile = join(dir, "out.mjs");
+    await build({ entryPoints: [join(dir, "train.mjs")], bundle: true, format: "esm", outfile, logLevel: "silent" });
+    const { rollup } = await import("rollup");
+    const { nodeResolve } = await import("@rollup/plugin-node-resolve");
+    const bundle = await rollup({ input: join(dir, "train.mjs"), plugins: [nodeResolve()], logLevel: "silent" });
+    await bundle.write({ file: join(dir, "rollup.mjs"), format: "es" });
+    await bundle.close();
+    // d/dx Σ tanh(2x) = 2 (1 − tanh²(2x)), by hand.
+    const want = [0.5, -1].map((x) => 2 * (1 - Math.tanh(2 * x) ** 2));
+    for (const file of [outfile, join(dir, "rollup.mjs")]) {
+      const { dx } = (await import(pathToFileURL(file).href)) as { dx: number[] };
+      dx.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
+    }
   });
 });
