@@ -1,4 +1,4 @@
-// `gradc/compiler`: the programmatic API the CLI and the esbuild plugin sit on.
+// `gradc/compiler`: the programmatic API the CLI and the bundler plugins sit on.
 
 export {
   compile,
@@ -11,6 +11,7 @@ export {
   type CompiledFunction,
   type CompiledModule,
 } from "./program.js";
+export { GradcCore, type GradcPluginOptions, type TransformOutcome } from "./plugin/core.js";
 export { type Diagnostic, formatDiagnostic, formatWithFrame } from "./diagnostics/diagnostic.js";
 export { MESSAGES, type DiagnosticCode } from "./diagnostics/messages.js";
 export { printFunc } from "./ir/print.js";

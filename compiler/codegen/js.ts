@@ -368,7 +368,10 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     for (const line of e.lines) out.push(line);
     for (const loc of e.lineLocs) locs.push(loc);
     out.push("}");
-    if (cjs) exported.push(`exports${propertyAccess(unit.spec.exportName)} = ${local ?? unit.spec.exportName};`);
+    // `exports.__proto__ = f` would set a prototype: that one name is defined, not assigned.
+    const name = unit.spec.exportName;
+    if (cjs)
+      exported.push(name === "__proto__" ? `Object.defineProperty(exports, "__proto__", { value: ${local ?? name}, enumerable: true });` : `exports${propertyAccess(name)} = ${local ?? name};`);
     else if (local !== undefined) out.push(`export { ${local} as ${unit.spec.exportName} };`);
   });
   if (exported.length > 0) out.push("", ...exported);

@@ -55,6 +55,10 @@ describe("npm pack", () => {
     expect(loaded.stderr).toBe("");
     expect(JSON.parse(loaded.stdout)).toEqual(["object", "object", ...entries.slice(2).map(() => ["function", true])]);
 
+    const hook = spawnSync(process.execPath, ["--import", "gradc/register", "-e", "console.log('hooked')"], { cwd: app, encoding: "utf8", timeout: 60_000 });
+    expect(hook.stderr).toBe("");
+    expect(hook.stdout.trim()).toBe("hooked");
+
     // The CLI in a CommonJS project: .grad.cjs, required as is.
     writeFileSync(join(app, "model.ts"), NEURON);
     const cli = spawnSync(process.execPath, [join(app, "node_modules", ".bin", "gradc"), "model.ts", "--emit", "js"], { cwd: app, encoding: "utf8", timeout: 120_000 });
