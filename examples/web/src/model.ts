@@ -12,8 +12,8 @@ export interface Params {
   b3: Tensor<[1]>;
 }
 
-/** The network's raw score for each point of `x` (shape [B, 1]): positive means class +1. */
-export function logits<B extends number>(p: Params, x: Tensor<[B, 2]>) {
+/** The network's raw score for each point of `x`: positive means class +1. */
+export function logits<B extends number>(p: Params, x: Tensor<[B, 2]>): Tensor<[B, 1]> {
   const h1 = tanh(add(matmul(x, p.W1), p.b1));
   const h2 = tanh(add(matmul(h1, p.W2), p.b2));
   return add(matmul(h2, p.W3), p.b3);
