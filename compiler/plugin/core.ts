@@ -86,10 +86,7 @@ export class GradcCore {
     } catch (e) {
       throw new InternalCompilerError(displayPath(path, this.cwd), e);
     }
-    const dependencies = project
-      .getSourceFiles()
-      .map((f) => f.getFilePath() as string)
-      .filter((f) => f !== path && !f.includes("/node_modules/"));
+    const dependencies = importedFiles(sf);
     if (result.diagnostics.length > 0) return { kind: "diagnostics", diagnostics: result.diagnostics, dependencies };
     if (!result.module) return { kind: "unchanged" };
     const contents = (source: string): string | undefined => project.getSourceFile(resolve(dirname(path), source))?.getFullText();
@@ -132,6 +129,20 @@ export class GradcCore {
       f.refreshFromFileSystemSync();
     }
   }
+}
+
+/** The project's own files `sf` imports, directly or not: what its compiled code may depend on. */
+function importedFiles(sf: SourceFile): string[] {
+  const seen = new Set<SourceFile>([sf]);
+  const queue = [sf];
+  while (queue.length > 0)
+    for (const next of queue.pop()!.getReferencedSourceFiles())
+      if (!seen.has(next) && !next.getFilePath().includes("/node_modules/")) {
+        seen.add(next);
+        queue.push(next);
+      }
+  seen.delete(sf);
+  return [...seen].map((f) => f.getFilePath() as string);
 }
 
 function mtime(path: string): number {
