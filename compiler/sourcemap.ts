@@ -4,16 +4,11 @@
 // first column to the model line's location, so a stack frame or breakpoint anywhere on the
 // line lands on the model's line.
 
-import { type EncodedSourceMap, GenMapping, addSegment, setSourceContent, toEncodedMap } from "@jridgewell/gen-mapping";
+import { GenMapping, addSegment, setSourceContent, toEncodedMap } from "@jridgewell/gen-mapping";
 import type { Loc } from "./ir/types.js";
+import type { EncodedSourceMap } from "./mapformat.js";
 
 export type { EncodedSourceMap };
-
-/** A generated line: which line of the output it is (0-based) and where it comes from. */
-export interface MappedLine {
-  readonly line: number;
-  readonly loc: Loc;
-}
 
 /**
  * Adds one mapping per located line to `map`. Locations' files are written as given: paths

@@ -13,7 +13,7 @@ import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Project, SourceFile } from "ts-morph";
 import { type Diagnostic, formatDiagnostic, formatWithFrame } from "../diagnostics/diagnostic.js";
-import { findGradBindings } from "../frontend/discover.js";
+import { findGradBindings, unknownTransforms } from "../frontend/discover.js";
 import { compileSourceFile, createProject, displayPath } from "../program.js";
 import { type Rewritten, rewriteSource } from "./rewrite.js";
 
@@ -78,7 +78,8 @@ export class GradcCore {
     const path = modulePath(id);
     if (path === undefined || !MENTIONS_GRADC.test(code)) return { kind: "unchanged" };
     const sf = this.sourceFile(path, code);
-    if (findGradBindings(sf).length === 0) return { kind: "unchanged" };
+    // A file with a transformation gradc does not compile gets its diagnostic too.
+    if (findGradBindings(sf).length === 0 && unknownTransforms(sf).length === 0) return { kind: "unchanged" };
     const { rootDir, project } = this.state!;
     let result: ReturnType<typeof compileSourceFile>;
     try {

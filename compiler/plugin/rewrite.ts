@@ -19,7 +19,8 @@ import { type SourceFile, SyntaxKind } from "ts-morph";
 import { findGradBindings } from "../frontend/discover.js";
 import type { Loc } from "../ir/types.js";
 import type { CompiledModule } from "../program.js";
-import { type EncodedSourceMap, addLineMappings } from "../sourcemap.js";
+import type { EncodedSourceMap } from "../mapformat.js";
+import { addLineMappings } from "../sourcemap.js";
 
 /** The rewritten file and its source map (sources relative to the file's folder). */
 export interface Rewritten {
