@@ -24,3 +24,13 @@ export { printFunc } from "./ir/print.js";
 export { parseFunc } from "./ir/parse.js";
 export { verify } from "./ir/verify.js";
 export type { Func, Value, Node, Block, Type } from "./ir/types.js";
+export {
+  type DrawnGraph,
+  type GraphFunction,
+  type GraphOptions,
+  GraphError,
+  drawGraph,
+  leafInputs,
+  loadGraphFunction,
+  renderSvg,
+} from "./graph/index.js";
