@@ -14,6 +14,7 @@ import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./frontend/signature.js";
 import type { Func } from "./ir/types.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
+import { ReverseOfLoopError } from "./passes/ad.js";
 import "./ops/index.js";
 
 export interface CompileOptions {
@@ -215,6 +216,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
   const lowered = attempt(() =>
     lowerFunction(decl, name, {
       fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+      tensorResult: binding.mode === "jvp",
     }),
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
@@ -229,12 +231,20 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     argnumsIsArray: isArray,
     params: lowered.params,
     dims: lowered.dims,
+    ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
   };
   void sf;
-  const stages = compileStages(lowered.fn, wrtIndices(spec), {
-    verifyEach: options.verify ?? false,
-    keepValue: spec.mode === "valueAndGrad",
-  });
+  let stages: Stages;
+  try {
+    stages = compileStages(lowered.fn, wrtIndices(spec), {
+      verifyEach: options.verify ?? false,
+      keepValue: spec.mode !== "grad",
+      forward: spec.mode === "jvp",
+    });
+  } catch (e) {
+    if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", binding.call, []);
+    throw e;
+  }
   return { exportName: binding.exportName, spec, stages };
 }
 

@@ -9,15 +9,18 @@ export interface GradBinding {
   /** The name the generated module exports it under (`default` for `export default grad(f)`). */
   readonly exportName: string;
   readonly exported: boolean;
-  readonly mode: "grad" | "valueAndGrad";
+  readonly mode: "grad" | "valueAndGrad" | "jvp";
   readonly call: CallExpression;
   /** The `const`/`let` it initializes; absent for `export default grad(f)`. */
   readonly declaration?: VariableDeclaration;
 }
 
-const TRANSFORMS = new Set(["grad", "valueAndGrad"]);
-/** Functions of gradc that take a function but are not transformations to compile. */
-const TAKES_FUNCTION = new Set(["checkGrad"]);
+const TRANSFORMS = new Set(["grad", "valueAndGrad", "jvp"]);
+/**
+ * Functions of gradc that take a function but are not transformations to compile on their own
+ * (`customVjp` makes a function that models call: it is compiled where it is called).
+ */
+const TAKES_FUNCTION = new Set(["checkGrad", "customVjp"]);
 
 interface GradcImports {
   /** Local name → the name gradc exports (`import { grad as G }` maps G → grad). */
@@ -88,7 +91,7 @@ export function findGradBindings(sf: SourceFile): GradBinding[] {
   const out: GradBinding[] = [];
   for (const { call, declaration, exported } of topLevelCalls(sf)) {
     const mode = gradcCallee(call.getExpression(), imports);
-    if (mode !== "grad" && mode !== "valueAndGrad") continue;
+    if (mode !== "grad" && mode !== "valueAndGrad" && mode !== "jvp") continue;
     if (!declaration) {
       out.push({ exportName: "default", exported: true, mode, call });
       continue;

@@ -76,6 +76,8 @@ export interface Lowered {
 export interface LowerContext {
   /** Path written into locations (relative to the project). */
   fileName(sf: SourceFile): string;
+  /** `jvp` targets may return a tensor; `grad` targets return a scalar loss. */
+  readonly tensorResult?: boolean;
 }
 
 export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContext): Lowered {
@@ -142,7 +144,7 @@ class Lowerer {
       throw new LowerError("GRADC1005", decl, [result.k === "obj" || result.k === "arr" ? "an object or array" : result.k === "undefined" ? "undefined" : "a function"]);
     const out = this.asValue(result, decl);
     out.name ??= "out";
-    if (out.type.shape.length !== 0 || out.type.dtype === "bool")
+    if ((out.type.shape.length !== 0 && this.ctx.tensorResult !== true) || out.type.dtype === "bool")
       throw new LowerError("GRADC1005", decl, [out.type.dtype === "bool" ? "a boolean" : `a tensor of shape [${out.type.shape.join(", ")}]`]);
     this.b.loc = this.loc(decl);
     const body = this.b.finish([out], leaves);
