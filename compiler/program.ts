@@ -202,7 +202,7 @@ export function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
  * carrying in `all` every error of the model and of the binding's options.
  */
 export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: string, options: CompileOptions = {}): CompiledFunction {
-  const { decl, name } = resolveModel(binding);
+  const { decl, name, wrap } = resolveModel(binding);
   const errors: LowerError[] = [];
   const attempt = <T>(run: () => T): T | undefined => {
     try {
@@ -217,7 +217,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     lowerFunction(decl, name, {
       fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
       tensorResult: binding.mode === "jvp",
-    }),
+    }, wrap),
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
   const chosen = attempt(() => readArgnums(binding, arity));

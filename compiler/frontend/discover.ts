@@ -127,6 +127,13 @@ export function unknownTransforms(sf: SourceFile): LowerError[] {
   return errors;
 }
 
+/** A call of one of gradc's transformations (`grad(f)` as the argument of another). */
+function isTransformCall(call: CallExpression): boolean {
+  const imports = gradcImports(call.getSourceFile());
+  const name = gradcCallee(call.getExpression(), imports);
+  return name !== undefined && TRANSFORMS.has(name);
+}
+
 function refersToFunction(id: Node): boolean {
   let sym = id.getSymbol();
   if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
@@ -136,7 +143,7 @@ function refersToFunction(id: Node): boolean {
 }
 
 /** The function a grad call differentiates: declared in the program, or written inline. */
-export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: string } {
+export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: string; wrap?: CallExpression } {
   // `const [a] = grad(f)` destructures a function: there is no one name to export it under.
   const target = binding.declaration?.getNameNode();
   if (target && !Node.isIdentifier(target))
@@ -146,6 +153,12 @@ export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: 
     throw new LowerError("GRADC1008", arg ?? binding.call, [binding.mode]);
   };
   if (!arg) return fail();
+  // `grad(grad(f))`, `jvp(grad(f))`: the innermost function gives the parameters, the inner
+  // transformation expression is applied to them (see Lowerer.lowerTop).
+  if (Node.isCallExpression(arg) && isTransformCall(arg)) {
+    const inner = resolveModel({ ...binding, call: arg, declaration: undefined });
+    return { ...inner, wrap: arg };
+  }
   if (isFunctionLike(arg)) return { decl: arg, name: binding.exportName };
   if (!Node.isIdentifier(arg)) return fail();
   let sym = arg.getSymbol();
