@@ -92,6 +92,21 @@ describe("jvp (forward mode)", () => {
     }
   });
 
+  it("forward over reverse through the loop: both loops carry tangents; compiled = tape = differences of differences", () => {
+    const code = compiled.get("jvp-loop")!.module!.code;
+    expect(code.match(/for \(let \w+ = 0; \w+ < 100; \w+\+\+\)/g)?.length).toBe(2);
+    expect(code).toMatch(/for \(let \w+ = 100 - 1; \w+ >= 0; \w+--\)/);
+    const dk = (k: number, th: number, h = 1e-4) => (pend(k + h, th) - pend(k - h, th)) / (2 * h);
+    for (const [p, d] of [[[0.3, 0.7], [1, -2]], [[1.1, -0.4], [0.5, 0.25]]] as const) {
+      const [g, hv] = gen["jvp-loop"]!["pendulumHvp"]!(p, d);
+      const [g2, hv2] = tape["jvp-loop"]!["pendulumHvp"]!(p, d);
+      close(g, dk(p[0], p[1], 1e-6), 1e-6, "gradient");
+      close(hv, directional((h) => dk(p[0] + h * d[0], p[1] + h * d[1]), 1e-4)[0]!, 1e-4, "H·v");
+      close(g2, g, 1e-10, "tape gradient");
+      close(hv2, hv, 1e-9, "tape H·v");
+    }
+  });
+
   it("tensor model with a tensor result: compiled = tape = finite differences", () => {
     const next = rng(3);
     const layer = (W: T, x: T): T => {
