@@ -26,7 +26,7 @@ export const MESSAGES = {
   GRADC1021: "{0} is nested too deeply to compile. Break it up: assign intermediate results to 'const' variables.",
   GRADC1023: "'{0}' grows past {1} operations once calls are inlined and short loops unrolled. Write repeated work as a 'for' loop of more than 16 trips, which stays a loop instead of being copied.",
   GRADC1022: "'{0}' destructures the function {1}(...) returns. Bind it to one name: const g = {1}(f).",
-  GRADC1024: "'{0}' is not a transformation gradc compiles, so this binding would not be compiled. Use grad(f, { argnums }) or valueAndGrad(f, { argnums }).",
+  GRADC1024: "'{0}' is not a transformation gradc compiles, so this binding would not be compiled. Use grad(f, { argnums }), valueAndGrad(f, { argnums }) or jvp(f, { argnums }).",
   GRADC1025: "'{0}' is not an option of {1}(...). Its options are argnums (the arguments to differentiate) and scope (names for the uncompiled fallback).",
   GRADC1026: "The option '{0}' of {1}(...) is not supported by the compiler yet. Remove it: {2}",
   GRADC1027: "{0} takes numbers, but '{1}' is a tensor of shape {2}. {3}",
