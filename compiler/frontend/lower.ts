@@ -33,23 +33,15 @@ import { MATH_CONSTANTS, MATH_FUNCTIONS } from "./opcalls.js";
 import { gradcNamespaceMember, gradcOp } from "./gradc-names.js";
 import { requireNumbers } from "./operands.js";
 import { indexError, memberError } from "./members.js";
-import { knownValues } from "./index-bounds.js";
+import { compileTimeIndexProblem } from "./index-bounds.js";
+import { type CountedLoop, countedLoop } from "./loop-bounds.js";
 import { callTransform, isTransformLV } from "./nested.js";
-import { affineOf, symbolicTrips } from "./loop-bounds.js";
 import type { ParamSpec, Tree } from "./signature.js";
 
 export { type FunctionLike, type LV, describeKind, isFunctionLike } from "./lower-support.js";
 
 const POISON: LV = { k: "poison" };
 
-/** A counted `for` loop: its counter, start, step and trips (see countedLoop). */
-interface CountedLoop {
-  readonly name: string;
-  readonly start: LV;
-  readonly step: number;
-  readonly trips: Dim;
-  readonly guarded: boolean;
-}
 
 /**
  * A statement still to lower, or the end of a block whose statements were spliced into the
@@ -103,6 +95,8 @@ class Lowerer {
   private readonly errorKeys = new Set<string>();
   /** Trip counts of the counters of the constant loops being lowered (for index checks). */
   private readonly counters = new Map<Value, number>();
+  /** Counters of loops running exactly a symbolic dimension's trips, body unguarded. */
+  private readonly symbolicCounters = new Map<Value, string>();
   /** The differentiated function's name, for messages about its body. */
   private topName = "the function";
 
@@ -340,9 +334,9 @@ class Lowerer {
 
   /**
    * After statement `s` failed: records the error (a function is reported whole, as tsc does)
-   * and marks what `s` would have defined or assigned as poisoned, so that uses of it later do
-   * not report the same mistake again. Errors that make going on unsound or pointless stop
-   * lowering: too large a function, too many errors, or a failure that is not the user's.
+   * and marks the variables `s` declares as poisoned, so that uses of them later do not report
+   * the same mistake again. Errors that make going on unsound or pointless stop lowering: too
+   * large a function, too many errors, or a failure that is not the user's.
    */
   private recover(e: unknown, s: Statement): void {
     if (e instanceof LowerError) {
@@ -514,7 +508,7 @@ class Lowerer {
     const incr = s.getIncrementor();
     if (!init || !cond || !incr || !Node.isVariableDeclarationList(init))
       throw new LowerError("GRADC1007", s, ["a loop without an initializer, condition and increment"]);
-    const counted = this.countedLoop(s);
+    const counted = countedLoop(s, (e) => this.expr(e), this.b);
     const checkpoint = s.getLeadingCommentRanges().some((c) => c.getText().includes("@gradc checkpoint"));
     // A start computed from a symbolic dimension is not a compile-time number to unroll from.
     if (counted && (typeof counted.trips === "string" || counted.trips > UNROLL_LIMIT || checkpoint || counted.start.k !== "num"))
@@ -579,50 +573,6 @@ class Lowerer {
   }
 
   /**
-   * `for (let i = a; i < n; i += s)` (also `<=`, `>`, `>=`, `i++`, `i--`, `i -= s`) with `s` a
-   * constant and `a`, `n` constants or a symbolic dimension plus a constant (loop-bounds.ts):
-   * the counter, its start, and the trip count. `guarded` loops run their body only while the
-   * condition holds.
-   */
-  private countedLoop(s: import("ts-morph").ForStatement): CountedLoop | undefined {
-    const init = s.getInitializer();
-    const cond = s.getCondition();
-    const incr = s.getIncrementor();
-    if (!init || !Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) return undefined;
-    const decl = init.getDeclarations()[0]!;
-    const name = decl.getName();
-    const i0 = decl.getInitializer();
-    if (!i0 || !Node.isIdentifier(decl.getNameNode())) return undefined;
-    const start = this.expr(i0);
-    if (!cond || !Node.isBinaryExpression(cond) || cond.getLeft().getText() !== name) return undefined;
-    let step: number | undefined;
-    if (incr && (Node.isPostfixUnaryExpression(incr) || Node.isPrefixUnaryExpression(incr)) && incr.getOperand().getText() === name)
-      step = incr.getOperatorToken() === SyntaxKind.PlusPlusToken ? 1 : incr.getOperatorToken() === SyntaxKind.MinusMinusToken ? -1 : undefined;
-    else if (incr && Node.isBinaryExpression(incr) && incr.getLeft().getText() === name) {
-      const k = incr.getOperatorToken().getKind();
-      const rhs = this.expr(incr.getRight());
-      if (rhs.k === "num" && k === SyntaxKind.PlusEqualsToken) step = rhs.n;
-      if (rhs.k === "num" && k === SyntaxKind.MinusEqualsToken) step = -rhs.n;
-    }
-    if (step === undefined || step === 0 || !Number.isInteger(step)) return undefined;
-    const bound = this.expr(cond.getRight());
-    const opText = cond.getOperatorToken().getText();
-    if (opText !== "<" && opText !== "<=" && opText !== ">" && opText !== ">=") return undefined;
-    const [a, n] = [affineOf(this.b, start), affineOf(this.b, bound)];
-    if (!a || !n) return undefined;
-    const symbolic = symbolicTrips(a, n, step, opText);
-    if (symbolic && "refused" in symbolic) throw new LowerError("GRADC1030", cond, [symbolic.refused]);
-    if (symbolic) return { name, start, step, trips: symbolic.trips, guarded: symbolic.guarded };
-    let trips: number;
-    if (step > 0 && opText === "<") trips = Math.ceil((n.off - a.off) / step);
-    else if (step > 0 && opText === "<=") trips = Math.floor((n.off - a.off) / step) + 1;
-    else if (step < 0 && opText === ">") trips = Math.ceil((a.off - n.off) / -step);
-    else if (step < 0 && opText === ">=") trips = Math.floor((a.off - n.off) / -step) + 1;
-    else return undefined;
-    return { name, start, step, trips: Math.max(0, trips), guarded: false };
-  }
-
-  /**
    * A loop that stays a loop: outer variables the body assigns become carries. With
    * `// @gradc checkpoint` a constant loop is split into √n segments of √n trips, so the
    * backward pass stores only segment boundaries and recomputes inside each segment.
@@ -651,11 +601,11 @@ class Lowerer {
       if (T - S * K > 0) this.rolledLoop(carries, T - S * K, s, (kr) => body(offset(S * K, kr)));
       return;
     }
-    this.rolledLoop(carries, T, s, body);
+    this.rolledLoop(carries, T, s, body, !loop.guarded);
   }
 
   /** Builds a `loop` node over `carries`, lowering the body with the trip counter `k`. */
-  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void): void {
+  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void, everyTrip = true): void {
     const shapes = carries.map((v) => this.store.get(v) ?? { k: "undefined" as const });
     const inits = shapes.flatMap((lv) => this.leaves(lv, at));
     // Carries are named after the variables they hold.
@@ -665,6 +615,7 @@ class Lowerer {
     });
     const k = this.b.param({ dtype: "f64", shape: [] }, "k");
     if (typeof trips === "number") this.counters.set(k, trips);
+    else if (everyTrip) this.symbolicCounters.set(k, trips);
     const params = inits.map((v, j) => this.b.param(v.type, names[j]));
     let yields: LV[] = [];
     const block = this.b.block(
@@ -727,7 +678,7 @@ class Lowerer {
       });
       return;
     }
-    throw new LowerError("GRADC1001", name, [describeKind(name), ""]);
+    throw new LowerError("GRADC1001", name, [describeKind(name), "Bind a name, or destructure an object or array."]);
   }
 
   /** Expressions evaluated for their effect: assignments and increments. */
@@ -1081,7 +1032,7 @@ class Lowerer {
             fold: (name, xs) => (xs.every((x) => x.k === "num") ? foldMath(name, xs.map((x) => (x as { n: number }).n)) : undefined),
             fail: (message) => new LowerError("GRADC2005", e, [message]),
             failIndex: (message) => new LowerError("GRADC2006", e, [message]),
-            knownValues: (v) => this.knownIndexValues(v),
+            indexProblem: (i, n) => compileTimeIndexProblem(this.b, i, n, this.counters, this.symbolicCounters),
           },
           lowered,
         );
@@ -1095,7 +1046,7 @@ class Lowerer {
   }
 
   private fail(n: Node): never {
-    throw new LowerError("GRADC1001", n, [describeKind(n), ""]);
+    throw new LowerError("GRADC1001", n, [Node.isSpreadElement(n) ? "A spread argument" : describeKind(n), "List the arguments one by one."]);
   }
 
   /**
@@ -1142,13 +1093,6 @@ class Lowerer {
       this.inlining.pop();
       this.inlineSites.pop();
     }
-  }
-
-  /** The values an index takes, when known at compile time (see index-bounds.ts). */
-  private knownIndexValues(v: Value): { value: number; trip?: number }[] | undefined {
-    const def = this.b.defOf(v);
-    if (def?.op === "const" && def.attrs["dtype"] === undefined) return [{ value: def.attrs["value"] as number }];
-    return knownValues(this.b, v, this.counters)?.map((x) => (x.at.length === 1 ? { value: x.value, trip: x.at[0]![1] } : { value: x.value }));
   }
 
   private currentName(): string {
