@@ -232,6 +232,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     params: lowered.params,
     dims: lowered.dims,
     ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
+    ...(wrap ? { wrapped: wrap.getText().replace(/\s+/g, " ") } : {}),
   };
   void sf;
   let stages: Stages;

@@ -6,7 +6,8 @@ import { IF, LOOP } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
 import { type Block, type Func, type Loc, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
-import { type GradSpec, type ParamSpec, type Tree, leavesOf, tangentParams, wrtIndices } from "../frontend/signature.js";
+import { type GradSpec, type ParamSpec, type Tree, leavesOf } from "../frontend/signature.js";
+import { emitJvpEntry } from "./jvp-entry.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
@@ -270,29 +271,6 @@ function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => s
   return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeExpr(e, f.tree, leafExpr)}`).join(", ")} }`;
 }
 
-/**
- * `jvp(f)(primals, tangents)`: checks the two tuples, names their items, then validates and
- * unpacks them like the arguments of any compiled function.
- */
-function emitJvpEntry(e: FunctionEmitter, tuples: readonly string[]): void {
-  const { spec, fn } = e.unit;
-  const fnName = JSON.stringify(spec.exportName);
-  const primalLeaves = fn.body.params.length - wrtIndices(spec).length;
-  const tangents = tangentParams(spec, primalLeaves);
-  const counts = [spec.params.length, tangents.length];
-  const what = [`an array of ${counts[0]} arguments`, `an array of ${counts[1]} tangents (one per differentiated argument)`];
-  tuples.forEach((t, i) =>
-    e.line(`if (!Array.isArray(${t}) || ${t}.length !== ${counts[i]}) $gradc_badArg(${fnName}, ${JSON.stringify(t)}, ${JSON.stringify(what[i])}, ${t});`),
-  );
-  const all = [...spec.params, ...tangents];
-  const names = all.map((p, k) => {
-    const name = e.names.fresh(k < spec.params.length ? p.name : `t_${spec.params[spec.argnums[k - spec.params.length]!]!.name}`);
-    e.line(`const ${name} = ${tuples[k < spec.params.length ? 0 : 1]}[${k < spec.params.length ? k : k - spec.params.length}];`);
-    return name;
-  });
-  emitEntry(e, names, all.map((p, k) => (k < spec.params.length ? { ...p, name: `primals[${k}]` } : p)));
-}
-
 function emitReturn(e: FunctionEmitter): void {
   const { spec, fn } = e.unit;
   const results = fn.body.results;
@@ -349,13 +327,13 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     const e = new FunctionEmitter(unit, options, []);
     const jvp = unit.spec.mode === "jvp";
     const paramNames = jvp ? [e.names.fresh("primals"), e.names.fresh("tangents")] : unit.spec.params.map((p) => e.names.fresh(p.name));
-    if (jvp) emitJvpEntry(e, paramNames);
+    if (jvp) emitJvpEntry(e, paramNames, (names, params) => emitEntry(e, names, params));
     else emitEntry(e, paramNames);
     e.kernels.prologue();
     e.emitBlock(unit.fn.body);
     emitReturn(e);
     const sig = signatureText(unit.spec, paramNames);
-    const what = `${unit.spec.mode}(${unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
+    const what = `${unit.spec.mode}(${unit.spec.wrapped ?? unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
     out.push("");
     for (const line of e.kernels.declarations()) out.push(line);
     out.push(`/** Compiled ${commentText(what)}. */`);

@@ -28,6 +28,8 @@ export interface GradSpec {
   readonly params: readonly ParamSpec[];
   /** Symbolic dimension names, in declaration order. */
   readonly dims: readonly string[];
+  /** The transformed function it applies, when that is not the model itself (`grad(f)` in `grad(grad(f))`). */
+  readonly wrapped?: string;
   /** For `jvp`: the type of the function's result (a number or a tensor). */
   readonly result?: Type;
 }
