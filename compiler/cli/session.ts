@@ -5,6 +5,7 @@
 import { dirname, resolve } from "node:path";
 import { FileSystemRefreshResult, type Project, type SourceFile } from "ts-morph";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import type { ModuleFormat } from "../moduletype.js";
 import { type CompiledModule, compileSourceFile, createProject, findTsconfig, unparsedDiagnostics } from "../program.js";
 
 /** What to compile and how (the flags that shape the program and its outputs). */
@@ -16,6 +17,10 @@ export interface SessionOptions {
   readonly outDir?: string;
   readonly emit: "ts" | "js";
   readonly cwd: string;
+  /** With --emit js: ES module or CommonJS output (default: the nearest package.json's type). */
+  readonly module?: ModuleFormat;
+  /** Write `name.grad.js.map` (or `.grad.ts.map`) beside each generated module. */
+  readonly sourceMap?: boolean;
 }
 
 /** A compiler crash on one file: a bug in gradc, reported as such instead of as a diagnostic. */
@@ -42,12 +47,13 @@ export interface Output {
 /** The files a compiled module writes: the module, and its `.d.ts` with `--emit js`. */
 export function outputsOf(module: CompiledModule): Output[] {
   const out: Output[] = [{ file: module.outFile, text: module.code, source: module.sourceFile }];
+  if (module.sourceMap) out.push({ file: module.sourceMap.file, text: module.sourceMap.text, source: module.sourceFile });
   if (module.declarations) out.push({ file: module.declarations.file, text: module.declarations.text, source: module.sourceFile });
   return out;
 }
 
 /** True for gradc's own outputs, which are never compiled or watched. */
-export const isGenerated = (path: string): boolean => /\.grad\.(d\.ts|ts|js)$/.test(path);
+export const isGenerated = (path: string): boolean => /\.grad\.(d\.[cm]?ts|ts|[cm]?js|[cm]?js\.map|ts\.map)$/.test(path);
 const isSource = (path: string): boolean => /\.[cm]?[jt]sx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && !isGenerated(path);
 
 /** A compilation target kept across compilations (one ts-morph project). */
@@ -84,14 +90,14 @@ export class Session {
   }
 
   compile(): Compilation {
-    const { cwd, emit, outDir } = this.options;
+    const { cwd, emit, outDir, module, sourceMap } = this.options;
     const modules: CompiledModule[] = [];
     // Files too deep to parse are not in the project: they are reported here.
     const diagnostics: Diagnostic[] = unparsedDiagnostics(this.project, cwd);
     const internalErrors: InternalError[] = [];
     for (const sf of this.sources()) {
       try {
-        const result = compileSourceFile(sf, this.rootDir, { cwd, emit, ...(outDir ? { outDir } : {}) }, cwd);
+        const result = compileSourceFile(sf, this.rootDir, { cwd, emit, ...(outDir ? { outDir } : {}), ...(module ? { module } : {}), ...(sourceMap ? { sourceMap } : {}) }, cwd);
         for (const d of result.diagnostics) diagnostics.push(d);
         if (result.module) modules.push(result.module);
       } catch (error) {
