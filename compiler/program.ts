@@ -16,6 +16,7 @@ import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
 import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
+import { ReverseOfLoopError } from "./passes/ad.js";
 import "./ops/index.js";
 
 export interface CompileOptions {
@@ -228,7 +229,7 @@ export function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
  * carrying in `all` every error of the model and of the binding's options.
  */
 export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: string, options: CompileOptions = {}): CompiledFunction {
-  const { decl, name } = resolveModel(binding);
+  const { decl, name, wrap } = resolveModel(binding);
   const errors: LowerError[] = [];
   const attempt = <T>(run: () => T): T | undefined => {
     try {
@@ -248,7 +249,8 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
         if (name === undefined) fileNames.set(file, (name = relative(outDir, file.getFilePath()).split(sep).join("/")));
         return name;
       },
-    }),
+      tensorResult: binding.mode === "jvp",
+    }, wrap),
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
   const chosen = attempt(() => readArgnums(binding, arity));
@@ -262,12 +264,21 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     argnumsIsArray: isArray,
     params: lowered.params,
     dims: lowered.dims,
+    ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
+    ...(wrap ? { wrapped: wrap.getText().replace(/\s+/g, " ") } : {}),
   };
   void sf;
-  const stages = compileStages(lowered.fn, wrtIndices(spec), {
-    verifyEach: options.verify ?? false,
-    keepValue: spec.mode === "valueAndGrad",
-  });
+  let stages: Stages;
+  try {
+    stages = compileStages(lowered.fn, wrtIndices(spec), {
+      verifyEach: options.verify ?? false,
+      keepValue: spec.mode !== "grad",
+      forward: spec.mode === "jvp",
+    });
+  } catch (e) {
+    if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", binding.call, []);
+    throw e;
+  }
   return { exportName: binding.exportName, spec, stages };
 }
 

@@ -4,9 +4,10 @@
 
 import type { Val } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { Interpreter, parseFunction } from "./interpret.js";
+import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
+import { containsVar, nestedValueAndGrad } from "./nested.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
-import { Var, backward, record } from "./tape.js";
+import { Var, backward, isRecording, record } from "./tape.js";
 import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
 
 /** A differentiable function: any parameters, a scalar loss. */
@@ -62,6 +63,9 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
   const run = runner(f, options.scope ?? {});
 
   const withGrad = (...args: unknown[]): [number, unknown] => {
+    // Inside another transformation (or on its traced values): record this backward pass too.
+    if (isRecording() || args.some(containsVar))
+      return nestedValueAndGrad(run, f.name || "the function", indices, typeof argnums === "number", args) as [number, unknown];
     const traced = [...args];
     const leaves: Var[][] = [];
     for (const i of indices) {
@@ -82,6 +86,8 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
           isTensor(value) ? `a tensor of shape [${value.shape.join(", ")}]; reduce it with sum() or mean()` : typeof value
         }`,
       );
+    // A nested transformation may have sent cotangents to these leaves already.
+    for (const vars of leaves) for (const v of vars) v.grad = null;
     if (out instanceof Var) backward(out, 1, tape);
     const handedOut = new Set<object>();
     const grads = indices.map((i, k) => {
@@ -90,7 +96,7 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
     });
     return [value, typeof argnums === "number" ? grads[0] : grads];
   };
-  return withGrad as (...args: Parameters<F>) => [number, GradsOf<F, A>];
+  return callNatively(withGrad) as (...args: Parameters<F>) => [number, GradsOf<F, A>];
 }
 
 /**
@@ -107,14 +113,16 @@ export function grad<F extends LossFn, const A extends number | readonly number[
   options: GradOptions<A> = {},
 ): (...args: Parameters<F>) => GradsOf<F, A> {
   const vg = valueAndGrad(f, options);
-  return ((...args: Parameters<F>) => vg(...args)[1]) as (...args: Parameters<F>) => GradsOf<F, A>;
+  return callNatively((...args: Parameters<F>) => vg(...args)[1]) as (...args: Parameters<F>) => GradsOf<F, A>;
 }
 
 /**
  * How to evaluate `f` on traced values: interpret its source when there is one; otherwise
  * (bound or native functions) call it, which works when it is written with gradc ops only.
  */
-function runner(f: LossFn, scope: Readonly<Record<string, unknown>>): (args: unknown[]) => unknown {
+export function runner(f: (...args: any[]) => unknown, scope: Readonly<Record<string, unknown>>): (args: unknown[]) => unknown { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // A transformed function (grad(f) passed to grad) handles traced values itself.
+  if (callsNatively(f)) return (args) => f(...args);
   const parsed = parseFunction(f);
   if (parsed === null) return (args) => f(...args);
   const interpreter = new Interpreter(scope);
@@ -123,7 +131,7 @@ function runner(f: LossFn, scope: Readonly<Record<string, unknown>>): (args: unk
 
 /** The gradient of one leaf as a fresh value of the leaf's kind, shape and dtype. */
 function gradientOf(v: Var, leaf: Leaf, handedOut: Set<object>): Leaf {
-  const g = v.grad;
+  const g = v.grad instanceof Var ? v.grad.value : v.grad;
   if (typeof leaf === "number") {
     if (g === null) return 0;
     if (typeof g !== "number") throw new Error(`internal: gradient of a number is not a number`);

@@ -33,6 +33,7 @@ export {
   softmax,
   sqrt,
   square,
+  stopGradient,
   sub,
   sum,
   tanh,
@@ -49,5 +50,6 @@ export type {
   TransposeShape,
 } from "./shapes.js";
 export { type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
+export { type JvpOptions, customVjp, jvp } from "./transforms.js";
 export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkgrad.js";
 export { type Adam, type AdamOptions, adam, sgd } from "./optim.js";

@@ -6,7 +6,8 @@ import { IF, LOOP } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
 import { type Block, type Func, type Loc, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
-import { type GradSpec, type Tree, leavesOf } from "../frontend/signature.js";
+import { type GradSpec, type ParamSpec, type Tree, leavesOf } from "../frontend/signature.js";
+import { emitJvpEntry } from "./jvp-entry.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
@@ -246,6 +247,10 @@ export function treeType(tree: Tree): string {
 }
 
 function gradType(spec: GradSpec): string {
+  if (spec.mode === "jvp") {
+    const out = spec.result ? treeType({ kind: "leaf", index: 0, type: spec.result }) : "number";
+    return `[${out}, ${out}]`;
+  }
   const grads = spec.argnums.map((k) => treeType(spec.params[k]!.tree));
   const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
   return spec.mode === "valueAndGrad" ? `[number, ${g}]` : g;
@@ -253,7 +258,10 @@ function gradType(spec: GradSpec): string {
 
 export function signatureText(spec: GradSpec, paramNames: readonly string[]): { generics: string; params: string; ret: string } {
   const generics = spec.dims.length > 0 ? `<${spec.dims.map((d) => `${sanitize(d)} extends number`).join(", ")}>` : "";
-  const params = spec.params.map((p, i) => `${paramNames[i]}: ${treeType(p.tree)}`).join(", ");
+  const params =
+    spec.mode === "jvp"
+      ? `${paramNames[0]}: [${spec.params.map((p) => treeType(p.tree)).join(", ")}], ${paramNames[1]}: [${spec.argnums.map((n) => treeType(spec.params[n]!.tree)).join(", ")}]`
+      : spec.params.map((p, i) => `${paramNames[i]}: ${treeType(p.tree)}`).join(", ");
   return { generics, params, ret: gradType(spec) };
 }
 
@@ -266,10 +274,10 @@ function pathText(param: string, path: readonly (string | number)[]): string {
   return param + path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
 }
 
-function emitEntry(e: FunctionEmitter, paramNames: readonly string[]): void {
+function emitEntry(e: FunctionEmitter, paramNames: readonly string[], params: readonly ParamSpec[] = e.unit.spec.params): void {
   const { spec, fn } = e.unit;
   const fnName = JSON.stringify(spec.exportName);
-  spec.params.forEach((p, k) => {
+  params.forEach((p, k) => {
     const jsParam = paramNames[k]!;
     for (const leaf of leavesOf(p.tree)) {
       const irParam = fn.body.params[leaf.index]!;
@@ -324,6 +332,10 @@ function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => s
 function emitReturn(e: FunctionEmitter): void {
   const { spec, fn } = e.unit;
   const results = fn.body.results;
+  if (spec.mode === "jvp") {
+    e.line(`return [${e.kernels.returned(results[0]!)}, ${e.kernels.returned(results[1]!)}];`);
+    return;
+  }
   // Gradients come back in the order of the differentiated leaves, after the value if kept.
   const gradOf = new Map<number, Value>();
   let k = spec.mode === "valueAndGrad" ? 1 : 0;
@@ -381,15 +393,17 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     // declared under a name of ours and exported under its own.
     const local = localName(unit.spec.exportName, k);
     const e = new FunctionEmitter(unit, options, []);
-    const paramNames = unit.spec.params.map((p) => e.names.fresh(p.name));
+    const jvp = unit.spec.mode === "jvp";
+    const paramNames = jvp ? [e.names.fresh("primals"), e.names.fresh("tangents")] : unit.spec.params.map((p) => e.names.fresh(p.name));
     // Argument checks belong to the model function's first line.
     e.locAt(unit.fn.loc);
-    emitEntry(e, paramNames);
+    if (jvp) emitJvpEntry(e, paramNames, (names, params) => emitEntry(e, names, params));
+    else emitEntry(e, paramNames);
     e.kernels.prologue();
     e.emitBlock(unit.fn.body);
     emitReturn(e);
     const sig = signatureText(unit.spec, paramNames);
-    const what = `${unit.spec.mode}(${unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
+    const what = `${unit.spec.mode}(${unit.spec.wrapped ?? unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
     out.push("");
     for (const line of e.kernels.declarations()) out.push(line);
     out.push(`/** Compiled ${commentText(what)}. */`);
@@ -436,7 +450,7 @@ export function emitDeclarations(units: readonly CompiledUnit[], options: EmitOp
     const names = new NameTable();
     const sig = signatureText(
       unit.spec,
-      unit.spec.params.map((p) => names.fresh(p.name)),
+      unit.spec.mode === "jvp" ? ["primals", "tangents"] : unit.spec.params.map((p) => names.fresh(p.name)),
     );
     const local = localName(unit.spec.exportName, k);
     if (local === undefined) out.push(`export declare function ${unit.spec.exportName}${sig.generics}(${sig.params}): ${sig.ret};`);

@@ -19,7 +19,8 @@ export interface GradSpec {
   readonly exportName: string;
   /** The differentiated function's name, for messages. */
   readonly modelName: string;
-  readonly mode: "grad" | "valueAndGrad";
+  /** `jvp`: IR params are the leaves then one tangent per differentiated leaf; results [value, tangent]. */
+  readonly mode: "grad" | "valueAndGrad" | "jvp";
   /** Positions of the differentiated arguments. */
   readonly argnums: readonly number[];
   /** True when the user wrote `argnums: [...]`: gradients then come back as a tuple. */
@@ -27,6 +28,25 @@ export interface GradSpec {
   readonly params: readonly ParamSpec[];
   /** Symbolic dimension names, in declaration order. */
   readonly dims: readonly string[];
+  /** The transformed function it applies, when that is not the model itself (`grad(f)` in `grad(grad(f))`). */
+  readonly wrapped?: string;
+  /** For `jvp`: the type of the function's result (a number or a tensor). */
+  readonly result?: Type;
+}
+
+/**
+ * For `jvp`: the tangent arguments, one per differentiated argument, shaped like it, with leaf
+ * indices after the primal leaves (`primalLeaves`), in the order of `wrtIndices`.
+ */
+export function tangentParams(spec: GradSpec, primalLeaves: number): ParamSpec[] {
+  const order = wrtIndices(spec);
+  const shift = (tree: Tree): Tree =>
+    tree.kind === "leaf"
+      ? { ...tree, index: primalLeaves + order.indexOf(tree.index) }
+      : tree.kind === "array"
+        ? { kind: "array", items: tree.items.map(shift) }
+        : { kind: "object", fields: tree.fields.map((f) => ({ key: f.key, tree: shift(f.tree) })) };
+  return spec.argnums.map((n, k) => ({ name: `tangents[${k}]`, tree: shift(spec.params[n]!.tree) }));
 }
 
 export function leavesOf(tree: Tree, out: { index: number; type: Type; path: (string | number)[] }[] = [], path: (string | number)[] = []) {

@@ -14,33 +14,21 @@
 // the outer values the body reads.
 
 import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName } from "../ir/types.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes } from "../ir/types.js";
 import { getOp, sumTo } from "../ops/index.js";
+import { CUSTOM_VJP, reverseCustom } from "./custom.js";
+import { variedValues } from "./jvp.js";
+
+/**
+ * Reverse mode over a loop that already records its carries for a reverse pass (the backward
+ * of an inner `grad` through a loop) is not supported; forward-over-reverse is.
+ */
+export class ReverseOfLoopError extends Error {}
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
 export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
-  const varied = new Set<Value>(wrt);
-  const forward = (block: Block): void => {
-    for (const node of block.nodes) {
-      if (node.op === IF) {
-        node.blocks.forEach(forward);
-        node.outs.forEach((o, i) => {
-          if (node.blocks.some((b) => varied.has(b.results[i]!))) varied.add(o);
-        });
-      } else if (node.op === LOOP) {
-        // Conservative: a loop that reads anything varied varies in every carry.
-        if (node.args.some((a) => varied.has(a)) || freeValues(node).some((v) => varied.has(v))) {
-          node.blocks[0]!.params.slice(1).forEach((p) => varied.add(p));
-          node.outs.forEach((o) => varied.add(o));
-        }
-        forward(node.blocks[0]!);
-      } else if (getOp(node.op).vjp !== "not-differentiable" && node.args.some((a) => varied.has(a))) {
-        node.outs.forEach((o) => varied.add(o));
-      }
-    }
-  };
-  forward(body);
-
+  // Forward activity is forward mode's (an op without a VJP has no JVP either).
+  const varied = variedValues(body, wrt);
   const useful = new Set<Value>(body.results.slice(0, 1));
   const backward = (block: Block): void => {
     for (let k = block.nodes.length - 1; k >= 0; k--) {
@@ -167,6 +155,11 @@ function reverseNodes(ctx: Ctx, nodes: readonly Node[], adj: Map<Value, Value>, 
       reverseLoop(ctx, node, gs, adj, primal);
       continue;
     }
+    if (node.op === CUSTOM_VJP) {
+      const cts = reverseCustom(b, node, gs[0]!, primal);
+      node.args.forEach((a, i) => active.has(a) && accumulate(ctx, adj, a, cts[i]!));
+      continue;
+    }
     const def = getOp(node.op);
     if (def.vjp === "not-differentiable") continue;
     const needs = node.args.map((a) => active.has(a));
@@ -270,9 +263,12 @@ function reverseLoop(
  * Differentiates `fn` with respect to the parameters `wrt`. The result returns
  * `[value, ...gradients]`.
  */
-export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`): Func {
-  const b = new IRBuilder(IdSource.after(fn));
+export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`, ids: IdSource = IdSource.after(fn)): Func {
+  const b = new IRBuilder(ids);
   const active = activeValues(fn.body, wrt);
+  walkNodes(fn.body, (n) => {
+    if (n.op === LOOP && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
+  });
   const output = fn.body.results[0]!;
   const ctx: Ctx = { b, active, histories: new Map(), cotangent: output.type.dtype };
   // Loops the backward pass reverses record their carries as they run forward.

@@ -4,6 +4,8 @@
 import { verify } from "../ir/verify.js";
 import { type Func, type Value, fixName, walkValues } from "../ir/types.js";
 import { differentiate } from "./ad.js";
+import { expandCustom } from "./custom.js";
+import { forwardDerivative } from "./jvp.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
 import { licm } from "./licm.js";
@@ -27,6 +29,7 @@ export const beforeAD: readonly NamedPass[] = [
 
 /** Cleans the combined forward+backward function; twice, since each pass exposes work for the others. */
 export const afterAD: readonly NamedPass[] = [
+  { name: "expandCustom", run: (f) => expandCustom(f) },
   { name: "simplify", run: (f) => simplify(f, { afterAD: true }) },
   { name: "cse", run: cse },
   { name: "dce", run: dce },
@@ -65,21 +68,22 @@ export interface Stages {
 }
 
 /**
- * The whole middle end: clean, differentiate w.r.t. the parameters at `wrtIndices` (positions in
+ * The whole middle end: clean, differentiate (reverse mode, or forward mode with `forward`) w.r.t. the parameters at `wrtIndices` (positions in
  * the function's parameter list), clean again. Results are `[value, ...gradients]`, or only the
  * gradients with `keepValue: false`.
  */
 export function compileStages(
   ir: Func,
   wrtIndices: readonly number[],
-  options: PipelineOptions & { keepValue?: boolean } = {},
+  options: PipelineOptions & { keepValue?: boolean; forward?: boolean } = {},
 ): Stages {
   if (options.verifyEach) verify(ir);
   // The frontend's values keep their names whatever later passes do, so `--dump ir` is stable.
   walkValues(ir.body, fixName);
   const clean = runPasses(ir, beforeAD, options);
   const wrt: Value[] = wrtIndices.map((i) => clean.body.params[i]!);
-  const full = differentiate(clean, wrt);
+  // Forward mode (jvp): results are [value, tangent]; reverse mode: [value, ...gradients].
+  const full = options.forward === true ? forwardDerivative(clean, wrt) : differentiate(clean, wrt);
   // `grad` alone does not return the value: dropping it lets DCE remove what only it needed.
   const grad = options.keepValue === false ? { ...full, body: { ...full.body, results: full.body.results.slice(1) } } : full;
   if (options.verifyEach) verify(grad);

@@ -58,7 +58,7 @@ function removeImports(s: MagicString, sf: SourceFile, text: string, replaced: r
     const named = imp.getNamedImports();
     const drop = named.filter((spec) => {
       const local = spec.getAliasNode()?.getText() ?? spec.getName();
-      return (spec.getName() === "grad" || spec.getName() === "valueAndGrad") && !spec.isTypeOnly() && !usedElsewhere(local);
+      return ["grad", "valueAndGrad", "jvp"].includes(spec.getName()) && !spec.isTypeOnly() && !usedElsewhere(local);
     });
     if (drop.length === 0) continue;
     const keep = named.filter((spec) => !drop.includes(spec));
