@@ -87,12 +87,12 @@ export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
       return def.scalar(args[0], args[1]);
   }
   try {
-    if (arithmetic) return kernels.elementwise(def, args) ?? def.evaluate(args, attrs);
+    if (arithmetic) return kernels.elementwise(def, args, attrs) ?? def.evaluate(args, attrs);
     if (def.kind === "kernel") def.infer(args.map(typeOfVal), attrs);
     if (def === MATMUL) return kernels.matmul(args, attrs) ?? def.evaluate(args, attrs);
     return def.evaluate(args, attrs);
   } catch (e) {
-    if (e instanceof ShapeError) throw new GradcError(`${def.name}: ${e.message}`);
+    if (e instanceof ShapeError) throw new GradcError(`${def.label ?? def.name}: ${e.message}`);
     throw e;
   }
 }
@@ -216,10 +216,19 @@ export function backward(root: Var, seed: Val = 1, order: readonly Var[] = topol
   }
 }
 
-/** Brings a cotangent to the shape of the value it belongs to. */
+/**
+ * Brings a cotangent to the shape and dtype of the value it belongs to (as AD does in the
+ * compiler: an f32 tensor's cotangent is f32 even when it flowed back through f64 arithmetic).
+ */
 function unbroadcast(ct: Val, like: Val): Val {
   if (typeof like === "number") return typeof ct === "number" ? ct : sumTo(eager, ct, []);
   const target = shapeOf(like);
+  const shaped = toShape(ct, target);
+  const dtype = dtypeOf(like);
+  return dtypeOf(shaped) === dtype ? shaped : eager.op("cast", [shaped], { dtype });
+}
+
+function toShape(ct: Val, target: readonly number[]): Val {
   if (typeof ct !== "object") return eager.op("broadcast_to", [ct], { shape: target });
   const from = (ct as { shape: readonly number[] }).shape;
   if (from.length === target.length && from.every((d, i) => d === target[i])) return ct;

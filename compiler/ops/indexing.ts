@@ -5,8 +5,20 @@ import type { Type } from "../ir/types.js";
 import { type KernelOp, defineOp, formatShape, ShapeError } from "./registry.js";
 import { type TensorVal, dtypeOf, isTensorVal, makeVal, sizeOf } from "./values.js";
 
+/**
+ * Why `i` is no index into an axis of size `n` (undefined when it is one). The one text for
+ * the eager op, the tape and compiled code: the check codegen writes (codegen/indexcheck.ts)
+ * formats the same words, and a test holds the two together.
+ */
+export function indexProblem(i: number, n: number): string | undefined {
+  if (!Number.isInteger(i)) return `index ${i} is not an integer (valid: 0 to ${n - 1})`;
+  if (i < 0 || i >= n) return `index ${i} is out of range for an axis of size ${n} (valid: 0 to ${n - 1})`;
+  return undefined;
+}
+
 function checkIndex(i: number, n: number): number {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new ShapeError(`index ${i} is out of range [0, ${n})`, "axis");
+  const problem = indexProblem(i, n);
+  if (problem !== undefined) throw new ShapeError(problem, "index");
   return i;
 }
 
@@ -14,6 +26,7 @@ function checkIndex(i: number, n: number): number {
 export const take = defineOp<KernelOp>({
   kind: "kernel",
   name: "take",
+  label: "at",
   arity: 2,
   pure: true,
   infer([x, i]): Type {
@@ -36,6 +49,7 @@ export const take = defineOp<KernelOp>({
 export const put = defineOp<KernelOp>({
   kind: "kernel",
   name: "put",
+  label: "at",
   arity: 2,
   pure: true,
   infer([g, i], attrs): Type {

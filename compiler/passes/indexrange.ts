@@ -1,0 +1,125 @@
+// Which indexing nodes (`take` = `at(x, i)` and its adjoint `put`) are in range whatever the
+// arguments: their index is an integer in [0, n) for every run. Those need no run-time check;
+// every other one is checked where it runs (codegen/indexcheck.ts), kept by DCE even when its
+// value is unused, and not hoisted out of a loop that might run no trip (LICM).
+//
+// The analysis is an interval per scalar value, affine in at most one symbolic dimension:
+// constants, loop counters (0 to trips - 1, the histories' and the per-step inputs' index),
+// and sums, differences and constant multiples of them. Anything else is unknown (checked).
+
+import { LOOP } from "../ir/builder.js";
+import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+
+/** `sym + off`, or just `off` when `sym` is null. */
+interface Bound {
+  readonly sym: string | null;
+  readonly off: number;
+}
+
+interface Range {
+  readonly lo: Bound;
+  readonly hi: Bound;
+  readonly int: boolean;
+}
+
+const num = (off: number): Bound => ({ sym: null, off });
+
+export const INDEXING_OPS: ReadonlySet<string> = new Set(["take", "put"]);
+
+/** The size of the axis a node indexes: x's leading dimension for take, the result's for put. */
+export function indexedSize(node: Node): Dim {
+  return node.op === "take" ? node.args[0]!.type.shape[0]! : node.outs[0]!.type.shape[0]!;
+}
+
+export interface IndexRanges {
+  /** True when the node's index is an integer within its axis on every run. */
+  inRange(node: Node): boolean;
+  /** True for indexing nodes whose index is not known to be in range (they may throw). */
+  mayThrow(node: Node): boolean;
+  /** The index's value when it is a compile-time constant. */
+  constantIndex(node: Node): number | undefined;
+}
+
+export function indexRanges(fn: Func): IndexRanges {
+  const producer = new Map<Value, Node>();
+  const counters = new Map<Value, Dim>();
+  walkNodes(fn.body, (n) => {
+    n.outs.forEach((o) => producer.set(o, n));
+    if (n.op === LOOP) counters.set(n.blocks[0]!.params[0]!, n.attrs["trips"] as Dim);
+  });
+  const memo = new Map<Value, Range | null>();
+
+  const rangeOf = (v: Value): Range | null => {
+    if (memo.has(v)) return memo.get(v)!;
+    memo.set(v, null); // no cycles in SSA, but never loop on a malformed one
+    const r = compute(v);
+    memo.set(v, r);
+    return r;
+  };
+
+  const compute = (v: Value): Range | null => {
+    if (v.type.shape.length !== 0 || v.type.dtype === "bool") return null;
+    const trips = counters.get(v);
+    if (trips !== undefined)
+      return { lo: num(0), hi: typeof trips === "number" ? num(trips - 1) : { sym: trips, off: -1 }, int: true };
+    const n = producer.get(v);
+    if (!n) return null;
+    if (n.op === "const") {
+      const c = n.attrs["value"] as number;
+      return Number.isFinite(c) ? { lo: num(c), hi: num(c), int: Number.isInteger(c) } : null;
+    }
+    const [a, b] = n.args.map(rangeOf);
+    if (!a || (n.args.length > 1 && !b)) return null;
+    switch (n.op) {
+      case "add":
+        return plus(a, b!);
+      case "sub":
+        return b!.lo.sym === null && b!.hi.sym === null ? plus(a, { lo: num(-b!.hi.off), hi: num(-b!.lo.off), int: b!.int }) : null;
+      case "neg":
+        return a.lo.sym === null && a.hi.sym === null ? { lo: num(-a.hi.off), hi: num(-a.lo.off), int: a.int } : null;
+      case "mul":
+        return scale(a, b!) ?? scale(b!, a);
+      default:
+        return null;
+    }
+  };
+
+  const inRange = (node: Node): boolean => {
+    if (!INDEXING_OPS.has(node.op)) return true;
+    const r = rangeOf(node.args[1]!);
+    if (!r || !r.int || r.lo.sym !== null || r.lo.off < 0) return false;
+    const n = indexedSize(node);
+    if (typeof n === "number") return r.hi.sym === null && r.hi.off <= n - 1;
+    return r.hi.sym === n && r.hi.off <= -1;
+  };
+
+  return {
+    inRange,
+    mayThrow: (node) => INDEXING_OPS.has(node.op) && !inRange(node),
+    constantIndex: (node) => {
+      const d = producer.get(node.args[1]!);
+      return d?.op === "const" ? (d.attrs["value"] as number) : undefined;
+    },
+  };
+}
+
+function addBound(x: Bound, y: Bound): Bound | null {
+  if (x.sym !== null && y.sym !== null) return null;
+  return { sym: x.sym ?? y.sym, off: x.off + y.off };
+}
+
+function plus(a: Range, b: Range): Range | null {
+  const lo = addBound(a.lo, b.lo);
+  const hi = addBound(a.hi, b.hi);
+  return lo && hi ? { lo, hi, int: a.int && b.int } : null;
+}
+
+/** `a * c` for a constant c (b a single point without symbols). */
+function scale(a: Range, b: Range): Range | null {
+  if (b.lo.sym !== null || b.hi.sym !== null || b.lo.off !== b.hi.off) return null;
+  const c = b.lo.off;
+  if (c === 1) return a;
+  if (a.lo.sym !== null || a.hi.sym !== null) return null;
+  const [x, y] = [a.lo.off * c, a.hi.off * c];
+  return { lo: num(Math.min(x, y)), hi: num(Math.max(x, y)), int: a.int && b.int };
+}
