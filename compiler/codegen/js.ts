@@ -162,7 +162,8 @@ export class FunctionEmitter {
       this.line(`const ${outs[0]} = ${this.operand(node.args[0]!)} ? ${a} : ${b};`);
       return;
     }
-    this.line(`let ${outs.join(", ")};`);
+    // An `if` kept only for an index check inside it yields nothing.
+    if (outs.length > 0) this.line(`let ${outs.join(", ")};`);
     this.line(`if (${this.operand(node.args[0]!)}) {`);
     this.nested(() => this.emitBranch(then, outs));
     this.line(`} else {`);
