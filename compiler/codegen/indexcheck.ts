@@ -1,15 +1,15 @@
 // The run-time check of an index that is not known to be in range (passes/indexrange.ts says
-// which): a GradcError with the eager op's words (ops/indexing.ts `indexProblem`, prefixed
+// which): a GradcError with the eager op's words (ops/index-check.ts `indexProblem`, prefixed
 // with the op's name as the runtime does), before anything is read or written at it.
 
 import type { Node } from "../ir/types.js";
 import type { IndexRanges } from "../passes/indexrange.js";
-import { indexProblem } from "../ops/indexing.js";
+import { indexProblem } from "../ops/index-check.js";
 import { CodegenError } from "./errors.js";
 
 /** The helper the checks call; emitted once per module that has any. */
 export const BAD_INDEX_HELPER = `function $gradc_badIndex(i, n) {
-  throw new $gradc_GradcError(Number.isInteger(i) ? \`at: index \${i} is out of range for an axis of size \${n} (valid: 0 to \${n - 1})\` : \`at: index \${i} is not an integer (valid: 0 to \${n - 1})\`);
+  throw new $gradc_GradcError(\`at: index \${i} is out of range [0, \${n})\`);
 }`;
 
 export const BAD_INDEX_HELPER_TS = BAD_INDEX_HELPER.replace("function $gradc_badIndex(i, n) {", "function $gradc_badIndex(i: number, n: number): never {");

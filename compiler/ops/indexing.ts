@@ -4,18 +4,11 @@
 import type { Type } from "../ir/types.js";
 import { type KernelOp, defineOp, formatShape, ShapeError } from "./registry.js";
 import { type TensorVal, dtypeOf, isTensorVal, makeVal, sizeOf } from "./values.js";
+import { indexProblem } from "./index-check.js";
 
-/**
- * Why `i` is no index into an axis of size `n` (undefined when it is one). The one text for
- * the eager op, the tape and compiled code: the check codegen writes (codegen/indexcheck.ts)
- * formats the same words, and a test holds the two together.
- */
-export function indexProblem(i: number, n: number): string | undefined {
-  if (!Number.isInteger(i)) return `index ${i} is not an integer (valid: 0 to ${n - 1})`;
-  if (i < 0 || i >= n) return `index ${i} is out of range for an axis of size ${n} (valid: 0 to ${n - 1})`;
-  return undefined;
-}
-
+// One wording for the eager op, the tape, the frontend's compile-time check and the run-time
+// check compiled code makes (codegen/indexcheck.ts formats the same words; a test holds them
+// together).
 function checkIndex(i: number, n: number): number {
   const problem = indexProblem(i, n);
   if (problem !== undefined) throw new ShapeError(problem, "index");
