@@ -10,7 +10,7 @@ import type { FunctionEmitter } from "./js.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
-import { indexGuard } from "./indexcheck.js";
+import { indexGuard, loopPrechecks } from "./indexcheck.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
@@ -91,9 +91,11 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
 
   const buf = (v: Value): string => e.operand(v);
   const ranges = indexRanges(fn);
+  /** Per indexing node in a loop, the flag saying its whole range was checked before the loop. */
+  const prechecked = new Map<Node, string>();
   /** Checks an index not known to be in range before it is used (the eager op's error). */
   const guard = (node: Node): void => {
-    const check = indexGuard(ranges, node, e.operand(node.args[1]!), dimText(indexedSize(node)));
+    const check = indexGuard(ranges, node, e.operand(node.args[1]!), dimText(indexedSize(node)), prechecked.get(node));
     if (check === undefined) return;
     e.line(check);
     e.checksIndices = true;
@@ -411,6 +413,9 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       return { j, name: allocate(out), size: sizeText(node.args[j]!.type.shape) };
     });
     const k = e.names.fresh("k");
+    const pre = loopPrechecks(ranges, node, { operand: (v) => e.operand(v), size: (n) => dimText(indexedSize(n)), trips, fresh: (hint) => e.names.fresh(hint) });
+    pre.lines.forEach((l) => e.line(l));
+    pre.flags.forEach((flag, n) => prechecked.set(n, flag));
     e.line(
       node.attrs["reverse"] === true
         ? `for (let ${k} = ${trips} - 1; ${k} >= 0; ${k}--) {`

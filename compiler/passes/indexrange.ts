@@ -16,6 +16,12 @@ interface Bound {
   readonly off: number;
 }
 
+/** A term of a loop-invariant offset: + or - a value. */
+export interface Term {
+  readonly value: Value;
+  readonly negated: boolean;
+}
+
 interface Range {
   readonly lo: Bound;
   readonly hi: Bound;
@@ -38,15 +44,43 @@ export interface IndexRanges {
   mayThrow(node: Node): boolean;
   /** The index's value when it is a compile-time constant. */
   constantIndex(node: Node): number | undefined;
+  /**
+   * For an index `k + b`, k the counter of a loop and b a sum and difference of values defined
+   * outside that loop (`i + 1`, `t + off`, `(1 + k) - 1`): the loop and the terms of b. The
+   * index then runs over b .. b + trips - 1, which one test before the loop can show to be in
+   * range (codegen/indexcheck.ts).
+   */
+  counterPlusInvariant(node: Node): { loop: Node; terms: readonly Term[] } | undefined;
+  /** The value of a scalar constant. */
+  constantOf(v: Value): number | undefined;
 }
 
 export function indexRanges(fn: Func): IndexRanges {
   const producer = new Map<Value, Node>();
   const counters = new Map<Value, Dim>();
+  const loopOf = new Map<Value, Node>();
   walkNodes(fn.body, (n) => {
     n.outs.forEach((o) => producer.set(o, n));
-    if (n.op === LOOP) counters.set(n.blocks[0]!.params[0]!, n.attrs["trips"] as Dim);
+    if (n.op === LOOP) {
+      counters.set(n.blocks[0]!.params[0]!, n.attrs["trips"] as Dim);
+      loopOf.set(n.blocks[0]!.params[0]!, n);
+    }
   });
+  /** The values defined inside each loop (params and nodes, nested blocks included). */
+  const insides = new Map<Node, Set<Value>>();
+  const inside = (loop: Node): Set<Value> => {
+    let s = insides.get(loop);
+    if (!s) {
+      s = new Set<Value>(loop.blocks[0]!.params);
+      const set = s;
+      walkNodes(loop.blocks[0]!, (n) => {
+        n.outs.forEach((o) => set.add(o));
+        n.blocks.forEach((b) => b.params.forEach((p) => set.add(p)));
+      });
+      insides.set(loop, s);
+    }
+    return s;
+  };
   const memo = new Map<Value, Range | null>();
 
   const rangeOf = (v: Value): Range | null => {
@@ -84,6 +118,21 @@ export function indexRanges(fn: Func): IndexRanges {
     }
   };
 
+  /** `v` as counter + invariant terms (depth-limited: indices are short expressions). */
+  const affine = (v: Value, depth = 0): { loop: Node; terms: Term[] } | undefined => {
+    const loop = loopOf.get(v);
+    if (loop) return { loop, terms: [] };
+    const d = producer.get(v);
+    if (depth > 8 || (d?.op !== "add" && d?.op !== "sub")) return undefined;
+    const [x, y] = d.args as [Value, Value];
+    const invariant = (w: Value, l: Node): boolean => !inside(l).has(w) && w.type.shape.length === 0;
+    const left = affine(x, depth + 1);
+    if (left && invariant(y, left.loop)) return { loop: left.loop, terms: [...left.terms, { value: y, negated: d.op === "sub" }] };
+    const right = d.op === "add" ? affine(y, depth + 1) : undefined;
+    if (right && invariant(x, right.loop)) return { loop: right.loop, terms: [{ value: x, negated: false }, ...right.terms] };
+    return undefined;
+  };
+
   const inRange = (node: Node): boolean => {
     if (!INDEXING_OPS.has(node.op)) return true;
     const r = rangeOf(node.args[1]!);
@@ -100,6 +149,11 @@ export function indexRanges(fn: Func): IndexRanges {
       const d = producer.get(node.args[1]!);
       return d?.op === "const" ? (d.attrs["value"] as number) : undefined;
     },
+    constantOf: (v) => {
+      const d = producer.get(v);
+      return d?.op === "const" ? (d.attrs["value"] as number) : undefined;
+    },
+    counterPlusInvariant: (node) => (INDEXING_OPS.has(node.op) ? affine(node.args[1]!) : undefined),
   };
 }
 

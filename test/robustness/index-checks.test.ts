@@ -47,6 +47,16 @@ export function unused(x: Tensor<[20]>): number {
 }
 export const gUnused = grad(unused);
 
+export function offset(x: Tensor<[24]>, off: number): number {
+  let s = 0;
+  for (let t = 0; t < 20; t++) {
+    const d = 0.5 - at(x, t + off);
+    s = s + d * d;
+  }
+  return s;
+}
+export const gOffset = valueAndGrad(offset);
+
 export function invariant<T extends number>(xs: Tensor<[T]>, y: Tensor<[3]>, c: number): number {
   let s = 0;
   for (let i = 0; i < xs.shape[0]; i++) s = s + at(y, c) * at(xs, i);
@@ -167,6 +177,30 @@ describe("a computed index out of range or not an integer throws the eager op's 
       const e = thrown(() => mod[binding]!(ramp(5)));
       expect(e.name).toBe("GradcError");
       expect(e.message).toBe(eagerMessage(5, index));
+    }
+  });
+});
+
+describe("at(x, t + off) in a loop: one test before the loop, the per-trip check only when it fails", () => {
+  it("checks the whole range before the loop", () => {
+    const code = compiled.modules.get("model.ts")!.code;
+    const body = code.slice(code.indexOf("export function gOffset"), code.indexOf("\n}\n", code.indexOf("export function gOffset")));
+    expect(body).toMatch(/const inRange\w* = \(off >>> 0\) === off && off \+ 20 <= 24;/);
+    expect(body).toMatch(/if \(!inRange\w* && /);
+  });
+
+  it("in range: the tape's value and gradient; out of range or fractional: the eager error at the first bad trip", () => {
+    const x = ramp(24);
+    for (const off of [0, 2, 4]) {
+      const [v, dx] = m["gOffset"]!(x, off) as [number, { data: Float64Array }];
+      const [tv, tdx] = tape["gOffset"]!(x, off) as [number, { data: Float64Array }];
+      expect(v).toBeCloseTo(tv, 12);
+      Array.from(dx.data).forEach((g, i) => expect(g).toBeCloseTo(tdx.data[i]!, 12));
+    }
+    for (const off of [5, -1, 0.5, NaN]) {
+      const e = thrown(() => m["gOffset"]!(x, off));
+      expect(e.message).toBe(thrown(() => tape["gOffset"]!(x, off)).message);
+      expect(e.message).toBe(eagerMessage(24, off < 0 || Number.isNaN(off) || off === 0.5 ? off : 24));
     }
   });
 });
