@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
 import { type CompiledUnit, emitDeclarations, emitModule } from "./codegen/js.js";
 import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
-import { type GradBinding, findGradBindings, readArgnums, resolveModel } from "./frontend/discover.js";
+import { type GradBinding, findGradBindings, readArgnums, resolveModel, unknownTransforms } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
 import { type TooDeep, findTooDeep, findTooDeepInText, isStackOverflow } from "./frontend/nesting.js";
@@ -196,13 +196,31 @@ export function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
   });
 }
 
-/** Lowers, differentiates and optimizes one binding. Throws LowerError for user errors. */
+/**
+ * Lowers, differentiates and optimizes one binding. Throws a LowerError for user errors,
+ * carrying in `all` every error of the model and of the binding's options.
+ */
 export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: string, options: CompileOptions = {}): CompiledFunction {
   const { decl, name } = resolveModel(binding);
-  const lowered = lowerFunction(decl, name, {
-    fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
-  });
-  const { argnums, isArray } = readArgnums(binding, lowered.params.length);
+  const errors: LowerError[] = [];
+  const attempt = <T>(run: () => T): T | undefined => {
+    try {
+      return run();
+    } catch (e) {
+      if (!(e instanceof LowerError)) throw e;
+      errors.push(...e.all);
+      return undefined;
+    }
+  };
+  const lowered = attempt(() =>
+    lowerFunction(decl, name, {
+      fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+    }),
+  );
+  const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
+  const chosen = attempt(() => readArgnums(binding, arity));
+  if (!lowered || !chosen) throw LowerError.of(errors);
+  const { argnums, isArray } = chosen;
   const spec: GradSpec = {
     exportName: binding.exportName,
     modelName: name,
@@ -272,23 +290,25 @@ export function compileSourceFile(
   const syntax = syntaxDiagnostics(sf, cwd);
   if (syntax.length > 0) return { diagnostics: syntax };
   const bindings = findGradBindings(sf);
-  if (bindings.length === 0) return { diagnostics: [] };
+  const unknown = unknownTransforms(sf).map((e) => diagnosticAt(e, cwd));
+  if (bindings.length === 0) return { diagnostics: unknown };
   const emit = options.emit ?? "ts";
   const source = sf.getFilePath();
   const outFile = outputPath(source, options, rootDir, emit === "js" ? ".grad.js" : ".grad.ts");
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = [...unknown];
   const functions: CompiledFunction[] = [];
   for (const binding of bindings) {
     try {
       functions.push(compileBinding(binding, sf, dirname(outFile), options));
     } catch (e) {
-      if (e instanceof LowerError) diagnostics.push(diagnosticAt(e, cwd));
+      if (e instanceof LowerError) diagnostics.push(...e.all.map((x) => diagnosticAt(x, cwd)));
       // Nesting below the guard's limit can still exhaust the stack in some stage.
       else if (isStackOverflow(e)) diagnostics.push(diagnosticAt(new LowerError("GRADC1021", binding.call, ["This function"]), cwd));
       else throw e;
     }
   }
-  if (diagnostics.length > 0) return { diagnostics };
+  // A model shared by two bindings has its errors once, in source order.
+  if (diagnostics.length > 0) return { diagnostics: uniqueDiagnostics(diagnostics) };
   const sourceName = relative(dirname(outFile), source).split(sep).join("/");
   const { code, dts } = generate(functions, sourceName, emit);
   return {
@@ -301,6 +321,16 @@ export function compileSourceFile(
       functions,
     },
   };
+}
+
+/** Each diagnostic once per place and text, sorted by position (tsc's order). */
+function uniqueDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Map<string, Diagnostic>();
+  for (const d of ds) {
+    const key = `${d.file}:${d.line}:${d.col}:${d.code}:${d.message}`;
+    if (!seen.has(key)) seen.set(key, d);
+  }
+  return [...seen.values()].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 export type { Func };

@@ -4,8 +4,10 @@
 
 import { type OpDef, getOp, ShapeError } from "../compiler/ops/index.js";
 import * as composite from "../compiler/ops/composite.js";
+import { indexProblem } from "../compiler/ops/index-check.js";
+import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
-import type { Val } from "../compiler/ops/values.js";
+import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
 import { Var, apply, tracing } from "./tape.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
@@ -328,6 +330,7 @@ export function transpose(x: unknown): unknown {
 
 /**
  * The same values, row-major, in a new shape of the same size. Reshaping to `[]` gives a number.
+ * One dimension may be -1: it is inferred from the size (`reshape(x, [-1, 2])`).
  *
  * @example
  * reshape(b, [1, 16]) // [16] → [1, 16]
@@ -337,7 +340,10 @@ export function reshape<const S extends readonly number[], D extends DType = "f6
   shape: S,
 ): S extends readonly [] ? number : Tensor<{ -readonly [K in keyof S]: S[K] }, D>;
 export function reshape(x: unknown, shape: readonly number[]): unknown {
-  return apply(RESHAPE, [operand("reshape", x, 0)], { shape: [...shape] });
+  const arg = operand("reshape", x, 0);
+  const from = shapeOf(arg instanceof Var ? arg.value : arg);
+  // One dimension may be -1, inferred from the size (as in NumPy).
+  return guarded("reshape", () => apply(RESHAPE, [arg], { shape: reshapeTarget(from, shape) }));
 }
 
 /**
@@ -352,5 +358,12 @@ export function at<R extends readonly number[], D extends DType = "f64">(
   i: number,
 ): R extends readonly [] ? number : Tensor<R, D>;
 export function at(x: unknown, i: unknown): unknown {
-  return guarded("at", () => apply(TAKE, [operand("at", x, 0), operand("at", i, 1)]));
+  const xs = operand("at", x, 0);
+  const index = operand("at", i, 1);
+  // Checked here, in the words the compiler uses for an index it knows at compile time.
+  const n = shapeOf(xs instanceof Var ? xs.value : xs)[0];
+  const k = index instanceof Var ? index.value : index;
+  const problem = n !== undefined && typeof k === "number" ? indexProblem(k, n) : undefined;
+  if (problem !== undefined) throw new GradcError(`at: ${problem}`);
+  return guarded("at", () => apply(TAKE, [xs, index]));
 }

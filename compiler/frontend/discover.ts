@@ -1,61 +1,142 @@
 // Finds the compile targets of a source file: top-level bindings initialized by `grad(f, opts?)`
 // or `valueAndGrad(f, opts?)` where those functions come from "gradc".
 
-import { type CallExpression, Node, type SourceFile, type VariableDeclaration } from "ts-morph";
+import { type CallExpression, Node, type ObjectLiteralExpression, type SourceFile, type VariableDeclaration } from "ts-morph";
 import { LowerError } from "./errors.js";
 import { type FunctionLike, isFunctionLike } from "./lower.js";
 
 export interface GradBinding {
+  /** The name the generated module exports it under (`default` for `export default grad(f)`). */
   readonly exportName: string;
   readonly exported: boolean;
   readonly mode: "grad" | "valueAndGrad";
   readonly call: CallExpression;
-  readonly declaration: VariableDeclaration;
+  /** The `const`/`let` it initializes; absent for `export default grad(f)`. */
+  readonly declaration?: VariableDeclaration;
 }
 
 const TRANSFORMS = new Set(["grad", "valueAndGrad"]);
+/** Functions of gradc that take a function but are not transformations to compile. */
+const TAKES_FUNCTION = new Set(["checkGrad"]);
 
-/** Local names under which this file imports grad/valueAndGrad, and namespace imports of gradc. */
-function gradcImports(sf: SourceFile): { named: Map<string, "grad" | "valueAndGrad">; namespaces: Set<string> } {
-  const named = new Map<string, "grad" | "valueAndGrad">();
+interface GradcImports {
+  /** Local name → the name gradc exports (`import { grad as G }` maps G → grad). */
+  readonly named: ReadonlyMap<string, string>;
+  /** Local names of `import * as g from "gradc"`. */
+  readonly namespaces: ReadonlySet<string>;
+}
+
+/** The names under which this file imports from "gradc". */
+function gradcImports(sf: SourceFile): GradcImports {
+  const named = new Map<string, string>();
   const namespaces = new Set<string>();
   for (const imp of sf.getImportDeclarations()) {
     if (imp.getModuleSpecifierValue() !== "gradc") continue;
-    for (const spec of imp.getNamedImports()) {
-      const imported = spec.getName();
-      if (TRANSFORMS.has(imported)) named.set(spec.getAliasNode()?.getText() ?? imported, imported as "grad" | "valueAndGrad");
-    }
+    for (const spec of imp.getNamedImports()) named.set(spec.getAliasNode()?.getText() ?? spec.getName(), spec.getName());
     const ns = imp.getNamespaceImport();
     if (ns) namespaces.add(ns.getText());
   }
   return { named, namespaces };
 }
 
-export function findGradBindings(sf: SourceFile): GradBinding[] {
-  const { named, namespaces } = gradcImports(sf);
-  if (named.size === 0 && namespaces.size === 0) return [];
-  const out: GradBinding[] = [];
-  for (const stmt of sf.getVariableStatements()) {
-    for (const decl of stmt.getDeclarations()) {
-      const init = decl.getInitializer();
-      if (!init || !Node.isCallExpression(init)) continue;
-      const callee = init.getExpression();
-      let mode: "grad" | "valueAndGrad" | undefined;
-      if (Node.isIdentifier(callee)) mode = named.get(callee.getText());
-      else if (Node.isPropertyAccessExpression(callee) && namespaces.has(callee.getExpression().getText()) && TRANSFORMS.has(callee.getName()))
-        mode = callee.getName() as "grad" | "valueAndGrad";
-      if (!mode) continue;
-      out.push({ exportName: decl.getName(), exported: stmt.isExported(), mode, call: init, declaration: decl });
+/** The gradc name a callee stands for (`grad`, `G` imported as grad, `g.grad`), if any. */
+function gradcCallee(callee: Node, imports: GradcImports): string | undefined {
+  if (Node.isIdentifier(callee)) return imports.named.get(callee.getText());
+  if (Node.isPropertyAccessExpression(callee) && imports.namespaces.has(callee.getExpression().getText())) return callee.getName();
+  return undefined;
+}
+
+/** Top-level initialized bindings and default exports: where a grad binding may be. */
+function topLevelCalls(sf: SourceFile): { call: CallExpression; declaration?: VariableDeclaration; exported: boolean }[] {
+  const out: { call: CallExpression; declaration?: VariableDeclaration; exported: boolean }[] = [];
+  for (const stmt of sf.getStatements()) {
+    if (Node.isVariableStatement(stmt)) {
+      for (const decl of stmt.getDeclarations()) {
+        const init = decl.getInitializer();
+        if (init && Node.isCallExpression(init)) out.push({ call: init, declaration: decl, exported: stmt.isExported() });
+      }
+    } else if (Node.isExportAssignment(stmt) && !stmt.isExportEquals()) {
+      let e: Node = stmt.getExpression();
+      while (Node.isParenthesizedExpression(e) || Node.isAsExpression(e) || Node.isSatisfiesExpression(e)) e = e.getExpression();
+      if (Node.isCallExpression(e)) out.push({ call: e, exported: true });
     }
   }
   return out;
 }
 
+/** Names given to local bindings by `export { a, b as c }` and `export default a`. */
+function exportedLater(sf: SourceFile): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const stmt of sf.getStatements()) {
+    if (Node.isExportDeclaration(stmt) && !stmt.getModuleSpecifier() && !stmt.isTypeOnly())
+      for (const spec of stmt.getNamedExports()) {
+        const local = spec.getName();
+        if (!names.has(local)) names.set(local, spec.getAliasNode()?.getText() ?? local);
+      }
+    if (Node.isExportAssignment(stmt) && !stmt.isExportEquals() && Node.isIdentifier(stmt.getExpression())) {
+      const local = stmt.getExpression().getText();
+      if (!names.has(local)) names.set(local, "default");
+    }
+  }
+  return names;
+}
+
+export function findGradBindings(sf: SourceFile): GradBinding[] {
+  const imports = gradcImports(sf);
+  if (imports.named.size === 0 && imports.namespaces.size === 0) return [];
+  const later = exportedLater(sf);
+  const out: GradBinding[] = [];
+  for (const { call, declaration, exported } of topLevelCalls(sf)) {
+    const mode = gradcCallee(call.getExpression(), imports);
+    if (mode !== "grad" && mode !== "valueAndGrad") continue;
+    if (!declaration) {
+      out.push({ exportName: "default", exported: true, mode, call });
+      continue;
+    }
+    const local = declaration.getName();
+    // `const df = grad(f); export { df as dloss }` is exported as dloss (as its own name when
+    // it is exported both ways).
+    const exportName = exported ? local : (later.get(local) ?? local);
+    out.push({ exportName, exported: exported || later.has(local), mode, call, declaration });
+  }
+  return out;
+}
+
+/**
+ * Top-level bindings that apply a transformation gradc does not compile (`jvp(f)`, `vmap(f)`,
+ * a gradc name it does not know applied to a function): left alone they would run uncompiled,
+ * or not at all, while the file compiles without a word.
+ */
+export function unknownTransforms(sf: SourceFile): LowerError[] {
+  const imports = gradcImports(sf);
+  if (imports.named.size === 0 && imports.namespaces.size === 0) return [];
+  const errors: LowerError[] = [];
+  for (const { call } of topLevelCalls(sf)) {
+    const callee = call.getExpression();
+    let name = gradcCallee(callee, imports);
+    // An undeclared callee applied to a function of the program, in a file that uses gradc.
+    if (name === undefined && Node.isIdentifier(callee) && (callee.getSymbol()?.getDeclarations().length ?? 0) === 0) name = callee.getText();
+    if (name === undefined || TRANSFORMS.has(name) || TAKES_FUNCTION.has(name)) continue;
+    const arg = call.getArguments()[0];
+    if (!arg || !(isFunctionLike(arg) || (Node.isIdentifier(arg) && refersToFunction(arg)))) continue;
+    errors.push(new LowerError("GRADC1024", callee, [callee.getText()]));
+  }
+  return errors;
+}
+
+function refersToFunction(id: Node): boolean {
+  let sym = id.getSymbol();
+  if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
+  const decl = sym?.getDeclarations()[0];
+  if (isFunctionLike(decl)) return true;
+  return decl !== undefined && Node.isVariableDeclaration(decl) && isFunctionLike(decl.getInitializer());
+}
+
 /** The function a grad call differentiates: declared in the program, or written inline. */
 export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: string } {
   // `const [a] = grad(f)` destructures a function: there is no one name to export it under.
-  const target = binding.declaration.getNameNode();
-  if (!Node.isIdentifier(target))
+  const target = binding.declaration?.getNameNode();
+  if (target && !Node.isIdentifier(target))
     throw new LowerError("GRADC1022", target, [target.getText(), binding.mode]);
   const arg = binding.call.getArguments()[0];
   const fail = (): never => {
@@ -93,6 +174,7 @@ export function readArgnums(binding: GradBinding, arity: number): { argnums: num
   // A spread could carry argnums the compiler cannot see; the fallback would honor it.
   const spread = opts.getProperties().find((p) => Node.isSpreadAssignment(p));
   if (spread) return bad(spread);
+  checkOptionNames(opts, binding.mode);
   const prop = opts.getProperty("argnums");
   if (!prop) return byDefault();
   if (!Node.isPropertyAssignment(prop)) return bad(prop);
@@ -109,4 +191,23 @@ export function readArgnums(binding: GradBinding, arity: number): { argnums: num
     return { argnums, isArray: true };
   }
   return { argnums: [position(init)], isArray: false };
+}
+
+/** Options the compiler will implement later, with what to write meanwhile. */
+const NOT_YET: Readonly<Record<string, string>> = {
+  reuse: "compiled functions return new result objects on every call.",
+  hasAux: "return only the loss, and compute the auxiliary values in a function of their own.",
+};
+const KNOWN_OPTIONS = new Set(["argnums", "scope"]);
+
+/** Every option must be one gradc honors: one it ignored would change results without a word. */
+function checkOptionNames(opts: ObjectLiteralExpression, mode: string): void {
+  for (const p of opts.getProperties()) {
+    const nameNode = Node.isPropertyAssignment(p) || Node.isShorthandPropertyAssignment(p) || Node.isMethodDeclaration(p) ? p.getNameNode() : p;
+    const name = nameNode.getText().replace(/^["']|["']$/g, "");
+    if (KNOWN_OPTIONS.has(name)) continue;
+    const later = Object.hasOwn(NOT_YET, name) ? NOT_YET[name] : undefined;
+    if (later !== undefined) throw new LowerError("GRADC1026", nameNode, [name, mode, later]);
+    throw new LowerError("GRADC1025", nameNode, [name, mode]);
+  }
 }

@@ -10,13 +10,21 @@ export type Layout =
   | { readonly kind: "object"; readonly fields: readonly { key: string; layout: Layout }[] }
   | { readonly kind: "array"; readonly items: readonly Layout[] };
 
-function isTensorType(type: Type): boolean {
-  const sym = type.getAliasSymbol() ?? type.getSymbol();
-  return sym?.getName() === "Tensor" && (type.getAliasTypeArguments().length > 0 || type.getTypeArguments().length > 0);
+/**
+ * The type arguments `[S, D]` of a tensor type, however it is spelt: `Tensor<[3]>`, an alias
+ * (`type Vec3 = Tensor<[3]>`), a generic alias (`Vec<3>` with `type Vec<N> = Tensor<[N]>`) or
+ * an alias of an alias. The checker resolves aliases to the `Tensor` interface's instance and
+ * keeps only the outermost alias's name, so the interface is what identifies a tensor.
+ */
+function tensorArguments(type: Type): Type[] | undefined {
+  const sym = type.getSymbol();
+  if (sym?.getName() === "Tensor" && type.getTypeArguments().length > 0) return type.getTypeArguments();
+  // A `Tensor` declared as a type alias of its own (a user's, or an older gradc's).
+  if (type.getAliasSymbol()?.getName() === "Tensor" && type.getAliasTypeArguments().length > 0) return type.getAliasTypeArguments();
+  return undefined;
 }
 
-function tensorLayout(type: Type, at: Node, paramName: string, dims: Set<string>): Layout {
-  const args = type.getAliasTypeArguments().length > 0 ? type.getAliasTypeArguments() : type.getTypeArguments();
+function tensorLayout(args: Type[], type: Type, at: Node, paramName: string, dims: Set<string>): Layout {
   const shapeType = args[0];
   const bad = (): never => {
     throw new LowerError("GRADC1006", at, [paramName, type.getText(at, ts.TypeFormatFlags.NoTruncation)]);
@@ -58,7 +66,8 @@ export function layoutOf(type: Type, at: Node, paramName: string, dims: Set<stri
   };
   if (depth > 32) return bad();
   if (type.isNumber() || type.isNumberLiteral()) return { kind: "leaf", type: { dtype: "f64", shape: [] } };
-  if (isTensorType(type)) return tensorLayout(type, at, paramName, dims);
+  const tensorArgs = tensorArguments(type);
+  if (tensorArgs) return tensorLayout(tensorArgs, type, at, paramName, dims);
   if (type.isTuple()) {
     // `[number, ...number[]]` and `[number, number?]` have no fixed length to lay out.
     const target = (type.compilerType as ts.TypeReference).target as ts.TupleType;

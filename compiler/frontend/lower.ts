@@ -7,45 +7,40 @@ import { type CallExpression, type Expression, type Identifier, Node, type Sourc
 import { IRBuilder } from "../ir/builder.js";
 import type { Dim, Func, Loc, Value } from "../ir/types.js";
 import { ShapeError } from "../ops/index.js";
-import { LowerError } from "./errors.js";
+import { LowerError, MAX_ERRORS, Poisoned } from "./errors.js";
 import { type Layout, layoutOf } from "./layout.js";
+import {
+  type FunctionLike,
+  type LV,
+  Scope,
+  type Var,
+  assignedOuter,
+  containsReturn,
+  describeKind,
+  describeType,
+  foldMath,
+  isFunctionLike,
+  nameOf,
+  nameValue,
+  nodeText,
+  ownerText,
+  shapeDiagnostic,
+  structureKey,
+  valueParameters,
+} from "./lower-support.js";
 import { lineAndColumn } from "./position.js";
-import { GRADC_OPS, MATH_CONSTANTS, MATH_FUNCTIONS, type OpCall } from "./opcalls.js";
+import { MATH_CONSTANTS, MATH_FUNCTIONS } from "./opcalls.js";
+import { gradcNamespaceMember, gradcOp } from "./gradc-names.js";
+import { requireNumbers } from "./operands.js";
+import { indexError, memberError } from "./members.js";
+import { compileTimeIndexProblem } from "./index-bounds.js";
+import { type CountedLoop, countedLoop } from "./loop-bounds.js";
 import type { ParamSpec, Tree } from "./signature.js";
 
-/** A lowered expression: an IR value, a compile-time constant, a structure, or a callee. */
-export type LV =
-  | { readonly k: "val"; readonly v: Value }
-  | { readonly k: "num"; readonly n: number }
-  | { readonly k: "bool"; readonly b: boolean }
-  | { readonly k: "obj"; readonly fields: ReadonlyMap<string, LV> }
-  | { readonly k: "arr"; readonly items: readonly LV[] }
-  | { readonly k: "fn"; readonly decl: FunctionLike; readonly scope?: Scope }
-  | { readonly k: "op"; readonly call: OpCall; readonly name: string }
-  | { readonly k: "math" }
-  | { readonly k: "undefined" };
+export { type FunctionLike, type LV, describeKind, isFunctionLike } from "./lower-support.js";
 
-export type FunctionLike =
-  | import("ts-morph").FunctionDeclaration
-  | import("ts-morph").ArrowFunction
-  | import("ts-morph").FunctionExpression;
+const POISON: LV = { k: "poison" };
 
-interface Var {
-  readonly name: string;
-  readonly isParam: boolean;
-  readonly mutable: boolean;
-}
-
-class Scope {
-  private vars = new Map<string, Var>();
-  constructor(readonly parent: Scope | undefined) {}
-  declare(v: Var): void {
-    this.vars.set(v.name, v);
-  }
-  lookup(name: string): Var | undefined {
-    return this.vars.get(name) ?? this.parent?.lookup(name);
-  }
-}
 
 /**
  * A statement still to lower, or the end of a block whose statements were spliced into the
@@ -79,8 +74,6 @@ export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContex
   return new Lowerer(ctx).lowerTop(decl, name);
 }
 
-export const isFunctionLike = (n: Node | undefined): n is FunctionLike =>
-  n !== undefined && (Node.isFunctionDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n));
 
 class Lowerer {
   private readonly b = new IRBuilder();
@@ -90,6 +83,13 @@ class Lowerer {
   /** The calls being inlined, outermost first (the top function's own call is reported). */
   private readonly inlineSites: Node[] = [];
   private loopDepth = 0;
+  /** Errors found so far; lowering goes on after each (see recover). */
+  private readonly errors: LowerError[] = [];
+  private readonly errorKeys = new Set<string>();
+  /** Trip counts of the counters of the constant loops being lowered (for index checks). */
+  private readonly counters = new Map<Value, number>();
+  /** Counters of loops running exactly a symbolic dimension's trips, body unguarded. */
+  private readonly symbolicCounters = new Map<Value, string>();
   /** The differentiated function's name, for messages about its body. */
   private topName = "the function";
 
@@ -107,14 +107,31 @@ class Lowerer {
       const nameNode = p.getNameNode();
       if (!Node.isIdentifier(nameNode))
         throw new LowerError("GRADC1001", nameNode, ["A destructured parameter", "Take the parameter whole and destructure it in the body."]);
-      const layout = layoutOf(p.getType(), p, nameNode.getText(), dims);
-      const [lv, tree] = this.bindLayout(layout, nameNode.getText(), leaves);
       const v: Var = { name: nameNode.getText(), isParam: true, mutable: true };
       this.scope.declare(v);
+      let layout: Layout;
+      try {
+        layout = layoutOf(p.getType(), p, nameNode.getText(), dims);
+      } catch (e) {
+        // Reported; the body is still lowered for its own errors, without this parameter.
+        if (!(e instanceof LowerError)) throw e;
+        this.errors.push(e);
+        this.store.set(v, POISON);
+        continue;
+      }
+      const [lv, tree] = this.bindLayout(layout, nameNode.getText(), leaves);
       this.store.set(v, lv);
       params.push({ name: nameNode.getText(), tree });
     }
-    const result = this.lowerBody(decl, decl);
+    let result: LV;
+    try {
+      result = this.lowerBody(decl, decl);
+    } catch (e) {
+      if (this.errors.length === 0 || !(e instanceof LowerError || e instanceof Poisoned)) throw e;
+      if (e instanceof LowerError) this.errors.push(...e.all.filter((x) => !this.errors.includes(x)));
+      result = POISON;
+    }
+    if (this.errors.length > 0) throw LowerError.of(this.errors);
     if (result.k !== "val" && result.k !== "num" && result.k !== "bool")
       throw new LowerError("GRADC1005", decl, [result.k === "obj" || result.k === "arr" ? "an object or array" : result.k === "undefined" ? "undefined" : "a function"]);
     const out = this.asValue(result, decl);
@@ -180,6 +197,8 @@ class Lowerer {
       case "obj":
       case "arr":
         throw new LowerError("GRADC2005", at, ["expected a number or a tensor, got an object or array"]);
+      case "poison":
+        throw new Poisoned();
       default:
         throw new LowerError("GRADC2005", at, ["expected a number or a tensor, got a function"]);
     }
@@ -216,7 +235,10 @@ class Lowerer {
     const body = decl.getBody();
     if (!body) throw new LowerError("GRADC1012", at, [nameOf(decl)]);
     if (!Node.isBlock(body)) return this.expr(body as Expression);
+    const before = this.errors.length;
     const ret = this.pushScope(() => this.statements(this.hoist(body.getStatements()), 0));
+    // A failed statement may have been the return: that error is the one to report.
+    if (ret === undefined && this.errors.length > before) return POISON;
     if (ret === undefined) throw new LowerError("GRADC1012", decl, [nameOf(decl)]);
     return ret;
   }
@@ -249,41 +271,94 @@ class Lowerer {
         this.scope = new Scope(s.exitTo);
         continue;
       }
-      this.grow(s);
-      this.b.loc = this.loc(s);
-      if (Node.isBlock(s) && containsReturn(s)) {
-        // A block that may return: its statements and those after it are lowered as one list,
-        // so that an early return inside it takes all the rest as its other branch.
-        const outer = this.scope;
-        this.scope = new Scope(outer);
-        return this.statements([...this.hoist(s.getStatements()), { exitTo: outer }, ...stmts.slice(i + 1)], 0);
-      }
-      if (Node.isReturnStatement(s)) {
-        if (this.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
-        const e = s.getExpression();
-        if (!e) throw new LowerError("GRADC1005", s, ["nothing"]);
-        return this.expr(e);
-      }
-      if (Node.isIfStatement(s)) {
-        const cond = this.condition(s.getExpression());
-        const then = s.getThenStatement();
-        const otherwise = s.getElseStatement();
-        const rest = stmts.slice(i + 1);
-        if (cond.k === "bool") {
-          const taken = cond.b ? then : otherwise;
-          return this.statements([...(taken ? [taken] : []), ...rest], 0);
-        }
-        if (containsReturn(s)) {
-          // Early return: the rest of the function belongs to both branches.
-          const [r] = this.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
-          return r;
-        }
-        this.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], assignedOuter(s, this.scope), false);
+      let done: { ret: LV | undefined } | undefined;
+      try {
+        done = this.statementAt(stmts, i, s);
+      } catch (e) {
+        this.recover(e, s);
+        // The rest of the function was this statement's to lower (an early return).
+        if (Node.isReturnStatement(s) || containsReturn(s)) return POISON;
         continue;
       }
-      this.statement(s);
+      if (done) return done.ret;
     }
     return undefined;
+  }
+
+  /** Lowers `s`, the i-th of `stmts`; returns `{ ret }` when it lowered the rest as well. */
+  private statementAt(stmts: readonly Item[], i: number, s: Statement): { ret: LV | undefined } | undefined {
+    this.grow(s);
+    this.b.loc = this.loc(s);
+    if (Node.isBlock(s) && containsReturn(s)) {
+      // A block that may return: its statements and those after it are lowered as one list,
+      // so that an early return inside it takes all the rest as its other branch.
+      const outer = this.scope;
+      this.scope = new Scope(outer);
+      return { ret: this.statements([...this.hoist(s.getStatements()), { exitTo: outer }, ...stmts.slice(i + 1)], 0) };
+    }
+    if (Node.isReturnStatement(s)) {
+      if (this.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
+      const e = s.getExpression();
+      if (!e) throw new LowerError("GRADC1005", s, ["nothing"]);
+      return { ret: this.expr(e) };
+    }
+    if (Node.isIfStatement(s)) {
+      const cond = this.condition(s.getExpression());
+      const then = s.getThenStatement();
+      const otherwise = s.getElseStatement();
+      const rest = stmts.slice(i + 1);
+      if (cond.k === "bool") {
+        const taken = cond.b ? then : otherwise;
+        return { ret: this.statements([...(taken ? [taken] : []), ...rest], 0) };
+      }
+      if (containsReturn(s)) {
+        // Early return: the rest of the function belongs to both branches.
+        const [r] = this.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
+        return { ret: r };
+      }
+      this.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], assignedOuter(s, this.scope), false);
+      return undefined;
+    }
+    this.statement(s);
+    return undefined;
+  }
+
+  /**
+   * After statement `s` failed: records the error (a function is reported whole, as tsc does)
+   * and marks the variables `s` declares as poisoned, so that uses of them later do not report
+   * the same mistake again. Errors that make going on unsound or pointless stop lowering: too
+   * large a function, too many errors, or a failure that is not the user's.
+   */
+  private recover(e: unknown, s: Statement): void {
+    if (e instanceof LowerError) {
+      // Already the whole report (the cap was reached, or a fatal error below): pass it on.
+      if (e.all.length > 1) throw e;
+      if (e.code === "GRADC1023" || e.code === "GRADC1021") throw this.errors.length > 0 ? LowerError.of([...this.errors, e]) : e;
+      const key = `${e.node.getSourceFile().getFilePath()}:${e.node.getStart()}:${e.code}:${e.args.join("\u0000")}`;
+      if (!this.errorKeys.has(key)) {
+        this.errorKeys.add(key);
+        this.errors.push(e);
+      }
+      if (this.errors.length >= MAX_ERRORS) throw LowerError.of(this.errors);
+    } else if (!(e instanceof Poisoned)) {
+      // Not a user error: after recovering from one, report what was found; else it is a bug.
+      if (this.errors.length > 0) throw LowerError.of(this.errors);
+      throw e;
+    }
+    // Variables it declares hold nothing usable; variables it assigns keep their earlier
+    // value, so that later statements are still checked (errors are reported, no code emitted).
+    if (Node.isVariableStatement(s))
+      for (const d of s.getDeclarations()) this.poisonNames(d.getNameNode(), s.getDeclarationKind() !== "const");
+  }
+
+  private poisonNames(name: Node, mutable: boolean): void {
+    if (Node.isIdentifier(name)) {
+      const v: Var = { name: name.getText(), isParam: false, mutable };
+      this.scope.declare(v);
+      this.store.set(v, POISON);
+    } else if (Node.isObjectBindingPattern(name) || Node.isArrayBindingPattern(name)) {
+      for (const el of name.getElements()) if (Node.isBindingElement(el)) this.poisonNames(el.getNameNode(), mutable);
+    }
   }
 
   private statement(s: Statement): void {
@@ -308,7 +383,7 @@ class Lowerer {
       case SyntaxKind.Block:
         this.pushScope(() => {
           const r = this.statements(this.hoist(s.asKindOrThrow(SyntaxKind.Block).getStatements()), 0);
-          if (r !== undefined) throw new LowerError("GRADC1018", s, []);
+          if (r !== undefined && r.k !== "poison") throw new LowerError("GRADC1018", s, []);
         });
         return;
       case SyntaxKind.EmptyStatement:
@@ -320,8 +395,10 @@ class Lowerer {
       case SyntaxKind.DoStatement:
         throw new LowerError("GRADC1002", s, [s.getKind() === SyntaxKind.WhileStatement ? "while" : "do-while"]);
       case SyntaxKind.ForOfStatement:
+        this.forOf(s.asKindOrThrow(SyntaxKind.ForOfStatement));
+        return;
       case SyntaxKind.ForInStatement:
-        throw new LowerError("GRADC1002", s, [s.getKind() === SyntaxKind.ForOfStatement ? "for-of" : "for-in"]);
+        throw new LowerError("GRADC1002", s, ["for-in"]);
       case SyntaxKind.BreakStatement:
       case SyntaxKind.ContinueStatement:
         throw new LowerError("GRADC1016", s, [s.getKind() === SyntaxKind.BreakStatement ? "break" : "continue"]);
@@ -422,9 +499,10 @@ class Lowerer {
     const incr = s.getIncrementor();
     if (!init || !cond || !incr || !Node.isVariableDeclarationList(init))
       throw new LowerError("GRADC1007", s, ["a loop without an initializer, condition and increment"]);
-    const counted = this.countedLoop(s);
+    const counted = countedLoop(s, (e) => this.expr(e), this.b);
     const checkpoint = s.getLeadingCommentRanges().some((c) => c.getText().includes("@gradc checkpoint"));
-    if (counted && (typeof counted.trips === "string" || counted.trips > UNROLL_LIMIT || checkpoint))
+    // A start computed from a symbolic dimension is not a compile-time number to unroll from.
+    if (counted && (typeof counted.trips === "string" || counted.trips > UNROLL_LIMIT || checkpoint || counted.start.k !== "num"))
       return this.rolledFor(s, counted, checkpoint);
     // Short constant loops are unrolled: the counter is a compile-time number in each copy.
     this.pushScope(() => {
@@ -441,7 +519,7 @@ class Lowerer {
         this.grow(s);
         this.loopDepth++;
         try {
-          this.pushScope(() => this.statement(s.getStatement()));
+          this.loopBody(s.getStatement());
         } finally {
           this.loopDepth--;
         }
@@ -451,48 +529,38 @@ class Lowerer {
   }
 
   /**
-   * `for (let i = a; i < n; i += s)` (also `<=`, `>`, `>=`, `i++`, `i--`, `i -= s`) with `a`, `s`
-   * constants and `n` a constant or a symbolic dimension: the counter and the trip count.
+   * `for (const item of xs)` over a tuple or fixed-length array (a pytree's `layers`, an array
+   * literal): its items are known at compile time, so the loop is unrolled, one copy per item.
    */
-  private countedLoop(s: import("ts-morph").ForStatement): { name: string; start: number; step: number; trips: Dim } | undefined {
+  private forOf(s: import("ts-morph").ForOfStatement): void {
     const init = s.getInitializer();
-    const cond = s.getCondition();
-    const incr = s.getIncrementor();
-    if (!init || !Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) return undefined;
+    if (s.isAwaited()) throw new LowerError("GRADC1001", s, ["'for await'", "Differentiable functions are synchronous."]);
+    if (!Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1)
+      throw new LowerError("GRADC1001", init, ["A for-of loop that assigns an existing variable", "Declare the loop variable: for (const item of items)."]);
     const decl = init.getDeclarations()[0]!;
-    const name = decl.getName();
-    const i0 = decl.getInitializer();
-    if (!i0 || !Node.isIdentifier(decl.getNameNode())) return undefined;
-    const start = this.expr(i0);
-    if (start.k !== "num" || !cond || !Node.isBinaryExpression(cond) || cond.getLeft().getText() !== name) return undefined;
-    let step: number | undefined;
-    if (incr && (Node.isPostfixUnaryExpression(incr) || Node.isPrefixUnaryExpression(incr)) && incr.getOperand().getText() === name)
-      step = incr.getOperatorToken() === SyntaxKind.PlusPlusToken ? 1 : incr.getOperatorToken() === SyntaxKind.MinusMinusToken ? -1 : undefined;
-    else if (incr && Node.isBinaryExpression(incr) && incr.getLeft().getText() === name) {
-      const k = incr.getOperatorToken().getKind();
-      const rhs = this.expr(incr.getRight());
-      if (rhs.k === "num" && k === SyntaxKind.PlusEqualsToken) step = rhs.n;
-      if (rhs.k === "num" && k === SyntaxKind.MinusEqualsToken) step = -rhs.n;
+    const items = this.expr(s.getExpression());
+    if (items.k !== "arr") {
+      const what = items.k === "val" && items.v.type.shape.length > 0 ? "A for-of loop over a tensor" : "A for-of loop over something other than an array";
+      throw new LowerError("GRADC1001", s.getExpression(), [what, "Loop over the indices instead: for (let i = 0; i < x.shape[0]; i++), reading at(x, i)."]);
     }
-    if (step === undefined || step === 0 || !Number.isInteger(step)) return undefined;
-    const bound = this.expr(cond.getRight());
-    const op = cond.getOperatorToken().getKind();
-    if (bound.k === "val") {
-      const dim = this.b.defOf(bound.v);
-      if (dim?.op === "dim" && op === SyntaxKind.LessThanToken && start.n === 0 && step === 1)
-        return { name, start: 0, step: 1, trips: String(dim.attrs["name"]) };
-      return undefined;
+    const mutable = init.getDeclarationKind() !== "const";
+    for (const item of items.items) {
+      this.grow(s);
+      this.pushScope(() => {
+        this.bindName(decl.getNameNode(), item, mutable);
+        this.loopDepth++;
+        try {
+          this.loopBody(s.getStatement());
+        } finally {
+          this.loopDepth--;
+        }
+      });
     }
-    if (bound.k !== "num") return undefined;
-    const a = start.n;
-    const n = bound.n;
-    let trips: number;
-    if (step > 0 && op === SyntaxKind.LessThanToken) trips = Math.ceil((n - a) / step);
-    else if (step > 0 && op === SyntaxKind.LessThanEqualsToken) trips = Math.floor((n - a) / step) + 1;
-    else if (step < 0 && op === SyntaxKind.GreaterThanToken) trips = Math.ceil((a - n) / -step);
-    else if (step < 0 && op === SyntaxKind.GreaterThanEqualsToken) trips = Math.floor((a - n) / -step) + 1;
-    else return undefined;
-    return { name, start: a, step, trips: Math.max(0, trips) };
+  }
+
+  /** A loop's body statement, in a scope of its own (a return in it is reported there). */
+  private loopBody(body: Statement): void {
+    this.pushScope(() => this.statements([body], 0));
   }
 
   /**
@@ -500,14 +568,18 @@ class Lowerer {
    * `// @gradc checkpoint` a constant loop is split into √n segments of √n trips, so the
    * backward pass stores only segment boundaries and recomputes inside each segment.
    */
-  private rolledFor(s: import("ts-morph").ForStatement, loop: { name: string; start: number; step: number; trips: Dim }, checkpoint: boolean): void {
+  private rolledFor(s: import("ts-morph").ForStatement, loop: CountedLoop, checkpoint: boolean): void {
     const carries = assignedOuter(s.getStatement(), this.scope);
     const body = (k: LV): void =>
       this.pushScope(() => {
-        const index = this.arith("+", { k: "num", n: loop.start }, this.arith("*", k, { k: "num", n: loop.step }, s), s);
+        const index = this.arith("+", loop.start, this.arith("*", k, { k: "num", n: loop.step }, s), s);
         this.scope.declare({ name: loop.name, isParam: false, mutable: false });
         this.store.set(this.scope.lookup(loop.name)!, index);
-        this.statement(s.getStatement());
+        if (!loop.guarded) return this.loopBody(s.getStatement());
+        // Fewer trips than the dimension: the loop's own condition decides each trip.
+        const c = this.condition(s.getConditionOrThrow());
+        if (c.k === "bool") return c.b ? this.loopBody(s.getStatement()) : undefined;
+        this.ifStatement(c.v, s, [s.getStatement()], [], assignedOuter(s.getStatement(), this.scope), false);
       });
     const T = loop.trips;
     if (checkpoint && typeof T === "number" && T > 1) {
@@ -520,11 +592,11 @@ class Lowerer {
       if (T - S * K > 0) this.rolledLoop(carries, T - S * K, s, (kr) => body(offset(S * K, kr)));
       return;
     }
-    this.rolledLoop(carries, T, s, body);
+    this.rolledLoop(carries, T, s, body, !loop.guarded);
   }
 
   /** Builds a `loop` node over `carries`, lowering the body with the trip counter `k`. */
-  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void): void {
+  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void, everyTrip = true): void {
     const shapes = carries.map((v) => this.store.get(v) ?? { k: "undefined" as const });
     const inits = shapes.flatMap((lv) => this.leaves(lv, at));
     // Carries are named after the variables they hold.
@@ -533,6 +605,8 @@ class Lowerer {
       return Array.from({ length: n }, (_x, j) => (n === 1 ? v.name : `${v.name}_${j}`));
     });
     const k = this.b.param({ dtype: "f64", shape: [] }, "k");
+    if (typeof trips === "number") this.counters.set(k, trips);
+    else if (everyTrip) this.symbolicCounters.set(k, trips);
     const params = inits.map((v, j) => this.b.param(v.type, names[j]));
     let yields: LV[] = [];
     const block = this.b.block(
@@ -595,7 +669,7 @@ class Lowerer {
       });
       return;
     }
-    throw new LowerError("GRADC1001", name, [describeKind(name), ""]);
+    throw new LowerError("GRADC1001", name, [describeKind(name), "Bind a name, or destructure an object or array."]);
   }
 
   /** Expressions evaluated for their effect: assignments and increments. */
@@ -679,6 +753,8 @@ class Lowerer {
         return this.call(e.asKindOrThrow(SyntaxKind.CallExpression));
       case SyntaxKind.PropertyAccessExpression: {
         const pa = e.asKindOrThrow(SyntaxKind.PropertyAccessExpression);
+        const fromGradc = gradcNamespaceMember(pa);
+        if (fromGradc) return fromGradc;
         return this.member(this.expr(pa.getExpression()), pa.getName(), pa);
       }
       case SyntaxKind.ElementAccessExpression: {
@@ -722,6 +798,7 @@ class Lowerer {
     if (v) {
       const lv = this.store.get(v);
       if (!lv || lv.k === "undefined") throw new LowerError("GRADC1011", id, [name]);
+      if (lv.k === "poison") throw new Poisoned();
       return lv;
     }
     if (name === "Math") return { k: "math" };
@@ -737,12 +814,7 @@ class Lowerer {
     const imported = sym?.getDeclarations().find((d) => Node.isImportSpecifier(d));
     if (imported && Node.isImportSpecifier(imported)) {
       const module = imported.getImportDeclaration().getModuleSpecifierValue();
-      if (module === "gradc") {
-        const opName = imported.getName();
-        const call = GRADC_OPS[opName];
-        if (!call) throw new LowerError("GRADC1003", id, [opName]);
-        return { k: "op", call, name: opName };
-      }
+      if (module === "gradc") return gradcOp(imported.getName(), id);
     }
     if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
     const decl = sym?.getDeclarations()[0];
@@ -775,28 +847,28 @@ class Lowerer {
   member(obj: LV, key: string, at: Node): LV {
     if (obj.k === "obj") {
       const f = obj.fields.get(key);
-      if (f === undefined || !obj.fields.has(key)) throw new LowerError("GRADC1020", at, [key, ownerText(at)]);
+      if (f === undefined || !obj.fields.has(key)) throw memberError(obj, key, ownerText(at), at);
       return f;
     }
     if (obj.k === "math") {
-      if (key in MATH_CONSTANTS) return { k: "num", n: MATH_CONSTANTS[key]! };
-      const call = MATH_FUNCTIONS[key];
+      if (Object.hasOwn(MATH_CONSTANTS, key)) return { k: "num", n: MATH_CONSTANTS[key]! };
+      const call = Object.hasOwn(MATH_FUNCTIONS, key) ? MATH_FUNCTIONS[key] : undefined;
       if (!call) throw new LowerError("GRADC1015", at, [key]);
       return { k: "op", call, name: `Math.${key}` };
     }
     if (obj.k === "arr" && key === "length") return { k: "num", n: obj.items.length };
     if (obj.k === "val" && key === "shape" && obj.v.type.shape.length > 0)
       return { k: "arr", items: obj.v.type.shape.map((d) => (typeof d === "number" ? { k: "num", n: d } : { k: "val", v: this.b.op("dim", [], { name: d }) })) };
-    throw new LowerError("GRADC1020", at, [key, ownerText(at)]);
+    throw memberError(obj, key, ownerText(at), at);
   }
 
   index(obj: LV, i: number, at: Node): LV {
     if (obj.k === "arr") {
-      const item = obj.items[i];
-      if (item === undefined) throw new LowerError("GRADC1020", at, [String(i), ownerText(at)]);
+      const item = Number.isInteger(i) ? obj.items[i] : undefined;
+      if (item === undefined) throw indexError(obj, i, ownerText(at), at);
       return item;
     }
-    throw new LowerError("GRADC1014", at, [nodeText(at)]);
+    throw indexError(obj, i, ownerText(at), at);
   }
 
   private prefix(e: import("ts-morph").PrefixUnaryExpression): LV {
@@ -804,8 +876,10 @@ class Lowerer {
     switch (e.getOperatorToken()) {
       case SyntaxKind.MinusToken:
         if (x.k === "num") return { k: "num", n: -x.n };
+        requireNumbers("unary -", [x], e);
         return { k: "val", v: this.op("neg", [this.asValue(x, e)], e) };
       case SyntaxKind.PlusToken:
+        requireNumbers("unary +", [x], e);
         return x;
       case SyntaxKind.ExclamationToken:
         if (x.k === "bool") return { k: "bool", b: !x.b };
@@ -832,6 +906,7 @@ class Lowerer {
     };
     const [name, fold] = JS[op]!;
     if (x.k === "num" && y.k === "num") return { k: "num", n: fold(x.n, y.n) };
+    requireNumbers(op, [x, y], at);
     return { k: "val", v: this.op(name, [this.asValue(x, at), this.asValue(y, at)], at) };
   }
 
@@ -860,6 +935,7 @@ class Lowerer {
       const x = this.expr(e.getLeft());
       const y = this.expr(e.getRight());
       if (x.k === "num" && y.k === "num") return { k: "bool", b: cmp[1](x.n, y.n) };
+      requireNumbers(e.getOperatorToken().getText(), [x, y], e);
       const v = this.op(cmp[0], [this.asValue(x, e), this.asValue(y, e)], e);
       if (v.type.shape.length !== 0)
         throw new LowerError("GRADC2005", e, ["comparisons of tensors are not conditions; use maximum/minimum/relu for elementwise choices"]);
@@ -913,7 +989,11 @@ class Lowerer {
     const callee = this.expr(e.getExpression());
     const args = e.getArguments();
     if (callee.k === "op") {
-      const lowered = args.map((a) => (Node.isSpreadElement(a) ? this.fail(a) : this.expr(a)));
+      // String literals are read by ops that take them (the dtype of zeros and ones).
+      const lowered = args.map((a): LV =>
+        Node.isSpreadElement(a) ? this.fail(a) : Node.isStringLiteral(a) ? { k: "str", s: a.getLiteralValue() } : this.expr(a),
+      );
+      if (callee.call.numbersOnly) requireNumbers(callee.name, lowered, e);
       if (lowered.length < callee.call.minArgs || lowered.length > callee.call.maxArgs)
         throw new LowerError("GRADC1019", e, [callee.name, callee.call.minArgs === callee.call.maxArgs ? callee.call.minArgs : `${callee.call.minArgs}-${callee.call.maxArgs}`, lowered.length]);
       const saved = this.b.loc;
@@ -925,6 +1005,8 @@ class Lowerer {
             value: (lv) => this.asValue(lv, e),
             fold: (name, xs) => (xs.every((x) => x.k === "num") ? foldMath(name, xs.map((x) => (x as { n: number }).n)) : undefined),
             fail: (message) => new LowerError("GRADC2005", e, [message]),
+            failIndex: (message) => new LowerError("GRADC2006", e, [message]),
+            indexProblem: (i, n) => compileTimeIndexProblem(this.b, i, n, this.counters, this.symbolicCounters),
           },
           lowered,
         );
@@ -940,7 +1022,7 @@ class Lowerer {
   }
 
   private fail(n: Node): never {
-    throw new LowerError("GRADC1001", n, [describeKind(n), ""]);
+    throw new LowerError("GRADC1001", n, [Node.isSpreadElement(n) ? "A spread argument" : describeKind(n), "List the arguments one by one."]);
   }
 
   /**
@@ -969,7 +1051,10 @@ class Lowerer {
         if (lv === undefined) throw new LowerError("GRADC1019", at, [nameOf(decl), params.length, values.length]);
         this.bindName(p.getNameNode(), lv, true);
       });
-      return this.lowerBody(decl, at);
+      const result = this.lowerBody(decl, at);
+      // The helper's error is reported; its caller sees a poisoned value.
+      if (result.k === "poison") throw new Poisoned();
+      return result;
     } finally {
       this.scope = savedScope;
       this.loopDepth = savedDepth;
@@ -981,127 +1066,4 @@ class Lowerer {
   private currentName(): string {
     return this.inlining.length > 0 ? nameOf(this.inlining[this.inlining.length - 1]!) : this.topName;
   }
-}
-
-function foldMath(name: string, xs: number[]): LV | undefined {
-  const f = (Math as unknown as Record<string, (...a: number[]) => number>)[name];
-  if (typeof f !== "function") return undefined;
-  // Math.max/min of thousands of constants: pairwise, as spreading them would overflow the stack.
-  return { k: "num", n: xs.length > 2 ? xs.reduce((a, b) => f(a, b)) : f(...xs) };
-}
-
-function nameValue(lv: LV, name: string): void {
-  if (lv.k === "val" && lv.v.name === undefined) lv.v.name = name;
-}
-
-function structureKey(lv: LV): string {
-  switch (lv.k) {
-    case "obj":
-      return `{${[...lv.fields].map(([k, f]) => `${k}:${structureKey(f)}`).join(",")}}`;
-    case "arr":
-      return `[${lv.items.map(structureKey).join(",")}]`;
-    case "val":
-    case "num":
-    case "bool":
-      return "v";
-    default:
-      return lv.k;
-  }
-}
-
-function containsReturn(s: Node): boolean {
-  let found = false;
-  s.forEachDescendant((d, traversal) => {
-    if (isFunctionLike(d)) return traversal.skip();
-    if (Node.isReturnStatement(d)) {
-      found = true;
-      traversal.stop();
-    }
-    return undefined;
-  });
-  return found;
-}
-
-/** Variables declared outside `s` that `s` may assign. */
-function assignedOuter(s: Node, scope: Scope): Var[] {
-  const names = new Set<string>();
-  s.forEachDescendant((d, traversal) => {
-    if (isFunctionLike(d)) return traversal.skip();
-    if (Node.isBinaryExpression(d) && isAssignmentToken(d.getOperatorToken().getKind())) collectTargets(d.getLeft(), names);
-    if ((Node.isPrefixUnaryExpression(d) || Node.isPostfixUnaryExpression(d)) &&
-      (d.getOperatorToken() === SyntaxKind.PlusPlusToken || d.getOperatorToken() === SyntaxKind.MinusMinusToken))
-      collectTargets(d.getOperand(), names);
-    return undefined;
-  });
-  const vars: Var[] = [];
-  for (const n of names) {
-    const v = scope.lookup(n);
-    if (v && !vars.includes(v)) vars.push(v);
-  }
-  return vars;
-}
-
-function isAssignmentToken(k: SyntaxKind): boolean {
-  return k >= SyntaxKind.FirstAssignment && k <= SyntaxKind.LastAssignment;
-}
-
-function collectTargets(target: Node, names: Set<string>): void {
-  if (Node.isIdentifier(target)) names.add(target.getText());
-  else if (Node.isParenthesizedExpression(target)) collectTargets(target.getExpression(), names);
-  else if (Node.isArrayLiteralExpression(target)) target.getElements().forEach((el) => collectTargets(el, names));
-}
-
-/** The parameters that take arguments: TypeScript's `this` parameter only types the receiver. */
-function valueParameters(decl: FunctionLike): import("ts-morph").ParameterDeclaration[] {
-  return decl.getParameters().filter((p) => p.getName() !== "this");
-}
-
-function nameOf(decl: FunctionLike): string {
-  if (Node.isFunctionDeclaration(decl) || Node.isFunctionExpression(decl)) return decl.getName() ?? "function";
-  const parent = decl.getParent();
-  return Node.isVariableDeclaration(parent) ? parent.getName() : "function";
-}
-
-function nodeText(n: Node): string {
-  const t = n.getText();
-  return t.length > 40 ? `${t.slice(0, 37)}...` : t;
-}
-
-/** The text of the object a property or element is read from (`p` in `p.w`), for messages. */
-function ownerText(at: Node): string {
-  if (Node.isPropertyAccessExpression(at) || Node.isElementAccessExpression(at)) return nodeText(at.getExpression());
-  if (Node.isBindingElement(at)) {
-    const init = at.getFirstAncestorByKind(SyntaxKind.VariableDeclaration)?.getInitializer();
-    return nodeText(init ?? at.getParentOrThrow());
-  }
-  return nodeText(at);
-}
-
-function describeType(v: Value): string {
-  // The dtype only when it is f32: it is what tells "a number" from "a number" apart.
-  const { dtype, shape } = v.type;
-  if (shape.length === 0) return dtype === "bool" ? "a boolean" : dtype === "f32" ? "an f32 number (computed from f32 tensors)" : "a number";
-  return `${dtype === "f32" ? "f32 " : ""}shape [${shape.join(", ")}]`;
-}
-
-const KIND_NAMES: Partial<Record<SyntaxKind, string>> = {
-  [SyntaxKind.SwitchStatement]: "A switch statement",
-  [SyntaxKind.TryStatement]: "A try statement",
-  [SyntaxKind.ThrowStatement]: "A throw statement",
-  [SyntaxKind.ClassDeclaration]: "A class declaration",
-  [SyntaxKind.StringLiteral]: "A string",
-  [SyntaxKind.TemplateExpression]: "A template string",
-  [SyntaxKind.NewExpression]: "new",
-  [SyntaxKind.AwaitExpression]: "await",
-  [SyntaxKind.ThisKeyword]: "this",
-  [SyntaxKind.LabeledStatement]: "A labeled statement",
-};
-
-export function describeKind(n: Node): string {
-  return KIND_NAMES[n.getKind()] ?? `'${n.getKindName()}'`;
-}
-
-function shapeDiagnostic(e: ShapeError, at: Node): LowerError {
-  const code = e.code === "matmul" ? "GRADC2002" : e.code === "axis" ? "GRADC2003" : e.code === "reshape" ? "GRADC2004" : e.code === "broadcast" ? "GRADC2001" : "GRADC2005";
-  return new LowerError(code, at, [e.message]);
 }

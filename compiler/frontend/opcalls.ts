@@ -5,6 +5,7 @@ import type { IRBuilder } from "../ir/builder.js";
 import type { Dim, Value } from "../ir/types.js";
 import { composites } from "../ops/composite.js";
 import { getOp } from "../ops/index.js";
+import { reshapeTarget } from "../ops/reshape-target.js";
 import type { LV } from "./lower.js";
 
 export interface OpCallContext {
@@ -14,9 +15,15 @@ export interface OpCallContext {
   /** Folds a Math function over compile-time numbers, if all are. */
   fold(mathName: string, xs: readonly LV[]): LV | undefined;
   fail(message: string): Error;
+  /** A located GRADC2006 for an index the compiler knows to be out of range. */
+  failIndex(message: string): Error;
+  /** What is wrong with index `i` into a leading dimension `n`, when the compiler can tell. */
+  indexProblem(i: Value, n: Dim): string | undefined;
 }
 
 export interface OpCall {
+  /** Math functions take numbers only: a tensor there is refused, naming the gradc op. */
+  readonly numbersOnly?: boolean;
   readonly minArgs: number;
   readonly maxArgs: number;
   lower(ctx: OpCallContext, args: readonly LV[]): LV;
@@ -41,6 +48,7 @@ function primitive(op: string, arity: number): OpCall {
 /** Math.max/min: variadic, folded left, ties to the first argument. */
 function variadic(op: string, mathName: string): OpCall {
   return {
+    numbersOnly: true,
     minArgs: 1,
     maxArgs: Infinity,
     lower(ctx, args) {
@@ -53,6 +61,7 @@ function variadic(op: string, mathName: string): OpCall {
 
 function mathUnary(op: string, mathName: string): OpCall {
   return {
+    numbersOnly: true,
     minArgs: 1,
     maxArgs: 1,
     lower: (ctx, args) => ctx.fold(mathName, args) ?? val(ctx.b.op(op, [ctx.value(args[0]!)])),
@@ -68,6 +77,7 @@ export const MATH_FUNCTIONS: Readonly<Record<string, OpCall>> = {
   cos: mathUnary("cos", "cos"),
   abs: mathUnary("abs", "abs"),
   pow: {
+    numbersOnly: true,
     minArgs: 2,
     maxArgs: 2,
     lower: (ctx, args) => ctx.fold("pow", args) ?? val(ctx.b.op("pow", args.map((a) => ctx.value(a)))),
@@ -132,6 +142,32 @@ function shapeArg(lv: LV, ctx: OpCallContext): Dim[] {
   });
 }
 
+/** An index the compiler can evaluate (see index-bounds.ts) must be in range. */
+function checkKnownIndex(ctx: OpCallContext, i: Value, n: Dim): void {
+  const problem = ctx.indexProblem(i, n);
+  if (problem !== undefined) throw ctx.failIndex(`at: ${problem}`);
+}
+
+/** `zeros(shape, dtype?)`, `ones(shape, dtype?)`: a constant tensor of a static or symbolic shape. */
+function filled(value: number): OpCall {
+  return {
+    minArgs: 1,
+    maxArgs: 2,
+    lower(ctx, [shape, dtype]) {
+      const dims = shapeArg(shape!, ctx);
+      if (dims.length === 0) throw ctx.fail("a tensor has at least one dimension (rank-0 values are plain numbers)");
+      if (dims.some((d) => typeof d === "number" && !(Number.isInteger(d) && d >= 0)))
+        throw ctx.fail(`[${dims.join(", ")}] is not a shape: sizes are whole numbers`);
+      let dt: "f64" | "f32" = "f64";
+      if (dtype !== undefined && dtype.k !== "undefined") {
+        if (dtype.k !== "str" || (dtype.s !== "f64" && dtype.s !== "f32")) throw ctx.fail('the dtype must be "f64" or "f32", written as a string literal');
+        dt = dtype.s;
+      }
+      return val(ctx.b.op("broadcast_to", [ctx.b.op("const", [], { value, dtype: dt })], { shape: dims }));
+    },
+  };
+}
+
 export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
   add: primitive("add", 2),
   sub: primitive("sub", 2),
@@ -154,13 +190,24 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
   at: {
     minArgs: 2,
     maxArgs: 2,
-    lower: (ctx, [x, i]) => val(ctx.b.op("take", [ctx.value(x!), ctx.value(i!)])),
+    lower(ctx, [x, i]) {
+      const xv = ctx.value(x!);
+      const iv = ctx.value(i!);
+      if (xv.type.shape.length === 0) throw ctx.fail("at(x, i) reads a slice of a tensor, but x is a number");
+      checkKnownIndex(ctx, iv, xv.type.shape[0]!);
+      return val(ctx.b.op("take", [xv, iv]));
+    },
   },
   reshape: {
     minArgs: 2,
     maxArgs: 2,
-    lower: (ctx, [x, shape]) => val(ctx.b.op("reshape", [ctx.value(x!)], { shape: shapeArg(shape!, ctx) })),
+    lower(ctx, [x, shape]) {
+      const v = ctx.value(x!);
+      return val(ctx.b.op("reshape", [v], { shape: reshapeTarget(v.type.shape, shapeArg(shape!, ctx)) }));
+    },
   },
+  zeros: filled(0),
+  ones: filled(1),
   sum: reduction("sum"),
   max: reduction("max"),
   mean: {

@@ -87,7 +87,7 @@ export function loadGraphFunction(file: string, name: string, options: GraphOpti
     });
     return { fn: lowered.fn, params: lowered.params, modelName };
   } catch (e) {
-    if (e instanceof LowerError) return { diagnostics: [diagnosticAt(e, cwd)] };
+    if (e instanceof LowerError) return { diagnostics: e.all.map((x) => diagnosticAt(x, cwd)) };
     throw e;
   }
 }

@@ -1,0 +1,36 @@
+// Names a model takes from "gradc": `import { add }`, `import { add as plus }` and
+// `import * as g` with `g.add(...)` all reach the same op. A gradc function that is not an op
+// of the language (tensor constructors from data, transformations, optimizers) is refused
+// with what to do instead.
+
+import { Node, type PropertyAccessExpression } from "ts-morph";
+import { LowerError } from "./errors.js";
+import type { LV } from "./lower-support.js";
+import { GRADC_OPS } from "./opcalls.js";
+
+const INSTEAD: Readonly<Record<string, string>> = {
+  grad: "Transformations inside a differentiable function are not compiled yet: differentiate the outer function only.",
+  valueAndGrad: "Transformations inside a differentiable function are not compiled yet: differentiate the outer function only.",
+  tensor: "Build the tensor outside the function and pass it as an argument (one not listed in argnums).",
+  randn: "Draw the random tensor outside the function and pass it as an argument (one not listed in argnums).",
+};
+
+/** The op `name` imported from gradc, as a callee; a located error when it is not one. */
+export function gradcOp(name: string, at: Node): LV {
+  const call = Object.hasOwn(GRADC_OPS, name) ? GRADC_OPS[name] : undefined;
+  if (call) return { k: "op", call, name };
+  const instead = Object.hasOwn(INSTEAD, name) ? INSTEAD[name]! : "Call it outside the differentiable function.";
+  throw new LowerError("GRADC1028", at, [name, instead]);
+}
+
+/** `g.add` where `g` is `import * as g from "gradc"`: the op; undefined for anything else. */
+export function gradcNamespaceMember(pa: PropertyAccessExpression): LV | undefined {
+  const obj = pa.getExpression();
+  if (!Node.isIdentifier(obj)) return undefined;
+  const decls = obj.getSymbol()?.getDeclarations() ?? [];
+  const ns = decls.find((d) => Node.isNamespaceImport(d));
+  if (!ns) return undefined;
+  const imp = ns.getFirstAncestor((a) => Node.isImportDeclaration(a));
+  if (!imp || !Node.isImportDeclaration(imp) || imp.getModuleSpecifierValue() !== "gradc") return undefined;
+  return gradcOp(pa.getName(), pa);
+}
