@@ -6,9 +6,11 @@
 // The analysis is an interval per scalar value, affine in at most one symbolic dimension:
 // constants, loop counters (0 to trips - 1, the histories' and the per-step inputs' index),
 // and sums, differences and constant multiples of them. Anything else is unknown (checked).
+// Inside `if (a < b)` the index a (or a minus a non-negative constant) is below b: the guard
+// a loop `for (let i = 1; i < n; i++)` lowers to keeps its reads in range.
 
-import { LOOP } from "../ir/builder.js";
-import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { IF, LOOP } from "../ir/builder.js";
+import { type Block, type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 
 /** `sym + off`, or just `off` when `sym` is null. */
 interface Bound {
@@ -83,6 +85,43 @@ export function indexRanges(fn: Func): IndexRanges {
   };
   const memo = new Map<Value, Range | null>();
 
+  /** Per indexing node, the facts `a < b` the conditions of the ifs around it establish. */
+  type Fact = { readonly a: Value; readonly b: Value };
+  const facts = new Map<Node, readonly Fact[]>();
+  const gather = (block: Block, known: readonly Fact[]): void => {
+    for (const n of block.nodes) {
+      if (INDEXING_OPS.has(n.op)) facts.set(n, known);
+      if (n.op === IF) {
+        const c = producer.get(n.args[0]!);
+        const fact = c?.op === "lt" ? { a: c.args[0]!, b: c.args[1]! } : c?.op === "gt" ? { a: c.args[1]!, b: c.args[0]! } : undefined;
+        gather(n.blocks[0]!, fact ? [...known, fact] : known);
+        gather(n.blocks[1]!, known);
+      } else n.blocks.forEach((b) => gather(b, known));
+    }
+  };
+  gather(fn.body, []);
+  const constant = (v: Value): number | undefined => {
+    const d = producer.get(v);
+    return d?.op === "const" ? (d.attrs["value"] as number) : undefined;
+  };
+  /** v ≤ a: v is a, or a minus a non-negative constant (depth-limited). */
+  const atMost = (v: Value, a: Value, depth = 0): boolean => {
+    if (v === a) return true;
+    const d = producer.get(v);
+    if (!d || depth > 8) return false;
+    const [x, y] = d.args;
+    if (d.op === "sub") return (constant(y!) ?? -1) >= 0 && atMost(x!, a, depth + 1);
+    if (d.op === "add") return ((constant(y!) ?? 1) <= 0 && atMost(x!, a, depth + 1)) || ((constant(x!) ?? 1) <= 0 && atMost(y!, a, depth + 1));
+    return false;
+  };
+  /** The conditions around `node` show its index below the axis size n. */
+  const guardedBelow = (node: Node, n: Dim): boolean =>
+    (facts.get(node) ?? []).some(({ a, b }) => {
+      const d = producer.get(b);
+      const isSize = typeof n === "number" ? constant(b) === n : d?.op === "dim" && d.attrs["name"] === n;
+      return isSize && atMost(node.args[1]!, a);
+    });
+
   const rangeOf = (v: Value): Range | null => {
     if (memo.has(v)) return memo.get(v)!;
     memo.set(v, null); // no cycles in SSA, but never loop on a malformed one
@@ -138,8 +177,8 @@ export function indexRanges(fn: Func): IndexRanges {
     const r = rangeOf(node.args[1]!);
     if (!r || !r.int || r.lo.sym !== null || r.lo.off < 0) return false;
     const n = indexedSize(node);
-    if (typeof n === "number") return r.hi.sym === null && r.hi.off <= n - 1;
-    return r.hi.sym === n && r.hi.off <= -1;
+    if (typeof n === "number" ? r.hi.sym === null && r.hi.off <= n - 1 : r.hi.sym === n && r.hi.off <= -1) return true;
+    return guardedBelow(node, n);
   };
 
   return {
