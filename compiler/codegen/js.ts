@@ -57,6 +57,24 @@ export class FunctionEmitter {
     this.kernels = createKernelEmitter(this);
   }
 
+  /** Names bound to tensors, with their typed array: the types of outlined kernels' parameters. */
+  private readonly arrays = new Map<string, string>();
+
+  /** `: type` in generated TypeScript, nothing in JavaScript. */
+  typed(type: string): string {
+    return this.options.emit === "ts" ? `: ${type}` : "";
+  }
+
+  /** `!` in generated TypeScript: typed-array elements are read in bounds by construction. */
+  get bang(): string {
+    return this.options.emit === "ts" ? "!" : "";
+  }
+
+  /** An element read, `a[i]` (`a[i]!` in TypeScript). */
+  read(array: string, index: string): string {
+    return `${array}[${index}]${this.bang}`;
+  }
+
   line(text: string): void {
     this.lines.push(this.indent + text);
   }
@@ -95,6 +113,12 @@ export class FunctionEmitter {
 
   bind(v: Value, text: string): void {
     this.ref.set(v, text);
+    if (v.type.shape.length > 0) this.arrays.set(text, v.type.dtype === "f32" ? "Float32Array" : v.type.dtype === "bool" ? "Uint8Array" : "Float64Array");
+  }
+
+  /** The TypeScript type of a local name: its typed array if it holds a tensor, else `number`. */
+  localType(name: string): string {
+    return this.arrays.get(name) ?? "number";
   }
 
   /** How an operand is written: a name, or an inline literal for constants. */
@@ -296,8 +320,9 @@ function emitReturn(e: FunctionEmitter): void {
   const gradOf = new Map<number, Value>();
   let k = spec.mode === "valueAndGrad" ? 1 : 0;
   for (const n of spec.argnums) for (const leaf of leavesOf(spec.params[n]!.tree)) gradOf.set(leaf.index, results[k++]!);
-  const out = (v: Value): string => e.kernels.returned(v);
-  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!)));
+  const out = (v: Value, as?: Type["dtype"]): string => e.kernels.returned(v, as);
+  // A gradient has its parameter's dtype, whatever the cotangent's (an f32 loss of f64 weights).
+  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!, fn.body.params[i]!.type.dtype)));
   const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
   e.line(`return ${spec.mode === "valueAndGrad" ? `[${out(results[0]!)}, ${g}]` : g};`);
 }
