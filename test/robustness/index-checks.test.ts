@@ -115,7 +115,7 @@ function thrown(f: () => unknown): Error {
   throw new Error("expected a GradcError, the call returned");
 }
 
-const ramp = (n: number): { shape: number[]; data: Float64Array } => tensorOf([n], Array.from({ length: n }, (_x, i) => 0.1 * (i + 1)));
+const ramp = (n: number): { shape: number[]; data: Float64Array | Float32Array } => tensorOf([n], Array.from({ length: n }, (_x, i) => 0.1 * (i + 1)));
 
 describe("a computed index out of range or not an integer throws the eager op's GradcError", () => {
   it("the message names the op, the index and the bound, and is the eager one", () => {
