@@ -292,7 +292,9 @@ export async function compareWithReference(m: CompiledModule, c: Case, stem: str
     const got = flatten(grads).dtypes;
     if (JSON.stringify(got) !== JSON.stringify(wanted)) return `${name}: gradients are ${got.join(", ")}; the parameters are ${wanted.join(", ")}`;
     if (x.xs.length !== y.xs.length) return `${name}: ${x.xs.length} numbers compiled, ${y.xs.length} uncompiled`;
-    const loose = m.code.includes("Float32Array(");
+    // With any f32 value about, the two round at different places (fused loops keep f32
+    // intermediates in double): agreement to f32 precision is all that is promised.
+    const loose = m.code.includes("Float32Array") || f.spec.params.some((p) => leafDTypes(p.tree).includes("f32"));
     for (let i = 0; i < x.xs.length; i++) {
       const [p, q] = [x.xs[i]!, y.xs[i]!];
       if (Number.isNaN(p) && Number.isNaN(q)) continue;
