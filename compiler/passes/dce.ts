@@ -12,7 +12,9 @@ import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/t
 import { indexRanges } from "./indexrange.js";
 
 export function dce(fn: Func): Func {
-  const live = new Set<Value>();
+  // Live values by id (ids are unique within a function): cheaper than a Set of values.
+  const liveIds: boolean[] = [];
+  const live = { add: (v: Value): void => void (liveIds[v.id] = true), has: (v: Value): boolean => liveIds[v.id] === true };
   const ranges = indexRanges(fn);
   const throws = (node: Node): boolean => {
     if (ranges.mayThrow(node)) return true;
@@ -25,6 +27,13 @@ export function dce(fn: Func): Func {
     const kept: Node[] = [];
     for (let k = block.nodes.length - 1; k >= 0; k--) {
       const node = block.nodes[k]!;
+      if (node.outs.length === 1 && node.blocks.length === 0) {
+        // The common case, without the arrays below.
+        if (!live.has(node.outs[0]!) && !ranges.mayThrow(node)) continue;
+        kept.push(node);
+        for (const a of node.args) live.add(a);
+        continue;
+      }
       const used = node.outs.map((o) => live.has(o));
       if (!used.some(Boolean) && !throws(node)) continue;
       if (node.op === IF) {
