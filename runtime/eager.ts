@@ -27,12 +27,12 @@ export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
       return def.scalar(args[0], args[1]);
   }
   try {
-    if (arithmetic) return kernels.elementwise(def, args) ?? def.evaluate(args, attrs);
+    if (arithmetic) return kernels.elementwise(def, args, attrs) ?? def.evaluate(args, attrs);
     if (def.kind === "kernel") def.infer(args.map(typeOfVal), attrs);
     if (def === MATMUL) return kernels.matmul(args, attrs) ?? def.evaluate(args, attrs);
     return def.evaluate(args, attrs);
   } catch (e) {
-    if (e instanceof ShapeError) throw new GradcError(`${def.name}: ${e.message}`);
+    if (e instanceof ShapeError) throw new GradcError(`${def.label ?? def.name}: ${e.message}`);
     throw e;
   }
 }

@@ -19,7 +19,9 @@ const alloc = (f32: boolean, n: number): Float => (f32 ? new Float32Array(n) : n
  * An elementwise op of float operands (numbers or float tensors) with broadcasting, or null
  * when the arguments are of another kind (booleans) and the reference should handle them.
  */
-export function elementwise(def: ElementwiseOp, args: readonly Val[]): Val | null {
+export function elementwise(def: ElementwiseOp, args: readonly Val[], attrs: Attrs = {}): Val | null {
+  // An op whose attributes name its result dtype (`cast`) changes it: the reference does that.
+  if (attrs["dtype"] !== undefined) return null;
   if (args.length === 1) {
     const x = args[0]!;
     if (!isFloat(x) || x.shape.length === 0) return null;
@@ -39,7 +41,8 @@ export function elementwise(def: ElementwiseOp, args: readonly Val[]): Val | nul
 
 function binary(f: (a: number, b: number) => number, x: Operand, y: Operand): Val {
   if (typeof x === "number" && typeof y === "number") return f(x, y);
-  const f32 = (typeof x === "object" && x.data instanceof Float32Array) || (typeof y === "object" && y.data instanceof Float32Array);
+  // The promotion rule of ops/registry.ts `resultDType`: numbers are weak, any f64 tensor wins.
+  const f32 = (typeof x === "number" || x.data instanceof Float32Array) && (typeof y === "number" || y.data instanceof Float32Array);
   if (typeof y === "number") {
     const a = (x as Exclude<Operand, number>).data;
     const out = alloc(f32, a.length);
@@ -135,6 +138,6 @@ export function matmul(args: readonly Val[], attrs: Attrs): Val | null {
       for (let j = 0; j < n; j++) acc[row + j]! += aip * b[brow + j]!;
     }
   }
-  const f32 = a instanceof Float32Array || b instanceof Float32Array;
+  const f32 = a instanceof Float32Array && b instanceof Float32Array;
   return { shape: [m, n], data: f32 ? Float32Array.from(acc) : acc };
 }

@@ -5,7 +5,7 @@
 
 import { type Builder, type OpDef, sumTo } from "../compiler/ops/index.js";
 import type { Attrs } from "../compiler/ir/types.js";
-import { type Val, isTensorVal, shapeOf } from "../compiler/ops/values.js";
+import { type Val, dtypeOf, isTensorVal, shapeOf } from "../compiler/ops/values.js";
 import { NO_ATTRS, type Tracer, apply as applyOp, eager, evaluate, installTracer, tracing, typeOfVal } from "./eager.js";
 import { GradcError } from "./error.js";
 
@@ -216,15 +216,27 @@ function backwardFrom(order: readonly Var[]): void {
 function unbroadcastWith<V>(b: Builder<V>, ct: V, like: Val): V {
   const from = b.typeOf(ct).shape;
   const target = typeof like === "number" ? [] : shapeOf(like);
-  if (from.length === target.length && from.every((d, i) => d === target[i])) return ct;
-  if (from.length < target.length) return b.op("broadcast_to", [ct], { shape: target });
-  return sumTo(b, ct, target);
+  let shaped = ct;
+  if (from.length < target.length) shaped = b.op("broadcast_to", [ct], { shape: target });
+  else if (from.length !== target.length || from.some((d, i) => d !== target[i])) shaped = sumTo(b, ct, target);
+  if (typeof like === "number") return shaped;
+  const dtype = dtypeOf(like);
+  return b.typeOf(shaped).dtype === dtype ? shaped : b.op("cast", [shaped], { dtype });
 }
 
-/** Brings a cotangent to the shape of the value it belongs to. */
+/**
+ * Brings a cotangent to the shape and dtype of the value it belongs to (as AD does in the
+ * compiler: an f32 tensor's cotangent is f32 even when it flowed back through f64 arithmetic).
+ */
 function unbroadcast(ct: Val, like: Val): Val {
   if (typeof like === "number") return typeof ct === "number" ? ct : sumTo(eager, ct, []);
   const target = shapeOf(like);
+  const shaped = toShape(ct, target);
+  const dtype = dtypeOf(like);
+  return dtypeOf(shaped) === dtype ? shaped : eager.op("cast", [shaped], { dtype });
+}
+
+function toShape(ct: Val, target: readonly number[]): Val {
   if (typeof ct !== "object") return eager.op("broadcast_to", [ct], { shape: target });
   const from = (ct as { shape: readonly number[] }).shape;
   if (from.length === target.length && from.every((d, i) => d === target[i])) return ct;

@@ -11,6 +11,7 @@ import { emitJvpEntry } from "./jvp-entry.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
+import { BAD_INDEX_HELPER, BAD_INDEX_HELPER_TS } from "./indexcheck.js";
 
 export { CodegenError };
 
@@ -60,6 +61,8 @@ export class FunctionEmitter {
   private lastLoc = "";
   private lastLocAt: Loc | undefined;
   readonly kernels: KernelEmitter;
+  /** Set when the body checks an index at run time: the module then needs the helper. */
+  checksIndices = false;
 
   constructor(
     readonly unit: CompiledUnit,
@@ -214,7 +217,8 @@ export class FunctionEmitter {
       this.line(`const ${outs[0]} = ${this.operand(node.args[0]!)} ? ${a} : ${b};`);
       return;
     }
-    this.line(`let ${outs.join(", ")};`);
+    // An `if` kept only for an index check inside it yields nothing.
+    if (outs.length > 0) this.line(`let ${outs.join(", ")};`);
     this.line(`if (${this.operand(node.args[0]!)}) {`);
     this.nested(() => this.emitBranch(then, outs));
     this.line(`} else {`);
@@ -279,6 +283,9 @@ function emitEntry(e: FunctionEmitter, paramNames: readonly string[], params: re
   const fnName = JSON.stringify(spec.exportName);
   params.forEach((p, k) => {
     const jsParam = paramNames[k]!;
+    // Undeclared fields first: a misspelt field (`bias` for `b`) is named as such, with the
+    // declared one it leaves missing, rather than only as a missing `b`.
+    emitFieldChecks(e, p.tree, jsParam, p.name, [], fnName);
     for (const leaf of leavesOf(p.tree)) {
       const irParam = fn.body.params[leaf.index]!;
       const access = leaf.path.length === 0 ? jsParam : `${jsParam}${leaf.path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
@@ -292,36 +299,55 @@ function emitEntry(e: FunctionEmitter, paramNames: readonly string[], params: re
         e.kernels.bindTensorArg(irParam, access, fnName, argText);
       }
     }
-    // Once every declared leaf is there: no undeclared fields, no extra items.
-    emitStructureChecks(e, p.tree, paramNames[k]!, p.name, [], fnName);
+    // Once every declared leaf is there: no extra items.
+    emitLengthChecks(e, p.tree, jsParam, p.name, [], fnName);
   });
 }
 
+/** A name for the value at `access`: itself when it is one, else a const holding it. */
+function valueName(e: FunctionEmitter, access: string, param: string, path: readonly (string | number)[]): string {
+  if (/^[A-Za-z_$][\w$]*$/.test(access)) return access;
+  const value = e.names.fresh([param, ...path].join("_"));
+  e.line(`const ${value} = ${access};`);
+  return value;
+}
+
 /**
- * Refuses fields an object's type does not declare and items beyond a tuple's length. The
- * compiled function reads only declared fields, so an extra one (often a misspelt name, or
- * state that is not a parameter) would get no gradient: `sgd` would then fail on it, or a value
- * the user believes is trained would silently stay put. `for...in` allocates nothing.
+ * Refuses fields an object's type does not declare. The compiled function reads only declared
+ * fields, so an extra one (often a misspelt name, or state that is not a parameter) would get
+ * no gradient: `sgd` would then fail on it, or a value the user believes is trained would
+ * silently stay put. Runs before the leaves are read, through optional chains (a missing part
+ * is reported by the leaf check after it); `for...in` allocates nothing.
  */
-function emitStructureChecks(e: FunctionEmitter, tree: Tree, access: string, param: string, path: readonly (string | number)[], fnName: string): void {
-  if (tree.kind === "leaf") return;
-  const argText = JSON.stringify(pathText(param, path));
-  let value = access;
-  if (!/^[A-Za-z_$][\w$]*$/.test(access)) {
-    value = e.names.fresh([param, ...path].join("_"));
-    e.line(`const ${value} = ${access};`);
-  }
+function emitFieldChecks(e: FunctionEmitter, tree: Tree, access: string, param: string, path: readonly (string | number)[], fnName: string): void {
+  if (tree.kind === "leaf" || !has(tree, "object")) return;
+  const value = valueName(e, access, param, path);
   if (tree.kind === "object") {
+    const argText = JSON.stringify(pathText(param, path));
     const key = e.names.fresh("key");
     const declared = tree.fields.map((f) => `${key} !== ${JSON.stringify(f.key)}`).join(" && ");
-    const listed = JSON.stringify(tree.fields.map((f) => JSON.stringify(f.key)).join(", "));
-    e.line(`for (const ${key} in ${value}) if (${declared}) $gradc_extraField(${fnName}, ${argText}, ${key}, ${listed});`);
-    tree.fields.forEach((f) => emitStructureChecks(e, f.tree, `${value}${propertyAccess(f.key)}`, param, [...path, f.key], fnName));
-  } else {
-    e.line(`if (${value}.length !== ${tree.items.length}) $gradc_badArg(${fnName}, ${argText}, "an array of ${tree.items.length}", ${value});`);
-    tree.items.forEach((t, i) => emitStructureChecks(e, t, `${value}[${i}]`, param, [...path, i], fnName));
-  }
+    const keys = `[${tree.fields.map((f) => JSON.stringify(f.key)).join(", ")}]`;
+    e.line(`if (typeof ${value} === "object") for (const ${key} in ${value}) if (${declared}) $gradc_extraField(${fnName}, ${argText}, ${value}, ${key}, ${keys});`);
+    tree.fields.forEach((f) => emitFieldChecks(e, f.tree, `${value}?.${propertyAccess(f.key).replace(/^\./, "")}`, param, [...path, f.key], fnName));
+  } else tree.items.forEach((t, i) => emitFieldChecks(e, t, `${value}?.[${i}]`, param, [...path, i], fnName));
 }
+
+/** Refuses items beyond a tuple's length (every declared item was checked already). */
+function emitLengthChecks(e: FunctionEmitter, tree: Tree, access: string, param: string, path: readonly (string | number)[], fnName: string): void {
+  if (tree.kind === "leaf" || !has(tree, "array")) return;
+  const value = valueName(e, access, param, path);
+  if (tree.kind === "object") {
+    tree.fields.forEach((f) => emitLengthChecks(e, f.tree, `${value}${propertyAccess(f.key)}`, param, [...path, f.key], fnName));
+    return;
+  }
+  const argText = JSON.stringify(pathText(param, path));
+  e.line(`if (${value}.length !== ${tree.items.length}) $gradc_badArg(${fnName}, ${argText}, "an array of ${tree.items.length}", ${value});`);
+  tree.items.forEach((t, i) => emitLengthChecks(e, t, `${value}[${i}]`, param, [...path, i], fnName));
+}
+
+/** True when `tree` is or holds a node of that kind. */
+const has = (tree: Tree, kind: "object" | "array"): boolean =>
+  tree.kind === kind || (tree.kind === "object" ? tree.fields.some((f) => has(f.tree, kind)) : tree.kind === "array" && tree.items.some((t) => has(t, kind)));
 
 function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => string): string {
   if (tree.kind === "leaf") return leafExpr(tree.index);
@@ -367,8 +393,10 @@ function $gradc_describe(v) {
 function $gradc_badArg(fn, arg, expected, actual) {
   throw new $gradc_GradcError(\`\${fn}: argument \${arg} must be \${expected}, got \${$gradc_describe(actual)}\`);
 }
-function $gradc_extraField(fn, arg, key, declared) {
-  throw new $gradc_GradcError(\`\${fn}: argument \${arg} has a field \${JSON.stringify(key)} that its type does not declare (declared: \${declared}); pass only the declared fields\`);
+function $gradc_extraField(fn, arg, obj, key, declared) {
+  const missing = declared.filter((k) => !(k in obj)).map((k) => JSON.stringify(k));
+  const names = declared.map((k) => JSON.stringify(k)).join(", ") + (missing.length > 0 ? \`; missing: \${missing.join(", ")}\` : "");
+  throw new $gradc_GradcError(\`\${fn}: argument \${arg} has a field \${JSON.stringify(key)} that its type does not declare (declared: \${names}); pass only the declared fields\`);
 }`;
 
 export function emitModule(units: readonly CompiledUnit[], options: EmitOptions): string {
@@ -386,6 +414,8 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
   ];
   if (ts && units.some((u) => usesTensors(u.spec))) out.push(`import type { Tensor } from "gradc";`);
   out.push("", ts ? tsHelpers() : HELPERS);
+  const helpersEnd = out.length;
+  let checksIndices = false;
   // The location of each item of `out` (an item of several lines has none).
   const locs: (Loc | undefined)[] = [];
   units.forEach((unit, k) => {
@@ -402,6 +432,7 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     e.kernels.prologue();
     e.emitBlock(unit.fn.body);
     emitReturn(e);
+    checksIndices ||= e.checksIndices;
     const sig = signatureText(unit.spec, paramNames);
     const what = `${unit.spec.mode}(${unit.spec.wrapped ?? unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
     out.push("");
@@ -421,6 +452,8 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
       exported.push(name === "__proto__" ? `Object.defineProperty(exports, "__proto__", { value: ${local ?? name}, enumerable: true });` : `exports${propertyAccess(name)} = ${local ?? name};`);
     else if (local !== undefined) out.push(`export { ${local} as ${unit.spec.exportName} };`);
   });
+  // The run-time index check's helper joins the helpers (one item of several lines, no location).
+  if (checksIndices) out[helpersEnd - 1] += `\n${ts ? BAD_INDEX_HELPER_TS : BAD_INDEX_HELPER}`;
   if (exported.length > 0) out.push("", ...exported);
   while (locs.length < out.length) locs.push(undefined);
   // One location per line of code: an item of several lines (the helpers) has none.
@@ -438,7 +471,7 @@ function tsHelpers(): string {
   return HELPERS.replace("(globalThis[", "((globalThis as any)[")
     .replace("function $gradc_describe(v) {", "function $gradc_describe(v: any): string {")
     .replace("function $gradc_badArg(fn, arg, expected, actual) {", "function $gradc_badArg(fn: string, arg: string, expected: string, actual: unknown): never {")
-    .replace("function $gradc_extraField(fn, arg, key, declared) {", "function $gradc_extraField(fn: string, arg: string, key: string, declared: string): never {")
+    .replace("function $gradc_extraField(fn, arg, obj, key, declared) {", "function $gradc_extraField(fn: string, arg: string, obj: object, key: string, declared: string[]): never {")
     .replace("  constructor(message) {", "  constructor(message: string) {");
 }
 

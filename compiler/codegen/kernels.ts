@@ -9,6 +9,8 @@ import { reducedAxes } from "../ops/reduce.js";
 import type { FunctionEmitter } from "./js.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
+import { indexRanges, indexedSize } from "../passes/indexrange.js";
+import { indexGuard, loopPrechecks } from "./indexcheck.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
@@ -88,6 +90,16 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
   const slotName = (i: number): string => `${prefix}_b${i}`;
 
   const buf = (v: Value): string => e.operand(v);
+  const ranges = indexRanges(fn);
+  /** Per indexing node in a loop, the flag saying its whole range was checked before the loop. */
+  const prechecked = new Map<Node, string>();
+  /** Checks an index not known to be in range before it is used (the eager op's error). */
+  const guard = (node: Node): void => {
+    const check = indexGuard(ranges, node, e.operand(node.args[1]!), dimText(indexedSize(node)), prechecked.get(node));
+    if (check === undefined) return;
+    e.line(check);
+    e.checksIndices = true;
+  };
 
   // Returned tensors of one dtype share one ArrayBuffer per call: V8 allocates each typed
   // array's backing store separately and slowly, views on one buffer are cheap.
@@ -356,6 +368,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const out = node.outs[0]!;
     const n = sizeText(out.type.shape);
     const at = e.operand(i);
+    guard(node);
     if (out.type.shape.length === 0) {
       const name = e.freshName(out);
       e.line(`const ${name} = ${e.read(buf(x), at)};`);
@@ -370,6 +383,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const [g, i] = node.args as [Value, Value];
     const out = node.outs[0]!;
     const n = sizeText(g.type.shape);
+    guard(node);
     const target = allocate(out);
     e.line(`${target}.fill(0);`);
     if (g.type.shape.length === 0) e.line(`${target}[${e.operand(i)}] = ${e.operand(g)};`);
@@ -399,6 +413,9 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       return { j, name: allocate(out), size: sizeText(node.args[j]!.type.shape) };
     });
     const k = e.names.fresh("k");
+    const pre = loopPrechecks(ranges, node, { operand: (v) => e.operand(v), size: (n) => dimText(indexedSize(n)), trips, fresh: (hint) => e.names.fresh(hint) });
+    pre.lines.forEach((l) => e.line(l));
+    pre.flags.forEach((flag, n) => prechecked.set(n, flag));
     e.line(
       node.attrs["reverse"] === true
         ? `for (let ${k} = ${trips} - 1; ${k} >= 0; ${k}--) {`

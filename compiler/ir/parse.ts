@@ -123,7 +123,8 @@ export function parseFunc(text: string): Func {
         const results = refs(ln.code.slice(terminator.length), ln.no);
         return { params: blockParams, nodes, results };
       }
-      const m = /^(.+?)\s=\s(\S+)(.*)$/.exec(ln.code);
+      const bare = /^(\S+)(\s.*)$/.exec(ln.code);
+      const m = bare && isRegionOp(bare[1]!) ? ["", "", bare[1]!, bare[2]!] : /^(.+?)\s=\s(\S+)(.*)$/.exec(ln.code);
       if (!m) throw new IRParseError(`expected a node, got '${ln.code}'`, ln.no);
       let rest = m[3]!.trim();
       const opensBlock = isRegionOp(m[2]!);
@@ -148,7 +149,7 @@ export function parseFunc(text: string): Func {
           if (close.code !== "}") throw new IRParseError("expected '}'", close.no);
         } else if (mid.code !== "}") throw new IRParseError("expected '} else {', '} backward {' or '}'", mid.no);
       }
-      const outs = m[1]!.split(/,\s*(?=%)/).map((o) => {
+      const outs = (m[1] === "" ? [] : m[1]!.split(/,\s*(?=%)/)).map((o) => {
         const [ref, type] = o.split(/:\s*/);
         return define(ref!, parseType(type!, ln.no), ln.no);
       });

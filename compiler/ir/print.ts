@@ -64,7 +64,8 @@ export function printFunc(fn: Func): string {
   const printNode = (node: Node, indent: string): void => {
     const outs = node.outs.map((o) => `${ref(o)}: ${formatType(o.type)}`).join(", ");
     const args = node.args.map((a) => ` ${ref(a)}`).join("");
-    const head = `${indent}${outs} = ${node.op}${args}${formatAttrs(node.attrs)}`;
+    // A region with no results (an `if` kept only for the index check inside it) has no `=`.
+    const head = `${indent}${outs === "" ? "" : `${outs} = `}${node.op}${args}${formatAttrs(node.attrs)}`;
     if (node.blocks.length === 0) {
       lines.push(comment(head, node.loc));
       return;

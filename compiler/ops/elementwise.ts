@@ -5,7 +5,7 @@ import type { Attrs, DType, Type } from "../ir/types.js";
 import type { Builder } from "./registry.js";
 import { type ElementwiseOp, type ExprEmitter, type Jvp, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
 import { sugar } from "./sugar.js";
-import { type Val, broadcastIndex, flatGet, makeVal, shapeOf } from "./values.js";
+import { type Val, broadcastIndex, dtypeOf, flatGet, makeVal, shapeOf } from "./values.js";
 
 type DTypeRule = "float" | "bool" | "select";
 
@@ -51,8 +51,7 @@ function elementwise(spec: ElementwiseSpec): ElementwiseOp {
       const shapes = args.map(shapeOf);
       const outShape = shapes.reduce((a, b) => broadcastShapes(a, b) as number[]);
       const index = shapes.map((s) => broadcastIndex(s, outShape));
-      const dtype: DType =
-        rule === "bool" ? "bool" : args.some((a) => typeof a === "object" && a.data instanceof Float32Array) ? "f32" : "f64";
+      const dtype = inferDType(rule, args.map((a) => ({ dtype: dtypeOf(a), shape: shapeOf(a) })));
       const xs = new Array<number>(args.length);
       return makeVal(outShape, dtype, (i) => {
         for (let k = 0; k < args.length; k++) xs[k] = flatGet(args[k]!, index[k]!(i));

@@ -7,5 +7,6 @@ export * as reduce from "./reduce.js";
 export * as movement from "./movement.js";
 export * as linalg from "./linalg.js";
 export * as indexing from "./indexing.js";
+export * as convert from "./convert.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";

@@ -4,9 +4,14 @@
 import type { Type } from "../ir/types.js";
 import { type KernelOp, defineOp, formatShape, ShapeError } from "./registry.js";
 import { type TensorVal, dtypeOf, isTensorVal, makeVal, sizeOf } from "./values.js";
+import { indexProblem } from "./index-check.js";
 
+// One wording for the eager op, the tape, the frontend's compile-time check and the run-time
+// check compiled code makes (codegen/indexcheck.ts formats the same words; a test holds them
+// together).
 function checkIndex(i: number, n: number): number {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new ShapeError(`index ${i} is out of range [0, ${n})`, "axis");
+  const problem = indexProblem(i, n);
+  if (problem !== undefined) throw new ShapeError(problem, "index");
   return i;
 }
 
@@ -14,6 +19,7 @@ function checkIndex(i: number, n: number): number {
 export const take = defineOp<KernelOp>({
   kind: "kernel",
   name: "take",
+  label: "at",
   arity: 2,
   pure: true,
   infer([x, i]): Type {
@@ -37,6 +43,7 @@ export const take = defineOp<KernelOp>({
 export const put = defineOp<KernelOp>({
   kind: "kernel",
   name: "put",
+  label: "at",
   arity: 2,
   pure: true,
   infer([g, i], attrs): Type {

@@ -35,8 +35,8 @@ export const matmul = defineOp<KernelOp>({
     const n = tb ? B.shape[0]! : B.shape[1]!;
     const at = (i: number, p: number) => (ta ? A.data[p * m + i]! : A.data[i * k + p]!);
     const bt = (p: number, j: number) => (tb ? B.data[j * k + p]! : B.data[p * n + j]!);
-    const f32 = dtypeOf(A) === "f32" || dtypeOf(B) === "f32";
-    return makeVal([m, n], f32 ? "f32" : "f64", (idx) => {
+    const dtype = resultDType([{ dtype: dtypeOf(A), shape: A.shape }, { dtype: dtypeOf(B), shape: B.shape }]);
+    return makeVal([m, n], dtype, (idx) => {
       const i = Math.floor(idx / n);
       const j = idx % n;
       let s = 0;

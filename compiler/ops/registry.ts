@@ -9,7 +9,7 @@ import type { Val } from "./values.js";
 export class ShapeError extends Error {
   constructor(
     message: string,
-    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" = "broadcast",
+    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" = "broadcast",
   ) {
     super(message);
   }
@@ -56,6 +56,8 @@ export type ExprEmitter = (operands: readonly string[], attrs: Attrs) => string;
 
 export interface OpDefBase {
   readonly name: string;
+  /** The name users call it by, in messages, when it differs (`take` is `at`). */
+  readonly label?: string;
   /** Number of value arguments. */
   readonly arity: number;
   /** Result type from argument types; throws ShapeError. */
@@ -155,10 +157,16 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
   return out;
 }
 
-/** Float dtype of an arithmetic result: f32 wins, so `number` operands adopt a tensor's f32. */
+/**
+ * Float dtype of an arithmetic result, the one promotion rule (as NumPy and JAX): f32 and f64
+ * tensors together give f64; numbers (rank 0) are weak and take the tensors' dtype, so
+ * `mul(x32, 2)` stays f32. Among numbers alone, f64 unless all of them are f32.
+ */
 export function resultDType(types: readonly Type[]): DType {
   for (const t of types) if (t.dtype === "bool") throw new ShapeError("arithmetic on a boolean value", "dtype");
-  return types.some((t) => t.dtype === "f32") ? "f32" : "f64";
+  const tensors = types.filter((t) => t.shape.length > 0);
+  const decide = tensors.length > 0 ? tensors : types;
+  return decide.length > 0 && decide.every((t) => t.dtype === "f32") ? "f32" : "f64";
 }
 
 export function normalizeAxes(axes: readonly number[], rank: number): number[] {

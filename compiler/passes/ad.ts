@@ -5,7 +5,9 @@
 // Adjoints exist only for active values (varied by a differentiated input and useful to the
 // output); a zero adjoint is symbolic (absent), so nothing is initialized to zero; the first
 // contribution to an adjoint is the value itself and later ones add to it (fan-out sums).
-// Broadcasting is undone in one place (sumTo). Through an `if`, the backward pass is an `if` on
+// Broadcasting is undone in one place (sumTo), and so is dtype promotion: every adjoint has
+// its primal's dtype (a cotangent of an f32 value that flowed back through f64 arithmetic is
+// cast to f32), so each gradient has its parameter's dtype. Through an `if`, the backward pass is an `if` on
 // the same condition that reverses only the branch taken, so the other branch cannot leak NaN.
 // Through a `loop`, the forward loop records each carry's value at the start of every
 // iteration (preallocated per-iteration storage); the backward pass is a loop running the
@@ -55,19 +57,14 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
 interface Ctx {
   b: IRBuilder;
   active: Set<Value>;
-  /**
-   * The dtype of every cotangent: the output's. Arithmetic promotes to f32, so as soon as an f32
-   * value lies between the inputs and the output the output is f32, and so is every cotangent,
-   * including those of f64 values. Symbolic zeros that become values (in branches and loops)
-   * must have this dtype too, or one path yields f64 where the other yields f32.
-   */
-  cotangent: DType;
   /** The recorded carry histories of each forward loop, by the original loop node. */
   histories: Map<Node, Value[]>;
 }
 
+/** Adds a contribution to v's adjoint, brought to v's shape and dtype. */
 function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void {
-  const ctShaped = sumTo(ctx.b, ct, v.type.shape);
+  const summed = sumTo(ctx.b, ct, v.type.shape);
+  const ctShaped = summed.type.dtype === v.type.dtype ? summed : ctx.b.op("cast", [summed], { dtype: v.type.dtype });
   const prev = adj.get(v);
   adj.set(v, prev === undefined ? ctShaped : ctx.b.op("add", [prev, ctShaped]));
 }
@@ -87,13 +84,15 @@ function zerosLike(b: IRBuilder, v: Value): Value {
   return v.type.shape.length === 0 ? zero : b.op("broadcast_to", [zero], { shape: v.type.shape });
 }
 
-/** A zero adjoint of v: v's shape, the cotangent dtype. */
+/**
+ * A zero adjoint of v, for a branch or trip that does not reach it: v's type, like every
+ * adjoint, so both paths yield the same type.
+ */
 function zeroAdjoint(ctx: Ctx, v: Value): Value {
-  const zero = ctx.b.op("const", [], ctx.cotangent === "f64" ? { value: 0 } : { value: 0, dtype: ctx.cotangent });
-  return v.type.shape.length === 0 ? zero : ctx.b.op("broadcast_to", [zero], { shape: v.type.shape });
+  return zerosLike(ctx.b, v);
 }
 
-const adjointType = (ctx: Ctx, v: Value): Type => ({ dtype: ctx.cotangent, shape: v.type.shape });
+const adjointType = (v: Value): Type => v.type;
 
 /**
  * Copies forward nodes into the block being built, with fresh values recorded in `map`.
@@ -230,9 +229,9 @@ function reverseLoop(
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
   const adjParams = node.args.map((a, j) => {
     const carry = node.outs[j]!.name;
-    return b.ids.value(adjointType(ctx, a), carry === undefined ? undefined : `d${carry}`);
+    return b.ids.value(adjointType(a), carry === undefined ? undefined : `d${carry}`);
   });
-  const accParams = targets.map((t) => b.ids.value(adjointType(ctx, t), t.name === undefined ? undefined : `d${t.name}`));
+  const accParams = targets.map((t) => b.ids.value(adjointType(t), t.name === undefined ? undefined : `d${t.name}`));
   const reversed = b.block(() => {
     const copies = new Map<Value, Value>();
     copies.set(body.params[0]!, k);
@@ -270,7 +269,7 @@ export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name
     if (n.op === LOOP && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
   });
   const output = fn.body.results[0]!;
-  const ctx: Ctx = { b, active, histories: new Map(), cotangent: output.type.dtype };
+  const ctx: Ctx = { b, active, histories: new Map() };
   // Loops the backward pass reverses record their carries as they run forward.
   fn.body.nodes.forEach((n) => b.push(n.op === LOOP && n.outs.some((o) => active.has(o)) ? recording(ctx, n, n) : n));
   const adj = new Map<Value, Value>();

@@ -2,15 +2,26 @@
 //
 // Guarantees: every node left has a result that reaches the function's results; `if` nodes
 // keep only the results that are used (their blocks yield only those); a loop is kept whole
-// when any of its results is used (its carries feed each other).
+// when any of its results is used (its carries feed each other). An `at` whose index is not
+// known to be in range stays even when its value is unused, and so does the `if` or loop
+// holding one: it must still throw where, and in the order, the eager op would
+// (passes/indexrange.ts).
 
 import { IF, LOOP } from "../ir/builder.js";
-import type { Block, Func, Node, Value } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { indexRanges } from "./indexrange.js";
 
 export function dce(fn: Func): Func {
   // Live values by id (ids are unique within a function): cheaper than a Set of values.
   const liveIds: boolean[] = [];
   const live = { add: (v: Value): void => void (liveIds[v.id] = true), has: (v: Value): boolean => liveIds[v.id] === true };
+  const ranges = indexRanges(fn);
+  const throws = (node: Node): boolean => {
+    if (ranges.mayThrow(node)) return true;
+    let found = false;
+    node.blocks.forEach((b) => walkNodes(b, (n) => (found ||= ranges.mayThrow(n))));
+    return found;
+  };
   const sweep = (block: Block): Block => {
     block.results.forEach((r) => live.add(r));
     const kept: Node[] = [];
@@ -18,13 +29,13 @@ export function dce(fn: Func): Func {
       const node = block.nodes[k]!;
       if (node.outs.length === 1 && node.blocks.length === 0) {
         // The common case, without the arrays below.
-        if (!live.has(node.outs[0]!)) continue;
+        if (!live.has(node.outs[0]!) && !ranges.mayThrow(node)) continue;
         kept.push(node);
         for (const a of node.args) live.add(a);
         continue;
       }
       const used = node.outs.map((o) => live.has(o));
-      if (!used.some(Boolean)) continue;
+      if (!used.some(Boolean) && !throws(node)) continue;
       if (node.op === IF) {
         const pick = <T,>(xs: readonly T[]): T[] => xs.filter((_x, i) => used[i]);
         const blocks = node.blocks.map((b) => sweep({ ...b, results: pick(b.results) }));

@@ -7,6 +7,8 @@
 // infinity semantics (`x*0` is not folded: it is NaN for infinite x); the sign of a zero is
 // not kept (`x+0 → x` turns -0+0 = 0 into -0). After AD, stop_gradient is the identity.
 // `1/(1+exp(-z))` is recognized as sigmoid, so its backward reuses the forward output.
+// A reduction of a number is that number and its argmax mask is 1: no kernel op is left with
+// only numbers for operands and result (codegen plans no storage for numbers).
 
 import { CUSTOM, IF, LOOP } from "../ir/builder.js";
 import { type Node, type Value, sameType } from "../ir/types.js";
@@ -123,10 +125,20 @@ export function simplify(fn: Func, options: SimplifyOptions = {}): Func {
         if (producer(x)?.op === "neg" && same(producer(x)!.args[0])) return use(producer(x)!.args[0]!);
         break;
       case "pow":
-        if (cy === 1 && same(x)) return use(x);
-        if (cy === 2) return use(b.op("square", [x!]));
-        if (cy === 0.5) return use(b.op("sqrt", [x!]));
-        if (cy === -1) return use(b.op("div", [b.constant(1, x!), x!]));
+        // Each rewrite has x's type: only where that is the result's (a tensor exponent
+        // broadcasts a number x; an f64 one promotes an f32 x).
+        if (!same(x)) break;
+        if (cy === 1) return use(x);
+        if (cy === 2) return use(b.op("square", [x]));
+        if (cy === 0.5) return use(b.op("sqrt", [x]));
+        if (cy === -1) return use(b.op("div", [b.constant(1, x), x]));
+        break;
+      case "sum":
+      case "max":
+        if (x!.type.shape.length === 0 && same(x)) return use(x);
+        break;
+      case "argmax_mask":
+        if (x!.type.shape.length === 0) return use(makeConst(scope, 1, out));
         break;
       case "select":
         if (node.args[1] === node.args[2]) return use(node.args[1]!);

@@ -7,7 +7,7 @@
 // started in that window would fail for reasons that have nothing to do with the test.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,15 +52,51 @@ export function packageDir(): string {
   }
 }
 
+/** The package's production dependencies, transitively (folders under node_modules). */
+function productionDependencies(): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name) || !existsSync(join(ROOT, "node_modules", name, "package.json"))) return;
+    seen.add(name);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
+  };
+  const own = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  for (const dep of Object.keys(own.dependencies)) visit(dep);
+  return [...seen].sort();
+}
+
+let standalone: string | undefined;
+
+/**
+ * A copy of the built package with its production dependencies copied in (not linked to the
+ * checkout), every folder of it open to all users: for a process of another user, who may be
+ * unable to enter the checkout (a clone under a 0700 folder such as one `mktemp -d` makes).
+ */
+export function standalonePackageDir(): string {
+  if (standalone) return standalone;
+  const dir = mkdtempSync(join(tmpdir(), "gradc-pkg-"));
+  made.push(dir);
+  const from = packageDir();
+  for (const part of ["package.json", "bin", "dist"]) cpSync(join(from, part), join(dir, part), { recursive: true });
+  for (const dep of productionDependencies()) cpSync(join(ROOT, "node_modules", dep), join(dir, "node_modules", dep), { recursive: true, dereference: true });
+  const open = (d: string): void => {
+    chmodSync(d, 0o755);
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) open(join(d, e.name));
+  };
+  open(dir);
+  return (standalone = dir);
+}
+
 /** The bin of the private package copy. */
 export const bin = (): string => join(packageDir(), "bin", "gradc.js");
 
 /** A fresh folder with `files` written into it and `gradc` installed (symlinked to the copy). */
-export function tempProject(files: Record<string, string> = {}): string {
+export function tempProject(files: Record<string, string> = {}, pkg: string = packageDir()): string {
   const dir = mkdtempSync(join(tmpdir(), "gradc-test-"));
   made.push(dir);
   mkdirSync(join(dir, "node_modules"));
-  symlinkSync(packageDir(), join(dir, "node_modules", "gradc"), "dir");
+  symlinkSync(pkg, join(dir, "node_modules", "gradc"), "dir");
   for (const [name, text] of Object.entries(files)) write(dir, name, text);
   return dir;
 }
@@ -72,6 +108,7 @@ export function write(dir: string, name: string, text: string): void {
 
 export function removeTempProjects(): void {
   installed = undefined;
+  standalone = undefined;
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -130,6 +130,29 @@ describe("simplify", () => {
       return %out
     }`;
 
+  it("rewrites pow(x, c) only where x has the result's type (a tensor exponent broadcasts a number x)", () => {
+    const source = `
+    fn f(%x: f64[], %v: f64[2]) -> (f64[1,1], f64[1], f64[2], f64[2]) {
+      %two: f64[] = const {value=2}
+      %c: f64[1,1] = reshape %two {shape=[1,1]}
+      %half: f64[] = const {value=0.5}
+      %h: f64[1] = broadcast_to %half {shape=[1]}
+      %a: f64[1,1] = pow %x %c
+      %b: f64[1] = pow %x %h
+      %d: f64[2] = pow %v %c2
+      %e: f64[2] = pow %v %two
+      return %a, %b, %d, %e
+    }`.replace("%d: f64[2] = pow %v %c2", "%c2: f64[1] = reshape %two {shape=[1]}\n      %d: f64[2] = pow %v %c2");
+    const { out, text } = run(simplify, source);
+    // The number x keeps its pow (square(x) would be a number, not [1, 1]); the tensor v of the
+    // result's shape becomes square(v), with a scalar or a broadcast exponent alike.
+    expect(text).toMatch(/f64\[1,1\] = pow %x/);
+    expect(text).toMatch(/f64\[1\] = pow %x/);
+    expect(text.match(/square %v/g)).toHaveLength(2);
+    expect(text).not.toMatch(/pow %v/);
+    sameValues(parseFunc(ir(source)), out);
+  });
+
   it("resolves an if on a constant condition and drops if results both branches agree on", () => {
     const { out, text } = run((f) => dce(simplify(f)), branches);
     expect(text).toBe(ir(`

@@ -131,6 +131,12 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
     { args: [{ shape: [4, 3] }, { shape: [], fixed: 2 }] },
     { args: [{ shape: [4] }, { shape: [], fixed: 0 }] },
   ],
+  // To f64 here (finite differences need it); the conversion to f32 is checked in
+  // test/compiler/promotion.test.ts.
+  cast: [
+    { args: [{ shape: [2, 3] }], attrs: { dtype: "f64" } },
+    { args: [{ shape: [] }], attrs: { dtype: "f64" } },
+  ],
   put: [
     { args: [{ shape: [3] }, { shape: [], fixed: 1 }], attrs: { shape: [4, 3] } },
     { args: [{ shape: [] }, { shape: [], fixed: 3 }], attrs: { shape: [4] } },

@@ -1,15 +1,20 @@
-// `npm run fuzz`: compiles thousands of generated programs (test/robustness/programs.ts) and
-// judges each (test/robustness/harness.ts), then prints how many were tried, compiled,
-// diagnosed, crashed, hung or gave invalid output. Exit code 1 if any crashed, hung, gave
-// invalid output or got the wrong verdict; each such program is saved under
-// test/.tmp/fuzz/failures/ with what went wrong, to become a regression fixture.
+// `npm run fuzz`: compiles thousands of generated programs (test/robustness/programs.ts and
+// programs-checks.ts) and judges each (test/robustness/harness.ts), then prints how many were
+// tried, compiled, diagnosed, crashed, hung or gave invalid output, per seed and in total.
+// Exit code 1 if any crashed, hung, gave invalid output or got the wrong verdict; each such
+// program is saved under test/fuzz-crashes/ (the source and a .json with its case and what
+// went wrong), where test/robustness/fuzz-crashes.test.ts replays every one of them, and
+// under test/.tmp/fuzz/failures/.
 //
 // Batches run in a worker thread with the main thread's stack size (what the CLI has), so a
 // program that hangs or exhausts memory is detected by a watchdog, recorded, and the batch
 // resumes in a fresh worker after it.
 //
-//   npm run fuzz -- [--count 10000] [--seed 1] [--batch 200] [--timeout 300] [--workers 1]
-//                   [--no-deep] [--no-run]
+//   npm run fuzz -- [--count 10000] [--seed 1] [--seeds 3] [--batch 200] [--timeout 300]
+//                   [--workers 1] [--no-deep] [--no-run] [--no-save]
+//
+// --count is per seed; --seeds N runs seeds seed, seed + 1, ... seed + N - 1 (deep programs,
+// which do not depend on the seed, run once).
 
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -22,6 +27,8 @@ import { type Case, DEEP_KINDS, deepCase, sampleCases } from "./programs.js";
 interface Options {
   count: number;
   seed: number;
+  seeds: number;
+  save: boolean;
   batch: number;
   timeout: number;
   workers: number;
@@ -51,12 +58,14 @@ const DEEP_SIZES: Partial<Record<(typeof DEEP_KINDS)[number], number[]>> = {
 };
 
 function parseArgs(argv: readonly string[], root: string): Options {
-  const o: Options = { count: 10_000, seed: Date.now() % 100_000, batch: 200, timeout: 300, workers: 1, deep: true, run: true, root };
+  const o: Options = { count: 10_000, seed: Date.now() % 100_000, seeds: 3, save: true, batch: 200, timeout: 300, workers: 1, deep: true, run: true, root };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = (): number => Number(argv[++i]);
     if (a === "--count") o.count = next();
     else if (a === "--seed") o.seed = next();
+    else if (a === "--seeds") o.seeds = Math.max(1, Math.floor(next()));
+    else if (a === "--no-save") o.save = false;
     else if (a === "--batch") o.batch = next();
     else if (a === "--timeout") o.timeout = next();
     else if (a === "--workers") o.workers = Math.max(1, Math.min(next(), cpus().length));
@@ -67,10 +76,11 @@ function parseArgs(argv: readonly string[], root: string): Options {
   return o;
 }
 
-function jobs(o: Options): Job[] {
+/** The jobs of one seed; deep programs only with the first. */
+function jobs(o: Options, seed: number, first: boolean, startId: number): Job[] {
   const out: Job[] = [];
-  let id = 0;
-  if (o.deep) {
+  let id = startId;
+  if (o.deep && first) {
     // Deep programs in small batches of their own: each may take seconds.
     const deep = DEEP_KINDS.flatMap((kind) => (DEEP_SIZES[kind] ?? [500, 5000, 100_000]).map((n) => deepCase(kind, n)));
     for (let i = 0; i < deep.length; i += 4) out.push({ id: id++, cases: deep.slice(i, i + 4) });
@@ -78,7 +88,7 @@ function jobs(o: Options): Job[] {
   const total = o.count - out.reduce((s, j) => s + j.cases.length, 0);
   for (let done = 0, b = 0; done < total; b++) {
     const n = Math.min(o.batch, total - done);
-    out.push({ id: id++, cases: sampleCases(o.seed * 1000 + b, n) });
+    out.push({ id: id++, cases: sampleCases(seed * 1000 + b, n) });
     done += n;
   }
   return out;
@@ -153,30 +163,59 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2), join(process.cwd(), "test/.tmp/fuzz"));
   rmSync(o.root, { recursive: true, force: true });
   mkdirSync(join(o.root, "failures"), { recursive: true });
-  const all = jobs(o);
-  const cases = new Map(all.flatMap((j) => j.cases.map((c) => [c.name, c] as const)));
-  console.log(`gradc fuzz: seed ${o.seed}, ${cases.size} programs in ${all.length} batches, ${o.workers} worker(s), ${o.timeout} s per program`);
-  const outcomes: Outcome[] = [];
+  const saved = join(process.cwd(), "test/fuzz-crashes");
+  const seeds = Array.from({ length: o.seeds }, (_x, k) => o.seed + k);
+  console.log(`gradc fuzz: seed${seeds.length > 1 ? `s ${seeds.join(", ")}` : ` ${o.seed}`}, ${o.count} programs per seed, ${o.workers} worker(s), ${o.timeout} s per program`);
+  const all: Outcome[] = [];
   const start = Date.now();
-  const record = (out: Outcome): void => {
-    outcomes.push(out);
-    if (["crash", "hang", "invalid", "unexpected"].includes(out.status)) {
-      const c = cases.get(out.name)!;
-      writeFileSync(join(o.root, "failures", `${out.name}.ts`), c.source);
-      writeFileSync(join(o.root, "failures", `${out.name}.txt`), `${out.status} (${out.family}): ${out.detail ?? ""}\n`);
-      console.log(`  ${out.status.toUpperCase()} ${out.name} (${out.family}): ${(out.detail ?? "").split("\n")[0]!.slice(0, 300)}`);
-    }
-    if (outcomes.length % 1000 === 0) console.log(`  ... ${outcomes.length} programs, ${Math.round((Date.now() - start) / 1000)} s`);
-  };
-  const queue = [...all];
-  await Promise.all(
-    Array.from({ length: o.workers }, async (_x, slot) => {
-      for (let job = queue.shift(); job; job = queue.shift()) await runJob(job, o, slot, record);
-    }),
-  );
-  report(outcomes, (Date.now() - start) / 1000);
-  const t = tally(outcomes);
+  const summaries: string[] = [];
+  let nextId = 0;
+  for (const seed of seeds) {
+    const js = jobs(o, seed, seed === seeds[0], nextId);
+    nextId += js.length;
+    const cases = new Map(js.flatMap((j) => j.cases.map((c) => [c.name, c] as const)));
+    const outcomes: Outcome[] = [];
+    const seedStart = Date.now();
+    const record = (out: Outcome): void => {
+      outcomes.push(out);
+      all.push(out);
+      if (["crash", "hang", "invalid", "unexpected"].includes(out.status)) {
+        const c = cases.get(out.name)!;
+        writeFileSync(join(o.root, "failures", `${out.name}.ts`), c.source);
+        writeFileSync(join(o.root, "failures", `${out.name}.txt`), `${out.status} (${out.family}): ${out.detail ?? ""}\n`);
+        if (o.save) saveCrash(saved, c, out, seed);
+        console.log(`  ${out.status.toUpperCase()} ${out.name} (${out.family}): ${(out.detail ?? "").split("\n")[0]!.slice(0, 300)}`);
+      }
+      if (all.length % 1000 === 0) console.log(`  ... ${all.length} programs, ${Math.round((Date.now() - start) / 1000)} s`);
+    };
+    const queue = [...js];
+    await Promise.all(
+      Array.from({ length: o.workers }, async (_x, slot) => {
+        for (let job = queue.shift(); job; job = queue.shift()) await runJob(job, o, slot, record);
+      }),
+    );
+    const t = tally(outcomes);
+    const line = `seed ${seed}: ${outcomes.length} programs, ${t.compiled} compiled, ${t.diagnosed} diagnosed, ${t.crash} crashes, ${t.hang} hangs, ${t.invalid} invalid outputs, ${t.unexpected} wrong verdicts (${Math.round((Date.now() - seedStart) / 1000)} s)`;
+    summaries.push(line);
+    console.log(line);
+  }
+  report(all, (Date.now() - start) / 1000);
+  if (summaries.length > 1) console.log(["", "per seed:", ...summaries.map((l) => `  ${l}`)].join("\n"));
+  const t = tally(all);
   process.exitCode = t.crash + t.hang + t.invalid + t.unexpected > 0 ? 1 : 0;
+}
+
+/**
+ * Keeps a failing program for good: test/fuzz-crashes/<name>.ts and <name>.json (its case, the
+ * seed and what went wrong), replayed by test/robustness/fuzz-crashes.test.ts. Programs of
+ * more than 100 kB (the deep ones, regenerated from their name) keep only the .json.
+ */
+function saveCrash(dir: string, c: Case, out: Outcome, seed: number): void {
+  mkdirSync(dir, { recursive: true });
+  const { source, ...rest } = c;
+  const keep = source.length <= 100_000;
+  if (keep) writeFileSync(join(dir, `${c.name}.ts`), source);
+  writeFileSync(join(dir, `${c.name}.json`), JSON.stringify({ ...rest, seed, status: out.status, detail: out.detail ?? "", sourceKept: keep }, null, 2) + "\n");
 }
 
 function report(outcomes: readonly Outcome[], seconds: number): void {

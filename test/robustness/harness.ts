@@ -206,6 +206,9 @@ export async function runModule(m: CompiledModule, file: string): Promise<string
     try {
       out = (fn as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
+      // An index out of range throws, as the eager op does (the arguments are well typed, the
+      // program is not): the check working, not a failure.
+      if (e instanceof Error && e.name === "GradcError" && /^at: index /.test(e.message)) continue;
       return `${name}(...) throws on valid arguments: ${String(e)}`;
     }
     const grads = f.spec.mode === "valueAndGrad" ? (out as unknown[])[1] : out;
@@ -215,6 +218,109 @@ export async function runModule(m: CompiledModule, file: string): Promise<string
   }
   if (prototypeSnapshot() !== before) return "running the module changed Object.prototype";
   return undefined;
+}
+
+// ---- compiled against uncompiled ----------------------------------------------------------
+
+type Result = { threw: Error } | { value: unknown };
+
+function attempt(f: () => unknown): Result {
+  try {
+    return { value: f() };
+  } catch (e) {
+    return { threw: e instanceof Error ? e : new Error(String(e)) };
+  }
+}
+
+/** Numbers and tensor entries of a result, with the dtype of each tensor. */
+function flatten(v: unknown, out: { xs: number[]; dtypes: string[] } = { xs: [], dtypes: [] }): { xs: number[]; dtypes: string[] } {
+  if (typeof v === "number") out.xs.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => flatten(x, out));
+  else if (v && typeof v === "object" && "data" in v) {
+    const data = (v as { data: Float64Array | Float32Array }).data;
+    out.dtypes.push(data instanceof Float32Array ? "f32" : data instanceof Float64Array ? "f64" : "other");
+    out.xs.push(...Array.from(data));
+  } else if (v && typeof v === "object") Object.values(v).forEach((x) => flatten(x, out));
+  return out;
+}
+
+/** The dtypes of a parameter's tensor leaves, in the order gradients list them. */
+function leafDTypes(tree: Tree, out: string[] = []): string[] {
+  if (tree.kind === "leaf") {
+    if (tree.type.shape.length > 0) out.push(tree.type.dtype);
+  } else if (tree.kind === "array") tree.items.forEach((t) => leafDTypes(t, out));
+  else tree.fields.forEach((f) => leafDTypes(f.tree, out));
+  return out;
+}
+
+/**
+ * Runs every compiled binding and the same binding uncompiled (the source transpiled, so its
+ * `grad`/`valueAndGrad` run on gradc's tape) on the same arguments: both must throw the same
+ * GradcError, or agree on the value and gradients, each gradient in its parameter's dtype.
+ */
+export async function compareWithReference(m: CompiledModule, c: Case, stem: string): Promise<string | undefined> {
+  const bad = await runModuleOnly(m, `${stem}.grad.mjs`);
+  if (typeof bad === "string") return bad;
+  const js = transformSync(c.source, { loader: "ts", format: "esm", logLevel: "silent" }).code;
+  writeFileSync(`${stem}.ref.mjs`, js);
+  let ref: Record<string, unknown>;
+  try {
+    ref = (await import(/* @vite-ignore */ pathToFileURL(`${stem}.ref.mjs`).href)) as Record<string, unknown>;
+  } catch {
+    return undefined; // the program does not run uncompiled at all: nothing to compare with
+  }
+  for (const f of m.functions) {
+    const mine = bad.get(f.exportName)!;
+    const theirs = ref[f.exportName];
+    if (typeof theirs !== "function") continue;
+    const dims = new Map(f.spec.dims.map((d, i) => [d, 2 + (i % 2)]));
+    const args = f.spec.params.map((p) => argument(p.tree, dims));
+    const a = attempt(() => mine(...args));
+    const b = attempt(() => (theirs as (...x: unknown[]) => unknown)(...args));
+    const name = f.exportName;
+    if ("threw" in b && b.threw.name !== "GradcError") continue; // the tape cannot run it: no reference
+    if ("threw" in a && "threw" in b) {
+      if (a.threw.name !== "GradcError" || a.threw.message !== b.threw.message)
+        return `${name}: compiled throws ${a.threw.name}: ${a.threw.message}; uncompiled throws ${b.threw.message}`;
+      continue;
+    }
+    if ("threw" in a) return `${name}: compiled throws ${a.threw.name}: ${a.threw.message}; uncompiled returns`;
+    if ("threw" in b) return `${name}: compiled returns; uncompiled throws ${b.threw.message}`;
+    const [x, y] = [flatten(a.value), flatten(b.value)];
+    const grads = f.spec.mode === "valueAndGrad" ? (a.value as unknown[])[1] : a.value;
+    const wanted = f.spec.argnums.flatMap((k) => leafDTypes(f.spec.params[k]!.tree));
+    const got = flatten(grads).dtypes;
+    if (JSON.stringify(got) !== JSON.stringify(wanted)) return `${name}: gradients are ${got.join(", ")}; the parameters are ${wanted.join(", ")}`;
+    if (x.xs.length !== y.xs.length) return `${name}: ${x.xs.length} numbers compiled, ${y.xs.length} uncompiled`;
+    // With any f32 value about, the two round at different places (fused loops keep f32
+    // intermediates in double): agreement to f32 precision is all that is promised.
+    const loose = m.code.includes("Float32Array") || f.spec.params.some((p) => leafDTypes(p.tree).includes("f32"));
+    for (let i = 0; i < x.xs.length; i++) {
+      const [p, q] = [x.xs[i]!, y.xs[i]!];
+      if (Number.isNaN(p) && Number.isNaN(q)) continue;
+      const err = Math.abs(p - q) / Math.max(1, Math.abs(p), Math.abs(q));
+      if (!(err <= (loose ? 1e-4 : 1e-9))) return `${name}: entry ${i} is ${p} compiled, ${q} uncompiled`;
+    }
+  }
+  return undefined;
+}
+
+/** Imports the compiled module and checks its text-level contract; its functions by name. */
+async function runModuleOnly(m: CompiledModule, file: string): Promise<string | Map<string, (...a: unknown[]) => unknown>> {
+  writeFileSync(file, m.code);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    return `importing the generated module throws: ${String(e)}`;
+  }
+  const fns = new Map<string, (...a: unknown[]) => unknown>();
+  for (const f of m.functions) {
+    const fn = mod[f.exportName];
+    if (typeof fn !== "function") return `export ${f.exportName} is not a function`;
+    fns.set(f.exportName, fn as (...a: unknown[]) => unknown);
+  }
+  return fns;
 }
 
 // ---- batches ------------------------------------------------------------------------------
@@ -284,12 +390,15 @@ async function judge(
   if (!module) {
     // Nothing to compile (no grad bindings): fine unless the case had to be refused.
     if (c.expect === "diagnose") return { status: "unexpected", detail: "neither diagnostics nor a module" };
+    if (c.mustAnswer) return { status: "unexpected", detail: "a grad binding was ignored: neither diagnostics nor a compiled binding" };
     return { status: "compiled" };
   }
   const bad = checkModuleText(module) ?? checkTypeScript(module);
   if (bad) return { status: "invalid", detail: bad };
   if (options.run && !c.deep) {
-    const problem = await runModule(module, join(dir, `${c.name}.grad.mjs`));
+    const problem = c.reference
+      ? await compareWithReference(module, c, join(dir, c.name))
+      : await runModule(module, join(dir, `${c.name}.grad.mjs`));
     if (problem) return { status: "invalid", detail: problem };
   }
   if (c.expect === "diagnose") return { status: "unexpected", detail: "compiled a program that must be refused" };

@@ -9,6 +9,7 @@
 // are reproducible from a seed. Every case says what the compiler must do with it.
 
 import fc from "fast-check";
+import { CHECK_FAMILIES } from "./programs-checks.js";
 
 export interface Case {
   /** Unique file stem. */
@@ -20,11 +21,18 @@ export interface Case {
   readonly expect: "compile" | "diagnose" | "either";
   /** Nested deeply enough that GRADC1021 ("nested too deeply") is a fair answer. */
   readonly deep?: boolean;
+  /**
+   * Compiled, it must behave as the same program uncompiled (the tape): the same GradcError,
+   * or the same value and gradients, each in its parameter's dtype.
+   */
+  readonly reference?: boolean;
+  /** It has a grad binding: neither diagnostics nor a compiled binding means it was ignored. */
+  readonly mustAnswer?: boolean;
 }
 
 type G = fc.GeneratorValue;
 
-class Draw {
+export class Draw {
   constructor(private readonly g: G) {}
   int(min: number, max: number): number {
     return this.g(fc.integer, { min, max });
@@ -528,7 +536,8 @@ const BAD_STATEMENTS = [
   "!try { S = S * 2; } finally { S = 1; }",
   '!throw new Error("no");',
   "!class K { v = 1; }",
-  "!for (const q of [1, 2, 3]) { S = S + q; }",
+  // for-of over an array literal is unrolled now (one copy of the body per item).
+  "for (const q of [1, 2, 3]) { S = S + q; }",
   "!for (const q in { a: 1 }) { S = S + 1; }",
   "!lbl: for (let q = 0; q < 3; q++) { S = S + q; }",
   "for (let q = 0; q < 3; q++) { if (S > 1) break; S = S + q; }",
@@ -1070,6 +1079,7 @@ export const caseArb: fc.Arbitrary<Omit<Case, "name">> = fc.gen().map((g) => {
     [6, keyCase],
     [5, literalCase],
     [8, malformed],
+    ...CHECK_FAMILIES,
   ]);
   const { name: _n, ...rest } = family(d, 0);
   return rest;

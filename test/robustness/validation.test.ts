@@ -114,6 +114,14 @@ describe("arguments that do not fit the declared types", () => {
     expect(failure(gLayer, layerArgs({ t: [3, 4, 5] })).message).toBe("gLayer: argument t must be an array of 2, got an array of 3");
   });
 
+  it("a misspelt field names the unexpected field and the declared one it leaves missing", () => {
+    // { b, scale } passed as { bias, scale }: before, only "p.b must be ..., got undefined".
+    const e = failure(gLayer, layerArgs({ p: { bias: tensorOf([2], [0, 0]), scale: 1 } }));
+    expect(e.message).toBe(
+      'gLayer: argument p has a field "bias" that its type does not declare (declared: "b", "scale"; missing: "b"); pass only the declared fields',
+    );
+  });
+
   it("the wrong kind of value altogether", () => {
     expect(failure(gLayer, layerArgs({ p: null })).message).toMatch(/^gLayer: argument p\.b must be a f64 tensor of shape \[2\], got undefined$/);
     expect(failure(gLayer, layerArgs({ x: [[1, 2, 3]] })).message).toMatch(/^gLayer: argument x must be a f64 tensor of shape \[B, 3\], got an array of 1$/);
