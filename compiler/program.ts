@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
 import { type CompiledUnit, emitDeclarations, emitModule } from "./codegen/js.js";
 import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
-import { type GradBinding, findGradBindings, readArgnums, resolveModel, unknownTransforms } from "./frontend/discover.js";
+import { type GradBinding, findGradBindings, readArgnums, readFlags, resolveModel, unknownTransforms } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
 import { type TooDeep, findTooDeep, findTooDeepInText, isStackOverflow } from "./frontend/nesting.js";
@@ -27,6 +27,11 @@ export interface CompileOptions {
   readonly cwd?: string;
   /** Run the IR verifier after every pass (tests do). */
   readonly verify?: boolean;
+  /**
+   * Internal, for measuring the cost of derivatives: each binding compiles to a function that
+   * computes only the value of the function it differentiates (and its aux), with no AD.
+   */
+  readonly forwardOnly?: boolean;
 }
 
 export interface CompiledFunction {
@@ -212,14 +217,16 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
       return undefined;
     }
   };
+  const flags = attempt(() => readFlags(binding));
   const lowered = attempt(() =>
     lowerFunction(decl, name, {
       fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+      hasAux: flags?.hasAux ?? false,
     }),
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
   const chosen = attempt(() => readArgnums(binding, arity));
-  if (!lowered || !chosen) throw LowerError.of(errors);
+  if (!lowered || !chosen || !flags) throw LowerError.of(errors);
   const { argnums, isArray } = chosen;
   const spec: GradSpec = {
     exportName: binding.exportName,
@@ -229,11 +236,15 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     argnumsIsArray: isArray,
     params: lowered.params,
     dims: lowered.dims,
+    ...(lowered.aux ? { aux: lowered.aux } : {}),
+    ...(flags.reuse ? { reuse: true } : {}),
+    ...(options.forwardOnly ? { forwardOnly: true } : {}),
   };
   void sf;
   const stages = compileStages(lowered.fn, wrtIndices(spec), {
     verifyEach: options.verify ?? false,
     keepValue: spec.mode === "valueAndGrad",
+    forwardOnly: options.forwardOnly ?? false,
   });
   return { exportName: binding.exportName, spec, stages };
 }

@@ -38,6 +38,6 @@ export {
   tanh,
   transpose,
 } from "./ops.js";
-export { type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
+export { type AuxFn, type AuxOf, type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
 export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkgrad.js";
 export { type Adam, type AdamOptions, adam, sgd } from "./optim.js";

@@ -10,6 +10,7 @@ import { type GradSpec, type Tree, leavesOf } from "../frontend/signature.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
+import { emitFreshReturn, resultType, reusedResult } from "./results.js";
 
 export { CodegenError };
 
@@ -188,9 +189,7 @@ export function treeType(tree: Tree): string {
 }
 
 function gradType(spec: GradSpec): string {
-  const grads = spec.argnums.map((k) => treeType(spec.params[k]!.tree));
-  const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
-  return spec.mode === "valueAndGrad" ? `[number, ${g}]` : g;
+  return resultType(spec, treeType);
 }
 
 export function signatureText(spec: GradSpec, paramNames: readonly string[]): { generics: string; params: string; ret: string } {
@@ -257,25 +256,6 @@ function emitStructureChecks(e: FunctionEmitter, tree: Tree, access: string, par
   }
 }
 
-function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => string): string {
-  if (tree.kind === "leaf") return leafExpr(tree.index);
-  if (tree.kind === "array") return `[${tree.items.map((t) => treeExpr(e, t, leafExpr)).join(", ")}]`;
-  return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeExpr(e, f.tree, leafExpr)}`).join(", ")} }`;
-}
-
-function emitReturn(e: FunctionEmitter): void {
-  const { spec, fn } = e.unit;
-  const results = fn.body.results;
-  // Gradients come back in the order of the differentiated leaves, after the value if kept.
-  const gradOf = new Map<number, Value>();
-  let k = spec.mode === "valueAndGrad" ? 1 : 0;
-  for (const n of spec.argnums) for (const leaf of leavesOf(spec.params[n]!.tree)) gradOf.set(leaf.index, results[k++]!);
-  const out = (v: Value): string => e.kernels.returned(v);
-  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!)));
-  const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
-  e.line(`return ${spec.mode === "valueAndGrad" ? `[${out(results[0]!)}, ${g}]` : g};`);
-}
-
 // ---- the module --------------------------------------------------------------------------
 
 const HELPERS = `const $gradc_GradcError = (globalThis[Symbol.for("gradc.GradcError")] ??= class GradcError extends Error {
@@ -314,14 +294,18 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     const local = localName(unit.spec.exportName, k);
     const e = new FunctionEmitter(unit, options, []);
     const paramNames = unit.spec.params.map((p) => e.names.fresh(p.name));
+    const sig = signatureText(unit.spec, paramNames);
+    const reused = unit.spec.reuse ? reusedResult(unit.spec, unit.fn.body.results, `$gradc_${unit.spec.exportName}`, ts, sig.ret) : undefined;
     emitEntry(e, paramNames);
     e.kernels.prologue();
+    reused?.prologue(e);
     e.emitBlock(unit.fn.body);
-    emitReturn(e);
-    const sig = signatureText(unit.spec, paramNames);
-    const what = `${unit.spec.mode}(${unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
+    if (reused) reused.emitReturn(e);
+    else emitFreshReturn(e);
+    const what = describeBinding(unit.spec);
     out.push("");
     for (const line of e.kernels.declarations()) out.push(line);
+    for (const line of reused?.declarations ?? []) out.push(line);
     out.push(`/** Compiled ${commentText(what)}. */`);
     const head = local === undefined ? `export function ${unit.spec.exportName}` : `function ${local}`;
     out.push(ts ? `${head}${sig.generics}(${sig.params}): ${sig.ret} {` : `${head}(${paramNames.join(", ")}) {`);
@@ -331,6 +315,16 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     if (local !== undefined) out.push(`export { ${local} as ${unit.spec.exportName} };`);
   });
   return out.join("\n") + "\n";
+}
+
+/** The call a compiled function stands for, as the user wrote it (for its doc comment). */
+function describeBinding(spec: GradSpec): string {
+  const opts: string[] = [];
+  if (spec.argnumsIsArray || spec.argnums[0] !== 0) opts.push(`argnums: ${spec.argnumsIsArray ? `[${spec.argnums.join(", ")}]` : spec.argnums[0]}`);
+  if (spec.aux) opts.push("hasAux: true");
+  if (spec.reuse) opts.push("reuse: true");
+  const call = `${spec.mode}(${spec.modelName}${opts.length > 0 ? `, { ${opts.join(", ")} }` : ""})`;
+  return spec.forwardOnly ? `value of ${call}, without derivatives` : call;
 }
 
 /** The module-level name of a compiled function whose export name cannot be declared as is. */
