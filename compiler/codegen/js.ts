@@ -212,19 +212,40 @@ function emitEntry(e: FunctionEmitter, paramNames: readonly string[]): void {
   const fnName = JSON.stringify(spec.exportName);
   spec.params.forEach((p, k) => {
     const jsParam = paramNames[k]!;
-    for (const leaf of leavesOf(p.tree)) {
-      const irParam = fn.body.params[leaf.index]!;
-      const access = leaf.path.length === 0 ? jsParam : `${jsParam}${leaf.path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
-      const argText = JSON.stringify(pathText(p.name, leaf.path));
-      if (leaf.type.shape.length === 0) {
-        const name = leaf.path.length === 0 ? jsParam : e.names.fresh([p.name, ...leaf.path].join("_"));
-        if (leaf.path.length > 0) e.line(`const ${name} = ${access};`);
-        e.line(`if (typeof ${name} !== "number") $gradc_badArg(${fnName}, ${argText}, "a number", ${name});`);
-        e.bind(irParam, name);
-      } else {
-        e.kernels.bindTensorArg(irParam, access, fnName, argText);
+    const plain = (path: readonly (string | number)[]): string => `${jsParam}${path.map(propertyAccess).join("")}`;
+    const optional = (path: readonly (string | number)[]): string => `${jsParam}${path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
+    const expected = (t: Type): string => (t.shape.length === 0 ? "a number" : `a ${t.dtype} tensor of shape [${t.shape.join(", ")}]`);
+    // Each container is checked once, before the leaves below it are read with plain property
+    // accesses: optional chains (`w?.[0]`) on every read cost as much as a small model's math.
+    // A container that is not an object is reported as its first leaf would be (same message).
+    const visit = (tree: Tree, path: readonly (string | number)[]): void => {
+      if (tree.kind === "leaf") {
+        const leaf = { type: tree.type, path };
+        const irParam = fn.body.params[tree.index]!;
+        const access = plain(leaf.path);
+        const argText = JSON.stringify(pathText(p.name, leaf.path));
+        if (leaf.type.shape.length === 0) {
+          const name = leaf.path.length === 0 ? jsParam : e.names.fresh([p.name, ...leaf.path].join("_"));
+          if (leaf.path.length > 0) e.line(`const ${name} = ${access};`);
+          e.line(`if (typeof ${name} !== "number") $gradc_badArg(${fnName}, ${argText}, "a number", ${name});`);
+          e.bind(irParam, name);
+        } else {
+          e.kernels.bindTensorArg(irParam, access, fnName, argText);
+        }
+        return;
       }
-    }
+      const first = leavesOf(tree)[0];
+      if (first) {
+        const firstPath = [...path, ...first.path];
+        const container = plain(path);
+        e.line(
+          `if (${container} === null || typeof ${container} !== "object") $gradc_badArg(${fnName}, ${JSON.stringify(pathText(p.name, firstPath))}, ${JSON.stringify(expected(first.type))}, ${optional(firstPath)});`,
+        );
+      }
+      if (tree.kind === "array") tree.items.forEach((t, i) => visit(t, [...path, i]));
+      else tree.fields.forEach((f) => visit(f.tree, [...path, f.key]));
+    };
+    visit(p.tree, []);
     // Once every declared leaf is there: no undeclared fields, no extra items.
     emitStructureChecks(e, p.tree, paramNames[k]!, p.name, [], fnName);
   });
