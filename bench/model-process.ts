@@ -16,7 +16,7 @@ import { tfjsCpu, tfjsWasm } from "./engines/tfjs.js";
 import { ENGINE_NAMES, Unavailable, type Engine, type EngineInstance, type EngineName, type EngineResult } from "./engines/types.js";
 import { compareResults } from "./lib/compare.js";
 import { fmtErr, fmtRatio, fmtTime, type EngineReport, type MemoryReport, type ModelReport } from "./lib/report.js";
-import { calibrate, DEFAULT_TIMING, median, quantile, timeBatch, warmUp, type TimingOptions } from "./lib/timing.js";
+import { calibrate, DEFAULT_TIMING, median, quantile, setClock, timeBatch, warmUp, type TimingOptions } from "./lib/timing.js";
 import { cloneTree } from "./lib/tree.js";
 
 const ENGINES: Record<EngineName, Engine> = {
@@ -213,8 +213,11 @@ async function main(): Promise<void> {
       "batch-ms": { type: "string" },
       rounds: { type: "string" },
       "max-ms": { type: "string" },
+      clock: { type: "string", default: "wall" },
     },
   });
+  if (values.clock !== "wall" && values.clock !== "cpu") throw new Error(`--clock must be wall or cpu, got '${values.clock}'`);
+  setClock(values.clock);
   const model = values.model as ModelName;
   if (!MODEL_NAMES.includes(model)) throw new Error(`unknown model '${values.model}'`);
   const engines = values.engines.split(",").filter((e): e is EngineName => (ENGINE_NAMES as readonly string[]).includes(e));

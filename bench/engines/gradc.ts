@@ -141,6 +141,30 @@ function compileForwardOnce(model: ModelCase): Promise<Compiled> {
   return forward;
 }
 
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * `() => f(a, b, c)` with the arguments written out, as the hand-written reference is called: a
+ * spread call (`f(...args)`) costs more than fxyz's whole computation.
+ */
+function positional(f: Fn, args: unknown[]): () => unknown {
+  const [a, b, c, d, e] = args;
+  switch (args.length) {
+    case 1:
+      return () => f(a);
+    case 2:
+      return () => f(a, b);
+    case 3:
+      return () => f(a, b, c);
+    case 4:
+      return () => f(a, b, c, d);
+    case 5:
+      return () => f(a, b, c, d, e);
+    default:
+      return () => f(...args);
+  }
+}
+
 /**
  * gradc's generated code, calling the export `exportName`: `lossAndGrad` (reuse: true, the
  * same result objects every call) or `lossAndGradFresh` (new result objects every call).
@@ -163,9 +187,11 @@ function gradcEngine(name: "gradc" | "gradc-fresh", exportName: string): Engine 
       const args = inputs.map((a) => cloneTree(a));
       let out: unknown;
       let v: unknown;
+      const f = positional(lossAndGrad as Fn, args);
+      const fv = positional(value as Fn, args);
       return {
-        call: () => void (out = lossAndGrad(...args)),
-        valueOnly: () => void (v = value(...args)),
+        call: () => void (out = f()),
+        valueOnly: () => void (v = fv()),
         result: () => fromGradc(model, inputs, out),
         info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs },
       };
