@@ -4,6 +4,7 @@
 
 import { type OpDef, getOp, ShapeError } from "../compiler/ops/index.js";
 import * as composite from "../compiler/ops/composite.js";
+import { indexProblem } from "../compiler/ops/index-check.js";
 import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
@@ -357,5 +358,12 @@ export function at<R extends readonly number[], D extends DType = "f64">(
   i: number,
 ): R extends readonly [] ? number : Tensor<R, D>;
 export function at(x: unknown, i: unknown): unknown {
-  return guarded("at", () => apply(TAKE, [operand("at", x, 0), operand("at", i, 1)]));
+  const xs = operand("at", x, 0);
+  const index = operand("at", i, 1);
+  // Checked here, in the words the compiler uses for an index it knows at compile time.
+  const n = shapeOf(xs instanceof Var ? xs.value : xs)[0];
+  const k = index instanceof Var ? index.value : index;
+  const problem = n !== undefined && typeof k === "number" ? indexProblem(k, n) : undefined;
+  if (problem !== undefined) throw new GradcError(`at: ${problem}`);
+  return guarded("at", () => apply(TAKE, [xs, index]));
 }

@@ -19,7 +19,7 @@ import { dirname, extname, resolve } from "node:path";
 import type { Loader, OnLoadResult, PartialMessage, Plugin } from "esbuild";
 import { type Project, type SourceFile, SyntaxKind } from "ts-morph";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { type GradBinding, findGradBindings } from "../frontend/discover.js";
+import { type GradBinding, findGradBindings, unknownTransforms } from "../frontend/discover.js";
 import { type CompiledModule, compileSourceFile, createProject, displayPath } from "../program.js";
 
 /** Options of `gradc()`. */
@@ -191,7 +191,8 @@ export function gradc(options: GradcPluginOptions = {}): Plugin {
         const text = readFileSync(args.path, "utf8");
         if (!MENTIONS_GRADC.test(text)) return undefined;
         const { sf, rootDir } = sourceFile(args.path, text);
-        if (findGradBindings(sf).length === 0) return undefined;
+        // A file with a transformation gradc does not compile gets its diagnostic here too.
+        if (findGradBindings(sf).length === 0 && unknownTransforms(sf).length === 0) return undefined;
         let result: ReturnType<typeof compileSourceFile>;
         try {
           result = compileSourceFile(sf, rootDir, { cwd, emit: "js", ...(options.verify ? { verify: true } : {}) }, cwd);

@@ -5,8 +5,10 @@
 // time are checked by the generated code.
 
 import type { IRBuilder } from "../ir/builder.js";
-import type { Dim, Value } from "../ir/types.js";
+import type { Value } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
+
+export { indexProblem } from "../ops/index-check.js";
 
 /** Trip counts of the loop counters in scope (the `k` of each lowered constant loop). */
 export type Counters = ReadonlyMap<Value, number>;
@@ -60,10 +62,4 @@ export function knownValues(b: IRBuilder, v: Value, counters: Counters): { value
     out.push({ value: evaluate(b, v, env), at: [...env] });
   }
   return out;
-}
-
-/** The eager op's complaint about index `i` into a leading dimension `n`, or undefined. */
-export function indexProblem(i: number, n: Dim): string | undefined {
-  if (typeof n === "number") return !Number.isInteger(i) || i < 0 || i >= n ? `index ${i} is out of range [0, ${n})` : undefined;
-  return !Number.isInteger(i) || i < 0 ? `index ${i} is out of range [0, ${n})` : undefined;
 }

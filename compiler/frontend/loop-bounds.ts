@@ -4,8 +4,10 @@
 // with d < 0 it is lowered as N trips whose body runs only while the loop's own condition
 // holds (the extra trips do nothing); d > 0 cannot be expressed and is refused.
 
+import { type ForStatement, Node, SyntaxKind } from "ts-morph";
 import type { IRBuilder } from "../ir/builder.js";
 import type { Dim, Value } from "../ir/types.js";
+import { LowerError } from "./errors.js";
 import type { LV } from "./lower-support.js";
 
 /** `dim + off`, or a constant `off` when `dim` is absent. */
@@ -59,4 +61,57 @@ export function symbolicTrips(start: Affine, bound: Affine, step: number, op: "<
   if (hi.dim === undefined) return { refused: `its trip count shrinks as ${lo.dim!} grows. Loop over ${lo.dim!} and skip trips with an if inside the body` };
   if (d > 0) return { refused: `it runs ${hi.dim} + ${d} trips, more than the dimension ${hi.dim}. Loop ${hi.dim} trips and write the extra work after the loop` };
   return { trips: hi.dim, guarded: d < 0 };
+}
+
+/** A counted `for` loop: its counter, start, step and trips (see countedLoop). */
+export interface CountedLoop {
+  readonly name: string;
+  readonly start: LV;
+  readonly step: number;
+  readonly trips: Dim;
+  readonly guarded: boolean;
+}
+
+/**
+ * `for (let i = a; i < n; i += s)` (also `<=`, `>`, `>=`, `i++`, `i--`, `i -= s`) with `s` a
+ * constant and `a`, `n` constants or a symbolic dimension plus a constant (symbolicTrips):
+ * the counter, its start, and the trip count. `guarded` loops run their body only while the
+ * condition holds.
+ */
+export function countedLoop(s: ForStatement, expr: (e: Node) => LV, b: IRBuilder): CountedLoop | undefined {
+  const init = s.getInitializer();
+  const cond = s.getCondition();
+  const incr = s.getIncrementor();
+  if (!init || !Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) return undefined;
+  const decl = init.getDeclarations()[0]!;
+  const name = decl.getName();
+  const i0 = decl.getInitializer();
+  if (!i0 || !Node.isIdentifier(decl.getNameNode())) return undefined;
+  const start = expr(i0);
+  if (!cond || !Node.isBinaryExpression(cond) || cond.getLeft().getText() !== name) return undefined;
+  let step: number | undefined;
+  if (incr && (Node.isPostfixUnaryExpression(incr) || Node.isPrefixUnaryExpression(incr)) && incr.getOperand().getText() === name)
+    step = incr.getOperatorToken() === SyntaxKind.PlusPlusToken ? 1 : incr.getOperatorToken() === SyntaxKind.MinusMinusToken ? -1 : undefined;
+  else if (incr && Node.isBinaryExpression(incr) && incr.getLeft().getText() === name) {
+    const k = incr.getOperatorToken().getKind();
+    const rhs = expr(incr.getRight());
+    if (rhs.k === "num" && k === SyntaxKind.PlusEqualsToken) step = rhs.n;
+    if (rhs.k === "num" && k === SyntaxKind.MinusEqualsToken) step = -rhs.n;
+  }
+  if (step === undefined || step === 0 || !Number.isInteger(step)) return undefined;
+  const bound = expr(cond.getRight());
+  const opText = cond.getOperatorToken().getText();
+  if (opText !== "<" && opText !== "<=" && opText !== ">" && opText !== ">=") return undefined;
+  const [a, n] = [affineOf(b, start), affineOf(b, bound)];
+  if (!a || !n) return undefined;
+  const symbolic = symbolicTrips(a, n, step, opText);
+  if (symbolic && "refused" in symbolic) throw new LowerError("GRADC1030", cond, [symbolic.refused]);
+  if (symbolic) return { name, start, step, trips: symbolic.trips, guarded: symbolic.guarded };
+  let trips: number;
+  if (step > 0 && opText === "<") trips = Math.ceil((n.off - a.off) / step);
+  else if (step > 0 && opText === "<=") trips = Math.floor((n.off - a.off) / step) + 1;
+  else if (step < 0 && opText === ">") trips = Math.ceil((a.off - n.off) / -step);
+  else if (step < 0 && opText === ">=") trips = Math.floor((a.off - n.off) / -step) + 1;
+  else return undefined;
+  return { name, start, step, trips: Math.max(0, trips), guarded: false };
 }

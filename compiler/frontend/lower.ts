@@ -34,7 +34,7 @@ import { gradcNamespaceMember, gradcOp } from "./gradc-names.js";
 import { requireNumbers } from "./operands.js";
 import { indexError, memberError } from "./members.js";
 import { knownValues } from "./index-bounds.js";
-import { affineOf, symbolicTrips } from "./loop-bounds.js";
+import { type CountedLoop, countedLoop } from "./loop-bounds.js";
 import type { ParamSpec, Tree } from "./signature.js";
 import { splitAux } from "./aux.js";
 
@@ -42,14 +42,6 @@ export { type FunctionLike, type LV, describeKind, isFunctionLike } from "./lowe
 
 const POISON: LV = { k: "poison" };
 
-/** A counted `for` loop: its counter, start, step and trips (see countedLoop). */
-interface CountedLoop {
-  readonly name: string;
-  readonly start: LV;
-  readonly step: number;
-  readonly trips: Dim;
-  readonly guarded: boolean;
-}
 
 /**
  * A statement still to lower, or the end of a block whose statements were spliced into the
@@ -339,9 +331,9 @@ class Lowerer {
 
   /**
    * After statement `s` failed: records the error (a function is reported whole, as tsc does)
-   * and marks what `s` would have defined or assigned as poisoned, so that uses of it later do
-   * not report the same mistake again. Errors that make going on unsound or pointless stop
-   * lowering: too large a function, too many errors, or a failure that is not the user's.
+   * and marks the variables `s` declares as poisoned, so that uses of them later do not report
+   * the same mistake again. Errors that make going on unsound or pointless stop lowering: too
+   * large a function, too many errors, or a failure that is not the user's.
    */
   private recover(e: unknown, s: Statement): void {
     if (e instanceof LowerError) {
@@ -513,7 +505,7 @@ class Lowerer {
     const incr = s.getIncrementor();
     if (!init || !cond || !incr || !Node.isVariableDeclarationList(init))
       throw new LowerError("GRADC1007", s, ["a loop without an initializer, condition and increment"]);
-    const counted = this.countedLoop(s);
+    const counted = countedLoop(s, (e) => this.expr(e), this.b);
     const checkpoint = s.getLeadingCommentRanges().some((c) => c.getText().includes("@gradc checkpoint"));
     // A start computed from a symbolic dimension is not a compile-time number to unroll from.
     if (counted && (typeof counted.trips === "string" || counted.trips > UNROLL_LIMIT || checkpoint || counted.start.k !== "num"))
@@ -575,50 +567,6 @@ class Lowerer {
   /** A loop's body statement, in a scope of its own (a return in it is reported there). */
   private loopBody(body: Statement): void {
     this.pushScope(() => this.statements([body], 0));
-  }
-
-  /**
-   * `for (let i = a; i < n; i += s)` (also `<=`, `>`, `>=`, `i++`, `i--`, `i -= s`) with `s` a
-   * constant and `a`, `n` constants or a symbolic dimension plus a constant (loop-bounds.ts):
-   * the counter, its start, and the trip count. `guarded` loops run their body only while the
-   * condition holds.
-   */
-  private countedLoop(s: import("ts-morph").ForStatement): CountedLoop | undefined {
-    const init = s.getInitializer();
-    const cond = s.getCondition();
-    const incr = s.getIncrementor();
-    if (!init || !Node.isVariableDeclarationList(init) || init.getDeclarations().length !== 1) return undefined;
-    const decl = init.getDeclarations()[0]!;
-    const name = decl.getName();
-    const i0 = decl.getInitializer();
-    if (!i0 || !Node.isIdentifier(decl.getNameNode())) return undefined;
-    const start = this.expr(i0);
-    if (!cond || !Node.isBinaryExpression(cond) || cond.getLeft().getText() !== name) return undefined;
-    let step: number | undefined;
-    if (incr && (Node.isPostfixUnaryExpression(incr) || Node.isPrefixUnaryExpression(incr)) && incr.getOperand().getText() === name)
-      step = incr.getOperatorToken() === SyntaxKind.PlusPlusToken ? 1 : incr.getOperatorToken() === SyntaxKind.MinusMinusToken ? -1 : undefined;
-    else if (incr && Node.isBinaryExpression(incr) && incr.getLeft().getText() === name) {
-      const k = incr.getOperatorToken().getKind();
-      const rhs = this.expr(incr.getRight());
-      if (rhs.k === "num" && k === SyntaxKind.PlusEqualsToken) step = rhs.n;
-      if (rhs.k === "num" && k === SyntaxKind.MinusEqualsToken) step = -rhs.n;
-    }
-    if (step === undefined || step === 0 || !Number.isInteger(step)) return undefined;
-    const bound = this.expr(cond.getRight());
-    const opText = cond.getOperatorToken().getText();
-    if (opText !== "<" && opText !== "<=" && opText !== ">" && opText !== ">=") return undefined;
-    const [a, n] = [affineOf(this.b, start), affineOf(this.b, bound)];
-    if (!a || !n) return undefined;
-    const symbolic = symbolicTrips(a, n, step, opText);
-    if (symbolic && "refused" in symbolic) throw new LowerError("GRADC1030", cond, [symbolic.refused]);
-    if (symbolic) return { name, start, step, trips: symbolic.trips, guarded: symbolic.guarded };
-    let trips: number;
-    if (step > 0 && opText === "<") trips = Math.ceil((n.off - a.off) / step);
-    else if (step > 0 && opText === "<=") trips = Math.floor((n.off - a.off) / step) + 1;
-    else if (step < 0 && opText === ">") trips = Math.ceil((a.off - n.off) / -step);
-    else if (step < 0 && opText === ">=") trips = Math.floor((a.off - n.off) / -step) + 1;
-    else return undefined;
-    return { name, start, step, trips: Math.max(0, trips), guarded: false };
   }
 
   /**
@@ -726,7 +674,7 @@ class Lowerer {
       });
       return;
     }
-    throw new LowerError("GRADC1001", name, [describeKind(name), ""]);
+    throw new LowerError("GRADC1001", name, [describeKind(name), "Bind a name, or destructure an object or array."]);
   }
 
   /** Expressions evaluated for their effect: assignments and increments. */
@@ -1079,7 +1027,7 @@ class Lowerer {
   }
 
   private fail(n: Node): never {
-    throw new LowerError("GRADC1001", n, [describeKind(n), ""]);
+    throw new LowerError("GRADC1001", n, [Node.isSpreadElement(n) ? "A spread argument" : describeKind(n), "List the arguments one by one."]);
   }
 
   /**

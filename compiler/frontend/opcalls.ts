@@ -196,7 +196,8 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
     lower(ctx, [x, i]) {
       const xv = ctx.value(x!);
       const iv = ctx.value(i!);
-      if (xv.type.shape.length > 0) checkKnownIndex(ctx, iv, xv.type.shape[0]!);
+      if (xv.type.shape.length === 0) throw ctx.fail("at(x, i) reads a slice of a tensor, but x is a number");
+      checkKnownIndex(ctx, iv, xv.type.shape[0]!);
       return val(ctx.b.op("take", [xv, iv]));
     },
   },

@@ -47,6 +47,18 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-condition-type": "GRADC2005",
   "error-branch-dtypes": "GRADC2005",
   "error-tensor-dimensions": "GRADC2005",
+  "error-unknown-transform": "GRADC1024",
+  "error-unknown-option": "GRADC1025",
+  "error-option-not-yet": "GRADC1026",
+  "error-operator-on-tensor": "GRADC1027",
+  "error-gradc-function-in-model": "GRADC1028",
+  "error-unsupported-method": "mixed",
+  "error-symbolic-loop-bound": "GRADC1030",
+  "error-index-out-of-range": "GRADC2006",
+  "error-reshape-infer": "GRADC2004",
+  "error-for-of-tensor": "GRADC1001",
+  "error-shared-model": "GRADC1002",
+  "error-every-error": "mixed",
 };
 
 const errorCases = fixtureNames().filter(isErrorCase);
@@ -102,6 +114,47 @@ describe("the compiler never throws on user code", () => {
       // A column on the line (one past the end for a missing token at the end of a line).
       expect(Number.isInteger(d.col) && d.col >= 1 && d.col <= lineText.length + 1, where).toBe(true);
       expect(d.length, where).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+describe("every error once", () => {
+  it("a mistake in a model shared by two bindings is reported once", () => {
+    const r = results.get("error-shared-model")!;
+    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual(["5:3 GRADC1002"]);
+  });
+
+  it("every error of a function is reported, in source order, without follow-on errors", () => {
+    const r = results.get("error-every-error")!;
+    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual(["6:13 GRADC1027", "8:3 GRADC1001", "13:3 GRADC1002", "14:11 GRADC1011"]);
+  });
+
+  it("a function with more errors than the cap reports the first MAX_ERRORS", async () => {
+    const { MAX_ERRORS } = await import("../../compiler/frontend/errors.js");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "gradc-cap-"));
+    const lines = Array.from({ length: MAX_ERRORS + 10 }, (_x, i) => `  const v${i} = undefinedName${i};`);
+    writeFileSync(join(dir, "model.ts"), ['import { grad } from "gradc";', "export function f(x: number): number {", ...lines, "  return x;", "}", "export const df = grad(f);", ""].join("\n"));
+    const r = compile(["model.ts"], { cwd: dir });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(Array.from({ length: MAX_ERRORS }, () => "GRADC1011"));
+    expect(r.diagnostics[0]!.line).toBe(3);
+  });
+});
+
+describe("compile-time index errors use the eager op's words", () => {
+  it("at(x, 7) on Tensor<[5]>: the same text as the error eager at throws", async () => {
+    const { at, zeros } = await import("../../runtime/index.js");
+    const messages = results.get("error-index-out-of-range")!.diagnostics.map((d) => d.message);
+    for (const [i, line] of [[7, 0], [-1, 1], [1.5, 2]] as const) {
+      let eager = "";
+      try {
+        at(zeros([5]), i);
+      } catch (e) {
+        eager = (e as Error).message;
+      }
+      expect(eager).toMatch(/^at: /);
+      expect(messages[line]).toContain(eager);
     }
   });
 });

@@ -162,6 +162,40 @@ export const df = grad(f);
   });
 });
 
+describe("every export form of a grad binding, in place", () => {
+  it("export default grad(...), bindings exported later under other names, a namespace import", async () => {
+    const dir = tempProject();
+    const fixture = (name: string) => join(ROOT, "test/fixtures", name, "input.ts");
+    const { mod: byDefault, code } = await bundleAndImport<{ default: (x: number, y: number) => [number, number] }>(dir, {
+      entryPoints: [fixture("export-default")],
+      bundle: true,
+      absWorkingDir: ROOT,
+    });
+    expect(byDefault.default(2, 3)).toEqual([36, 8]);
+    expect(code).not.toMatch(/Interpreter|backward\(/);
+    const { mod: later } = await bundleAndImport<{ dloss: (w: number, x: number) => number; lossAndGrads: (w: number, x: number) => [number, [number, number]] }>(dir, {
+      entryPoints: [fixture("export-later")],
+      bundle: true,
+      absWorkingDir: ROOT,
+    });
+    // d/dw tanh(wx)^2 = 2 tanh(wx) (1 - tanh(wx)^2) x, worked by hand.
+    const t = Math.tanh(0.5 * 1.5);
+    expect(later.dloss(0.5, 1.5)).toBeCloseTo(2 * t * (1 - t * t) * 1.5, 12);
+    const [v, [dw, dx]] = later.lossAndGrads(0.5, 1.5);
+    expect(v).toBeCloseTo(t * t, 12);
+    expect(dw).toBeCloseTo(2 * t * (1 - t * t) * 1.5, 12);
+    expect(dx).toBeCloseTo(2 * t * (1 - t * t) * 0.5, 12);
+    const { mod: ns, code: nsCode } = await bundleAndImport<{ dmodel: (w: unknown, x: unknown) => { data: Float64Array } }>(dir, {
+      entryPoints: [fixture("namespace-import")],
+      bundle: true,
+      absWorkingDir: ROOT,
+    });
+    const vec = (...xs: number[]) => ({ shape: [3], data: Float64Array.from(xs) });
+    expect(ns.dmodel(vec(0.1, 0.2, 0.3), vec(1, 2, 3)).data).toHaveLength(3);
+    expect(nsCode).toContain("$gradc$module");
+  });
+});
+
 describe("rewriteSource", () => {
   it("keeps every line where it was and drops the grad import when nothing else uses it", () => {
     const source = `import { grad, valueAndGrad as vg, type Tensor } from "gradc";
