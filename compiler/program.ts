@@ -14,6 +14,7 @@ import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./frontend/signature.js";
 import type { Func } from "./ir/types.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
+import { ReverseOfLoopError } from "./passes/ad.js";
 import "./ops/index.js";
 
 export interface CompileOptions {
@@ -206,7 +207,7 @@ export function syntaxDiagnostics(sf: SourceFile, cwd: string): Diagnostic[] {
  * carrying in `all` every error of the model and of the binding's options.
  */
 export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: string, options: CompileOptions = {}): CompiledFunction {
-  const { decl, name } = resolveModel(binding);
+  const { decl, name, wrap } = resolveModel(binding);
   const errors: LowerError[] = [];
   const attempt = <T>(run: () => T): T | undefined => {
     try {
@@ -221,8 +222,9 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
   const lowered = attempt(() =>
     lowerFunction(decl, name, {
       fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+      tensorResult: binding.mode === "jvp",
       hasAux: flags?.hasAux ?? false,
-    }),
+    }, wrap),
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
   const chosen = attempt(() => readArgnums(binding, arity));
@@ -236,16 +238,25 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     argnumsIsArray: isArray,
     params: lowered.params,
     dims: lowered.dims,
+    ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
     ...(lowered.aux ? { aux: lowered.aux } : {}),
     ...(flags.reuse ? { reuse: true } : {}),
-    ...(options.forwardOnly ? { forwardOnly: true } : {}),
+    // The value alone (internal, for the benchmark); a jvp binding keeps its tangent.
+    ...(options.forwardOnly && binding.mode !== "jvp" ? { forwardOnly: true } : {}),
   };
   void sf;
-  const stages = compileStages(lowered.fn, wrtIndices(spec), {
-    verifyEach: options.verify ?? false,
-    keepValue: spec.mode === "valueAndGrad",
-    forwardOnly: options.forwardOnly ?? false,
-  });
+  let stages: Stages;
+  try {
+    stages = compileStages(lowered.fn, wrtIndices(spec), {
+      verifyEach: options.verify ?? false,
+      keepValue: spec.mode !== "grad",
+      forward: spec.mode === "jvp",
+      forwardOnly: spec.forwardOnly ?? false,
+    });
+  } catch (e) {
+    if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", binding.call, []);
+    throw e;
+  }
   return { exportName: binding.exportName, spec, stages };
 }
 

@@ -5,9 +5,10 @@
 import type { Val } from "../compiler/ops/values.js";
 import { splitAux } from "./aux.js";
 import { GradcError } from "./error.js";
-import { Interpreter, parseFunction } from "./interpret.js";
+import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
+import { containsVar, nestedValueAndGrad } from "./nested.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
-import { Var, backward, record } from "./tape.js";
+import { Var, backward, isRecording, record } from "./tape.js";
 import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
 
 /** A differentiable function: any parameters, a scalar loss. */
@@ -99,6 +100,11 @@ export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | re
   const run = runner(f as LossFn, options.scope ?? {});
 
   const withGrad = (...args: unknown[]): [unknown, unknown] => {
+    // Inside another transformation (or on its traced values): record this backward pass too.
+    if (isRecording() || args.some(containsVar)) {
+      if (hasAux) throw new GradcError(`${f.name || "the function"}: hasAux is not supported inside another transformation`);
+      return nestedValueAndGrad(run, f.name || "the function", indices, typeof argnums === "number", args) as [number, unknown];
+    }
     const traced = [...args];
     const leaves: Var[][] = [];
     for (const i of indices) {
@@ -120,6 +126,8 @@ export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | re
           isTensor(value) ? `a tensor of shape [${value.shape.join(", ")}]; reduce it with sum() or mean()` : typeof value
         }`,
       );
+    // A nested transformation may have sent cotangents to these leaves already.
+    for (const vars of leaves) for (const v of vars) v.grad = null;
     if (out instanceof Var) backward(out, 1, tape);
     const handedOut = new Set<object>();
     const grads = indices.map((i, k) => {
@@ -128,7 +136,7 @@ export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | re
     });
     return [hasAux ? [value, aux] : value, typeof argnums === "number" ? grads[0] : grads];
   };
-  return withGrad;
+  return callNatively(withGrad);
 }
 
 /**
@@ -160,18 +168,20 @@ export function grad<F extends AuxFn, const A extends number | readonly number[]
 export function grad(f: LossFn | AuxFn, options: GradOptions<number | readonly number[]> = {}): (...args: unknown[]) => unknown {
   const vg = (valueAndGrad as (f: LossFn | AuxFn, o: GradOptions<number | readonly number[]>) => (...args: unknown[]) => [unknown, unknown])(f, options);
   if (options.hasAux === true)
-    return (...args: unknown[]) => {
+    return callNatively((...args: unknown[]) => {
       const [[, aux], grads] = vg(...args) as [[number, unknown], unknown];
       return [grads, aux];
-    };
-  return (...args: unknown[]) => vg(...args)[1];
+    });
+  return callNatively((...args: unknown[]) => vg(...args)[1]);
 }
 
 /**
  * How to evaluate `f` on traced values: interpret its source when there is one; otherwise
  * (bound or native functions) call it, which works when it is written with gradc ops only.
  */
-function runner(f: LossFn, scope: Readonly<Record<string, unknown>>): (args: unknown[]) => unknown {
+export function runner(f: (...args: any[]) => unknown, scope: Readonly<Record<string, unknown>>): (args: unknown[]) => unknown { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // A transformed function (grad(f) passed to grad) handles traced values itself.
+  if (callsNatively(f)) return (args) => f(...args);
   const parsed = parseFunction(f);
   if (parsed === null) return (args) => f(...args);
   const interpreter = new Interpreter(scope);
@@ -180,7 +190,7 @@ function runner(f: LossFn, scope: Readonly<Record<string, unknown>>): (args: unk
 
 /** The gradient of one leaf as a fresh value of the leaf's kind, shape and dtype. */
 function gradientOf(v: Var, leaf: Leaf, handedOut: Set<object>): Leaf {
-  const g = v.grad;
+  const g = v.grad instanceof Var ? v.grad.value : v.grad;
   if (typeof leaf === "number") {
     if (g === null) return 0;
     if (typeof g !== "number") throw new Error(`internal: gradient of a number is not a number`);

@@ -70,12 +70,29 @@ const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
   add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, neg: ops.neg, exp: ops.exp, log: ops.log,
   sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
   maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
-  reshape: ops.reshape, at: ops.at, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
+  reshape: ops.reshape, at: ops.at, stopGradient: ops.stopGradient, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
   tensor, zeros, ones, randn, GradcError,
 });
 
 /** Functions that handle traced values themselves: called, not interpreted. */
 const tapeAware = new WeakSet<object>(Object.values(GRADC).filter((v): v is object => typeof v === "function"));
+
+/** gradc's transformations (grad, jvp, …), registered by the files defining them. */
+const TRANSFORMS: Record<string, unknown> = {};
+
+/** Makes `grad` & co. resolvable in interpreted code, and called rather than interpreted. */
+export function registerTransforms(fns: Readonly<Record<string, object>>): void {
+  Object.assign(TRANSFORMS, fns);
+  for (const f of Object.values(fns)) tapeAware.add(f);
+}
+
+/** Marks a function that handles traced values itself (what a transformation returns). */
+export function callNatively<T extends object>(fn: T): T {
+  tapeAware.add(fn);
+  return fn;
+}
+
+export const callsNatively = (fn: unknown): boolean => typeof fn === "function" && tapeAware.has(fn);
 
 /** Globals a model may read; anything else must come from `scope`. */
 const GLOBALS: Readonly<Record<string, unknown>> = Object.freeze({
@@ -260,6 +277,8 @@ export class Interpreter {
       };
     if (name !== undefined && node.type === "FunctionExpression") scope.vars.set(name, { value: self, mutable: false });
     this.closures.add(self);
+    // A closure passed to a transformation (grad(x => …)) runs through this interpreter, not its JS text.
+    tapeAware.add(self);
     return self;
   }
 
@@ -308,6 +327,7 @@ export class Interpreter {
     if (Object.prototype.hasOwnProperty.call(this.scope, name)) return this.scope[name];
     if (Object.prototype.hasOwnProperty.call(GLOBALS, name)) return GLOBALS[name];
     if (Object.prototype.hasOwnProperty.call(GRADC, name)) return GRADC[name];
+    if (Object.prototype.hasOwnProperty.call(TRANSFORMS, name)) return TRANSFORMS[name];
     // Bundlers rename an import that collides with another binding (`sum` → `sum2`).
     const renamed = /^(.+?)\d+$/.exec(name)?.[1];
     if (renamed !== undefined && Object.prototype.hasOwnProperty.call(GRADC, renamed)) return GRADC[renamed];
@@ -691,6 +711,7 @@ export class Interpreter {
       // for a namespace X we cannot see: take the property as the imported name.
       const key = this.memberKey(node, scope);
       if (Object.prototype.hasOwnProperty.call(GRADC, key)) return GRADC;
+      if (Object.prototype.hasOwnProperty.call(TRANSFORMS, key)) return TRANSFORMS;
       if (Object.prototype.hasOwnProperty.call(this.scope, key)) return this.scope;
       this.unresolved(node, `${obj.name}.${key}`);
     }
@@ -734,7 +755,7 @@ export class Interpreter {
         this.fail(callee, `cannot call a method of ${String(thisValue)}`);
       }
       fn = this.getMember(callee, thisValue, this.memberKey(callee, scope));
-      if (thisValue === GRADC || thisValue === this.scope) thisValue = undefined;
+      if (thisValue === GRADC || thisValue === TRANSFORMS || thisValue === this.scope) thisValue = undefined;
     } else if (callee.type === "Super") {
       return this.unsupported(callee, "super");
     } else {

@@ -239,6 +239,14 @@ export const relu: UnaryOp = unary(getOp("relu"));
  * sum(abs(x))
  */
 export const abs: UnaryOp = unary(getOp("abs"));
+/**
+ * The identity whose gradient is zero: what flows through it is treated as a constant by
+ * `grad`, `valueAndGrad` and `jvp` (compiled and on the tape).
+ *
+ * @example
+ * mul(x, stopGradient(x)) // gradient x, not 2x
+ */
+export const stopGradient: UnaryOp = unary(getOp("stop_gradient"));
 
 /**
  * Sum over `axis` (one or several; negative counts from the end), or of everything to a

@@ -18,8 +18,11 @@ const MATMUL = getOp("matmul");
  * differentiated; every other Var records the op that made it and that op's arguments.
  */
 export class Var {
-  /** Accumulated cotangent; null is a symbolic zero (nothing flowed here yet). */
-  grad: Val | null = null;
+  /**
+   * Accumulated cotangent; null is a symbolic zero (nothing flowed here yet). A traced Var when
+   * the backward pass was itself recorded (`createGraph`, for derivatives of derivatives).
+   */
+  grad: Val | Var | null = null;
   /** True once `grad` is a buffer of our own that accumulation may update in place. */
   private ownsGrad = false;
 
@@ -45,6 +48,9 @@ export class Var {
       // Borrow: the same object may be handed to several inputs (add passes g through).
       this.grad = ct;
       this.ownsGrad = false;
+    } else if (this.grad instanceof Var) {
+      this.grad = eager.op("add", [this.grad.value, ct]);
+      this.ownsGrad = true;
     } else if (typeof this.grad === "number" || typeof ct !== "object" || !this.ownsGrad || !isTensorVal(ct)) {
       this.grad = eager.op("add", [this.grad, ct]);
       this.ownsGrad = true;
@@ -150,8 +156,13 @@ export function record<T>(fn: () => T): { result: T; tape: Var[] } {
     return { result: fn(), tape };
   } finally {
     recording = outer;
+    // A nested transformation's Vars belong to the enclosing recording too, in order.
+    if (outer !== null) for (const v of tape) outer.push(v);
   }
 }
+
+/** True while a transformation records: a nested one must then record its own backward. */
+export const isRecording = (): boolean => recording !== null;
 
 /** The Vars reachable from `root`, each after all of its inputs (iterative: graphs get deep). */
 function topologicalOrder(root: Var): Var[] {
@@ -192,6 +203,38 @@ function topologicalOrder(root: Var): Var[] {
 export function backward(root: Var, seed: Val = 1, order: readonly Var[] = topologicalOrder(root)): void {
   for (const v of order) v.grad = null;
   root.accumulate(seed);
+  backwardFrom(order);
+}
+
+/**
+ * The backward pass recorded as it runs (PyTorch's `create_graph`): the VJPs are applied by the
+ * tracing builder to the Vars themselves, so every cotangent is a Var an enclosing
+ * transformation can differentiate again. Cotangents flow only into Vars of `within` (the
+ * nested function's own tape and its inputs): values it closed over are constants to it.
+ */
+export function backwardRecorded(root: Var, order: readonly Var[], within: ReadonlySet<Var>): void {
+  for (const v of within) v.grad = null;
+  root.grad = 1;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const v = order[k]!;
+    const g = v.grad;
+    const def = v.op;
+    if (g === null || def === null || def.vjp === "not-differentiable") continue;
+    const needs = v.args.map((a) => a instanceof Var && within.has(a));
+    if (!needs.some(Boolean)) continue;
+    const cts = def.vjp(tracing, g, v.args, v, v.attrs, needs);
+    v.args.forEach((a, i) => {
+      const ct = cts[i];
+      if (!needs[i] || ct === null || ct === undefined) return;
+      const arg = a as Var;
+      const shaped = unbroadcastWith(tracing, ct, arg.value);
+      arg.grad = arg.grad === null ? shaped : tracing.op("add", [arg.grad, shaped]);
+    });
+    v.grad = null;
+  }
+}
+
+function backwardFrom(order: readonly Var[]): void {
   for (let k = order.length - 1; k >= 0; k--) {
     const v = order[k]!;
     const g = v.grad;
@@ -205,7 +248,7 @@ export function backward(root: Var, seed: Val = 1, order: readonly Var[] = topol
       values[i] = valueOf(a);
       needs[i] = a instanceof Var;
     }
-    const cts = def.vjp(eager, g, values, v.value, v.attrs, needs);
+    const cts = def.vjp(eager, g as Val, values, v.value, v.attrs, needs);
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       const ct = cts[i];
@@ -214,6 +257,15 @@ export function backward(root: Var, seed: Val = 1, order: readonly Var[] = topol
     }
     v.grad = null;
   }
+}
+
+/** `unbroadcast` with any builder (the tracing one for recorded backward passes). */
+function unbroadcastWith<V>(b: Builder<V>, ct: V, like: Val): V {
+  const from = b.typeOf(ct).shape;
+  const target = typeof like === "number" ? [] : shapeOf(like);
+  if (from.length === target.length && from.every((d, i) => d === target[i])) return ct;
+  if (from.length < target.length) return b.op("broadcast_to", [ct], { shape: target });
+  return sumTo(b, ct, target);
 }
 
 /** Brings a cotangent to the shape of the value it belongs to. */

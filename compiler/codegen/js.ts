@@ -6,7 +6,7 @@ import { IF, LOOP } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
 import { type Block, type Func, type Loc, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
-import { type GradSpec, type Tree, leavesOf } from "../frontend/signature.js";
+import { type GradSpec, type ParamSpec, type Tree, leavesOf, tangentParams, wrtIndices } from "../frontend/signature.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
@@ -194,7 +194,10 @@ function gradType(spec: GradSpec): string {
 
 export function signatureText(spec: GradSpec, paramNames: readonly string[]): { generics: string; params: string; ret: string } {
   const generics = spec.dims.length > 0 ? `<${spec.dims.map((d) => `${sanitize(d)} extends number`).join(", ")}>` : "";
-  const params = spec.params.map((p, i) => `${paramNames[i]}: ${treeType(p.tree)}`).join(", ");
+  const params =
+    spec.mode === "jvp"
+      ? `${paramNames[0]}: [${spec.params.map((p) => treeType(p.tree)).join(", ")}], ${paramNames[1]}: [${spec.argnums.map((n) => treeType(spec.params[n]!.tree)).join(", ")}]`
+      : spec.params.map((p, i) => `${paramNames[i]}: ${treeType(p.tree)}`).join(", ");
   return { generics, params, ret: gradType(spec) };
 }
 
@@ -207,10 +210,10 @@ function pathText(param: string, path: readonly (string | number)[]): string {
   return param + path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
 }
 
-function emitEntry(e: FunctionEmitter, paramNames: readonly string[]): void {
+function emitEntry(e: FunctionEmitter, paramNames: readonly string[], params: readonly ParamSpec[] = e.unit.spec.params): void {
   const { spec, fn } = e.unit;
   const fnName = JSON.stringify(spec.exportName);
-  spec.params.forEach((p, k) => {
+  params.forEach((p, k) => {
     const jsParam = paramNames[k]!;
     const plain = (path: readonly (string | number)[]): string => `${jsParam}${path.map(propertyAccess).join("")}`;
     const optional = (path: readonly (string | number)[]): string => `${jsParam}${path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
@@ -277,6 +280,29 @@ function emitStructureChecks(e: FunctionEmitter, tree: Tree, access: string, par
   }
 }
 
+/**
+ * `jvp(f)(primals, tangents)`: checks the two tuples, names their items, then validates and
+ * unpacks them like the arguments of any compiled function.
+ */
+function emitJvpEntry(e: FunctionEmitter, tuples: readonly string[]): void {
+  const { spec, fn } = e.unit;
+  const fnName = JSON.stringify(spec.exportName);
+  const primalLeaves = fn.body.params.length - wrtIndices(spec).length;
+  const tangents = tangentParams(spec, primalLeaves);
+  const counts = [spec.params.length, tangents.length];
+  const what = [`an array of ${counts[0]} arguments`, `an array of ${counts[1]} tangents (one per differentiated argument)`];
+  tuples.forEach((t, i) =>
+    e.line(`if (!Array.isArray(${t}) || ${t}.length !== ${counts[i]}) $gradc_badArg(${fnName}, ${JSON.stringify(t)}, ${JSON.stringify(what[i])}, ${t});`),
+  );
+  const all = [...spec.params, ...tangents];
+  const names = all.map((p, k) => {
+    const name = e.names.fresh(k < spec.params.length ? p.name : `t_${spec.params[spec.argnums[k - spec.params.length]!]!.name}`);
+    e.line(`const ${name} = ${tuples[k < spec.params.length ? 0 : 1]}[${k < spec.params.length ? k : k - spec.params.length}];`);
+    return name;
+  });
+  emitEntry(e, names, all.map((p, k) => (k < spec.params.length ? { ...p, name: `primals[${k}]` } : p)));
+}
+
 // ---- the module --------------------------------------------------------------------------
 
 const HELPERS = `const $gradc_GradcError = (globalThis[Symbol.for("gradc.GradcError")] ??= class GradcError extends Error {
@@ -314,10 +340,12 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     // declared under a name of ours and exported under its own.
     const local = localName(unit.spec.exportName, k);
     const e = new FunctionEmitter(unit, options, []);
-    const paramNames = unit.spec.params.map((p) => e.names.fresh(p.name));
+    const jvp = unit.spec.mode === "jvp";
+    const paramNames = jvp ? [e.names.fresh("primals"), e.names.fresh("tangents")] : unit.spec.params.map((p) => e.names.fresh(p.name));
     const sig = signatureText(unit.spec, paramNames);
     const reused = unit.spec.reuse ? reusedResult(unit.spec, unit.fn.body.results, `$gradc_${unit.spec.exportName}`, ts, sig.ret) : undefined;
-    emitEntry(e, paramNames);
+    if (jvp) emitJvpEntry(e, paramNames);
+    else emitEntry(e, paramNames);
     e.kernels.prologue();
     reused?.prologue(e);
     e.emitBlock(unit.fn.body);
@@ -370,7 +398,7 @@ export function emitDeclarations(units: readonly CompiledUnit[], options: EmitOp
     const names = new NameTable();
     const sig = signatureText(
       unit.spec,
-      unit.spec.params.map((p) => names.fresh(p.name)),
+      unit.spec.mode === "jvp" ? ["primals", "tangents"] : unit.spec.params.map((p) => names.fresh(p.name)),
     );
     const local = localName(unit.spec.exportName, k);
     if (local === undefined) out.push(`export declare function ${unit.spec.exportName}${sig.generics}(${sig.params}): ${sig.ret};`);

@@ -1,6 +1,7 @@
 // What a compiled function returns, built from the optimized IR's results and the binding's
 // layout: `[value, grads]` (valueAndGrad), `grads` (grad), with hasAux `[[value, aux], grads]`
-// and `[grads, aux]`; grads one tree per differentiated argument, a tuple for `argnums: [...]`.
+// and `[grads, aux]`; grads one tree per differentiated argument, a tuple for `argnums: [...]`;
+// `[value, tangent]` for jvp.
 //
 // By default each call returns fresh objects. With `reuse` the result is built once, at module
 // level (containers, tensor objects and their typed arrays), and each call overwrites it in
@@ -38,6 +39,8 @@ function assemble<T>(spec: GradSpec, value: () => T, aux: (tree: Tree) => T, gra
 }
 
 export function resultTree(spec: GradSpec, results: readonly Value[]): ResultTree {
+  // jvp: [value, tangent], both shaped like the function's result.
+  if (spec.mode === "jvp" && !spec.forwardOnly) return { kind: "array", items: [0, 1].map((i) => ({ kind: "leaf", value: results[i]! })) };
   const at = resultLayout(spec);
   const pair = (items: ResultTree[]): ResultTree => ({ kind: "array", items });
   let k = at.gradStart;
@@ -51,11 +54,13 @@ export function resultTree(spec: GradSpec, results: readonly Value[]): ResultTre
 
 /** The TypeScript type of what the compiled function returns. */
 export function resultType(spec: GradSpec, treeType: (t: Tree) => string): string {
+  const out = spec.result ? treeType({ kind: "leaf", index: 0, type: spec.result }) : "number";
+  if (spec.mode === "jvp") return spec.forwardOnly ? out : `[${out}, ${out}]`;
   const grads = (): string => {
     const per = spec.argnums.map((n) => treeType(spec.params[n]!.tree));
     return spec.argnumsIsArray ? `[${per.join(", ")}]` : per[0]!;
   };
-  return assemble(spec, () => "number", treeType, grads, (items) => `[${items.join(", ")}]`);
+  return assemble(spec, () => out, treeType, grads, (items) => `[${items.join(", ")}]`);
 }
 
 const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : "Float64Array");

@@ -9,15 +9,18 @@ export interface GradBinding {
   /** The name the generated module exports it under (`default` for `export default grad(f)`). */
   readonly exportName: string;
   readonly exported: boolean;
-  readonly mode: "grad" | "valueAndGrad";
+  readonly mode: "grad" | "valueAndGrad" | "jvp";
   readonly call: CallExpression;
   /** The `const`/`let` it initializes; absent for `export default grad(f)`. */
   readonly declaration?: VariableDeclaration;
 }
 
-const TRANSFORMS = new Set(["grad", "valueAndGrad"]);
-/** Functions of gradc that take a function but are not transformations to compile. */
-const TAKES_FUNCTION = new Set(["checkGrad"]);
+const TRANSFORMS = new Set(["grad", "valueAndGrad", "jvp"]);
+/**
+ * Functions of gradc that take a function but are not transformations to compile on their own
+ * (`customVjp` makes a function that models call: it is compiled where it is called).
+ */
+const TAKES_FUNCTION = new Set(["checkGrad", "customVjp"]);
 
 interface GradcImports {
   /** Local name → the name gradc exports (`import { grad as G }` maps G → grad). */
@@ -88,7 +91,7 @@ export function findGradBindings(sf: SourceFile): GradBinding[] {
   const out: GradBinding[] = [];
   for (const { call, declaration, exported } of topLevelCalls(sf)) {
     const mode = gradcCallee(call.getExpression(), imports);
-    if (mode !== "grad" && mode !== "valueAndGrad") continue;
+    if (mode !== "grad" && mode !== "valueAndGrad" && mode !== "jvp") continue;
     if (!declaration) {
       out.push({ exportName: "default", exported: true, mode, call });
       continue;
@@ -124,6 +127,13 @@ export function unknownTransforms(sf: SourceFile): LowerError[] {
   return errors;
 }
 
+/** A call of one of gradc's transformations (`grad(f)` as the argument of another). */
+function isTransformCall(call: CallExpression): boolean {
+  const imports = gradcImports(call.getSourceFile());
+  const name = gradcCallee(call.getExpression(), imports);
+  return name !== undefined && TRANSFORMS.has(name);
+}
+
 function refersToFunction(id: Node): boolean {
   let sym = id.getSymbol();
   if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
@@ -133,7 +143,7 @@ function refersToFunction(id: Node): boolean {
 }
 
 /** The function a grad call differentiates: declared in the program, or written inline. */
-export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: string } {
+export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: string; wrap?: CallExpression } {
   // `const [a] = grad(f)` destructures a function: there is no one name to export it under.
   const target = binding.declaration?.getNameNode();
   if (target && !Node.isIdentifier(target))
@@ -143,6 +153,12 @@ export function resolveModel(binding: GradBinding): { decl: FunctionLike; name: 
     throw new LowerError("GRADC1008", arg ?? binding.call, [binding.mode]);
   };
   if (!arg) return fail();
+  // `grad(grad(f))`, `jvp(grad(f))`: the innermost function gives the parameters, the inner
+  // transformation expression is applied to them (see Lowerer.lowerTop).
+  if (Node.isCallExpression(arg) && isTransformCall(arg)) {
+    const inner = resolveModel({ ...binding, call: arg, declaration: undefined });
+    return { ...inner, wrap: arg };
+  }
   if (isFunctionLike(arg)) return { decl: arg, name: binding.exportName };
   if (!Node.isIdentifier(arg)) return fail();
   let sym = arg.getSymbol();
@@ -225,6 +241,8 @@ export function readFlags(binding: GradBinding): TransformFlags {
   for (const name of ["hasAux", "reuse"] as const) {
     const prop = opts.getProperty(name);
     if (!prop) continue;
+    // jvp differentiates a function's whole result: there is no loss to set aux beside.
+    if (name === "hasAux" && binding.mode === "jvp") throw new LowerError("GRADC1025", Node.isPropertyAssignment(prop) ? prop.getNameNode() : prop, [name, binding.mode]);
     const init = Node.isPropertyAssignment(prop) ? prop.getInitializer() : undefined;
     const kind = init?.getKind();
     if (kind !== SyntaxKind.TrueKeyword && kind !== SyntaxKind.FalseKeyword)

@@ -5,18 +5,20 @@
 
 import { Node, type PropertyAccessExpression } from "ts-morph";
 import { LowerError } from "./errors.js";
-import type { LV } from "./lower-support.js";
+import type { LV, TransformName } from "./lower-support.js";
 import { GRADC_OPS } from "./opcalls.js";
 
+/** Transformations a model may apply to functions of the program (see nested.ts). */
+const TRANSFORMS: ReadonlySet<string> = new Set<TransformName>(["grad", "valueAndGrad", "jvp", "customVjp"]);
+
 const INSTEAD: Readonly<Record<string, string>> = {
-  grad: "Transformations inside a differentiable function are not compiled yet: differentiate the outer function only.",
-  valueAndGrad: "Transformations inside a differentiable function are not compiled yet: differentiate the outer function only.",
   tensor: "Build the tensor outside the function and pass it as an argument (one not listed in argnums).",
   randn: "Draw the random tensor outside the function and pass it as an argument (one not listed in argnums).",
 };
 
 /** The op `name` imported from gradc, as a callee; a located error when it is not one. */
 export function gradcOp(name: string, at: Node): LV {
+  if (TRANSFORMS.has(name)) return { k: "transform", name: name as TransformName };
   const call = Object.hasOwn(GRADC_OPS, name) ? GRADC_OPS[name] : undefined;
   if (call) return { k: "op", call, name };
   const instead = Object.hasOwn(INSTEAD, name) ? INSTEAD[name]! : "Call it outside the differentiable function.";

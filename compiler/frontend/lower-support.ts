@@ -20,9 +20,15 @@ export type LV =
   | { readonly k: "math" }
   /** A string literal argument of an op that reads one (`zeros([3], "f32")`). */
   | { readonly k: "str"; readonly s: string }
+  /** A transformation of gradc (`grad`), a transformed function (`grad(f)`), a `customVjp` function. */
+  | { readonly k: "transform"; readonly name: TransformName }
+  | { readonly k: "transformed"; readonly name: "grad" | "valueAndGrad" | "jvp"; readonly fn: LV; readonly argnums: readonly number[]; readonly isArray: boolean }
+  | { readonly k: "custom"; readonly f: LV; readonly vjp: LV }
   /** What a variable holds after the statement computing it failed (see Lowerer.recover). */
   | { readonly k: "poison" }
   | { readonly k: "undefined" };
+
+export type TransformName = "grad" | "valueAndGrad" | "jvp" | "customVjp";
 
 export type FunctionLike =
   | import("ts-morph").FunctionDeclaration

@@ -35,6 +35,7 @@ import { requireNumbers } from "./operands.js";
 import { indexError, memberError } from "./members.js";
 import { knownValues } from "./index-bounds.js";
 import { type CountedLoop, countedLoop } from "./loop-bounds.js";
+import { callTransform, isTransformLV } from "./nested.js";
 import type { ParamSpec, Tree } from "./signature.js";
 import { splitAux } from "./aux.js";
 
@@ -72,17 +73,23 @@ export interface Lowered {
 export interface LowerContext {
   /** Path written into locations (relative to the project). */
   fileName(sf: SourceFile): string;
+  /** `jvp` targets may return a tensor; `grad` targets return a scalar loss. */
+  readonly tensorResult?: boolean;
   /** The function returns `[loss, aux]` (see aux.ts). */
   readonly hasAux?: boolean;
 }
 
-export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContext): Lowered {
-  return new Lowerer(ctx).lowerTop(decl, name);
+/**
+ * Lowers `decl` as a compile target. With `wrap` (the `grad(f)` of `grad(grad(f))`), the
+ * target is that transformed function applied to `decl`'s parameters.
+ */
+export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContext, wrap?: CallExpression): Lowered {
+  return new Lowerer(ctx).lowerTop(decl, name, wrap);
 }
 
 
 class Lowerer {
-  private readonly b = new IRBuilder();
+  readonly b = new IRBuilder();
   private store = new Map<Var, LV>();
   private scope = new Scope(undefined);
   private readonly inlining: FunctionLike[] = [];
@@ -101,11 +108,12 @@ class Lowerer {
 
   // ---- entry ------------------------------------------------------------------------------
 
-  lowerTop(decl: FunctionLike, name: string): Lowered {
+  lowerTop(decl: FunctionLike, name: string, wrap?: CallExpression): Lowered {
     this.topName = name;
     const dims = new Set<string>();
     const leaves: Value[] = [];
     const params: ParamSpec[] = [];
+    const paramLVs: LV[] = [];
     this.b.loc = this.loc(decl);
     for (const p of valueParameters(decl)) {
       const nameNode = p.getNameNode();
@@ -125,11 +133,12 @@ class Lowerer {
       }
       const [lv, tree] = this.bindLayout(layout, nameNode.getText(), leaves);
       this.store.set(v, lv);
+      paramLVs.push(lv);
       params.push({ name: nameNode.getText(), tree });
     }
     let result: LV;
     try {
-      result = this.lowerBody(decl, decl);
+      result = wrap ? this.callLV(this.expr(wrap), paramLVs, wrap) : this.lowerBody(decl, decl);
     } catch (e) {
       if (this.errors.length === 0 || !(e instanceof LowerError || e instanceof Poisoned)) throw e;
       if (e instanceof LowerError) this.errors.push(...e.all.filter((x) => !this.errors.includes(x)));
@@ -142,7 +151,7 @@ class Lowerer {
       throw new LowerError("GRADC1005", decl, [result.k === "obj" || result.k === "arr" ? "an object or array" : result.k === "undefined" ? "undefined" : "a function"]);
     const out = this.asValue(result, decl);
     out.name ??= "out";
-    if (out.type.shape.length !== 0 || out.type.dtype === "bool")
+    if ((out.type.shape.length !== 0 && this.ctx.tensorResult !== true) || out.type.dtype === "bool")
       throw new LowerError("GRADC1005", decl, [out.type.dtype === "bool" ? "a boolean" : `a tensor of shape [${out.type.shape.join(", ")}]`]);
     this.b.loc = this.loc(decl);
     const body = this.b.finish([out, ...(split?.values ?? [])], leaves);
@@ -993,11 +1002,28 @@ class Lowerer {
   private call(e: CallExpression): LV {
     const callee = this.expr(e.getExpression());
     const args = e.getArguments();
+    if (isTransformLV(callee)) return callTransform(this, callee, args.map((a) => (Node.isSpreadElement(a) ? this.fail(a) : this.expr(a))), e);
     if (callee.k === "op") {
       // String literals are read by ops that take them (the dtype of zeros and ones).
       const lowered = args.map((a): LV =>
         Node.isSpreadElement(a) ? this.fail(a) : Node.isStringLiteral(a) ? { k: "str", s: a.getLiteralValue() } : this.expr(a),
       );
+      return this.callOp(callee, lowered, e);
+    }
+    if (callee.k === "fn") return this.inline(callee.decl, args, e, callee.scope);
+    throw new LowerError("GRADC1003", e.getExpression(), [e.getExpression().getText()]);
+  }
+
+  /** Calls a lowered callee on lowered arguments (what nested transformations apply). */
+  callLV(callee: LV, args: readonly LV[], e: CallExpression): LV {
+    if (isTransformLV(callee)) return callTransform(this, callee, args, e);
+    if (callee.k === "op") return this.callOp(callee, args, e);
+    if (callee.k === "fn") return this.inlineValues(callee.decl, args, e, callee.scope);
+    throw new LowerError("GRADC1032", e, ["a transformation", "its first argument must be a function of this program"]);
+  }
+
+  private callOp(callee: LV & { k: "op" }, lowered: readonly LV[], e: CallExpression): LV {
+    {
       if (callee.call.numbersOnly) requireNumbers(callee.name, lowered, e);
       if (lowered.length < callee.call.minArgs || lowered.length > callee.call.maxArgs)
         throw new LowerError("GRADC1019", e, [callee.name, callee.call.minArgs === callee.call.maxArgs ? callee.call.minArgs : `${callee.call.minArgs}-${callee.call.maxArgs}`, lowered.length]);
@@ -1022,8 +1048,6 @@ class Lowerer {
         this.b.loc = saved;
       }
     }
-    if (callee.k === "fn") return this.inline(callee.decl, args, e, callee.scope);
-    throw new LowerError("GRADC1003", e.getExpression(), [e.getExpression().getText()]);
   }
 
   private fail(n: Node): never {
@@ -1040,8 +1064,16 @@ class Lowerer {
     // A declaration without a body (`declare function`, an overload) has nothing to inline.
     if (decl.getSourceFile().isDeclarationFile() || decl.getBody() === undefined)
       throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
+    return this.inlineValues(decl, args.map((a) => this.expr(a as Expression)), at, closure);
+  }
+
+  /** Inlines a call whose arguments are already lowered. */
+  inlineValues(decl: FunctionLike, values: readonly LV[], at: CallExpression, closure: Scope | undefined): LV {
+    if (this.inlining.includes(decl)) throw new LowerError("GRADC1010", at, [nameOf(decl)]);
+    this.grow(at);
+    if (decl.getSourceFile().isDeclarationFile() || decl.getBody() === undefined)
+      throw new LowerError("GRADC1003", at.getExpression(), [at.getExpression().getText()]);
     const params = valueParameters(decl);
-    const values = args.map((a) => this.expr(a as Expression));
     const savedScope = this.scope;
     const savedDepth = this.loopDepth;
     this.inlining.push(decl);

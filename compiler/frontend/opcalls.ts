@@ -190,6 +190,7 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
   abs: primitive("abs", 1),
   matmul: primitive("matmul", 2),
   transpose: primitive("transpose", 1),
+  stopGradient: primitive("stop_gradient", 1),
   at: {
     minArgs: 2,
     maxArgs: 2,

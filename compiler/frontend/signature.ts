@@ -19,7 +19,8 @@ export interface GradSpec {
   readonly exportName: string;
   /** The differentiated function's name, for messages. */
   readonly modelName: string;
-  readonly mode: "grad" | "valueAndGrad";
+  /** `jvp`: IR params are the leaves then one tangent per differentiated leaf; results [value, tangent]. */
+  readonly mode: "grad" | "valueAndGrad" | "jvp";
   /** Positions of the differentiated arguments. */
   readonly argnums: readonly number[];
   /** True when the user wrote `argnums: [...]`: gradients then come back as a tuple. */
@@ -36,6 +37,8 @@ export interface GradSpec {
   readonly reuse?: boolean;
   /** Internal (the benchmark's cost of derivatives): the value alone, no derivatives. */
   readonly forwardOnly?: boolean;
+  /** For `jvp`: the type of the function's result (a number or a tensor). */
+  readonly result?: Type;
 }
 
 /**
@@ -46,6 +49,21 @@ export function resultLayout(spec: GradSpec): { value: number | undefined; auxSt
   const value = spec.mode === "valueAndGrad" || spec.forwardOnly ? 0 : undefined;
   const auxStart = value === undefined ? 0 : 1;
   return { value, auxStart, gradStart: auxStart + (spec.aux ? leavesOf(spec.aux).length : 0) };
+}
+
+/**
+ * For `jvp`: the tangent arguments, one per differentiated argument, shaped like it, with leaf
+ * indices after the primal leaves (`primalLeaves`), in the order of `wrtIndices`.
+ */
+export function tangentParams(spec: GradSpec, primalLeaves: number): ParamSpec[] {
+  const order = wrtIndices(spec);
+  const shift = (tree: Tree): Tree =>
+    tree.kind === "leaf"
+      ? { ...tree, index: primalLeaves + order.indexOf(tree.index) }
+      : tree.kind === "array"
+        ? { kind: "array", items: tree.items.map(shift) }
+        : { kind: "object", fields: tree.fields.map((f) => ({ key: f.key, tree: shift(f.tree) })) };
+  return spec.argnums.map((n, k) => ({ name: `tangents[${k}]`, tree: shift(spec.params[n]!.tree) }));
 }
 
 export function leavesOf(tree: Tree, out: { index: number; type: Type; path: (string | number)[] }[] = [], path: (string | number)[] = []) {

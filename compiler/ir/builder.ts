@@ -7,8 +7,11 @@ export const IF = "if";
 /** `loop`: `trips` iterations of a body whose params are (counter, ...carries) and which yields the next carries. */
 export const LOOP = "loop";
 
+/** `custom_vjp`: a call with a user-written backward pass (see passes/custom.ts). */
+export const CUSTOM = "custom_vjp";
+
 /** Region ops: nodes that own blocks. */
-export const isRegionOp = (op: string): boolean => op === IF || op === LOOP;
+export const isRegionOp = (op: string): boolean => op === IF || op === LOOP || op === CUSTOM;
 
 interface Frame {
   nodes: Node[];

@@ -142,11 +142,11 @@ export function parseFunc(text: string): Func {
       if (opensBlock) {
         blocks.push(parseBlock([], "yield"));
         const mid = next();
-        if (mid.code === "} else {") {
+        if (mid.code === "} else {" || mid.code === "} backward {") {
           blocks.push(parseBlock([], "yield"));
           const close = next();
           if (close.code !== "}") throw new IRParseError("expected '}'", close.no);
-        } else if (mid.code !== "}") throw new IRParseError("expected '} else {' or '}'", mid.no);
+        } else if (mid.code !== "}") throw new IRParseError("expected '} else {', '} backward {' or '}'", mid.no);
       }
       const outs = m[1]!.split(/,\s*(?=%)/).map((o) => {
         const [ref, type] = o.split(/:\s*/);

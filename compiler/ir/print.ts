@@ -71,7 +71,8 @@ export function printFunc(fn: Func): string {
     }
     lines.push(comment(`${head} {`, node.loc));
     node.blocks.forEach((b, i) => {
-      if (i > 0) lines.push(`${indent}} else {`);
+      // A custom_vjp's second block is its backward pass.
+      if (i > 0) lines.push(`${indent}} ${node.op === "custom_vjp" ? "backward" : "else"} {`);
       printBlock(b, indent + "  ", "yield");
     });
     lines.push(`${indent}}`);

@@ -2,7 +2,7 @@
 // its op's shape rule says, every region consistent. Tests run it after every pass.
 
 import { getOp, hasOp } from "../ops/index.js";
-import { IF, LOOP } from "./builder.js";
+import { CUSTOM, IF, LOOP } from "./builder.js";
 import { formatType } from "./print.js";
 import { type Block, type Func, type Value, sameType } from "./types.js";
 
@@ -53,6 +53,10 @@ export function verify(fn: Func): void {
             if (!sameType(t, a.type)) fail(`loop carry ${j} has type ${formatType(t)}, initial value ${formatType(a.type)}`);
         });
         checkBlock(body!, local);
+      } else if (node.op === CUSTOM) {
+        if (node.blocks.length !== 2 || node.outs.length !== 1) fail("custom_vjp has a forward and a backward block and one result");
+        node.blocks.forEach((b) => checkBlock(b, local));
+        if (node.blocks[1]!.results.length !== node.args.length) fail("custom_vjp's backward yields one cotangent per argument");
       } else {
         if (!hasOp(node.op)) fail(`unknown op ${node.op}`);
         if (node.blocks.length !== 0) fail(`${node.op} has blocks`);

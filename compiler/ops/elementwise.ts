@@ -2,7 +2,8 @@
 // expression emitter serves scalar code (`const f = q * z`) and fused tensor loops.
 
 import type { Attrs, DType, Type } from "../ir/types.js";
-import { type ElementwiseOp, type ExprEmitter, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
+import type { Builder } from "./registry.js";
+import { type ElementwiseOp, type ExprEmitter, type Jvp, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
 import { sugar } from "./sugar.js";
 import { type Val, broadcastIndex, flatGet, makeVal, shapeOf } from "./values.js";
 
@@ -40,6 +41,7 @@ function elementwise(spec: ElementwiseSpec): ElementwiseOp {
     scalar: spec.scalar,
     expr: spec.expr,
     vjp: spec.vjp,
+    jvp: spec.vjp === "not-differentiable" ? "not-differentiable" : jvpFromVjp(spec.vjp),
     infer(args: readonly Type[]): Type {
       if (args.length !== spec.arity) throw new ShapeError(`${spec.name} takes ${spec.arity} arguments`, "arity");
       const shape = args.map((a) => a.shape).reduce((a, b) => broadcastShapes(a, b));
@@ -58,6 +60,28 @@ function elementwise(spec: ElementwiseSpec): ElementwiseOp {
       });
     },
   });
+}
+
+/**
+ * The JVP of a pointwise op from its VJP. A pointwise op's Jacobian is diagonal (up to
+ * broadcasting), so it is its own transpose: the VJP of argument i applied to that argument's
+ * tangent, instead of to an upstream gradient, is argument i's contribution to the output's
+ * tangent. Contributions are broadcast to the output's shape and summed.
+ */
+function jvpFromVjp(vjp: Vjp): Jvp {
+  return <V>(b: Builder<V>, tangents: readonly (V | null)[], args: readonly V[], out: V, attrs: Attrs): V | null => {
+    let acc: V | null = null;
+    const shape = b.typeOf(out).shape;
+    tangents.forEach((t, i) => {
+      if (t === null) return;
+      const c = vjp(b, t, args, out, attrs, args.map((_a, j) => j === i))[i];
+      if (c === null || c === undefined) return;
+      const cs = b.typeOf(c).shape;
+      const shaped = cs.length === shape.length && cs.every((d, k) => d === shape[k]) ? c : b.op("broadcast_to", [c], { shape });
+      acc = acc === null ? shaped : b.op("add", [acc, shaped]);
+    });
+    return acc;
+  };
 }
 
 // Returns a cotangent only where the argument is active.

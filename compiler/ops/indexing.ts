@@ -29,6 +29,7 @@ export const take = defineOp<KernelOp>({
     return makeVal(rest, dtypeOf(t), (j) => t.data[k * n + j]!);
   },
   vjp: (b, g, [x, i], _out, _attrs, needs) => [needs[0] ? b.op("put", [g, i!], { shape: b.typeOf(x!).shape }) : null, null],
+  jvp: (b, [t], [, i], _out, attrs) => (t ? b.op("take", [t, i!], attrs) : null),
   emit: (k, node) => k.take(node),
 });
 
@@ -53,5 +54,6 @@ export const put = defineOp<KernelOp>({
     return makeVal(shape, dtypeOf(g!), (j) => (Math.floor(j / n) === k ? (src ? src[j - k * n]! : Number(g)) : 0));
   },
   vjp: (b, g, [, i], _out, _attrs, needs) => [needs[0] ? b.op("take", [g, i!]) : null, null],
+  jvp: (b, [t], [, i], _out, attrs) => (t ? b.op("put", [t, i!], attrs) : null),
   emit: (k, node) => k.put(node),
 });

@@ -17,6 +17,7 @@ export const constant = defineOp<LeafOp>({
   infer: (_args, attrs: Attrs): Type => ({ dtype: (attrs["dtype"] as DType | undefined) ?? "f64", shape: [] }),
   evaluate: (_args, attrs) => (attrs["dtype"] === "bool" ? attrs["value"] !== 0 : (attrs["value"] as number)),
   vjp: "not-differentiable",
+  jvp: "not-differentiable",
   expr: (_operands, attrs) =>
     attrs["dtype"] === "bool" ? String(attrs["value"] !== 0) : numberLiteral(attrs["value"] as number),
 });
@@ -32,5 +33,6 @@ export const dim = defineOp<LeafOp>({
     throw new Error(`dimension ${String(attrs["name"])} has no value outside a call`);
   },
   vjp: "not-differentiable",
+  jvp: "not-differentiable",
   expr: (_operands, attrs) => `dim_${String(attrs["name"])}`,
 });

@@ -54,5 +54,11 @@ export const matmul = defineOp<KernelOp>({
       needs[1] ? (tb ? s.matmul(g, A!, true, ta) : s.matmul(A!, g, !ta, false)) : null,
     ];
   },
+  // Product rule: dC = op(dA)·op(B) + op(A)·op(dB), with the same flags.
+  jvp(b, [tA, tB], [A, B], _out, attrs) {
+    const left = tA ? b.op("matmul", [tA, B!], attrs) : null;
+    const right = tB ? b.op("matmul", [A!, tB], attrs) : null;
+    return left && right ? b.op("add", [left, right]) : (left ?? right);
+  },
   emit: (k, node) => k.matmul(node),
 });

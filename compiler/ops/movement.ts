@@ -2,7 +2,7 @@
 
 import type { Attrs, Dim, Type } from "../ir/types.js";
 import { sumTo } from "./broadcast.js";
-import { type KernelOp, broadcastShapes, defineOp, formatShape, ShapeError } from "./registry.js";
+import { type KernelOp, linearJvp, broadcastShapes, defineOp, formatShape, ShapeError } from "./registry.js";
 import { sizeFactors } from "./shape.js";
 import { sugar } from "./sugar.js";
 import { type Val, broadcastIndex, dtypeOf, isTensorVal, makeVal, shapeOf } from "./values.js";
@@ -28,6 +28,7 @@ export const reshape = defineOp<KernelOp>({
     return makeVal(to, dtypeOf(x!), (i) => (flat ? flat[i]! : (x as number)));
   },
   vjp: (b, g, [x]) => [sugar(b).reshape(g, sugar(b).shape(x!))],
+  jvp: linearJvp("reshape"),
   emit: (k, node) => k.alias(node),
 });
 
@@ -49,6 +50,7 @@ export const broadcastTo = defineOp<KernelOp>({
     return makeVal(to, dtypeOf(x!), (i) => (isTensorVal(x!) ? x!.data[index(i)]! : Number(x)));
   },
   vjp: (b, g, [x]) => [sumTo(b, g, sugar(b).shape(x!))],
+  jvp: linearJvp("broadcast_to"),
   emit: (k, node) => k.pointwise(node),
 });
 
@@ -68,5 +70,6 @@ export const transpose = defineOp<KernelOp>({
     return makeVal([n, m], dtypeOf(t), (i) => t.data[(i % m) * n + Math.floor(i / m)]!);
   },
   vjp: (b, g) => [b.op("transpose", [g])],
+  jvp: linearJvp("transpose"),
   emit: (k, node) => k.transpose(node),
 });

@@ -70,6 +70,7 @@ export const sum = defineOp<KernelOp>({
   infer: inferReduce,
   evaluate: ([x], attrs) => evalReduce(x!, attrs, 0, (a, v) => a + v),
   vjp: spread,
+  jvp: (b, [t], _args, _out, attrs) => (t ? b.op("sum", [t], attrs) : null),
   emit: (k, node) => k.reduce(node, "sum"),
 });
 
@@ -85,6 +86,8 @@ export const max = defineOp<KernelOp>({
     const [spreadG] = spread(b, g, args, out, attrs, needs);
     return [b.op("mul", [b.op("argmax_mask", [args[0]!], attrs), spreadG!])];
   },
+  // The tangent of the first maximal entry of each slice.
+  jvp: (b, [t], [x], _out, attrs) => (t ? b.op("sum", [b.op("mul", [b.op("argmax_mask", [x!], attrs), t])], attrs) : null),
   emit: (k, node) => k.reduce(node, "max"),
 });
 
@@ -115,5 +118,6 @@ export const argmaxMask = defineOp<KernelOp>({
     return { shape, data };
   },
   vjp: "not-differentiable",
+  jvp: "not-differentiable",
   emit: (k, node) => k.argmaxMask(node),
 });

@@ -39,6 +39,18 @@ export type Vjp = <V>(
   needs: readonly boolean[],
 ) => (V | null)[];
 
+/**
+ * A JVP (forward mode): from one tangent per argument (null: symbolically zero), the tangent of
+ * the output, or null when it is zero. Written against the same Builder as the VJP.
+ */
+export type Jvp = <V>(
+  b: Builder<V>,
+  tangents: readonly (V | null)[],
+  args: readonly V[],
+  out: V,
+  attrs: Attrs,
+) => V | null;
+
 /** Emission of an elementwise op as a JS expression over already-emitted operands. */
 export type ExprEmitter = (operands: readonly string[], attrs: Attrs) => string;
 
@@ -52,6 +64,8 @@ export interface OpDefBase {
   evaluate(args: readonly Val[], attrs: Attrs): Val;
   /** The local gradient, or the explicit statement that there is none. */
   readonly vjp: Vjp | "not-differentiable";
+  /** The tangent rule (forward mode); elementwise ops derive it from their VJP. */
+  readonly jvp: Jvp | "not-differentiable";
   /** True when equal arguments give equal results (CSE may merge). */
   readonly pure: boolean;
 }
@@ -156,4 +170,9 @@ export function normalizeAxes(axes: readonly number[], rank: number): number[] {
   });
   if (new Set(out).size !== out.length) throw new ShapeError(`axis repeated in ${formatShape(axes)}`, "axis");
   return out.sort((x, y) => x - y);
+}
+
+/** The JVP of an op linear in its first argument: the same op applied to the tangent. */
+export function linearJvp(name: string): Jvp {
+  return (b, [t], _args, _out, attrs) => (t ? b.op(name, [t], attrs) : null);
 }

@@ -14,8 +14,15 @@
 // the outer values the body reads.
 
 import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues } from "../ir/types.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, walkNodes } from "../ir/types.js";
 import { getOp, sumTo } from "../ops/index.js";
+import { CUSTOM_VJP, reverseCustom } from "./custom.js";
+
+/**
+ * Reverse mode over a loop that already records its carries for a reverse pass (the backward
+ * of an inner `grad` through a loop) is not supported; forward-over-reverse is.
+ */
+export class ReverseOfLoopError extends Error {}
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
 export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
@@ -34,7 +41,7 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
           node.outs.forEach((o) => varied.add(o));
         }
         forward(node.blocks[0]!);
-      } else if (getOp(node.op).vjp !== "not-differentiable" && node.args.some((a) => varied.has(a))) {
+      } else if ((node.op === CUSTOM_VJP || getOp(node.op).vjp !== "not-differentiable") && node.args.some((a) => varied.has(a))) {
         node.outs.forEach((o) => varied.add(o));
       }
     }
@@ -167,6 +174,11 @@ function reverseNodes(ctx: Ctx, nodes: readonly Node[], adj: Map<Value, Value>, 
       reverseLoop(ctx, node, gs, adj, primal);
       continue;
     }
+    if (node.op === CUSTOM_VJP) {
+      const cts = reverseCustom(b, node, gs[0]!, primal);
+      node.args.forEach((a, i) => active.has(a) && accumulate(ctx, adj, a, cts[i]!));
+      continue;
+    }
     const def = getOp(node.op);
     if (def.vjp === "not-differentiable") continue;
     const needs = node.args.map((a) => active.has(a));
@@ -270,9 +282,12 @@ function reverseLoop(
  * Differentiates `fn` with respect to the parameters `wrt`. The result returns
  * `[value, ...gradients]`.
  */
-export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`): Func {
-  const b = new IRBuilder(IdSource.after(fn));
+export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`, ids: IdSource = IdSource.after(fn)): Func {
+  const b = new IRBuilder(ids);
   const active = activeValues(fn.body, wrt);
+  walkNodes(fn.body, (n) => {
+    if (n.op === LOOP && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
+  });
   const output = fn.body.results[0]!;
   const ctx: Ctx = { b, active, histories: new Map(), cotangent: output.type.dtype };
   // Loops the backward pass reverses record their carries as they run forward.

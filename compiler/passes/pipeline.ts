@@ -4,6 +4,8 @@
 import { verify } from "../ir/verify.js";
 import { type Func, type Value, walkValues } from "../ir/types.js";
 import { differentiate } from "./ad.js";
+import { expandCustom } from "./custom.js";
+import { forwardDerivative } from "./jvp.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
 import { licm } from "./licm.js";
@@ -27,6 +29,7 @@ export const beforeAD: readonly NamedPass[] = [
 
 /** Cleans the combined forward+backward function; twice, since each pass exposes work for the others. */
 export const afterAD: readonly NamedPass[] = [
+  { name: "expandCustom", run: (f) => expandCustom(f) },
   { name: "simplify", run: (f) => simplify(f, { afterAD: true }) },
   { name: "cse", run: cse },
   { name: "dce", run: dce },
@@ -65,16 +68,17 @@ export interface Stages {
 }
 
 /**
- * The whole middle end: clean, differentiate w.r.t. the parameters at `wrtIndices` (positions in
- * the function's parameter list), clean again. The function's first result is the value; any
- * further results are auxiliary values (hasAux), carried along undifferentiated. Results are
- * `[value, ...aux, ...gradients]`; without the value for `keepValue: false`; only
+ * The whole middle end: clean, differentiate (reverse mode, or forward mode with `forward`)
+ * w.r.t. the parameters at `wrtIndices` (positions in the function's parameter list), clean
+ * again. The function's first result is the value; any further results are auxiliary values
+ * (hasAux), carried along undifferentiated. Results are `[value, ...aux, ...gradients]`
+ * (`[value, tangent]` in forward mode); without the value for `keepValue: false`; only
  * `[value, ...aux]` for `forwardOnly` (no AD at all).
  */
 export function compileStages(
   ir: Func,
   wrtIndices: readonly number[],
-  options: PipelineOptions & { keepValue?: boolean; forwardOnly?: boolean } = {},
+  options: PipelineOptions & { keepValue?: boolean; forward?: boolean; forwardOnly?: boolean } = {},
 ): Stages {
   if (options.verifyEach) verify(ir);
   // The frontend's values keep their names whatever later passes do, so `--dump ir` is stable.
@@ -82,9 +86,10 @@ export function compileStages(
   const clean = runPasses(ir, beforeAD, options);
   if (options.forwardOnly) return { ir, grad: clean, opt: runPasses(clean, afterAD, options) };
   const wrt: Value[] = wrtIndices.map((i) => clean.body.params[i]!);
-  // AD returns [value, ...gradients]; the auxiliary results, forward values it keeps, go between.
+  // Forward mode (jvp): results are [value, tangent]; reverse mode: [value, ...gradients]. The
+  // auxiliary results, forward values AD keeps, go between.
   const aux = clean.body.results.slice(1);
-  const differentiated = differentiate(clean, wrt);
+  const differentiated = options.forward === true ? forwardDerivative(clean, wrt) : differentiate(clean, wrt);
   const [value, ...grads] = differentiated.body.results;
   const full = aux.length === 0 ? differentiated : { ...differentiated, body: { ...differentiated.body, results: [value!, ...aux, ...grads] } };
   // `grad` alone does not return the value: dropping it lets DCE remove what only it needed.

@@ -8,7 +8,7 @@
 // not kept (`x+0 → x` turns -0+0 = 0 into -0). After AD, stop_gradient is the identity.
 // `1/(1+exp(-z))` is recognized as sigmoid, so its backward reuses the forward output.
 
-import { IF, LOOP } from "../ir/builder.js";
+import { CUSTOM, IF, LOOP } from "../ir/builder.js";
 import { type Node, type Value, sameType } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 import { type RewriteScope, type RuleResult, rewrite } from "./rewrite.js";
@@ -74,7 +74,7 @@ function innerConst(block: Node["blocks"][0], v: Value): { value: number; dtype:
 export function simplify(fn: Func, options: SimplifyOptions = {}): Func {
   return rewrite(fn, (node, scope) => {
     if (node.op === IF) return simplifyIf(node, scope);
-    if (node.op === LOOP) return keep(node);
+    if (node.op === LOOP || node.op === CUSTOM) return keep(node);
     const def = getOp(node.op);
     const out = node.outs[0]!;
     const consts = node.args.map((a) => constOf(scope, a));

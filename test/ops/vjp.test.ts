@@ -263,3 +263,64 @@ describe("gradients keep their argument's dtype", () => {
     });
   });
 });
+
+// ---- forward mode and higher orders ----------------------------------------------------
+
+/** Runs the op's JVP eagerly with tangents for the differentiable arguments. */
+function tangentOut(def: OpDef, ts: readonly (Val | null)[], args: readonly Val[], out: Val, attrs: Attrs): Val | null {
+  if (def.jvp === "not-differentiable") throw new Error(`${def.name} has no JVP`);
+  return def.jvp(new EagerBuilder(), ts, args, out, attrs);
+}
+
+describe("JVPs against central finite differences in a random direction", () => {
+  const cases = Object.entries(TABLE).flatMap(([name, cs]) => cs.map((c, k) => ({ name, c, k })));
+  it.each(cases.map((x) => [`${x.name} ${describeCase(x.c)}`, x] as const))("%s", (_label, { name, c, k }) => {
+    const def = getOp(name);
+    for (let trial = 0; trial < 3; trial++) {
+      const next = rng(7907 * (k + 1) + 104723 * trial + name.length);
+      const attrs = c.attrs ?? {};
+      const args = drawPoint(c, next);
+      const out = def.evaluate(args, attrs);
+      const wrt = differentiable(c);
+      const dirs = wrt.map((i) => draw(shapeOf(args[i]!), "any", next));
+      const t = tangentOut(def, args.map((_a, i) => (wrt.includes(i) ? dirs[wrt.indexOf(i)]! : null)), args, out, attrs);
+      expect(t).not.toBeNull();
+      expect(shapeOf(t!), "the tangent has the output's shape").toEqual(shapeOf(out));
+      const eps = 1e-5;
+      const moved = (s: number): Val[] => args.map((a, i) => (wrt.includes(i) ? axpy(a, s, dirs[wrt.indexOf(i)]!) : a));
+      const up = flat(def.evaluate(moved(eps), attrs));
+      const down = flat(def.evaluate(moved(-eps), attrs));
+      flat(t!).forEach((ti, j) => {
+        const fd = (up[j]! - down[j]!) / (2 * eps);
+        expect(Math.abs(ti - fd), `tangent entry ${j}: ${ti} vs ${fd}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fd)));
+      });
+    }
+  });
+
+  it.each(Object.keys(NOT_DIFFERENTIABLE))("%s has no JVP either", (name) => expect(getOp(name).jvp).toBe("not-differentiable"));
+  it.each(Object.keys(ZERO_GRADIENT))("%s has a zero tangent", (name) => {
+    const x = draw([2, 3], "any", rng(2));
+    expect(tangentOut(getOp(name), [x], [x], x, {})).toBeNull();
+  });
+});
+
+describe("every VJP is built from differentiable ops (so grad of grad works)", () => {
+  // The ops a rule may use without a gradient: masks and conditions, which are piecewise
+  // constant, so their zero derivative is the right one.
+  const masks = new Set(Object.keys(NOT_DIFFERENTIABLE));
+  const cases = Object.entries(TABLE).flatMap(([name, cs]) => cs.map((c, k) => ({ name, c, k })));
+  it.each(cases.map((x) => [`${x.name} ${describeCase(x.c)}`, x] as const))("%s", (_label, { name, c, k }) => {
+    const def = getOp(name);
+    const next = rng(31 * (k + 1) + name.length);
+    const attrs = c.attrs ?? {};
+    const args = drawPoint(c, next);
+    const out = def.evaluate(args, attrs);
+    const eager = new EagerBuilder();
+    if (def.vjp === "not-differentiable") return;
+    def.vjp(eager, draw(shapeOf(out), "any", next), args, out, attrs, c.args.map((_a, i) => differentiable(c).includes(i)));
+    for (const op of eager.trace) {
+      const used = getOp(op);
+      expect(used.vjp !== "not-differentiable" || masks.has(op), `${name}'s VJP uses ${op}, which has no gradient`).toBe(true);
+    }
+  });
+});
