@@ -94,7 +94,7 @@ function importEdits(sf: SourceFile, text: string, replaced: readonly Edit[]): E
     const drop = named.filter((s) => {
       const imported = s.getName();
       const local = s.getAliasNode()?.getText() ?? imported;
-      return (imported === "grad" || imported === "valueAndGrad") && !s.isTypeOnly() && !usedElsewhere(local);
+      return (imported === "grad" || imported === "valueAndGrad" || imported === "jvp") && !s.isTypeOnly() && !usedElsewhere(local);
     });
     if (drop.length === 0) continue;
     const keep = named.filter((s) => !drop.includes(s));

@@ -33,7 +33,7 @@ import { MATH_CONSTANTS, MATH_FUNCTIONS } from "./opcalls.js";
 import { gradcNamespaceMember, gradcOp } from "./gradc-names.js";
 import { requireNumbers } from "./operands.js";
 import { indexError, memberError } from "./members.js";
-import { knownValues } from "./index-bounds.js";
+import { compileTimeIndexProblem } from "./index-bounds.js";
 import { type CountedLoop, countedLoop } from "./loop-bounds.js";
 import { callTransform, isTransformLV } from "./nested.js";
 import type { ParamSpec, Tree } from "./signature.js";
@@ -101,6 +101,8 @@ class Lowerer {
   private readonly errorKeys = new Set<string>();
   /** Trip counts of the counters of the constant loops being lowered (for index checks). */
   private readonly counters = new Map<Value, number>();
+  /** Counters of loops running exactly a symbolic dimension's trips, body unguarded. */
+  private readonly symbolicCounters = new Map<Value, string>();
   /** The differentiated function's name, for messages about its body. */
   private topName = "the function";
 
@@ -607,11 +609,11 @@ class Lowerer {
       if (T - S * K > 0) this.rolledLoop(carries, T - S * K, s, (kr) => body(offset(S * K, kr)));
       return;
     }
-    this.rolledLoop(carries, T, s, body);
+    this.rolledLoop(carries, T, s, body, !loop.guarded);
   }
 
   /** Builds a `loop` node over `carries`, lowering the body with the trip counter `k`. */
-  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void): void {
+  private rolledLoop(carries: readonly Var[], trips: Dim, at: Node, lowerBody: (k: LV) => void, everyTrip = true): void {
     const shapes = carries.map((v) => this.store.get(v) ?? { k: "undefined" as const });
     const inits = shapes.flatMap((lv) => this.leaves(lv, at));
     // Carries are named after the variables they hold.
@@ -621,6 +623,7 @@ class Lowerer {
     });
     const k = this.b.param({ dtype: "f64", shape: [] }, "k");
     if (typeof trips === "number") this.counters.set(k, trips);
+    else if (everyTrip) this.symbolicCounters.set(k, trips);
     const params = inits.map((v, j) => this.b.param(v.type, names[j]));
     let yields: LV[] = [];
     const block = this.b.block(
@@ -1037,7 +1040,7 @@ class Lowerer {
             fold: (name, xs) => (xs.every((x) => x.k === "num") ? foldMath(name, xs.map((x) => (x as { n: number }).n)) : undefined),
             fail: (message) => new LowerError("GRADC2005", e, [message]),
             failIndex: (message) => new LowerError("GRADC2006", e, [message]),
-            knownValues: (v) => this.knownIndexValues(v),
+            indexProblem: (i, n) => compileTimeIndexProblem(this.b, i, n, this.counters, this.symbolicCounters),
           },
           lowered,
         );
@@ -1098,13 +1101,6 @@ class Lowerer {
       this.inlining.pop();
       this.inlineSites.pop();
     }
-  }
-
-  /** The values an index takes, when known at compile time (see index-bounds.ts). */
-  private knownIndexValues(v: Value): { value: number; trip?: number }[] | undefined {
-    const def = this.b.defOf(v);
-    if (def?.op === "const" && def.attrs["dtype"] === undefined) return [{ value: def.attrs["value"] as number }];
-    return knownValues(this.b, v, this.counters)?.map((x) => (x.at.length === 1 ? { value: x.value, trip: x.at[0]![1] } : { value: x.value }));
   }
 
   private currentName(): string {

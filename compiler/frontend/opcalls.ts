@@ -6,7 +6,6 @@ import type { Dim, Value } from "../ir/types.js";
 import { composites } from "../ops/composite.js";
 import { getOp } from "../ops/index.js";
 import { reshapeTarget } from "../ops/reshape-target.js";
-import { indexProblem } from "./index-bounds.js";
 import type { LV } from "./lower.js";
 
 export interface OpCallContext {
@@ -18,8 +17,8 @@ export interface OpCallContext {
   fail(message: string): Error;
   /** A located GRADC2006 for an index the compiler knows to be out of range. */
   failIndex(message: string): Error;
-  /** Every value a scalar takes when the compiler can know them (constants, constant loops). */
-  knownValues(v: Value): { value: number; trip?: number }[] | undefined;
+  /** What is wrong with index `i` into a leading dimension `n`, when the compiler can tell. */
+  indexProblem(i: Value, n: Dim): string | undefined;
 }
 
 export interface OpCall {
@@ -143,12 +142,10 @@ function shapeArg(lv: LV, ctx: OpCallContext): Dim[] {
   });
 }
 
-/** An index known at compile time (or in every trip of a constant loop) must be in range. */
+/** An index the compiler can evaluate (see index-bounds.ts) must be in range. */
 function checkKnownIndex(ctx: OpCallContext, i: Value, n: Dim): void {
-  for (const { value, trip } of ctx.knownValues(i) ?? []) {
-    const problem = indexProblem(value, n);
-    if (problem !== undefined) throw ctx.failIndex(`at: ${problem}${trip === undefined ? "" : ` (on trip ${trip + 1} of the loop)`}`);
-  }
+  const problem = ctx.indexProblem(i, n);
+  if (problem !== undefined) throw ctx.failIndex(`at: ${problem}`);
 }
 
 /** `zeros(shape, dtype?)`, `ones(shape, dtype?)`: a constant tensor of a static or symbolic shape. */
