@@ -85,7 +85,7 @@ function costOfDerivatives(call: () => void, n: number, valueOnly: () => void, t
     values.push(timeBatch(valueOnly, nv) / nv);
     both.push(timeBatch(call, n) / n);
   }
-  return { valueOnlyMs: median(values), derivativeCost: median(both) / median(values) };
+  return { valueOnlyMs: median(values), withGradientMs: median(both), derivativeCost: median(both) / median(values) };
 }
 
 async function runModel(model: ModelCase, engineNames: EngineName[], timing: TimingOptions): Promise<ModelReport> {
