@@ -13,7 +13,7 @@ import { centralDifference, relErr } from "../helpers/numeric.js";
 const TMP = join(__dirname, "..", ".tmp", "aux-reuse");
 
 const MODELS = `
-import { grad, matmul, mul, sigmoid, square, sub, sum, valueAndGrad, type Tensor } from "gradc";
+import { grad, jvp, matmul, mul, sigmoid, square, sub, sum, tanh, valueAndGrad, type Tensor } from "gradc";
 
 export function layer(p: { W: Tensor<[3, 2]>; b: Tensor<[3, 1]> }, x: Tensor<[2, 1]>, y: Tensor<[3, 1]>) {
   const h = sigmoid(matmul(p.W, x));
@@ -23,6 +23,10 @@ export function layer(p: { W: Tensor<[3, 2]>; b: Tensor<[3, 1]> }, x: Tensor<[2,
 
 export function dot<B extends number>(a: Tensor<[B]>, b: Tensor<[B]>): number {
   return sum(mul(a, b));
+}
+
+export function act(x: Tensor<[3]>, w: Tensor<[3]>): Tensor<[3]> {
+  return tanh(mul(x, w));
 }
 
 export function scalar(w: [number, number], x: number) {
@@ -40,6 +44,7 @@ export const gLayer = grad(layer, { argnums: [0, 1], hasAux: true${r} });
 export const gDot = grad(dot, { argnums: [0, 1]${r ? r.replace(/^, /, ", ") : ""} });
 export const vgScalar = valueAndGrad(scalar, { argnums: [0, 1], hasAux: true${r} });
 export const gScalar = grad(scalar, { hasAux: true${r} });
+export const jAct = jvp(act, { argnums: [0, 1]${r} });
 `;
 };
 
@@ -148,6 +153,7 @@ describe("reuse", () => {
     ["gDot", (s) => [t([5], s), t([5], s + 1)]],
     ["vgScalar", (s) => [[0.1 * s, -0.2], 0.3 + s]],
     ["gScalar", (s) => [[0.1 * s, 0.4], -0.3 * s]],
+    ["jAct", (s) => [[t([3], s), t([3], s + 1)], [t([3], s + 2), t([3], s + 3)]]],
   ];
 
   test.each(cases)("%s: the same objects every call, holding what a fresh-result compile returns", (name, args) => {
@@ -187,7 +193,7 @@ describe("reuse", () => {
   });
 
   test("the generated body of a reusing function allocates nothing", () => {
-    for (const name of ["vgLayer", "gLayer", "gDot", "vgScalar", "gScalar"]) {
+    for (const name of ["vgLayer", "gLayer", "gDot", "vgScalar", "gScalar", "jAct"]) {
       const start = reusedCode.indexOf(`export function ${name}(`);
       const body = reusedCode.slice(start, reusedCode.indexOf("\n}\n", start));
       const lines = body.split("\n").filter((l) => !/^\s*(if \(|\/\/)/.test(l));
