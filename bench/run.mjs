@@ -28,6 +28,7 @@ if (!entry || !entries.includes(entry)) {
 // Everything bare stays external except TensorFlow.js (see above).
 const externalExceptTfjs = {
   name: "external-except-tfjs",
+  /** @param {import("esbuild").PluginBuild} b */
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) =>
       args.path.startsWith("@tensorflow/") || args.path.startsWith("node:") ? undefined : { path: args.path, external: true },

@@ -8,7 +8,7 @@ const dist = new URL("../dist/", import.meta.url);
 let main;
 try {
   ({ main } = await import(new URL("compiler/cli/main.js", dist).href));
-} catch (e) {
+} catch (/** @type {any} */ e) {
   if (e?.code !== "ERR_MODULE_NOT_FOUND" || !String(e.message).includes(dist.pathname)) throw e;
   console.error("gradc: the compiled CLI in dist/ is missing or incomplete; run `npm run build` in the gradc package.");
   process.exit(1);

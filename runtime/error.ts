@@ -6,15 +6,30 @@
 /** The global slot's key, `Symbol.for` so that separate copies of gradc agree on it. */
 const SLOT = "gradc.GradcError";
 
+/** An instance of {@link GradcError}. */
+export interface GradcError extends Error {
+  readonly name: "GradcError";
+}
+
+/**
+ * The class of {@link GradcError}. Declared rather than inferred from the class below: the
+ * inferred type would carry Node's `Error.captureStackTrace` typings into the published
+ * declarations, which must need only the TypeScript standard library.
+ */
+export interface GradcErrorConstructor {
+  new (message?: string, options?: { cause?: unknown }): GradcError;
+  readonly prototype: GradcError;
+}
+
 // The same definition as the prelude below, written in TypeScript so it has a type.
-const GradcErrorDefinition = class GradcError extends Error {
-  constructor(message?: string, options?: ErrorOptions) {
+const GradcErrorDefinition: GradcErrorConstructor = class GradcError extends Error {
+  override readonly name = "GradcError";
+  constructor(message?: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = "GradcError";
   }
 };
 
-const slots = globalThis as unknown as Record<symbol, typeof GradcErrorDefinition | undefined>;
+const slots = globalThis as unknown as Record<symbol, GradcErrorConstructor | undefined>;
 
 /**
  * The error gradc throws for misuse at run time: a shape that does not fit, a function the
@@ -24,9 +39,7 @@ const slots = globalThis as unknown as Record<symbol, typeof GradcErrorDefinitio
  * @example
  * try { add(zeros([2]), zeros([3])); } catch (e) { if (e instanceof GradcError) console.error(e.message); }
  */
-export const GradcError: typeof GradcErrorDefinition = (slots[Symbol.for(SLOT)] ??= GradcErrorDefinition);
-/** An instance of {@link GradcError}. */
-export type GradcError = InstanceType<typeof GradcErrorDefinition>;
+export const GradcError: GradcErrorConstructor = (slots[Symbol.for(SLOT)] ??= GradcErrorDefinition);
 
 /**
  * The JavaScript source of a one-line statement that binds `GradcError` to the shared class,

@@ -4,13 +4,13 @@
 // both share.
 
 export { type DType, type DataOf, type NestedArray, type Shape, type Tensor, isTensor, ones, randn, tensor, zeros } from "./tensor.js";
-export { GradcError, gradcErrorPrelude } from "./error.js";
+export { GradcError, type GradcErrorConstructor, gradcErrorPrelude } from "./error.js";
 export {
   type BinaryOp,
   type Operand,
+  type BinaryResult,
+  type BinaryShape,
   type ReduceOp,
-  type Reduced,
-  type ReducedShape,
   type UnaryOp,
   abs,
   add,
@@ -39,6 +39,16 @@ export {
   tanh,
   transpose,
 } from "./ops.js";
+export type {
+  BroadcastShape,
+  MatmulShape,
+  PromoteDType,
+  Reduced,
+  ReducedShape,
+  ShapeError,
+  TensorOf,
+  TransposeShape,
+} from "./shapes.js";
 export { type AuxFn, type AuxOf, type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
 export { type JvpOptions, customVjp, jvp } from "./transforms.js";
 export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkgrad.js";

@@ -11,11 +11,12 @@ import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
 import { Var, apply, tracing } from "./tape.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
+import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
 
 /** A value a tensor op accepts: a tensor or a plain number (broadcast like a rank-0 tensor). */
 export type Operand = Tensor<readonly number[], DType> | number;
 
-// ---- types: shapes flow through where that is easy, else widen to Tensor<number[]> ----------
+// ---- types: result shapes computed by runtime/shapes.ts --------------------------------
 
 /** An elementwise function of one argument: preserves shape and dtype. */
 export type UnaryOp = {
@@ -24,54 +25,57 @@ export type UnaryOp = {
   (x: Operand): Operand;
 };
 
-/** An elementwise function of two arguments with NumPy broadcasting. */
-export type BinaryOp = {
-  (x: number, y: number): number;
-  <S extends readonly number[], D extends DType = "f64">(x: Tensor<S, D>, y: Tensor<S, D> | number): Tensor<S, D>;
-  <S extends readonly number[], D extends DType = "f64">(x: number, y: Tensor<S, D>): Tensor<S, D>;
-  <D extends DType = "f64">(x: Tensor<readonly number[], D>, y: Tensor<readonly number[], D> | number): Tensor<number[], D>;
-  (x: Operand, y: Operand): Operand;
-};
+// Operands are wrapped in an object before they are tested: that keeps a union (`Operand`) whole,
+// and an object holding a named dimension (`Tensor<[B, 4]>`) still resolves.
+interface Wrap<X> {
+  v: X;
+}
+/** The shape of an operand (a number is rank 0), `number[]` when it may be either. */
+type ShapeOfOperand<X> = Wrap<X> extends Wrap<number> ? [] : Wrap<X> extends Wrap<Tensor<infer S, DType>> ? S : number[];
+/** The dtype of an operand (a number takes the other's), `null` when it may be either. */
+type DTypeOfOperand<X> = Wrap<X> extends Wrap<number> ? "f64" : Wrap<X> extends Wrap<Tensor<infer _S, infer D>> ? D : null;
 
-type Zeros<N extends number, T extends 0[] = []> = T["length"] extends N ? T : Zeros<N, [...T, 0]>;
-/** A literal axis made non-negative for a rank-`L` shape (`-1` → `L - 1`). */
-type PositiveAxis<L extends number, A extends number> = `${A}` extends `-${infer P extends number}`
-  ? Zeros<L> extends [...infer Head, ...Zeros<P>]
-    ? Head["length"]
-    : never
-  : A;
-type ReplaceAt<S extends readonly number[], I, By extends readonly number[], Acc extends number[] = []> =
-  S extends readonly [infer H extends number, ...infer R extends number[]]
-    ? Acc["length"] extends I
-      ? [...Acc, ...By, ...R]
-      : ReplaceAt<R, I, By, [...Acc, H]>
-    : Acc;
-/** The shape left after reducing axis `A` of `S`; `number[]` when it cannot be known statically. */
-export type ReducedShape<S extends readonly number[], A extends number, K extends boolean> = number extends S["length"]
-  ? number[]
-  : number extends A
-    ? number[]
-    : boolean extends K
-      ? number[]
-      : ReplaceAt<S, PositiveAxis<S["length"], A>, K extends true ? [1] : []>;
-/** A reduction's result: a number at rank 0, else a tensor. */
-export type Reduced<S extends readonly number[], D extends DType, A extends number, K extends boolean> =
-  ReducedShape<S, A, K> extends [] ? number : Tensor<ReducedShape<S, A, K>, D>;
+/** The broadcast shape of two operands for op `Op` (named in its ShapeError). */
+export type BinaryShape<X, Y, Op extends string> = BroadcastShape<ShapeOfOperand<X>, ShapeOfOperand<Y>, Op>;
+
+/**
+ * The result of a binary op: a number for two numbers, else a tensor of the broadcast shape
+ * whose dtype is f32 when either operand is; `Operand` when an argument may be either.
+ */
+export type BinaryResult<X, Y, Op extends string> =
+  DTypeOfOperand<X> extends infer DX extends DType
+    ? DTypeOfOperand<Y> extends infer DY extends DType
+      ? BinaryShape<X, Y, Op> extends infer R
+        ? R extends readonly []
+          ? number
+          : TensorOf<R, PromoteDType<DX, DY>>
+        : never
+      : Operand
+    : Operand;
+
+/**
+ * An elementwise function of two arguments with NumPy broadcasting. `Op` names the function
+ * in the ShapeError of operands whose shapes do not broadcast.
+ *
+ * @example
+ * const h = add(matmul(x, w), b); // [B, 16] with [16] → Tensor<[B, 16]>
+ */
+export type BinaryOp<Op extends string = string> = <X extends Operand, Y extends Operand>(
+  x: X,
+  y: Y & NoInfer<Check<BinaryShape<X, Y, Op>>>,
+) => BinaryResult<X, Y, Op>;
 
 /**
  * A reduction: with no axis, over everything to a number (`keepdims` is then ignored); over an
  * axis or several, to a tensor (a number when no axis is left).
  */
-export type ReduceOp = {
-  (x: Operand): number;
-  <S extends readonly number[], D extends DType, const A extends number, K extends boolean = false>(
+export type ReduceOp<Op extends string = string> = {
+  (x: Operand, axis?: undefined, keepdims?: boolean): number;
+  <S extends readonly number[], D extends DType, const A extends number | readonly number[], K extends boolean = false>(
     x: Tensor<S, D>,
-    axis: A,
+    axis: A & NoInfer<Check<ReducedShape<S, A, K, Op>>>,
     keepdims?: K,
-  ): Reduced<S, D, A, K>;
-  <D extends DType>(x: Tensor<readonly number[], D> | number, axis?: number | readonly number[], keepdims?: boolean):
-    | Tensor<number[], D>
-    | number;
+  ): Reduced<S, D, A, K, Op>;
 };
 
 // ---- implementation -------------------------------------------------------------------
@@ -100,8 +104,8 @@ function unary(def: OpDef): UnaryOp {
   return ((x: unknown) => apply(def, [operand(def.name, x, 0)])) as UnaryOp;
 }
 
-function binary(def: OpDef): BinaryOp {
-  return ((x: unknown, y: unknown) => apply(def, [operand(def.name, x, 0), operand(def.name, y, 1)])) as BinaryOp;
+function binary<Op extends string>(def: OpDef): BinaryOp<Op> {
+  return ((x: unknown, y: unknown) => apply(def, [operand(def.name, x, 0), operand(def.name, y, 1)])) as BinaryOp<Op>;
 }
 
 // With no axis a reduction always gives a number, keepdims or not (as compiled code does).
@@ -111,9 +115,9 @@ function reduceAttrs(axis: number | readonly number[] | undefined, keepdims: boo
   return axis === undefined ? { keepdims: false } : { axes: typeof axis === "number" ? [axis] : [...axis], keepdims: keepdims === true };
 }
 
-function reduction(def: OpDef): ReduceOp {
+function reduction<Op extends string>(def: OpDef): ReduceOp<Op> {
   return ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-    apply(def, [operand(def.name, x, 0)], reduceAttrs(axis, keepdims))) as ReduceOp;
+    apply(def, [operand(def.name, x, 0)], reduceAttrs(axis, keepdims))) as ReduceOp<Op>;
 }
 
 /** Runs a composite, reporting a shape problem as a GradcError like the primitives do. */
@@ -132,49 +136,49 @@ function guarded<T>(name: string, run: () => T): T {
  * @example
  * add(ones([2, 3]), 1)
  */
-export const add: BinaryOp = binary(getOp("add"));
+export const add: BinaryOp<"add"> = binary(getOp("add"));
 /**
  * `x - y` elementwise, with broadcasting.
  *
  * @example
  * sub(1, y)
  */
-export const sub: BinaryOp = binary(getOp("sub"));
+export const sub: BinaryOp<"sub"> = binary(getOp("sub"));
 /**
  * `x * y` elementwise, with broadcasting.
  *
  * @example
  * mul(x, x)
  */
-export const mul: BinaryOp = binary(getOp("mul"));
+export const mul: BinaryOp<"mul"> = binary(getOp("mul"));
 /**
  * `x / y` elementwise, with broadcasting.
  *
  * @example
  * div(x, sum(x))
  */
-export const div: BinaryOp = binary(getOp("div"));
+export const div: BinaryOp<"div"> = binary(getOp("div"));
 /**
  * `x ** y` elementwise, with broadcasting.
  *
  * @example
  * pow(x, 3)
  */
-export const pow: BinaryOp = binary(getOp("pow"));
+export const pow: BinaryOp<"pow"> = binary(getOp("pow"));
 /**
  * Elementwise maximum; the gradient goes to the larger input, ties to the first.
  *
  * @example
  * maximum(x, 0)
  */
-export const maximum: BinaryOp = binary(getOp("maximum"));
+export const maximum: BinaryOp<"maximum"> = binary(getOp("maximum"));
 /**
  * Elementwise minimum; the gradient goes to the smaller input, ties to the first.
  *
  * @example
  * minimum(x, 1)
  */
-export const minimum: BinaryOp = binary(getOp("minimum"));
+export const minimum: BinaryOp<"minimum"> = binary(getOp("minimum"));
 
 /**
  * `-x`.
@@ -256,7 +260,7 @@ export const stopGradient: UnaryOp = unary(getOp("stop_gradient"));
  * sum(x)          // number
  * sum(x, 1, true) // [B, C] → [B, 1]
  */
-export const sum: ReduceOp = reduction(getOp("sum"));
+export const sum: ReduceOp<"sum"> = reduction(getOp("sum"));
 
 /**
  * Maximum over `axis`, or of everything to a number. The gradient goes to the first maximal
@@ -265,7 +269,7 @@ export const sum: ReduceOp = reduction(getOp("sum"));
  * @example
  * max(logits, -1) // [B, C] → [B]
  */
-export const max: ReduceOp = reduction(getOp("max"));
+export const max: ReduceOp<"max"> = reduction(getOp("max"));
 
 /**
  * Mean over `axis`, or of everything to a number.
@@ -273,8 +277,8 @@ export const max: ReduceOp = reduction(getOp("max"));
  * @example
  * mean(square(sub(yHat, y))) // mean squared error
  */
-export const mean: ReduceOp = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-  guarded("mean", () => composite.mean(tracing, operand("mean", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp;
+export const mean: ReduceOp<"mean"> = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
+  guarded("mean", () => composite.mean(tracing, operand("mean", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp<"mean">;
 
 /**
  * `log(sum(exp(x)))` over `axis`, or of everything to a number, computed stably (logits of
@@ -283,8 +287,8 @@ export const mean: ReduceOp = ((x: unknown, axis?: number | readonly number[], k
  * @example
  * const nll = sub(logSumExp(logits, 1), picked);
  */
-export const logSumExp: ReduceOp = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
-  guarded("logSumExp", () => composite.logSumExp(tracing, operand("logSumExp", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp;
+export const logSumExp: ReduceOp<"logSumExp"> = ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
+  guarded("logSumExp", () => composite.logSumExp(tracing, operand("logSumExp", x, 0), axis, keepOf(axis, keepdims)))) as ReduceOp<"logSumExp">;
 
 /**
  * Softmax along `axis` (the last by default), computed stably.
@@ -296,44 +300,35 @@ export function softmax<S extends readonly number[], D extends DType = "f64">(x:
   return guarded("softmax", () => composite.softmax(tracing, operand("softmax", x, 0), axis)) as unknown as Tensor<S, D>;
 }
 
-/** True for a 2-D shape whose sizes are all known to the checker (literal or type parameter). */
-type Static2D<S extends readonly number[]> = S extends readonly [number, number]
-  ? number extends S[0] ? false : number extends S[1] ? false : true
-  : false;
-
 const MATMUL = getOp("matmul");
 const TRANSPOSE = getOp("transpose");
 const RESHAPE = getOp("reshape");
 const TAKE = getOp("take");
 
 /**
- * Matrix product of 2-D tensors: `[M, K] · [K, N] → [M, N]`.
+ * Matrix product of 2-D tensors: `[M, K] · [K, N] → [M, N]`. Inner sizes that differ are a
+ * type error (`ShapeError<"matmul: inner dimensions differ: …">`) where the checker knows them.
  *
  * @example
  * const h = matmul(x, w1); // Tensor<[64, 128]>
  */
-export function matmul<M extends number, K extends number, N extends number, D extends DType = "f64">(
-  a: Tensor<[M, K], D>,
-  b: Tensor<[NoInfer<K>, N], D>,
-): Tensor<[M, N], D>;
-export function matmul<A extends readonly number[], B extends readonly number[], D extends DType = "f64">(
-  a: Tensor<A, D>,
-  b: Tensor<B, D> & ([Static2D<A>, Static2D<B>] extends [true, true] ? never : unknown),
-): Tensor<number[], D>;
-export function matmul(a: unknown, b: unknown): unknown {
-  return apply(MATMUL, [operand("matmul", a, 0), operand("matmul", b, 1)]);
+export function matmul<A extends readonly number[], B extends readonly number[], DA extends DType = "f64", DB extends DType = "f64">(
+  a: Tensor<A, DA>,
+  b: Tensor<B, DB> & NoInfer<Check<MatmulShape<A, B>>>,
+): TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>> {
+  return apply(MATMUL, [operand("matmul", a, 0), operand("matmul", b, 1)]) as TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>>;
 }
 
 /**
- * Transpose of a 2-D tensor.
+ * Transpose of a 2-D tensor (the only form the op has: no axis permutation).
  *
  * @example
  * transpose(w) // [3, 4] → [4, 3]
  */
-export function transpose<A extends number, B extends number, D extends DType = "f64">(x: Tensor<[A, B], D>): Tensor<[B, A], D>;
-export function transpose<D extends DType = "f64">(x: Tensor<readonly number[], D>): Tensor<number[], D>;
-export function transpose(x: unknown): unknown {
-  return apply(TRANSPOSE, [operand("transpose", x, 0)]);
+export function transpose<S extends readonly number[], D extends DType = "f64">(
+  x: Tensor<S, D> & NoInfer<Check<TransposeShape<S>>>,
+): TensorOf<TransposeShape<S>, D> {
+  return apply(TRANSPOSE, [operand("transpose", x, 0)]) as TensorOf<TransposeShape<S>, D>;
 }
 
 /**
@@ -346,7 +341,7 @@ export function transpose(x: unknown): unknown {
 export function reshape<const S extends readonly number[], D extends DType = "f64">(
   x: Tensor<readonly number[], D> | number,
   shape: S,
-): S extends readonly [] ? number : Tensor<{ -readonly [K in keyof S]: S[K] }, D>;
+): S extends readonly [] ? number : Tensor<Mutable<S>, D>;
 export function reshape(x: unknown, shape: readonly number[]): unknown {
   const arg = operand("reshape", x, 0);
   const from = shapeOf(arg instanceof Var ? arg.value : arg);

@@ -25,6 +25,8 @@ const result = await build({
 // Written under node_modules so the bundle resolves packages (the Iris data) from the project.
 const out = join(root, "node_modules", ".cache", "gradc-examples", `${name}.mjs`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, result.outputFiles[0].text);
+const [bundled] = result.outputFiles ?? [];
+if (!bundled) throw new Error("esbuild produced no bundle");
+writeFileSync(out, bundled.text);
 console.log(`examples/${name}.ts, compiled by gradc:`);
 await import(pathToFileURL(out).href);

@@ -55,6 +55,24 @@ export class FunctionEmitter {
     this.kernels = createKernelEmitter(this);
   }
 
+  /** Names bound to tensors, with their typed array: the types of outlined kernels' parameters. */
+  private readonly arrays = new Map<string, string>();
+
+  /** `: type` in generated TypeScript, nothing in JavaScript. */
+  typed(type: string): string {
+    return this.options.emit === "ts" ? `: ${type}` : "";
+  }
+
+  /** `!` in generated TypeScript: typed-array elements are read in bounds by construction. */
+  get bang(): string {
+    return this.options.emit === "ts" ? "!" : "";
+  }
+
+  /** An element read, `a[i]` (`a[i]!` in TypeScript). */
+  read(array: string, index: string): string {
+    return `${array}[${index}]${this.bang}`;
+  }
+
   line(text: string): void {
     this.lines.push(this.indent + text);
   }
@@ -93,6 +111,12 @@ export class FunctionEmitter {
 
   bind(v: Value, text: string): void {
     this.ref.set(v, text);
+    if (v.type.shape.length > 0) this.arrays.set(text, v.type.dtype === "f32" ? "Float32Array" : v.type.dtype === "bool" ? "Uint8Array" : "Float64Array");
+  }
+
+  /** The TypeScript type of a local name: its typed array if it holds a tensor, else `number`. */
+  localType(name: string): string {
+    return this.arrays.get(name) ?? "number";
   }
 
   /** How an operand is written: a name, or an inline literal for constants. */

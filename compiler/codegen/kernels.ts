@@ -22,8 +22,8 @@ export interface KernelEmitter {
   prologue(): void;
   /** Module-level declarations: the planned buffers. */
   declarations(): string[];
-  /** The expression that returns a value to the caller. */
-  returned(v: Value): string;
+  /** The expression that returns a value to the caller, converted to dtype `as` if given. */
+  returned(v: Value, as?: Type["dtype"]): string;
   /** Emits a loop node. */
   loop(node: Node): void;
 }
@@ -134,7 +134,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       const text = e.operand(v);
       return { text, atomic: !/[\s(]/.test(text) || /^\(-?[\d.e+-]+\)$/.test(text) };
     }
-    if (!plan.inlined.has(v)) return { text: `${buf(v)}[${index(v)}]`, atomic: true };
+    if (!plan.inlined.has(v)) return { text: e.read(buf(v), index(v)), atomic: true };
     return nodeExpr(producers.get(v)!, index);
   };
   const nodeExpr = (node: Node, index: (leaf: Value) => string): Expr => {
@@ -267,9 +267,9 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.line("let best = -Infinity;");
       e.line("let at = -1;");
       const inner = openNest(axes.map((k) => space[k]!), axes.map((k) => cs[k]!));
-      e.line(`if (at < 0 || ${buf(x)}[${index}] > best) {`);
+      e.line(`if (at < 0 || ${e.read(buf(x), index)} > best) {`);
       e.nested(() => {
-        e.line(`best = ${buf(x)}[${index}];`);
+        e.line(`best = ${e.read(buf(x), index)};`);
         e.line(`at = ${index};`);
       });
       e.line("}");
@@ -290,7 +290,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const C = allocate(out);
     const a = buf(A);
     const b = buf(B);
-    const aAt = ta ? `${a}[p * ${M} + i]` : `${a}[i * ${K} + p]`;
+    const aAt = ta ? e.read(a, `p * ${M} + i`) : e.read(a, `i * ${K} + p`);
     const loop = (counter: string, bound: string, body: () => void): void => {
       openLoop(counter, bound);
       e.nested(body);
@@ -311,8 +311,8 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
           e.nested(() => {
             if (ta) e.line(`const ao = p * ${M} + i;`);
             if (!tb) e.line(`const bo = p * ${N} + j;`);
-            e.line(`const ${R.map((r) => `a${r} = ${ta ? `${a}[ao + ${r}]` : `${a}[ar${r} + p]`}`).join(", ")};`);
-            e.line(`const ${R.map((c) => `b${c} = ${tb ? `${b}[br${c} + p]` : `${b}[bo + ${c}]`}`).join(", ")};`);
+            e.line(`const ${R.map((r) => `a${r} = ${ta ? e.read(a, `ao + ${r}`) : e.read(a, `ar${r} + p`)}`).join(", ")};`);
+            e.line(`const ${R.map((c) => `b${c} = ${tb ? e.read(b, `br${c} + p`) : e.read(b, `bo + ${c}`)}`).join(", ")};`);
             R.forEach((r) => e.line(R.map((c) => `c${r}${c} += a${r} * b${c};`).join(" ")));
           });
           e.line("}");
@@ -331,13 +331,13 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
         loop("p", K, () => {
           e.line(`const a = ${aAt};`);
           e.line(`const bp = p * ${N};`);
-          e.line(`for (let j = 0; j < ${N}; j++) ${C}[ci + j] += a * ${b}[bp + j];`);
+          e.line(`for (let j = 0; j < ${N}; j++) ${C}[ci + j]${e.bang} += a * ${e.read(b, "bp + j")};`);
         });
       });
       return;
     }
     // C[i,j] = dot(A(i,:), B(:,j)) with B(:,j) contiguous: B transposed, or a single column.
-    const bAt = tb ? `${b}[j * ${K} + p]` : `${b}[p]`;
+    const bAt = tb ? e.read(b, `j * ${K} + p`) : e.read(b, "p");
     loop("i", M, () =>
       loop("j", N, () => {
         e.line("let acc = 0;");
@@ -353,7 +353,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const [M, N] = x.type.shape.map(dimText) as [string, string];
     const target = allocate(node.outs[0]!);
     e.line(`for (let i = 0; i < ${M}; i++) {`);
-    e.nested(() => e.line(`for (let j = 0; j < ${N}; j++) ${target}[j * ${M} + i] = ${buf(x)}[i * ${N} + j];`));
+    e.nested(() => e.line(`for (let j = 0; j < ${N}; j++) ${target}[j * ${M} + i] = ${e.read(buf(x), `i * ${N} + j`)};`));
     e.line("}");
   };
 
@@ -365,12 +365,12 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const at = e.operand(i);
     if (out.type.shape.length === 0) {
       const name = e.freshName(out);
-      e.line(`const ${name} = ${buf(x)}[${at}];`);
+      e.line(`const ${name} = ${e.read(buf(x), at)};`);
       e.bind(out, name);
       return;
     }
     const target = allocate(out);
-    e.line(`for (let j = 0; j < ${n}; j++) ${target}[j] = ${buf(x)}[${at} * ${n} + j];`);
+    e.line(`for (let j = 0; j < ${n}; j++) ${target}[j] = ${e.read(buf(x), `${at} * ${n} + j`)};`);
   };
 
   const put = (node: Node): void => {
@@ -380,7 +380,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     const target = allocate(out);
     e.line(`${target}.fill(0);`);
     if (g.type.shape.length === 0) e.line(`${target}[${e.operand(i)}] = ${e.operand(g)};`);
-    else e.line(`for (let j = 0; j < ${n}; j++) ${target}[${e.operand(i)} * ${n} + j] = ${buf(g)}[j];`);
+    else e.line(`for (let j = 0; j < ${n}; j++) ${target}[${e.operand(i)} * ${n} + j] = ${e.read(buf(g), "j")};`);
   };
 
   /** A loop node: carries in locals (numbers) or carry buffers (tensors), histories stored per trip. */
@@ -453,7 +453,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       if (out.type.shape.length === 0) {
         // A one-element tensor reshaped to a number.
         const name = e.freshName(out);
-        e.line(`const ${name} = ${buf(x)}[0];`);
+        e.line(`const ${name} = ${e.read(buf(x), "0")};`);
         return e.bind(out, name);
       }
       e.bind(out, buf(x));
@@ -478,7 +478,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       const text = body.join("\n");
       const locals = [...new Set(text.match(/\b[A-Za-z_]\w*\b/g) ?? [])].filter((n) => e.names.handed.has(n));
       const name = `${prefix}_k${outlined.length}`;
-      outlined.push(`function ${name}(${locals.join(", ")}) {`, ...body, "}");
+      outlined.push(`function ${name}(${locals.map((l) => l + e.typed(e.localType(l))).join(", ")}) {`, ...body, "}");
       e.line(`${name}(${locals.join(", ")});`);
     },
     bindTensorArg(param, access, fnName, argText) {
@@ -523,11 +523,11 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       if (outlined.length > 0) return [...buffers(), "// Kernels of a function too large for V8 to optimize whole.", ...outlined];
       return buffers();
     },
-    returned(v) {
+    returned(v, as = v.type.dtype) {
       if (v.type.shape.length === 0) return e.operand(v);
-      const shape = `[${v.type.shape.map(dimText).join(", ")}]`;
       const fresh = plan.storage.get(v)?.kind === "fresh";
-      return `{ shape: ${shape}, data: ${fresh ? buf(v) : `${buf(v)}.slice()`} }`;
+      const data = as !== v.type.dtype ? `${arrayType({ dtype: as, shape: [] })}.from(${buf(v)})` : fresh ? buf(v) : `${buf(v)}.slice()`;
+      return `{ shape: [${v.type.shape.map(dimText).join(", ")}], data: ${data} }`;
     },
   };
 
@@ -541,7 +541,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     return [
       "// Buffers for intermediates, allocated once per set of dimension values.",
       ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
-      ...plan.slots.map((_s, i) => `let ${slotName(i)};`),
+      ...plan.slots.map((sl, i) => `let ${slotName(i)}${e.typed(arrayType({ dtype: sl.dtype, shape: [] }))};`),
     ];
   }
 }

@@ -9,14 +9,15 @@
 // result buffer (the kernel writes there) or copied into it, so a call allocates nothing. For
 // symbolic dimensions the buffers are reallocated only when a dimension changes.
 
-import type { Type, Value } from "../ir/types.js";
-import { type GradSpec, type Tree, resultLayout } from "../frontend/signature.js";
+import type { DType, Type, Value } from "../ir/types.js";
+import { type GradSpec, type Tree, leavesOf, resultLayout } from "../frontend/signature.js";
 import type { FunctionEmitter } from "./js.js";
 import { objectKey, propertyAccess } from "./names.js";
 
 /** The result's structure with the IR value of each leaf. */
 export type ResultTree =
-  | { readonly kind: "leaf"; readonly value: Value }
+  /** `dtype`: what the caller gets (a gradient has its parameter's dtype, whatever the cotangent's). */
+  | { readonly kind: "leaf"; readonly value: Value; readonly dtype?: DType }
   | { readonly kind: "array"; readonly items: readonly ResultTree[] }
   | { readonly kind: "object"; readonly fields: readonly { readonly key: string; readonly tree: ResultTree }[] };
 
@@ -38,6 +39,12 @@ function assemble<T>(spec: GradSpec, value: () => T, aux: (tree: Tree) => T, gra
   return spec.aux ? pair([grads(), aux(spec.aux)]) : grads();
 }
 
+/** The dtype of the parameter leaf `index` (its gradient comes back in it). */
+function paramDType(spec: GradSpec, index: number): DType | undefined {
+  for (const p of spec.params) for (const l of leavesOf(p.tree)) if (l.index === index) return l.type.dtype;
+  return undefined;
+}
+
 export function resultTree(spec: GradSpec, results: readonly Value[]): ResultTree {
   // jvp: [value, tangent], both shaped like the function's result.
   if (spec.mode === "jvp" && !spec.forwardOnly) return { kind: "array", items: [0, 1].map((i) => ({ kind: "leaf", value: results[i]! })) };
@@ -45,7 +52,9 @@ export function resultTree(spec: GradSpec, results: readonly Value[]): ResultTre
   const pair = (items: ResultTree[]): ResultTree => ({ kind: "array", items });
   let k = at.gradStart;
   const grads = (): ResultTree => {
-    const per = spec.argnums.map((n) => mapLeaves<ResultTree>(spec.params[n]!.tree, () => ({ kind: "leaf", value: results[k++]! }), rebuild));
+    const per = spec.argnums.map((n) =>
+      mapLeaves<ResultTree>(spec.params[n]!.tree, (_o, index) => ({ kind: "leaf", value: results[k++]!, dtype: paramDType(spec, index) }), rebuild),
+    );
     return spec.argnumsIsArray ? pair(per) : per[0]!;
   };
   const aux = (tree: Tree): ResultTree => mapLeaves<ResultTree>(tree, (_n, i) => ({ kind: "leaf", value: results[at.auxStart + i]! }), rebuild);
@@ -72,7 +81,9 @@ export function reusedBuffers(spec: GradSpec, results: readonly Value[], prefix:
   const walk = (t: ResultTree): void => {
     if (t.kind === "leaf") {
       // A value returned twice is written to its first buffer and copied to the others.
-      if (t.value.type.shape.length > 0 && !out.has(t.value)) out.set(t.value, `${prefix}_r${n}`);
+      // (and one of another dtype than its result's is converted by the copy).
+      const same = (t.dtype ?? t.value.type.dtype) === t.value.type.dtype;
+      if (t.value.type.shape.length > 0 && same && !out.has(t.value)) out.set(t.value, `${prefix}_r${n}`);
       if (t.value.type.shape.length > 0) n++;
     } else if (t.kind === "array") t.items.forEach(walk);
     else t.fields.forEach((f) => walk(f.tree));
@@ -84,7 +95,7 @@ export function reusedBuffers(spec: GradSpec, results: readonly Value[], prefix:
 /** Emits the fresh result: one literal, allocated by this call. */
 export function emitFreshReturn(e: FunctionEmitter): void {
   const expr = (t: ResultTree): string => {
-    if (t.kind === "leaf") return e.kernels.returned(t.value);
+    if (t.kind === "leaf") return e.kernels.returned(t.value, t.dtype);
     if (t.kind === "array") return `[${t.items.map(expr).join(", ")}]`;
     return `{ ${t.fields.map((f) => `${objectKey(f.key)}: ${expr(f.tree)}`).join(", ")} }`;
   };
@@ -115,7 +126,7 @@ export function reusedResult(spec: GradSpec, results: readonly Value[], prefix: 
   let containers = 0;
   const typeOf = (t: ResultTree): string => {
     // Module level has no symbolic dimensions in scope, and the shape of a symbolic result is reassigned.
-    if (t.kind === "leaf") return t.value.type.shape.length === 0 ? "number" : `{ shape: number[]; data: ${arrayType(t.value.type)} }`;
+    if (t.kind === "leaf") return t.value.type.shape.length === 0 ? "number" : `{ shape: number[]; data: ${arrayType({ dtype: t.dtype ?? t.value.type.dtype, shape: [] })} }`;
     if (t.kind === "array") return `[${t.items.map(typeOf).join(", ")}]`;
     return `{ ${t.fields.map((f) => `${objectKey(f.key)}: ${typeOf(f.tree)}`).join("; ")} }`;
   };
@@ -136,12 +147,13 @@ export function reusedResult(spec: GradSpec, results: readonly Value[], prefix: 
         const source = first ?? operand(v);
         return source === buffer ? undefined : `${buffer}.set(${source});`;
       });
+      const type: Type = { dtype: t.dtype ?? v.type.dtype, shape: v.type.shape };
       const dims = v.type.shape;
       const fixed = dims.every((d) => typeof d === "number");
       const size = fixed ? (dims as number[]).reduce((a, d) => a * d, 1) : 0;
-      decls.push(`${fixed ? "const" : "let"} ${buffer} = new ${arrayType(v.type)}(${size});`);
+      decls.push(`${fixed ? "const" : "let"} ${buffer} = new ${arrayType(type)}(${size});`);
       decls.push(`const ${object}${ts ? `: ${typeOf(t)}` : ""} = { shape: [${dims.map((d) => (typeof d === "number" ? d : 0)).join(", ")}], data: ${buffer} };`);
-      if (!fixed) symbolicTensors.push({ object, buffer, type: v.type });
+      if (!fixed) symbolicTensors.push({ object, buffer, type });
       return object;
     }
     const name = `${prefix}_res${containers === 0 ? "" : containers}`;

@@ -176,7 +176,7 @@ export function render(p: Program, name: string): string {
       vars.pop();
     } else if (s.k === "assign") {
       lines.push(`  ${lets[s.target % lets.length]} ${s.op} ${expr(s.e)};`);
-    } else {
+    } else if (s.k === "if") {
       const t = lets[s.target % lets.length]!;
       lines.push(`  if (${cond(s.cmp, s.a, s.b)}) {`, `    ${t} = ${expr(s.then)};`);
       if (s.otherwise) lines.push("  } else {", `    ${t} = ${expr(s.otherwise)};`);

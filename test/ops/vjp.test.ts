@@ -75,7 +75,7 @@ const distinctEntries = ([x]: readonly Val[]): boolean => {
 };
 
 const reductions = (valid?: Case["valid"]): Case[] =>
-  [{ axes: [1], keepdims: false }, { axes: [0, 2], keepdims: true }, { axes: [2], keepdims: false }, {}, { keepdims: false }].map((attrs) => ({
+  ([{ axes: [1], keepdims: false }, { axes: [0, 2], keepdims: true }, { axes: [2], keepdims: false }, {}, { keepdims: false }] as Attrs[]).map((attrs) => ({
     args: [{ shape: [2, 3, 4] }],
     attrs,
     ...(valid ? { valid } : {}),
@@ -196,7 +196,7 @@ function checkCase(def: OpDef, c: Case, seed: number): void {
   const down = def.evaluate(moved(-eps), attrs);
   const jv = flat(up).map((u, k) => (u - flat(down)[k]!) / (2 * eps));
   const rhs = dot(g, shapeOf(g).length === 0 ? jv[0]! : { shape: shapeOf(g), data: Float64Array.from(jv) });
-  const lhs = grads.reduce((s, gr, k) => s + dot(gr, dirs[k]!), 0);
+  const lhs = grads.reduce<number>((s, gr, k) => s + dot(gr, dirs[k]!), 0);
   expect(Math.abs(lhs - rhs), `<vjp(g), v> = ${lhs} but <g, Jv> ≈ ${rhs}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(lhs), Math.abs(rhs)));
 
   // With one argument active at a time, the rule gives that argument the same cotangent and

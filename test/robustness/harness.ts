@@ -94,7 +94,7 @@ function checkLargeModule(m: CompiledModule): string | undefined {
     return `generated JavaScript does not parse: ${String(e).slice(0, 300)}`;
   }
   const tokens = [...acorn.tokenizer(m.code, { ecmaVersion: "latest", sourceType: "module" })];
-  const text = (t: acorn.Token): string => (t.type.label === "name" ? String(t.value) : t.type.keyword ?? t.type.label);
+  const text = (t: acorn.Token): string => (t.type.label === "name" ? String((t as { value?: unknown }).value) : t.type.keyword ?? t.type.label);
   const exported: string[] = [];
   let depth = 0;
   let exportClause = false;

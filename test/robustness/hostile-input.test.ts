@@ -141,13 +141,13 @@ describe("run-time validation", () => {
 });
 
 describe("kinks and extremes: compiled and tape agree", () => {
-  const same = (name: string, args: () => unknown[]): [unknown, unknown] => {
+  const same = (name: string, args: () => unknown[]): [[unknown, unknown], unknown] => {
     const a = compiled[name]!(...args());
     const b = tape[name]!(...args());
     expect(JSON.stringify(a, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v))).toBe(
       JSON.stringify(b, (_k, v: unknown) => (v instanceof Float64Array ? Array.from(v) : v)),
     );
-    return [a, b];
+    return [a as [unknown, unknown], b];
   };
   test("Math.max/min ties route to the first argument", () => {
     const [[, g]] = same("gTies", () => [1.5, 1.5]);

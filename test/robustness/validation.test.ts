@@ -41,7 +41,7 @@ let gSquare: Fn;
 beforeAll(async () => {
   compiled = compileFiles("validation", { "model.ts": SOURCE });
   const mod = await load(compiled, "model.ts");
-  [gLayer, gPair, gSquare] = [mod["gLayer"], mod["gPair"], mod["gSquare"]] as Fn[];
+  [gLayer, gPair, gSquare] = [mod["gLayer"], mod["gPair"], mod["gSquare"]] as [Fn, Fn, Fn];
 });
 
 /** Good arguments for gLayer, with `change` applied. */

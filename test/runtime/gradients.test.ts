@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as g from "../../runtime/index.js";
 import { type Tensor, grad, tensor } from "../../runtime/index.js";
 
-type Input = number | Tensor<number[]>;
+type Input = number | Tensor<readonly number[]>;
 
 /** Deterministic uniform numbers for reproducible points. */
 function rng(seed: number): () => number {
@@ -219,7 +219,7 @@ describe("softmax and logSumExp at extreme logits", () => {
   });
 
   it("softmax's gradient along a direction r is p ⊙ (r − ⟨p, r⟩), finite", () => {
-    const r = [0.3, -1.2, 2];
+    const r = [0.3, -1.2, 2] as const;
     const dot = p.reduce((acc, pi, i) => acc + pi * r[i]!, 0);
     const ds = grad((x: Tensor<[3]>, w: Tensor<[3]>) => g.sum(g.mul(g.softmax(x), w)))(logits, tensor(r));
     ds.data.forEach((v, i) => {
