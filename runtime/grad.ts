@@ -15,8 +15,18 @@ import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./te
 export type LossFn = (...args: any[]) => number; // eslint-disable-line @typescript-eslint/no-explicit-any
 /** A differentiable function with `hasAux`: returns `[loss, aux]`. */
 export type AuxFn = (...args: any[]) => readonly [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
-/** The auxiliary value of an AuxFn. */
-export type AuxOf<F> = F extends (...args: never[]) => readonly [number, infer X] ? X : never;
+/**
+ * The auxiliary value of an AuxFn, as it comes back: numbers widened (`as const` makes `2` the
+ * literal type 2, but aux holds whatever number was computed), tensors as they are.
+ */
+export type AuxOf<F> = F extends (...args: never[]) => readonly [number, infer X] ? Plain<X> : never;
+type Plain<X> = X extends number
+  ? number
+  : X extends Tensor<readonly number[], DType>
+    ? X
+    : X extends object
+      ? { -readonly [K in keyof X]: Plain<X[K]> }
+      : X;
 
 type At<P extends readonly unknown[], I> = I extends keyof P ? P[I] : never;
 

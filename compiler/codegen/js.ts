@@ -240,7 +240,9 @@ function emitEntry(e: FunctionEmitter, paramNames: readonly string[], params: re
   params.forEach((p, k) => {
     const jsParam = paramNames[k]!;
     const plain = (path: readonly (string | number)[]): string => `${jsParam}${path.map(propertyAccess).join("")}`;
-    const optional = (path: readonly (string | number)[]): string => `${jsParam}${path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
+    // Read where the check failed: TypeScript has narrowed the container to `never` there.
+    const root = e.options.emit === "ts" ? `(${jsParam} as any)` : jsParam;
+    const optional = (path: readonly (string | number)[]): string => `${root}${path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
     const expected = (t: Type): string => (t.shape.length === 0 ? "a number" : `a ${t.dtype} tensor of shape [${t.shape.join(", ")}]`);
     // Each container is checked once, before the leaves below it are read with plain property
     // accesses: optional chains (`w?.[0]`) on every read cost as much as a small model's math.
