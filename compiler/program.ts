@@ -243,6 +243,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     ...(flags.reuse ? { reuse: true } : {}),
     // The value alone (internal, for the benchmark); a jvp binding keeps its tangent.
     ...(options.forwardOnly && binding.mode !== "jvp" ? { forwardOnly: true } : {}),
+    ...(wrap ? { wrapped: wrap.getText().replace(/\s+/g, " ") } : {}),
   };
   void sf;
   let stages: Stages;

@@ -6,7 +6,8 @@ import { IF, LOOP } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
 import { type Block, type Func, type Loc, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
-import { type GradSpec, type ParamSpec, type Tree, leavesOf, tangentParams, wrtIndices } from "../frontend/signature.js";
+import { type GradSpec, type ParamSpec, type Tree, leavesOf } from "../frontend/signature.js";
+import { emitJvpEntry } from "./jvp-entry.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
@@ -306,29 +307,6 @@ function emitStructureChecks(e: FunctionEmitter, tree: Tree, access: string, par
   }
 }
 
-/**
- * `jvp(f)(primals, tangents)`: checks the two tuples, names their items, then validates and
- * unpacks them like the arguments of any compiled function.
- */
-function emitJvpEntry(e: FunctionEmitter, tuples: readonly string[]): void {
-  const { spec, fn } = e.unit;
-  const fnName = JSON.stringify(spec.exportName);
-  const primalLeaves = fn.body.params.length - wrtIndices(spec).length;
-  const tangents = tangentParams(spec, primalLeaves);
-  const counts = [spec.params.length, tangents.length];
-  const what = [`an array of ${counts[0]} arguments`, `an array of ${counts[1]} tangents (one per differentiated argument)`];
-  tuples.forEach((t, i) =>
-    e.line(`if (!Array.isArray(${t}) || ${t}.length !== ${counts[i]}) $gradc_badArg(${fnName}, ${JSON.stringify(t)}, ${JSON.stringify(what[i])}, ${t});`),
-  );
-  const all = [...spec.params, ...tangents];
-  const names = all.map((p, k) => {
-    const name = e.names.fresh(k < spec.params.length ? p.name : `t_${spec.params[spec.argnums[k - spec.params.length]!]!.name}`);
-    e.line(`const ${name} = ${tuples[k < spec.params.length ? 0 : 1]}[${k < spec.params.length ? k : k - spec.params.length}];`);
-    return name;
-  });
-  emitEntry(e, names, all.map((p, k) => (k < spec.params.length ? { ...p, name: `primals[${k}]` } : p)));
-}
-
 // ---- the module --------------------------------------------------------------------------
 
 const HELPERS = `const $gradc_GradcError = (globalThis[Symbol.for("gradc.GradcError")] ??= class GradcError extends Error {
@@ -370,7 +348,7 @@ export function emitModule(units: readonly CompiledUnit[], options: EmitOptions)
     const paramNames = jvp ? [e.names.fresh("primals"), e.names.fresh("tangents")] : unit.spec.params.map((p) => e.names.fresh(p.name));
     const sig = signatureText(unit.spec, paramNames);
     const reused = unit.spec.reuse ? reusedResult(unit.spec, unit.fn.body.results, `$gradc_${unit.spec.exportName}`, ts, sig.ret) : undefined;
-    if (jvp) emitJvpEntry(e, paramNames);
+    if (jvp) emitJvpEntry(e, paramNames, (names, params) => emitEntry(e, names, params));
     else emitEntry(e, paramNames);
     e.kernels.prologue();
     reused?.prologue(e);
@@ -398,7 +376,7 @@ function describeBinding(spec: GradSpec): string {
   if (spec.argnumsIsArray || spec.argnums[0] !== 0) opts.push(`argnums: ${spec.argnumsIsArray ? `[${spec.argnums.join(", ")}]` : spec.argnums[0]}`);
   if (spec.aux) opts.push("hasAux: true");
   if (spec.reuse) opts.push("reuse: true");
-  const call = `${spec.mode}(${spec.modelName}${opts.length > 0 ? `, { ${opts.join(", ")} }` : ""})`;
+  const call = `${spec.mode}(${spec.wrapped ?? spec.modelName}${opts.length > 0 ? `, { ${opts.join(", ")} }` : ""})`;
   return spec.forwardOnly ? `value of ${call}, without derivatives` : call;
 }
 

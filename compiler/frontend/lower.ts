@@ -35,7 +35,7 @@ import { requireNumbers } from "./operands.js";
 import { indexError, memberError } from "./members.js";
 import { compileTimeIndexProblem } from "./index-bounds.js";
 import { type CountedLoop, countedLoop } from "./loop-bounds.js";
-import { callTransform, isTransformLV } from "./nested.js";
+import { callTransform, isTransformLV, transformOptions } from "./nested.js";
 import type { ParamSpec, Tree } from "./signature.js";
 import { splitAux } from "./aux.js";
 
@@ -1005,7 +1005,8 @@ class Lowerer {
   private call(e: CallExpression): LV {
     const callee = this.expr(e.getExpression());
     const args = e.getArguments();
-    if (isTransformLV(callee)) return callTransform(this, callee, args.map((a) => (Node.isSpreadElement(a) ? this.fail(a) : this.expr(a))), e);
+    if (isTransformLV(callee))
+      return callTransform(this, callee, args.map((a, i) => (Node.isSpreadElement(a) ? this.fail(a) : callee.k === "transform" && i === 1 ? transformOptions(a, (x) => this.expr(x)) : this.expr(a))), e);
     if (callee.k === "op") {
       // String literals are read by ops that take them (the dtype of zeros and ones).
       const lowered = args.map((a): LV =>

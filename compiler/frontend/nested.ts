@@ -10,7 +10,7 @@
 // rules are. A `customVjp` call becomes a `custom_vjp` region holding the forward body and the
 // user's backward body (see passes/custom.ts).
 
-import type { CallExpression, Node } from "ts-morph";
+import { type CallExpression, Node } from "ts-morph";
 import { CUSTOM } from "../ir/builder.js";
 import { splice } from "../ir/substitute.js";
 import type { Func, Value } from "../ir/types.js";
@@ -30,6 +30,23 @@ export interface NestedHost {
   asValue(lv: LV, at: Node): Value;
   callLV(callee: LV, args: readonly LV[], at: CallExpression): LV;
   loc(node: Node): Loc;
+}
+
+/**
+ * The options object of a transformation, lowered: `scope` (read only by the uncompiled
+ * fallback) is not evaluated, so it may name anything.
+ */
+export function transformOptions(node: Node, lower: (e: Node) => LV): LV {
+  if (!Node.isObjectLiteralExpression(node)) return lower(node);
+  const fields = new Map<string, LV>();
+  for (const p of node.getProperties()) {
+    const name = Node.isPropertyAssignment(p) || Node.isShorthandPropertyAssignment(p) ? p.getName().replace(/^["']|["']$/g, "") : undefined;
+    if (name === "scope") fields.set(name, { k: "undefined" });
+    else if (name !== undefined && Node.isPropertyAssignment(p)) fields.set(name, lower(p.getInitializerOrThrow()));
+    else if (name !== undefined) fields.set(name, { k: "undefined" });
+    else throw new LowerError("GRADC1032", p, ["an option", "write each option as key: value."]);
+  }
+  return { k: "obj", fields };
 }
 
 export const isTransformLV = (lv: LV): lv is TransformLV => lv.k === "transform" || lv.k === "transformed" || lv.k === "custom";

@@ -37,6 +37,8 @@ export interface GradSpec {
   readonly reuse?: boolean;
   /** Internal (the benchmark's cost of derivatives): the value alone, no derivatives. */
   readonly forwardOnly?: boolean;
+  /** The transformed function it applies, when that is not the model itself (`grad(f)` in `grad(grad(f))`). */
+  readonly wrapped?: string;
   /** For `jvp`: the type of the function's result (a number or a tensor). */
   readonly result?: Type;
 }

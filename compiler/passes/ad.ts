@@ -17,6 +17,7 @@ import { IF, IRBuilder, LOOP } from "../ir/builder.js";
 import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, walkNodes } from "../ir/types.js";
 import { getOp, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
+import { variedValues } from "./jvp.js";
 
 /**
  * Reverse mode over a loop that already records its carries for a reverse pass (the backward
@@ -26,28 +27,8 @@ export class ReverseOfLoopError extends Error {}
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
 export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
-  const varied = new Set<Value>(wrt);
-  const forward = (block: Block): void => {
-    for (const node of block.nodes) {
-      if (node.op === IF) {
-        node.blocks.forEach(forward);
-        node.outs.forEach((o, i) => {
-          if (node.blocks.some((b) => varied.has(b.results[i]!))) varied.add(o);
-        });
-      } else if (node.op === LOOP) {
-        // Conservative: a loop that reads anything varied varies in every carry.
-        if (node.args.some((a) => varied.has(a)) || freeValues(node).some((v) => varied.has(v))) {
-          node.blocks[0]!.params.slice(1).forEach((p) => varied.add(p));
-          node.outs.forEach((o) => varied.add(o));
-        }
-        forward(node.blocks[0]!);
-      } else if ((node.op === CUSTOM_VJP || getOp(node.op).vjp !== "not-differentiable") && node.args.some((a) => varied.has(a))) {
-        node.outs.forEach((o) => varied.add(o));
-      }
-    }
-  };
-  forward(body);
-
+  // Forward activity is forward mode's (an op without a VJP has no JVP either).
+  const varied = variedValues(body, wrt);
   const useful = new Set<Value>(body.results.slice(0, 1));
   const backward = (block: Block): void => {
     for (let k = block.nodes.length - 1; k >= 0; k--) {

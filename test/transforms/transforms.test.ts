@@ -15,7 +15,7 @@ vi.mock("gradc", () => import("../../runtime/index.js"));
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type T = { shape: number[]; data: Float64Array };
 
-const CASES = ["jvp-scalar", "jvp-loop", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
+const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
 let compiled: Map<string, FixtureResult>;
 const gen: Record<string, Record<string, Fn>> = {};
 const tape: Record<string, Record<string, Fn>> = {};
@@ -263,5 +263,74 @@ describe("customVjp and stopGradient", () => {
       expect(gen["stop-gradient"]!["df"]!(x, y)).toEqual(expected);
       expect(tape["stop-gradient"]!["df"]!(x, y)).toEqual(expected);
     }
+  });
+});
+
+describe("composition at any depth and in every order", () => {
+  const g = (x: number) => (x > 0.5 ? Math.sin(x) * x * x : Math.exp(x) / (1 + x * x));
+  const d1 = (f: (x: number) => number, x: number, h = 1e-5) => (f(x + h) - f(x - h)) / (2 * h);
+  const run = (name: string, ...args: unknown[]) => [gen["compose-depth"]![name]!(...args), tape["compose-depth"]![name]!(...args)];
+
+  it("a third derivative through a branch: grad(grad(grad(g)))", () => {
+    for (const x of [-0.8, 0.2, 0.9, 1.7]) {
+      const [c, tp] = run("d3g", x);
+      // Third differences of g, as differences of the second difference.
+      const second = (y: number, h = 1e-3) => (g(y + h) - 2 * g(y) + g(y - h)) / (h * h);
+      close(c, d1(second, x, 1e-3), 1e-4, `g'''(${x})`);
+      close(tp, c, 1e-9, "tape");
+    }
+  });
+
+  it("reverse over forward: grad of a jvp's tangent", () => {
+    const slope = (x: number, y: number) => d1(g, x * y, 1e-6) * y;
+    const [[dx, dy], [tx, ty]] = run("dSlopeOfJvp", 0.9, 1.3);
+    close(dx, d1((x) => slope(x, 1.3), 0.9, 1e-4), 1e-5, "d/dx");
+    close(dy, d1((y) => slope(0.9, y), 1.3, 1e-4), 1e-5, "d/dy");
+    close(tx, dx, 1e-9, "tape d/dx");
+    close(ty, dy, 1e-9, "tape d/dy");
+  });
+
+  it("a nested valueAndGrad's value and gradient both differentiated", () => {
+    const f = (x: number) => g(x) * d1(g, x, 1e-6);
+    for (const x of [0.1, 1.2]) {
+      const [c, tp] = run("dValueAndSlope", x);
+      close(c, d1(f, x, 1e-4), 1e-5, `at ${x}`);
+      close(tp, c, 1e-9, "tape");
+    }
+  });
+
+  it("grad inside a rolled loop, differentiated", () => {
+    const f = (x: number) => {
+      let s = 0;
+      for (let i = 0; i < 20; i++) s += d1(g, x + 0.01 * i, 1e-6) * 0.1;
+      return s;
+    };
+    expect(compiled.get("compose-depth")!.module!.code).toMatch(/for \(let \w+ = 20 - 1; \w+ >= 0; \w+--\)/);
+    for (const x of [0.1, 0.7]) {
+      const [c, tp] = run("dInLoop", x);
+      close(c, d1(f, x, 1e-4), 1e-5, `at ${x}`);
+      close(tp, c, 1e-9, "tape");
+    }
+  });
+
+  it("jvp of a pytree argument", () => {
+    const tree = (p: { w: number; b: number[] }, x: number) => Math.tanh(p.w * x + p.b[0]!) * p.b[1]!;
+    const p = { w: 0.4, b: [0.2, -1.1] as [number, number] };
+    const tp = { w: 1, b: [-0.5, 2] as [number, number] };
+    const [[v, t], [v2, t2]] = run("treeJvp", [p, 0.8], [tp]);
+    close(v, tree(p, 0.8), 1e-12, "value");
+    const fd = d1((h) => tree({ w: p.w + h * tp.w, b: [p.b[0] + h * tp.b[0], p.b[1] + h * tp.b[1]] }, 0.8), 0, 1e-6);
+    close(t, fd, 1e-6, "tangent");
+    close(v2, v, 1e-12, "tape value");
+    close(t2, t, 1e-10, "tape tangent");
+  });
+
+  it("customVjp under forward mode and under grad of grad", () => {
+    const [[v, t], [v2, t2]] = run("cubeJvp", [1.5], [2]);
+    expect([v, t]).toEqual([1.5 ** 3 + 1.5, (3 * 1.5 ** 2 + 1) * 2]);
+    expect([v2, t2]).toEqual([v, t]);
+    const [d2, d2t] = run("d2Cube", 1.5);
+    close(d2, 6 * 1.5, 1e-12, "second derivative through the rule");
+    close(d2t, d2, 1e-12, "tape");
   });
 });
