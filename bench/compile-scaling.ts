@@ -9,8 +9,13 @@
 // compiler's IR adds the backward pass on top). Each case runs in its own process with a
 // timeout; the runtime tape runs the same source for comparison.
 //
+// Before the scaling table it measures latency (bench/compile-rebuild.ts): a cold one-file CLI
+// run and rebuilds after an edit in --watch, the Vite dev server and esbuild's watch mode; at
+// the end a summary table puts each figure against its target.
+//
 //   npm run bench:compile
 //   npm run bench:compile -- --sizes 100,1000 --kind scalar
+//   npm run bench:compile -- --skip-latency      # the scaling table only
 
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,9 +23,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { type Measure, latencyMeasures, verdict } from "./compile-rebuild.js";
 import { compileToFile, importCompiled, loadCompiler } from "./engines/gradc.js";
 import { Unavailable } from "./engines/types.js";
-import { bundleForTape, ROOT } from "./lib/build.js";
+import { bundleCompiler as bundleCompilerUrl, bundleForTape, ROOT } from "./lib/build.js";
 import { Rng } from "./lib/prng.js";
 import { fmtTime } from "./lib/report.js";
 import { calibrate, median, timeBatch, warmUp } from "./lib/timing.js";
@@ -39,6 +45,11 @@ interface CaseReport {
   irNodes?: { ir?: number; grad?: number; opt?: number };
   compileMs?: number;
   recompileMs?: number;
+  /** CPU time of the second compile (all threads of the process). */
+  recompileCpuMs?: number;
+  /** An edit of the model in a live incremental compiler (as in --watch and the plugins): wall and CPU. */
+  editMs?: number;
+  editCpuMs?: number;
   codeBytes?: number;
   importMs?: number;
   firstCallMs?: number;
@@ -78,6 +89,21 @@ function inputs(kind: Kind): unknown[] {
   return [t(), t()];
 }
 
+/** The edit of a large model in a live incremental compiler: what a dev server pays on save. */
+async function timeEdit(source: string, text: string): Promise<{ editMs?: number; editCpuMs?: number }> {
+  const url = await bundleCompilerUrl();
+  const mod = (await import(url)) as { createIncrementalCompiler?: (o: object) => { compileFile(f: string): unknown; update(f: string, t: string): { module?: unknown }[] } };
+  if (typeof mod.createIncrementalCompiler !== "function") return {};
+  const compiler = mod.createIncrementalCompiler({ cwd: ROOT, files: [source], emit: "js" });
+  compiler.compileFile(source);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const [outcome] = compiler.update(source, `${text}\n// an edit\n`);
+  const cpu = process.cpuUsage(cpu0);
+  if (!outcome?.module) throw new Error("the incremental compiler did not recompile the model");
+  return { editMs: performance.now() - t0, editCpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
 function timePerCall(fn: () => void): number {
   warmUp(fn, 200, 3);
   const n = calibrate(fn, 5);
@@ -104,7 +130,10 @@ async function runCase(kind: Kind, nodes: number): Promise<CaseReport> {
     if (compiled.irNodes) report.irNodes = compiled.irNodes;
     // A second compile in the same process: TypeScript's libraries are loaded by then.
     if (compiled.compileMs < 30_000) {
-      report.recompileMs = (await compileToFile(path.relative(ROOT, source), `${kind}-${nodes}.again.grad.mjs`)).compileMs;
+      const again = await compileToFile(path.relative(ROOT, source), `${kind}-${nodes}.again.grad.mjs`);
+      report.recompileMs = again.compileMs;
+      report.recompileCpuMs = again.compileCpuMs;
+      Object.assign(report, await timeEdit(source, text));
     }
     const fn = exports.lossAndGrad as (...a: unknown[]) => unknown;
     if (typeof fn !== "function") throw new Unavailable("generated module has no lossAndGrad");
@@ -184,6 +213,32 @@ export function renderScaling(reports: CaseReport[]): string {
   return lines.join("\n");
 }
 
+/** Compile of a 10⁴-node model: the target on the warm figure (TypeScript's libraries loaded). */
+const NODE_TARGETS: Record<number, number> = { 10000: 1000 };
+
+/** Every figure against its target, one row each. */
+export function renderTargets(latency: readonly Measure[], reports: readonly CaseReport[]): string {
+  const rows: string[][] = [["measure", "median", "target", ""]];
+  for (const m of latency) {
+    const figure = m.medianMs === undefined ? `— (${m.unavailable})` : `${fmtTime(m.medianMs)}${m.samplesMs ? ` (${m.samplesMs.length} runs, ${fmtTime(Math.min(...m.samplesMs))}–${fmtTime(Math.max(...m.samplesMs))})` : ""}${m.note ? `; ${m.note}` : ""}`;
+    rows.push([m.what, figure, m.targetMs === undefined ? "—" : `≤ ${fmtTime(m.targetMs)}`, verdict(m.medianMs, m.targetMs, m.cpuMs)]);
+  }
+  for (const r of reports) {
+    const target = NODE_TARGETS[r.nodes];
+    const warm = r.recompileMs;
+    const figure = r.status !== "ok" ? `— (${r.status}: ${r.reason})` : `${fmtTime(warm ?? r.compileMs)} warm, CPU ${fmtTime(r.recompileCpuMs)} (first in its process ${fmtTime(r.compileMs)})`;
+    rows.push([`compile of a ${r.nodes.toLocaleString("en-US")}-node ${r.kind} model`, figure, target === undefined ? "—" : `≤ ${fmtTime(target)}`, verdict(warm, target, r.recompileCpuMs)]);
+    if (r.editMs !== undefined)
+      rows.push([
+        `… the same model edited, in a live incremental compiler`,
+        `${fmtTime(r.editMs)}, CPU ${fmtTime(r.editCpuMs)}`,
+        target === undefined ? "—" : `≤ ${fmtTime(target)}`,
+        verdict(r.editMs, target, r.editCpuMs),
+      ]);
+  }
+  return [rows[0]!, rows[0]!.map(() => "---"), ...rows.slice(1)].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -192,11 +247,13 @@ async function main(): Promise<void> {
       timeout: { type: "string", default: "600" },
       child: { type: "boolean", default: false },
       out: { type: "string" },
+      "skip-latency": { type: "boolean", default: false },
+      runs: { type: "string", default: "7" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench:compile -- [--sizes 100,1000,10000,100000] [--kind scalar,tensor] [--timeout s] [--out file]");
+    console.log("usage: npm run bench:compile -- [--sizes 100,1000,10000,100000] [--kind scalar,tensor] [--timeout s] [--runs n] [--skip-latency] [--out file]");
     return;
   }
   const sizes = values.sizes.split(",").map(Number);
@@ -211,6 +268,12 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   console.log(`gradc bench:compile on ${os.cpus()[0]?.model.trim()} (${os.cpus().length} cores), Node ${process.version}`);
+  let latency: Measure[] = [];
+  if (!values["skip-latency"]) {
+    const runs = Math.max(1, Number(values.runs));
+    latency = await latencyMeasures({ runs, edits: runs });
+    for (const m of latency) console.log(`  ${m.what}: ${m.medianMs === undefined ? m.unavailable : `median ${fmtTime(m.medianMs)}`}`);
+  }
   const reports: CaseReport[] = [];
   for (const kind of kinds) {
     for (const n of sizes) {
@@ -222,6 +285,8 @@ async function main(): Promise<void> {
   }
   const table = renderScaling(reports);
   console.log(`\n${table}\n`);
+  const summary = renderTargets(latency, reports);
+  console.log(`${summary}\n`);
   const date = new Date();
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
@@ -230,7 +295,9 @@ async function main(): Promise<void> {
     machine: { cpu: os.cpus()[0]?.model.trim(), cores: os.cpus().length, node: process.version, loadavg: os.loadavg() },
     width: WIDTH,
     cases: reports,
+    latency,
     markdown: table,
+    targets: summary,
   };
   const out = values.out ?? path.join(dir, `compile-${date.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
-import { type CompiledUnit, emitDeclarations, emitModule } from "./codegen/js.js";
+import { type CompiledUnit, emitDeclarations, emitMappedModule } from "./codegen/js.js";
 import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
 import { type GradBinding, findGradBindings, readArgnums, readFlags, resolveModel, unknownTransforms } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
@@ -12,7 +12,9 @@ import { lowerFunction } from "./frontend/lower.js";
 import { type TooDeep, findTooDeep, findTooDeepInText, isStackOverflow } from "./frontend/nesting.js";
 import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./frontend/signature.js";
-import type { Func } from "./ir/types.js";
+import type { Func, Loc } from "./ir/types.js";
+import { type ModuleFormat, jsExtensions } from "./moduletype.js";
+import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
 import { ReverseOfLoopError } from "./passes/ad.js";
 import "./ops/index.js";
@@ -33,6 +35,13 @@ export interface CompileOptions {
    * computes only the value of the function it differentiates (and its aux), with no AD.
    */
   readonly forwardOnly?: boolean;
+  /**
+   * With `emit: "js"`: ES module or CommonJS output. Default: what the nearest package.json
+   * says (CommonJS, `.grad.cjs`, where it has no `"type": "module"`; ES module without one).
+   */
+  readonly module?: ModuleFormat;
+  /** Write a source map beside the generated module (`name.grad.js.map`), linked from its last line. */
+  readonly sourceMap?: boolean;
 }
 
 export interface CompiledFunction {
@@ -47,6 +56,10 @@ export interface CompiledModule {
   /** Absolute path of the generated module. */
   readonly outFile: string;
   readonly code: string;
+  /** The source location of each line of `code` (0-based), for source maps; locations' files are relative to outFile's folder. */
+  readonly lines: readonly (Loc | undefined)[];
+  /** With `sourceMap`: the map beside the module (`code` ends with the comment linking it). */
+  readonly sourceMap?: { readonly file: string; readonly text: string };
   /** For `emit: "js"`: the `.d.ts` beside it. */
   readonly declarations?: { readonly file: string; readonly text: string };
   readonly functions: readonly CompiledFunction[];
@@ -68,6 +81,19 @@ const DEFAULT_OPTIONS: ts.CompilerOptions = {
   noEmit: true,
 };
 
+/**
+ * What gradc changes in a tsconfig's options: it never type-checks or emits, it only asks the
+ * checker for symbols and for the types of model parameters, so the ambient `@types/*`
+ * packages (`@types/node` alone is 2 MB of declarations to parse and bind) and the DOM library
+ * (the default `lib` of every target) are left out. An explicit `lib` is kept. A file's own
+ * `/// <reference types="..." />` still loads what it names.
+ */
+export function leanOptions(options: ts.CompilerOptions): ts.CompilerOptions {
+  const lean: ts.CompilerOptions = { types: [], skipLibCheck: true, noEmit: true };
+  if (options.lib === undefined && !options.noLib) lean.lib = [ts.getDefaultLibFileName(options).replace(/\.full\.d\.ts$/, ".d.ts")];
+  return lean;
+}
+
 export function findTsconfig(from: string): string | undefined {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     const candidate = join(dir, "tsconfig.json");
@@ -83,6 +109,7 @@ export function createProject(files: readonly string[], options: CompileOptions 
   const project = tsconfig
     ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: DEFAULT_OPTIONS });
+  project.compilerOptions.set(leanOptions(project.compilerOptions.get()));
   if (tsconfig && files.length === 0) {
     try {
       project.addSourceFilesFromTsConfig(tsconfig);
@@ -219,9 +246,15 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     }
   };
   const flags = attempt(() => readFlags(binding));
+  // Asked once per lowered node: remembered per file.
+  const fileNames = new Map<SourceFile, string>();
   const lowered = attempt(() =>
     lowerFunction(decl, name, {
-      fileName: (file) => relative(outDir, file.getFilePath()).split(sep).join("/"),
+      fileName: (file) => {
+        let name = fileNames.get(file);
+        if (name === undefined) fileNames.set(file, (name = relative(outDir, file.getFilePath()).split(sep).join("/")));
+        return name;
+      },
       tensorResult: binding.mode === "jvp",
       hasAux: flags?.hasAux ?? false,
     }, wrap),
@@ -262,12 +295,15 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
 }
 
 /** Generated module text for compiled functions of one source file. */
-export function generate(functions: readonly CompiledFunction[], sourceName: string, emit: "ts" | "js"): { code: string; dts: string } {
+export function generate(
+  functions: readonly CompiledFunction[],
+  sourceName: string,
+  emit: "ts" | "js",
+  module: ModuleFormat = "esm",
+): { code: string; dts: string; lines: readonly (Loc | undefined)[] } {
   const units: CompiledUnit[] = functions.map((f) => ({ spec: f.spec, fn: f.stages.opt }));
-  return {
-    code: emitModule(units, { sourceName, emit }),
-    dts: emitDeclarations(units, { sourceName, emit }),
-  };
+  const { code, lines } = emitMappedModule(units, { sourceName, emit, module: emit === "js" ? module : "esm" });
+  return { code, lines, dts: emitDeclarations(units, { sourceName, emit }) };
 }
 
 /**
@@ -293,7 +329,7 @@ export function compile(files: readonly string[], options: CompileOptions = {}):
   // A named file too deep to parse is not in the project.
   const wanted = files.length > 0 ? files.flatMap((f) => project.getSourceFile(resolve(cwd, f)) ?? []) : project.getSourceFiles();
   for (const sf of wanted) {
-    if (sf.isDeclarationFile() || sf.getFilePath().includes("/node_modules/") || /\.grad\.(ts|js)$/.test(sf.getFilePath())) continue;
+    if (sf.isDeclarationFile() || sf.getFilePath().includes("/node_modules/") || /\.grad\.([cm]?js|ts)$/.test(sf.getFilePath())) continue;
     const result = compileSourceFile(sf, rootDir, { ...options, emit }, cwd);
     for (const d of result.diagnostics) diagnostics.push(d);
     if (result.module) modules.push(result.module);
@@ -317,7 +353,8 @@ export function compileSourceFile(
   if (bindings.length === 0) return { diagnostics: unknown };
   const emit = options.emit ?? "ts";
   const source = sf.getFilePath();
-  const outFile = outputPath(source, options, rootDir, emit === "js" ? ".grad.js" : ".grad.ts");
+  const js = jsExtensions(source, options.module);
+  const outFile = outputPath(source, options, rootDir, emit === "js" ? js.code : ".grad.ts");
   const diagnostics: Diagnostic[] = [...unknown];
   const functions: CompiledFunction[] = [];
   for (const binding of bindings) {
@@ -333,14 +370,24 @@ export function compileSourceFile(
   // A model shared by two bindings has its errors once, in source order.
   if (diagnostics.length > 0) return { diagnostics: uniqueDiagnostics(diagnostics) };
   const sourceName = relative(dirname(outFile), source).split(sep).join("/");
-  const { code, dts } = generate(functions, sourceName, emit);
+  const generated = generate(functions, sourceName, emit, js.format);
+  const { dts, lines } = generated;
+  let code = generated.code;
+  let sourceMap: CompiledModule["sourceMap"];
+  if (options.sourceMap) {
+    const file = `${outFile}.map`;
+    sourceMap = { file, text: `${JSON.stringify(moduleSourceMap(basename(outFile), lines))}\n` };
+    code += `${sourceMappingURL(basename(file))}\n`;
+  }
   return {
     diagnostics,
     module: {
       sourceFile: source,
       outFile,
       code,
-      ...(emit === "js" ? { declarations: { file: outFile.replace(/\.js$/, ".d.ts"), text: dts } } : {}),
+      lines,
+      ...(sourceMap ? { sourceMap } : {}),
+      ...(emit === "js" ? { declarations: { file: outFile.slice(0, -js.code.length) + js.declarations, text: dts } } : {}),
       functions,
     },
   };

@@ -1,4 +1,4 @@
-// The 784 → 128 ReLU → 10 net of SPEC.md section 8 in f32, batch 64, softmax cross-entropy,
+// The 784 → 128 ReLU → 10 net of the mlp-mnist benchmark in f32, batch 64, softmax cross-entropy,
 // trained with Adam on synthetic data (ten class prototypes plus noise).
 import { add, adam, logSumExp, matmul, mean, mul, randn, relu, sub, sum, valueAndGrad, zeros, type Tensor } from "gradc";
 

@@ -8,6 +8,7 @@ import * as acorn from "acorn";
 import type * as ES from "acorn";
 import { getOp, type OpDef } from "../compiler/ops/index.js";
 import type { Val } from "../compiler/ops/values.js";
+import { COMPILE_HINT, looksMinified, minifiedSourceError } from "./bundled.js";
 import { GradcError } from "./error.js";
 import * as ops from "./ops.js";
 import { Var, apply, valueOf } from "./tape.js";
@@ -187,7 +188,6 @@ const SHORT_CIRCUIT = Symbol("short-circuit");
 /** A free identifier nothing defines. */
 const UNRESOLVED = Symbol("unresolved");
 
-const COMPILE_HINT = "compile the model with gradc (the CLI or the esbuild plugin)";
 
 // ---- the interpreter -------------------------------------------------------------------
 
@@ -210,6 +210,7 @@ export class Interpreter {
   // ---- errors --------------------------------------------------------------------------
 
   private fail(node: ES.Node, message: string): never {
+    if (this.current !== null && looksMinified(this.current.source)) throw minifiedSourceError();
     throw new GradcError(`${message} (${this.where(node)})`);
   }
 

@@ -9,7 +9,7 @@ import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { Var, apply, tracing } from "./tape.js";
+import { type Traced, apply, isTraced, tracing, valueOf } from "./eager.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
 import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
 
@@ -80,10 +80,10 @@ export type ReduceOp<Op extends string = string> = {
 
 // ---- implementation -------------------------------------------------------------------
 
-type Arg = Val | Var;
+type Arg = Val | Traced;
 
 function operand(op: string, x: unknown, position: number): Arg {
-  if (typeof x === "number" || x instanceof Var) return x;
+  if (typeof x === "number" || isTraced(x)) return x;
   if (isTensor(x)) {
     let n = 1;
     for (const d of x.shape) n *= d;
@@ -344,7 +344,7 @@ export function reshape<const S extends readonly number[], D extends DType = "f6
 ): S extends readonly [] ? number : Tensor<Mutable<S>, D>;
 export function reshape(x: unknown, shape: readonly number[]): unknown {
   const arg = operand("reshape", x, 0);
-  const from = shapeOf(arg instanceof Var ? arg.value : arg);
+  const from = shapeOf(valueOf(arg));
   // One dimension may be -1, inferred from the size (as in NumPy).
   return guarded("reshape", () => apply(RESHAPE, [arg], { shape: reshapeTarget(from, shape) }));
 }
@@ -364,8 +364,8 @@ export function at(x: unknown, i: unknown): unknown {
   const xs = operand("at", x, 0);
   const index = operand("at", i, 1);
   // Checked here, in the words the compiler uses for an index it knows at compile time.
-  const n = shapeOf(xs instanceof Var ? xs.value : xs)[0];
-  const k = index instanceof Var ? index.value : index;
+  const n = shapeOf(valueOf(xs))[0];
+  const k = valueOf(index);
   const problem = n !== undefined && typeof k === "number" ? indexProblem(k, n) : undefined;
   if (problem !== undefined) throw new GradcError(`at: ${problem}`);
   return guarded("at", () => apply(TAKE, [xs, index]));

@@ -3,15 +3,13 @@
 // node, asks the op registry for its VJP, evaluated on real values by an eager Builder. Gradient
 // rules exist once, in compiler/ops; broadcasting is undone once, by `sumTo`.
 
-import { type Builder, type OpDef, getOp, ShapeError, sumTo } from "../compiler/ops/index.js";
-import type { Attrs, Type } from "../compiler/ir/types.js";
-import { type Val, dtypeOf, isTensorVal, shapeOf } from "../compiler/ops/values.js";
+import { type Builder, type OpDef, sumTo } from "../compiler/ops/index.js";
+import type { Attrs } from "../compiler/ir/types.js";
+import { type Val, isTensorVal, shapeOf } from "../compiler/ops/values.js";
+import { NO_ATTRS, type Tracer, apply as applyOp, eager, evaluate, installTracer, tracing, typeOfVal } from "./eager.js";
 import { GradcError } from "./error.js";
-import * as kernels from "./kernels.js";
 
-const NO_ATTRS: Attrs = Object.freeze({});
 const NO_ARGS: readonly Var[] = Object.freeze([]);
-const MATMUL = getOp("matmul");
 
 /**
  * A traced value: a number or tensor that the tape follows. Leaves are the inputs being
@@ -67,7 +65,7 @@ export class Var {
     throw new GradcError(
       "a differentiated value reached a JavaScript operator the tape cannot trace. Write the model with " +
         "gradc ops, let the fallback interpret its source (pass helpers in `scope`), or compile it with gradc " +
-        "(the CLI or the esbuild plugin)",
+        "(the CLI, or the plugin for your bundler: gradc/vite, gradc/esbuild, gradc/rollup, gradc/webpack)",
     );
   }
 
@@ -79,66 +77,21 @@ export class Var {
 /** The concrete value of a possibly traced one. */
 export const valueOf = (x: Val | Var): Val => (x instanceof Var ? x.value : x);
 
-/**
- * Evaluates a registry op on concrete values. Scalar arithmetic calls the op's scalar function
- * directly; float tensors in elementwise ops and matmul take the loops of kernels.ts; the rest
- * runs the registry's reference evaluation. Kernel ops are shape-checked first (their
- * evaluation trusts `infer`).
- */
-export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
-  const arithmetic = def.kind === "elementwise" && def.vjp !== "not-differentiable";
-  if (arithmetic) {
-    if (args.length === 1 && typeof args[0] === "number") return def.scalar(args[0]);
-    if (args.length === 2 && typeof args[0] === "number" && typeof args[1] === "number")
-      return def.scalar(args[0], args[1]);
-  }
-  try {
-    if (arithmetic) return kernels.elementwise(def, args) ?? def.evaluate(args, attrs);
-    if (def.kind === "kernel") def.infer(args.map(typeOfVal), attrs);
-    if (def === MATMUL) return kernels.matmul(args, attrs) ?? def.evaluate(args, attrs);
-    return def.evaluate(args, attrs);
-  } catch (e) {
-    if (e instanceof ShapeError) throw new GradcError(`${def.name}: ${e.message}`);
-    throw e;
-  }
-}
-
-/** The IR type of a concrete value. */
-export function typeOfVal(v: Val): Type {
-  return { dtype: dtypeOf(v), shape: isTensorVal(v) ? v.shape : [] };
-}
-
-/**
- * Applies an op to possibly traced arguments: evaluated directly when none is traced,
- * recorded on the tape otherwise. Ops without a gradient (comparisons) are never recorded.
- */
-export function apply(def: OpDef, args: readonly (Val | Var)[], attrs: Attrs = NO_ATTRS): Val | Var {
-  let values: Val[] | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a instanceof Var) {
-      values ??= args.slice(0, i) as Val[];
-      values.push(a.value);
-    } else if (values !== null) values.push(a);
-  }
-  if (values === null) return evaluate(def, args as readonly Val[], attrs);
+/** Records `def` applied to arguments of which at least one is traced (see eager.ts's `apply`). */
+function recordOp(def: OpDef, args: readonly (Val | Var)[], attrs: Attrs): Val | Var {
+  const values = args.map(valueOf);
   const out = evaluate(def, values, attrs);
+  // Ops without a gradient (comparisons) are never recorded.
   return def.vjp === "not-differentiable" ? out : new Var(out, def, args, attrs);
 }
 
-/** Builds by computing: what the VJP rules run on during `backward`. */
-export const eager: Builder<Val> = {
-  op: (name, args, attrs = NO_ATTRS) => evaluate(getOp(name), args, attrs),
-  constant: (value) => value,
-  typeOf: typeOfVal,
-};
+// Loading the tape (only an uncompiled `grad` does) switches the ops to tracing.
+installTracer({ isTraced: (x): x is Var => x instanceof Var, record: recordOp as Tracer["record"] });
 
-/** Builds by computing and recording: composites (softmax, mean) run on it eagerly or traced. */
-export const tracing: Builder<Val | Var> = {
-  op: (name, args, attrs = NO_ATTRS) => apply(getOp(name), args, attrs),
-  constant: (value) => value,
-  typeOf: (v) => typeOfVal(valueOf(v)),
-};
+/** Applies an op to possibly traced arguments (eager.ts's `apply`, typed with the tape's Var). */
+export const apply = applyOp as (def: OpDef, args: readonly (Val | Var)[], attrs?: Attrs) => Val | Var;
+
+export { eager, evaluate, tracing, typeOfVal };
 
 /** The tape being recorded, if any: every Var created while it is set, in creation order. */
 let recording: Var[] | null = null;
@@ -227,8 +180,8 @@ export function backwardRecorded(root: Var, order: readonly Var[], within: Reado
       const ct = cts[i];
       if (!needs[i] || ct === null || ct === undefined) return;
       const arg = a as Var;
-      const shaped = unbroadcastWith(tracing, ct, arg.value);
-      arg.grad = arg.grad === null ? shaped : tracing.op("add", [arg.grad, shaped]);
+      const shaped = unbroadcastWith(tracing, ct, arg.value) as Val | Var;
+      arg.grad = arg.grad === null ? shaped : (tracing.op("add", [arg.grad, shaped]) as Val | Var);
     });
     v.grad = null;
   }

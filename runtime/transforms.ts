@@ -95,7 +95,7 @@ export function jvp<F extends (...args: any[]) => unknown, const A extends numbe
       const t = nested
         ? def.jvp(tracing, ts, v.args, v, v.attrs)
         : def.jvp(eager, ts as (Val | null)[], v.args.map(valueOf), v.value, v.attrs);
-      if (t !== null) tan.set(v, t);
+      if (t !== null) tan.set(v, t as Val | Var);
     }
     const value = mapTraced(out, (x) => (nested ? x : valueOf(x)));
     const tangent = mapTraced(out, (x) => (x instanceof Var ? (tan.get(x) ?? zerosLike(x.value)) : zerosLike(x)));

@@ -70,6 +70,8 @@ export interface Compiled {
   /** The generated module, written to a temporary folder outside the project. */
   file: string;
   compileMs: number;
+  /** CPU time of the process during compile() (all its threads): steadier than wall time on a busy machine. */
+  compileCpuMs: number;
   codeBytes: number;
   /** IR nodes (nested blocks included) after the frontend, after AD and after optimization. */
   irNodes?: Partial<Record<Stage, number>>;
@@ -84,6 +86,7 @@ export async function compileToFile(source: string, outName: string, forwardOnly
   const compile = await loadCompiler();
   const file = path.resolve(ROOT, source);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let result: CompileResult;
   try {
     result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}) });
@@ -91,6 +94,8 @@ export async function compileToFile(source: string, outName: string, forwardOnly
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
   }
   const compileMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const compileCpuMs = (cpu.user + cpu.system) / 1000;
   const mod = result.modules.find((m) => path.resolve(ROOT, m.sourceFile) === file) ?? (result.modules.length === 1 ? result.modules[0] : undefined);
   if (!mod) {
     const diags = result.diagnostics.map(formatDiagnostic);
@@ -108,7 +113,7 @@ export async function compileToFile(source: string, outName: string, forwardOnly
     const funcs = (mod.functions ?? []).map((f) => f.stages?.[stage]).filter((f): f is IrFunc => f?.body !== undefined);
     if (funcs.length > 0) irNodes[stage] = funcs.reduce((n, f) => n + countNodes(f.body), 0);
   }
-  return { file: out, compileMs, codeBytes: Buffer.byteLength(mod.code), ...(Object.keys(irNodes).length > 0 ? { irNodes } : {}) };
+  return { file: out, compileMs, compileCpuMs, codeBytes: Buffer.byteLength(mod.code), ...(Object.keys(irNodes).length > 0 ? { irNodes } : {}) };
 }
 
 /** Imports a generated module; Unavailable when it does not load on its own. */

@@ -1,7 +1,7 @@
 // The `gradc` command line, in the manner of `tsc` (SPEC.md section 5):
 //
-//   gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--watch] [--check]
-//         [--dump ir|grad|opt] [--noEmit] [--version] [--help]
+//   gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]
+//         [--sourceMap] [--watch] [--check] [--dump ir|grad|opt] [--noEmit] [--version] [--help]
 //   gradc graph <file> --fn <name> --at <inputs.json> [-o graph.svg]
 //
 // Exit codes: 0 success, 1 diagnostics (or stale outputs with --check), 2 bad usage.
@@ -19,8 +19,8 @@ export { type WatchHandle } from "./watch.js";
 
 /** The synopsis printed after a usage error (SPEC.md section 5). */
 export const USAGE = [
-  "Usage: gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--watch] [--check]",
-  "             [--dump ir|grad|opt] [--noEmit] [--version] [--help]",
+  "Usage: gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]",
+  "             [--sourceMap] [--watch] [--check] [--dump ir|grad|opt] [--noEmit] [--version] [--help]",
   "       gradc graph <file> --fn <name> --at <inputs.json> [-o graph.svg]",
 ].join("\n");
 
@@ -63,6 +63,8 @@ interface RootOptions {
   project?: string;
   outDir?: string;
   emit: "ts" | "js";
+  module?: "esm" | "cjs";
+  sourceMap?: boolean;
   watch?: boolean;
   check?: boolean;
   dump?: Stage;
@@ -72,6 +74,7 @@ interface RootOptions {
 function buildFlags(files: string[], o: RootOptions, io: CliIO): BuildFlags {
   for (const f of files) if (!existsSync(resolve(io.cwd, f))) throw new UsageError(`file '${f}' not found`);
   if (o.watch && o.check) throw new UsageError("--watch and --check cannot be combined");
+  if (o.module && o.emit !== "js") throw new UsageError("--module applies to --emit js (a .grad.ts file is compiled by your TypeScript setup)");
   const project = o.project === undefined ? undefined : resolveProject(o.project, io.cwd);
   return {
     files,
@@ -82,6 +85,8 @@ function buildFlags(files: string[], o: RootOptions, io: CliIO): BuildFlags {
     ...(project ? { project } : {}),
     ...(o.outDir ? { outDir: o.outDir } : {}),
     ...(o.dump ? { dump: o.dump } : {}),
+    ...(o.module ? { module: o.module } : {}),
+    ...(o.sourceMap ? { sourceMap: true } : {}),
   };
 }
 
@@ -114,6 +119,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), opt
     .option("-p, --project <tsconfig>", "compile the program of this tsconfig.json, or of the one in this folder")
     .option("--outDir <dir>", "write generated files under this folder, mirroring the source tree")
     .addOption(new Option("--emit <kind>", "write name.grad.ts, or name.grad.js with name.grad.d.ts").choices(["ts", "js"]).default("ts"))
+    .addOption(
+      new Option("--module <format>", "with --emit js: ES module or CommonJS (default: what the nearest package.json says)").choices(["esm", "cjs"]),
+    )
+    .option("--sourceMap", "write name.grad.js.map (or .grad.ts.map) beside each generated file, mapping it to the model's lines")
     .option("--watch", "recompile when a file of the program changes")
     .option("--check", "write nothing; exit 1 if a generated file is missing or stale (for CI)")
     .addOption(new Option("--dump <stage>", "print the IR: as lowered, after AD, or after optimization (writes nothing)").choices(["ir", "grad", "opt"]))

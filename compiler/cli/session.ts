@@ -1,11 +1,15 @@
 // One CLI compilation target: the files named on the command line (with the nearest
-// tsconfig.json, or strict defaults) or a whole tsconfig program. It keeps its ts-morph project
-// between compilations so that `--watch` only re-reads what changed.
+// tsconfig.json, or strict defaults) or a whole tsconfig program. It keeps an incremental
+// compiler between compilations, so that `--watch` re-reads only what changed and recompiles
+// only the files an edit affects.
 
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { FileSystemRefreshResult, type Project, type SourceFile } from "ts-morph";
+import type { Project, SourceFile } from "ts-morph";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { type CompiledModule, compileSourceFile, createProject, findTsconfig, unparsedDiagnostics } from "../program.js";
+import { IncrementalCompiler } from "../incremental.js";
+import type { ModuleFormat } from "../moduletype.js";
+import { type CompiledModule, findTsconfig, unparsedDiagnostics } from "../program.js";
 
 /** What to compile and how (the flags that shape the program and its outputs). */
 export interface SessionOptions {
@@ -16,6 +20,10 @@ export interface SessionOptions {
   readonly outDir?: string;
   readonly emit: "ts" | "js";
   readonly cwd: string;
+  /** With --emit js: ES module or CommonJS output (default: the nearest package.json's type). */
+  readonly module?: ModuleFormat;
+  /** Write `name.grad.js.map` (or `.grad.ts.map`) beside each generated module. */
+  readonly sourceMap?: boolean;
 }
 
 /** A compiler crash on one file: a bug in gradc, reported as such instead of as a diagnostic. */
@@ -42,18 +50,18 @@ export interface Output {
 /** The files a compiled module writes: the module, and its `.d.ts` with `--emit js`. */
 export function outputsOf(module: CompiledModule): Output[] {
   const out: Output[] = [{ file: module.outFile, text: module.code, source: module.sourceFile }];
+  if (module.sourceMap) out.push({ file: module.sourceMap.file, text: module.sourceMap.text, source: module.sourceFile });
   if (module.declarations) out.push({ file: module.declarations.file, text: module.declarations.text, source: module.sourceFile });
   return out;
 }
 
 /** True for gradc's own outputs, which are never compiled or watched. */
-export const isGenerated = (path: string): boolean => /\.grad\.(d\.ts|ts|js)$/.test(path);
+export const isGenerated = (path: string): boolean => /\.grad\.(d\.[cm]?ts|ts|[cm]?js|[cm]?js\.map|ts\.map)$/.test(path);
 const isSource = (path: string): boolean => /\.[cm]?[jt]sx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path) && !isGenerated(path);
 
 /** A compilation target kept across compilations (one ts-morph project). */
 export class Session {
-  private project!: Project;
-  private rootDir!: string;
+  private compiler!: IncrementalCompiler;
   /** The tsconfig.json in use, if any. */
   readonly tsconfig: string | undefined;
 
@@ -63,15 +71,21 @@ export class Session {
     this.load();
   }
 
+  private get project(): Project {
+    return this.compiler.project;
+  }
+
   private load(): void {
-    const { files, cwd } = this.options;
-    ({ project: this.project, rootDir: this.rootDir } = createProject(
-      files.map((f) => resolve(cwd, f)),
-      { cwd, ...(this.options.project ? { project: this.options.project } : {}) },
-    ));
-    // JavaScript files (typed with JSDoc) are only part of a TypeScript program with allowJs.
-    if (files.some((f) => /\.[cm]?jsx?$/.test(f)) && !this.project.getCompilerOptions().allowJs)
-      this.project.compilerOptions.set({ allowJs: true });
+    const { files, cwd, emit, outDir, project, module, sourceMap } = this.options;
+    this.compiler = new IncrementalCompiler({
+      files: files.map((f) => resolve(cwd, f)),
+      cwd,
+      emit,
+      ...(outDir ? { outDir } : {}),
+      ...(project ? { project } : {}),
+      ...(module ? { module } : {}),
+      ...(sourceMap ? { sourceMap } : {}),
+    });
   }
 
   /** The source files gradc compiles, in a stable order. */
@@ -83,20 +97,17 @@ export class Session {
       .filter((sf) => !sf.isDeclarationFile() && !sf.getFilePath().includes("/node_modules/") && !isGenerated(sf.getFilePath()));
   }
 
+  /** Every source's outcome: compiled now if it is new or an edit affected it, else the last one. */
   compile(): Compilation {
-    const { cwd, emit, outDir } = this.options;
     const modules: CompiledModule[] = [];
     // Files too deep to parse are not in the project: they are reported here.
-    const diagnostics: Diagnostic[] = unparsedDiagnostics(this.project, cwd);
+    const diagnostics: Diagnostic[] = unparsedDiagnostics(this.project, this.options.cwd);
     const internalErrors: InternalError[] = [];
     for (const sf of this.sources()) {
-      try {
-        const result = compileSourceFile(sf, this.rootDir, { cwd, emit, ...(outDir ? { outDir } : {}) }, cwd);
-        for (const d of result.diagnostics) diagnostics.push(d);
-        if (result.module) modules.push(result.module);
-      } catch (error) {
-        internalErrors.push({ file: sf.getFilePath(), error });
-      }
+      const result = this.compiler.compileFile(sf.getFilePath());
+      for (const d of result.diagnostics) diagnostics.push(d);
+      if (result.module) modules.push(result.module);
+      if (result.internalError !== undefined) internalErrors.push({ file: result.file, error: result.internalError });
     }
     return { modules, diagnostics, internalErrors };
   }
@@ -120,15 +131,13 @@ export class Session {
     return this.options.files.length === 0 && isSource(path) && !path.includes("/node_modules/");
   }
 
-  /** Re-reads changed files; reloads the whole project when the set of files may have changed. */
+  /**
+   * Re-reads changed files, recompiling the files each one affects; reloads the whole project
+   * when the set of files may have changed (a new or deleted file, the tsconfig).
+   */
   refresh(changed: Iterable<string>): void {
-    let reload = false;
-    for (const path of changed) {
-      const sf = this.project.getSourceFile(path);
-      if (path === this.tsconfig || !sf) reload = true;
-      else if (sf.refreshFromFileSystemSync() === FileSystemRefreshResult.Deleted) reload = true;
-    }
-    if (reload) this.load();
-    else this.project.resolveSourceFileDependencies();
+    const paths = [...changed];
+    if (paths.some((path) => path === this.tsconfig || !this.project.getSourceFile(path) || !existsSync(path))) this.load();
+    else for (const path of paths) this.compiler.invalidate(path);
   }
 }

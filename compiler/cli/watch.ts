@@ -11,7 +11,7 @@ import { type CliIO, watchStatus } from "./report.js";
 import { Session, isGenerated } from "./session.js";
 
 /** Quiet period after the last change before recompiling. */
-const DEBOUNCE_MS = 100;
+const DEBOUNCE_MS = 20;
 
 /** Control over a running --watch session. */
 export interface WatchHandle {

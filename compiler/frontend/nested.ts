@@ -55,8 +55,14 @@ const misuse = (name: string, at: Node, message: string): LowerError => new Lowe
 
 export function callTransform(host: NestedHost, callee: TransformLV, args: readonly LV[], at: CallExpression): LV {
   if (callee.k === "transform") return applyTransform(callee.name, args, at);
-  if (callee.k === "custom") return callCustom(host, callee, args, at);
-  return callee.name === "jvp" ? callJvp(host, callee, args, at) : callGrad(host, callee, args, at);
+  // Nodes built after the call belong to the caller's line, not to the inlined function's.
+  const saved = host.b.loc;
+  try {
+    if (callee.k === "custom") return callCustom(host, callee, args, at);
+    return callee.name === "jvp" ? callJvp(host, callee, args, at) : callGrad(host, callee, args, at);
+  } finally {
+    host.b.loc = saved;
+  }
 }
 
 const isCallable = (lv: LV | undefined): boolean => lv !== undefined && (lv.k === "fn" || lv.k === "transformed" || lv.k === "custom");
@@ -149,7 +155,6 @@ function callGrad(host: NestedHost, t: TransformLV & { k: "transformed" }, args:
     if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", at, []);
     throw e;
   }
-  host.b.loc = host.loc(at);
   const [value, ...grads] = splice((n) => host.b.push(n), grad.body, actual);
   let k = 0;
   const perArg = t.argnums.map((n) => rebuild(args[n]!, () => grads[k++]!));
@@ -180,7 +185,6 @@ function callJvp(host: NestedHost, t: TransformLV & { k: "transformed" }, args: 
     throw misuse("jvp", at, "each tangent must have the structure and shapes of its argument.");
   const fn = subFunction(host, t, inner, fresh, at);
   const forward = forwardDerivative(fn, fresh, host.b.ids, "nested_jvp");
-  host.b.loc = host.loc(at);
   const [value, tangent] = splice((n) => host.b.push(n), forward.body, [...actual, ...tangentValues]);
   return { k: "arr", items: [{ k: "val", v: value! }, { k: "val", v: tangent! }] };
 }

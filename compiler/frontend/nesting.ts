@@ -33,6 +33,9 @@ const isFunctionLike = (n: ts.Node): boolean =>
  * one). Undefined when the tree is shallow enough.
  */
 export function findTooDeep(sf: ts.SourceFile): TooDeep | undefined {
+  // Almost every file is shallow: a recursive walk that gives up below MAX_NESTING (so it
+  // recurses at most that deep) says so without the maps below.
+  if (!deeperThan(sf, 0)) return undefined;
   // Heights by an explicit post-order walk.
   const height = new Map<ts.Node, number>();
   const stack: { node: ts.Node; expanded: boolean }[] = [{ node: sf, expanded: false }];
@@ -81,6 +84,12 @@ export function findTooDeep(sf: ts.SourceFile): TooDeep | undefined {
     end: node.getEnd(),
     what: ts.isExpression(node) ? "This expression" : "This statement",
   };
+}
+
+/** True when some node under `node` (at `depth`) is deeper than MAX_NESTING. */
+function deeperThan(node: ts.Node, depth: number): boolean {
+  if (depth > MAX_NESTING) return true;
+  return ts.forEachChild(node, (c) => deeperThan(c, depth + 1) || undefined) === true;
 }
 
 /**

@@ -47,20 +47,30 @@ export class IRBuilder implements Builder<Value> {
     return v.type;
   }
 
-  private defs = new Map<Value, Node>();
-  /** How many nodes this builder has appended. */
+  /**
+   * The defining node of each value this builder appended, by value id (ids are unique within
+   * a function): an array, because a Map keyed by the values themselves was a fifth of a
+   * rewriting pass on large functions.
+   */
+  private defs: (Node | undefined)[] = [];
+  private outs = 0;
+  /** How many values the nodes this builder appended define. */
   get size(): number {
-    return this.defs.size;
+    return this.outs;
   }
 
   push(node: Node): void {
     this.frames[this.frames.length - 1]!.nodes.push(node);
-    for (const o of node.outs) this.defs.set(o, node);
+    for (const o of node.outs) {
+      if (this.defs[o.id] === undefined) this.outs++;
+      this.defs[o.id] = node;
+    }
   }
 
   /** The node that defined `v`, if this builder appended it. */
   defOf(v: Value): Node | undefined {
-    return this.defs.get(v);
+    const node = this.defs[v.id];
+    return node !== undefined && node.outs.includes(v) ? node : undefined;
   }
 
   /** Collects the nodes built by `fill` into a block that yields what `fill` returns. */

@@ -63,6 +63,15 @@ export function sameType(a: Type, b: Type): boolean {
 
 export const isScalar = (t: Type): boolean => t.shape.length === 0;
 
+/**
+ * Values whose names no pass may change: the frontend's, so that `--dump ir` prints the same
+ * whatever later passes do. (A mark rather than `Object.freeze`: frozen objects make every Map
+ * and Set keyed by them several times slower, and the passes key many by value.)
+ */
+const fixedNames = new WeakSet<Value>();
+export const fixName = (v: Value): void => void fixedNames.add(v);
+export const hasFixedName = (v: Value): boolean => fixedNames.has(v);
+
 /** A fresh id source; ids are unique within one function. */
 export class IdSource {
   private next = 0;

@@ -14,7 +14,7 @@
 // the outer values the body reads.
 
 import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, walkNodes } from "../ir/types.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes } from "../ir/types.js";
 import { getOp, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
@@ -77,7 +77,7 @@ function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void
  * labels a partial sum. Constants and forward values keep their own names.
  */
 function nameAdjoint(ctx: Ctx, v: Value, g: Value): void {
-  if (g.name !== undefined || v.name === undefined || ctx.active.has(g) || ctx.b.defOf(g)?.op === "const" || Object.isFrozen(g)) return;
+  if (g.name !== undefined || v.name === undefined || ctx.active.has(g) || ctx.b.defOf(g)?.op === "const" || hasFixedName(g)) return;
   g.name = `d${v.name}`;
 }
 

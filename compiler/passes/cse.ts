@@ -14,15 +14,73 @@ import { rewrite } from "./rewrite.js";
 // gradient to the first argument), and CSE runs before AD.
 const COMMUTATIVE = new Set(["add", "mul", "eq", "ne", "and", "or"]);
 
-function keyOf(node: Node): string {
-  const ids = node.args.map((a) => a.id);
-  if (COMMUTATIVE.has(node.op)) ids.sort((a, b) => a - b);
-  return `${node.op}(${ids.join(",")})${formatAttrs(node.attrs)}`;
+/**
+ * A node's key in parts: op, the first two operand ids (-1 when absent; sorted for commutative
+ * ops) and the rest (further operands and the attributes) as text, "" for most nodes.
+ */
+interface Key {
+  readonly op: string;
+  readonly a: number;
+  readonly b: number;
+  readonly rest: string;
+}
+
+function keyOf(node: Node): Key {
+  const { args, op } = node;
+  const attrs = hasAttrs(node.attrs) ? formatAttrs(node.attrs) : "";
+  if (args.length <= 2) {
+    let a = args[0]?.id ?? -1;
+    let b = args[1]?.id ?? -1;
+    if (b >= 0 && b < a && COMMUTATIVE.has(op)) [a, b] = [b, a];
+    return { op, a, b, rest: attrs };
+  }
+  let ids = args.map((v) => v.id);
+  if (COMMUTATIVE.has(op)) ids = ids.sort((x, y) => x - y);
+  return { op, a: ids[0]!, b: ids[1]!, rest: `${ids.slice(2).join(",")}${attrs}` };
+}
+
+function hasAttrs(attrs: Node["attrs"]): boolean {
+  for (const _ in attrs) return true;
+  return false;
+}
+
+/** Operand ids below this pack two to a number exactly (2·26 bits < 2⁵³). */
+const PACK = 2 ** 26;
+
+/**
+ * One scope's nodes by key. The common node (at most two operands, no attributes) is found by
+ * its op and one number packing both operand ids, so it costs two lookups of an interned string
+ * and a number rather than building and hashing a new string; the rest by their whole key text.
+ */
+class Table {
+  private readonly plain = new Map<string, Map<number, Node>>();
+  private readonly other = new Map<string, Node>();
+
+  private static packed(k: Key): number | undefined {
+    return k.rest === "" && k.a < PACK - 1 && k.b < PACK - 1 ? (k.a + 1) * PACK + (k.b + 1) : undefined;
+  }
+
+  get(k: Key): Node | undefined {
+    const n = Table.packed(k);
+    if (n !== undefined) return this.plain.get(k.op)?.get(n);
+    return this.other.get(`${k.op}(${k.a},${k.b})${k.rest}`);
+  }
+
+  set(k: Key, node: Node): void {
+    const n = Table.packed(k);
+    if (n === undefined) {
+      this.other.set(`${k.op}(${k.a},${k.b})${k.rest}`, node);
+      return;
+    }
+    let byOperands = this.plain.get(k.op);
+    if (!byOperands) this.plain.set(k.op, (byOperands = new Map()));
+    byOperands.set(n, node);
+  }
 }
 
 export function cse(fn: Func): Func {
-  const scopes: Map<string, Node>[] = [];
-  const lookup = (key: string): Node | undefined => {
+  const scopes: Table[] = [];
+  const lookup = (key: Key): Node | undefined => {
     for (let i = scopes.length - 1; i >= 0; i--) {
       const hit = scopes[i]!.get(key);
       if (hit) return hit;
@@ -39,6 +97,6 @@ export function cse(fn: Func): Func {
       scopes[scopes.length - 1]!.set(key, node);
       return { keep: node };
     },
-    { enterBlock: () => scopes.push(new Map()), exitBlock: () => scopes.pop() },
+    { enterBlock: () => scopes.push(new Table()), exitBlock: () => scopes.pop() },
   );
 }

@@ -8,12 +8,21 @@ import { IF, LOOP } from "../ir/builder.js";
 import type { Block, Func, Node, Value } from "../ir/types.js";
 
 export function dce(fn: Func): Func {
-  const live = new Set<Value>();
+  // Live values by id (ids are unique within a function): cheaper than a Set of values.
+  const liveIds: boolean[] = [];
+  const live = { add: (v: Value): void => void (liveIds[v.id] = true), has: (v: Value): boolean => liveIds[v.id] === true };
   const sweep = (block: Block): Block => {
     block.results.forEach((r) => live.add(r));
     const kept: Node[] = [];
     for (let k = block.nodes.length - 1; k >= 0; k--) {
       const node = block.nodes[k]!;
+      if (node.outs.length === 1 && node.blocks.length === 0) {
+        // The common case, without the arrays below.
+        if (!live.has(node.outs[0]!)) continue;
+        kept.push(node);
+        for (const a of node.args) live.add(a);
+        continue;
+      }
       const used = node.outs.map((o) => live.has(o));
       if (!used.some(Boolean)) continue;
       if (node.op === IF) {

@@ -13,7 +13,7 @@
 // reverse-mode rule).
 
 import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, IdSource, freeValues } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, IdSource, freeValues, hasFixedName } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 import { CUSTOM_VJP, expandCustom } from "./custom.js";
 
@@ -60,7 +60,7 @@ function zeroTangent(b: IRBuilder, v: Value): Value {
 const tangentOrZero = (ctx: Ctx, v: Value): Value => ctx.tan.get(v) ?? zeroTangent(ctx.b, v);
 
 function nameTangent(v: Value, t: Value): void {
-  if (t.name === undefined && v.name !== undefined && !Object.isFrozen(t)) t.name = `t${v.name}`;
+  if (t.name === undefined && v.name !== undefined && !hasFixedName(t)) t.name = `t${v.name}`;
 }
 
 function forwardNodes(ctx: Ctx, nodes: readonly Node[]): void {

@@ -2,7 +2,7 @@
 // tests) runs the verifier after every one of them.
 
 import { verify } from "../ir/verify.js";
-import { type Func, type Value, walkValues } from "../ir/types.js";
+import { type Func, type Value, fixName, walkValues } from "../ir/types.js";
 import { differentiate } from "./ad.js";
 import { expandCustom } from "./custom.js";
 import { forwardDerivative } from "./jvp.js";
@@ -82,7 +82,7 @@ export function compileStages(
 ): Stages {
   if (options.verifyEach) verify(ir);
   // The frontend's values keep their names whatever later passes do, so `--dump ir` is stable.
-  walkValues(ir.body, (v) => Object.freeze(v));
+  walkValues(ir.body, fixName);
   const clean = runPasses(ir, beforeAD, options);
   if (options.forwardOnly) return { ir, grad: clean, opt: runPasses(clean, afterAD, options) };
   const wrt: Value[] = wrtIndices.map((i) => clean.body.params[i]!);

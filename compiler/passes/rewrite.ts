@@ -2,7 +2,7 @@
 // recursively), substituting replaced values in every later use.
 
 import { IRBuilder, isRegionOp } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, IdSource } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, IdSource, hasFixedName } from "../ir/types.js";
 
 export interface RewriteScope {
   readonly b: IRBuilder;
@@ -41,21 +41,31 @@ export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
       hooks.enterBlock?.();
       try {
         for (const node of block.nodes) {
-          const blocks = node.blocks.map(walk);
-          const args = node.args.map(s);
-          const changed = blocks.some((nb, i) => nb !== node.blocks[i]) || args.some((a, i) => a !== node.args[i]);
+          // Copied only when something changed: most nodes of a large function keep theirs.
+          const blocks = node.blocks.length === 0 ? node.blocks : node.blocks.map(walk);
+          let args = node.args;
+          for (let i = 0; i < args.length; i++) {
+            const a = subst.size === 0 ? args[i]! : s(args[i]!);
+            if (a === args[i]) continue;
+            if (args === node.args) args = args.slice();
+            (args as Value[])[i] = a;
+          }
+          const changed = args !== node.args || blocks.some((nb, i) => nb !== node.blocks[i]);
           const current: Node = changed ? { ...node, args, blocks } : node;
           b.loc = node.loc;
           const result = rule(current, scope);
           if (result.keep) b.push(result.keep);
-          result.replace?.forEach((v, i) => {
+          const replace = result.replace;
+          if (replace === undefined) continue;
+          for (let i = 0; i < replace.length; i++) {
+            const v = replace[i];
             const o = node.outs[i]!;
-            if (v === undefined || v === o) return;
+            if (v === undefined || v === o) continue;
             subst.set(o, v);
             // The replacement carries on the source name, for readable dumps and code; the
-            // frontend's values are frozen (the `ir` dump must not change under later passes).
-            if (v.name === undefined && o.name !== undefined && !Object.isFrozen(v)) v.name = o.name;
-          });
+            // frontend's values keep theirs (the `ir` dump must not change under later passes).
+            if (v.name === undefined && o.name !== undefined && !hasFixedName(v)) v.name = o.name;
+          }
         }
         return block.results.map(s);
       } finally {

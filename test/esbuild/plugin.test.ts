@@ -8,7 +8,8 @@ import { pathToFileURL } from "node:url";
 import { type BuildFailure, type BuildOptions, type Metafile, build, context } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatMessage } from "../../compiler/diagnostics/messages.js";
-import { gradc, rewriteSource } from "../../compiler/esbuild/index.js";
+import { gradc } from "../../compiler/esbuild/index.js";
+import { rewriteSource } from "../../compiler/plugin/rewrite.js";
 import { compileSourceFile, createProject } from "../../compiler/program.js";
 import { NEURON, ROOT, neuronExpected, removeTempProjects, tempProject, write } from "../cli/helpers.js";
 
@@ -218,8 +219,8 @@ export function later() {
     const path = resolve(dir, "m.ts");
     const { project, rootDir } = createProject([path], { cwd: dir });
     const sf = project.getSourceFileOrThrow(path);
-    const { module } = compileSourceFile(sf, rootDir, { cwd: dir, emit: "js" }, dir);
-    const out = rewriteSource(sf, module!).split("\n");
+    const { module } = compileSourceFile(sf, rootDir, { cwd: dir, emit: "js", module: "cjs" }, dir);
+    const out = rewriteSource(sf, module!).code.split("\n");
     const lines = source.split("\n");
     // `grad` is gone from the import; `vg` stays, since `keep` uses it outside a compiled call.
     expect(out[0]).toBe(`import { valueAndGrad as vg, type Tensor } from "gradc";`);

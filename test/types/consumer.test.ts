@@ -4,7 +4,7 @@
 // is downloaded: TypeScript is the copy ts-morph ships (its compiler and its lib files).
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -144,7 +144,11 @@ describe("a project with only typescript and gradc installed", () => {
   it("type-checks the compiler and esbuild entries too, given gradc's own dependencies", () => {
     // A real install brings them; linked here from this repository's node_modules.
     const modules = join(PROJECT, "node_modules");
-    for (const dep of ["acorn", "commander", "ts-morph", "@ts-morph/common", "@viz-js/viz", "esbuild", "minimatch", "path-browserify", "tinyglobby"]) {
+    const deps = ["acorn", "commander", "ts-morph", "@ts-morph/common", "@viz-js/viz", "esbuild", "minimatch", "path-browserify", "tinyglobby"];
+    // And the integrations' (source maps, the unplugin adapters).
+    for (const extra of ["@jridgewell/gen-mapping", "@jridgewell/remapping", "@jridgewell/trace-mapping", "@jridgewell/sourcemap-codec", "magic-string", "unplugin"])
+      if (existsSync(join(ROOT, "node_modules", extra))) deps.push(extra);
+    for (const dep of deps) {
       mkdirSync(dirname(join(modules, dep)), { recursive: true });
       symlinkSync(join(ROOT, "node_modules", dep), join(modules, dep));
     }
