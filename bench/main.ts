@@ -28,6 +28,8 @@ const HELP = `usage: npm run bench -- [options]
   --batch-ms <ms>    target duration of one timed batch (default ${DEFAULT_TIMING.batchMs})
   --rounds <n>       timed batches per engine (default ${DEFAULT_TIMING.rounds})
   --max-ms <ms>      time budget per engine; fewer rounds (min 5) beyond it (default ${DEFAULT_TIMING.maxMs})
+  --clock wall|cpu   time batches by wall time (default) or by the process's CPU time, which
+                     leaves out waiting for a core on a loaded machine (single-threaded engines)
   --timeout <s>      kill a model process after this long (default 900)
   --per-model-process  all engines of a model in one process (default: one process
                      per model and engine, each with its own hand reference)
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
       "batch-ms": { type: "string" },
       rounds: { type: "string" },
       "max-ms": { type: "string" },
+      clock: { type: "string" },
       timeout: { type: "string", default: "900" },
       out: { type: "string" },
       verbose: { type: "boolean", default: false },
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
   const models = list(values.model, MODEL_NAMES, "model");
   const engines: EngineName[] = ["hand", ...list(values.engine, ENGINE_NAMES, "engine").filter((e) => e !== "hand")];
   const timingArgs: string[] = values.quick ? ["--warmup-ms", "100", "--batch-ms", "2", "--rounds", "7", "--max-ms", "500"] : [];
-  for (const k of ["batch-ms", "rounds", "max-ms"] as const) {
+  for (const k of ["batch-ms", "rounds", "max-ms", "clock"] as const) {
     const v = values[k];
     if (v !== undefined) timingArgs.push(`--${k}`, v);
   }
@@ -175,7 +178,8 @@ async function main(): Promise<void> {
     reports.push(merged);
   }
 
-  const tables = renderTables(reports, engines);
+  const clockNote = values.clock === "cpu" ? "Timed by process CPU time (--clock cpu): waiting for a core on a loaded machine is left out.\n\n" : "";
+  const tables = clockNote + renderTables(reports, engines);
   console.log(`\n${tables}\n`);
   const started = new Date();
   const result = { date: started.toISOString(), machine: info, loadavgAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))), seed: SEED, timing: timingArgs, engines, models: reports, markdown: tables };

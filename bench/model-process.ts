@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { CASES, inputsFor, MODEL_NAMES, tolerance, type ModelCase, type ModelName } from "./cases.js";
-import { gradc } from "./engines/gradc.js";
+import { gradc, gradcFresh } from "./engines/gradc.js";
 import { hand } from "./engines/hand.js";
 import { jaxJs } from "./engines/jax.js";
 import { tape } from "./engines/tape.js";
@@ -16,12 +16,13 @@ import { tfjsCpu, tfjsWasm } from "./engines/tfjs.js";
 import { ENGINE_NAMES, Unavailable, type Engine, type EngineInstance, type EngineName, type EngineResult } from "./engines/types.js";
 import { compareResults } from "./lib/compare.js";
 import { fmtErr, fmtRatio, fmtTime, type EngineReport, type MemoryReport, type ModelReport } from "./lib/report.js";
-import { calibrate, DEFAULT_TIMING, median, quantile, timeBatch, warmUp, type TimingOptions } from "./lib/timing.js";
+import { calibrate, DEFAULT_TIMING, median, quantile, setClock, timeBatch, warmUp, type TimingOptions } from "./lib/timing.js";
 import { cloneTree } from "./lib/tree.js";
 
 const ENGINES: Record<EngineName, Engine> = {
   hand,
   gradc,
+  "gradc-fresh": gradcFresh,
   tape,
   "tfjs-cpu": tfjsCpu,
   "tfjs-wasm": tfjsWasm,
@@ -67,7 +68,24 @@ function progress(model: ModelCase, r: EngineReport): void {
   const mem = r.memory ? `  peak ${r.memory.peakRssMB.toFixed(0)} MB (+${(r.memory.peakRssMB - r.memory.baselinePeakRssMB).toFixed(0)})` : "";
   const compile = r.info?.compileMs !== undefined ? `  compile ${fmtTime(Number(r.info.compileMs))}` : "";
   const cpu = r.cpuPerWall !== undefined && r.cpuPerWall > 1.2 ? `  cpu ${r.cpuPerWall.toFixed(1)}× wall` : "";
-  console.log(`${head} ${fmtTime(r.medianMs).padStart(9)}/call  ${ratio}${err}  first ${fmtTime(r.firstCallMs)}${compile}${cpu}${mem}`);
+  const cost = r.derivativeCost !== undefined ? `  grad/value ${fmtRatio(r.derivativeCost)}` : "";
+  console.log(`${head} ${fmtTime(r.medianMs).padStart(9)}/call  ${ratio}${err}${cost}  first ${fmtTime(r.firstCallMs)}${compile}${cpu}${mem}`);
+}
+
+/**
+ * Value+gradient time over value-alone time, in alternating batches of the same engine (so
+ * both see the same machine load): the cheap-gradient principle says a small constant.
+ */
+function costOfDerivatives(call: () => void, n: number, valueOnly: () => void, timing: TimingOptions, rounds: number): Partial<EngineReport> {
+  warmUp(valueOnly, timing.warmupMs);
+  const nv = calibrate(valueOnly, timing.batchMs);
+  const values: number[] = [];
+  const both: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    values.push(timeBatch(valueOnly, nv) / nv);
+    both.push(timeBatch(call, n) / n);
+  }
+  return { valueOnlyMs: median(values), withGradientMs: median(both), derivativeCost: median(both) / median(values) };
 }
 
 async function runModel(model: ModelCase, engineNames: EngineName[], timing: TimingOptions): Promise<ModelReport> {
@@ -155,6 +173,7 @@ async function runModel(model: ModelCase, engineNames: EngineName[], timing: Tim
       report.pairedHandMs = median(paired);
       report.ratio = report.medianMs / report.pairedHandMs;
       report.memory = memorySince(before);
+      if (inst.valueOnly) Object.assign(report, costOfDerivatives(call, n, inst.valueOnly, timing, rounds));
     } catch (e) {
       report.status = e instanceof Unavailable ? "unavailable" : "error";
       report.reason = errorText(e);
@@ -194,8 +213,11 @@ async function main(): Promise<void> {
       "batch-ms": { type: "string" },
       rounds: { type: "string" },
       "max-ms": { type: "string" },
+      clock: { type: "string", default: "wall" },
     },
   });
+  if (values.clock !== "wall" && values.clock !== "cpu") throw new Error(`--clock must be wall or cpu, got '${values.clock}'`);
+  setClock(values.clock);
   const model = values.model as ModelName;
   if (!MODEL_NAMES.includes(model)) throw new Error(`unknown model '${values.model}'`);
   const engines = values.engines.split(",").filter((e): e is EngineName => (ENGINE_NAMES as readonly string[]).includes(e));

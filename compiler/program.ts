@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { Project, type SourceFile, ts } from "ts-morph";
 import { type CompiledUnit, emitDeclarations, emitMappedModule } from "./codegen/js.js";
 import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
-import { type GradBinding, findGradBindings, readArgnums, resolveModel, unknownTransforms } from "./frontend/discover.js";
+import { type GradBinding, findGradBindings, readArgnums, readFlags, resolveModel, unknownTransforms } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
 import { type TooDeep, findTooDeep, findTooDeepInText, isStackOverflow } from "./frontend/nesting.js";
@@ -30,6 +30,11 @@ export interface CompileOptions {
   readonly cwd?: string;
   /** Run the IR verifier after every pass (tests do). */
   readonly verify?: boolean;
+  /**
+   * Internal, for measuring the cost of derivatives: each binding compiles to a function that
+   * computes only the value of the function it differentiates (and its aux), with no AD.
+   */
+  readonly forwardOnly?: boolean;
   /**
    * With `emit: "js"`: ES module or CommonJS output. Default: what the nearest package.json
    * says (CommonJS, `.grad.cjs`, where it has no `"type": "module"`; ES module without one).
@@ -240,6 +245,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
       return undefined;
     }
   };
+  const flags = attempt(() => readFlags(binding));
   // Asked once per lowered node: remembered per file.
   const fileNames = new Map<SourceFile, string>();
   const lowered = attempt(() =>
@@ -250,11 +256,12 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
         return name;
       },
       tensorResult: binding.mode === "jvp",
+      hasAux: flags?.hasAux ?? false,
     }, wrap),
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
   const chosen = attempt(() => readArgnums(binding, arity));
-  if (!lowered || !chosen) throw LowerError.of(errors);
+  if (!lowered || !chosen || !flags) throw LowerError.of(errors);
   const { argnums, isArray } = chosen;
   const spec: GradSpec = {
     exportName: binding.exportName,
@@ -265,6 +272,10 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     params: lowered.params,
     dims: lowered.dims,
     ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
+    ...(lowered.aux ? { aux: lowered.aux } : {}),
+    ...(flags.reuse ? { reuse: true } : {}),
+    // The value alone (internal, for the benchmark); a jvp binding keeps its tangent.
+    ...(options.forwardOnly && binding.mode !== "jvp" ? { forwardOnly: true } : {}),
     ...(wrap ? { wrapped: wrap.getText().replace(/\s+/g, " ") } : {}),
   };
   void sf;
@@ -274,6 +285,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
       verifyEach: options.verify ?? false,
       keepValue: spec.mode !== "grad",
       forward: spec.mode === "jvp",
+      forwardOnly: spec.forwardOnly ?? false,
     });
   } catch (e) {
     if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", binding.call, []);

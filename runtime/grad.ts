@@ -3,6 +3,7 @@
 // results, only slower.
 
 import type { Val } from "../compiler/ops/values.js";
+import { splitAux } from "./aux.js";
 import { GradcError } from "./error.js";
 import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
 import { containsVar, nestedValueAndGrad } from "./nested.js";
@@ -12,6 +13,20 @@ import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./te
 
 /** A differentiable function: any parameters, a scalar loss. */
 export type LossFn = (...args: any[]) => number; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A differentiable function with `hasAux`: returns `[loss, aux]`. */
+export type AuxFn = (...args: any[]) => readonly [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * The auxiliary value of an AuxFn, as it comes back: numbers widened (`as const` makes `2` the
+ * literal type 2, but aux holds whatever number was computed), tensors as they are.
+ */
+export type AuxOf<F> = F extends (...args: never[]) => readonly [number, infer X] ? Plain<X> : never;
+type Plain<X> = X extends number
+  ? number
+  : X extends Tensor<readonly number[], DType>
+    ? X
+    : X extends object
+      ? { -readonly [K in keyof X]: Plain<X[K]> }
+      : X;
 
 type At<P extends readonly unknown[], I> = I extends keyof P ? P[I] : never;
 
@@ -19,7 +34,7 @@ type At<P extends readonly unknown[], I> = I extends keyof P ? P[I] : never;
  * The gradients `grad(f, { argnums })` returns: one per differentiated argument, each shaped
  * like that argument.
  */
-export type GradsOf<F extends LossFn, A> = A extends number
+export type GradsOf<F extends LossFn | AuxFn, A> = A extends number
   ? At<Parameters<F>, A>
   : A extends readonly number[]
     ? { -readonly [K in keyof A]: At<Parameters<F>, A[K]> }
@@ -39,6 +54,19 @@ export interface GradOptions<A extends number | readonly number[]> {
    * turn) and constants the function's source refers to. Ignored by compiled code.
    */
   scope?: Readonly<Record<string, unknown>>;
+  /**
+   * `f` returns `[loss, aux]`: aux (numbers and tensors in objects and arrays) is returned
+   * beside the value (`valueAndGrad` gives `[[loss, aux], grads]`, `grad` gives `[grads, aux]`)
+   * and is not differentiated.
+   */
+  hasAux?: boolean;
+  /**
+   * Compiled code returns the same result objects on every call, overwritten in place, so a
+   * call allocates nothing: a result is valid until the next call of the same function (copy
+   * what you keep, and do not pass a result back in as an argument). Uncompiled, results are
+   * fresh each call (same values).
+   */
+  reuse?: boolean;
 }
 
 /**
@@ -52,20 +80,41 @@ export interface GradOptions<A extends number | readonly number[]> {
  */
 export function valueAndGrad<F extends LossFn, const A extends number | readonly number[] = 0>(
   f: F,
-  options: GradOptions<A> = {},
-): (...args: Parameters<F>) => [number, GradsOf<F, A>] {
+  options?: GradOptions<A> & { hasAux?: false },
+): (...args: Parameters<F>) => [number, GradsOf<F, A>];
+/**
+ * With `hasAux: true`, `f` returns `[loss, aux]` and the result is `[[loss, aux], grads]`: aux
+ * (numbers and tensors in objects and arrays) is computed with the loss, not differentiated.
+ *
+ * @example
+ * const step = valueAndGrad((w: Tensor<[3]>, x: Tensor<[3]>) => {
+ *   const y = mul(w, x);
+ *   return [sum(square(y)), { y }] as const;
+ * }, { hasAux: true });
+ * const [[loss, { y }], dw] = step(w, x);
+ */
+export function valueAndGrad<F extends AuxFn, const A extends number | readonly number[] = 0>(
+  f: F,
+  options: GradOptions<A> & { hasAux: true },
+): (...args: Parameters<F>) => [[number, AuxOf<F>], GradsOf<F, A>];
+export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | readonly number[]> = {}): (...args: unknown[]) => [unknown, unknown] {
   const argnums: number | readonly number[] = options.argnums ?? 0;
   const indices = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const i of indices)
     if (!Number.isInteger(i) || i < 0) throw new GradcError(`argnums: ${String(i)} is not an argument index`);
   if (indices.length === 0) throw new GradcError("argnums: name at least one argument to differentiate");
   if (new Set(indices).size !== indices.length) throw new GradcError("argnums: an argument is listed twice");
-  const run = runner(f, options.scope ?? {});
+  for (const flag of ["hasAux", "reuse"] as const)
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new GradcError(`${flag}: expected true or false, got ${String(options[flag])}`);
+  const hasAux = options.hasAux === true;
+  const run = runner(f as LossFn, options.scope ?? {});
 
-  const withGrad = (...args: unknown[]): [number, unknown] => {
+  const withGrad = (...args: unknown[]): [unknown, unknown] => {
     // Inside another transformation (or on its traced values): record this backward pass too.
-    if (isRecording() || args.some(containsVar))
+    if (isRecording() || args.some(containsVar)) {
+      if (hasAux) throw new GradcError(`${f.name || "the function"}: hasAux is not supported inside another transformation`);
       return nestedValueAndGrad(run, f.name || "the function", indices, typeof argnums === "number", args) as [number, unknown];
+    }
     const traced = [...args];
     const leaves: Var[][] = [];
     for (const i of indices) {
@@ -78,11 +127,12 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
       });
       leaves.push(vars);
     }
-    const { result: out, tape } = record(() => run(traced));
+    const { result, tape } = record(() => run(traced));
+    const [out, aux] = hasAux ? splitAux(result, f.name || "the function") : [result, undefined];
     const value = out instanceof Var ? out.value : out;
     if (typeof value !== "number")
       throw new GradcError(
-        `${f.name || "the function"} must return a number (a scalar loss), got ${
+        `${f.name || "the function"} must return ${hasAux ? "[loss, aux] with loss " : ""}a number (a scalar loss), got ${
           isTensor(value) ? `a tensor of shape [${value.shape.join(", ")}]; reduce it with sum() or mean()` : typeof value
         }`,
       );
@@ -94,9 +144,9 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
       let next = 0;
       return mapLeaves(args[i], (leaf) => gradientOf(leaves[k]![next++]!, leaf, handedOut));
     });
-    return [value, typeof argnums === "number" ? grads[0] : grads];
+    return [hasAux ? [value, aux] : value, typeof argnums === "number" ? grads[0] : grads];
   };
-  return callNatively(withGrad) as (...args: Parameters<F>) => [number, GradsOf<F, A>];
+  return callNatively(withGrad);
 }
 
 /**
@@ -110,10 +160,29 @@ export function valueAndGrad<F extends LossFn, const A extends number | readonly
  */
 export function grad<F extends LossFn, const A extends number | readonly number[] = 0>(
   f: F,
-  options: GradOptions<A> = {},
-): (...args: Parameters<F>) => GradsOf<F, A> {
-  const vg = valueAndGrad(f, options);
-  return callNatively((...args: Parameters<F>) => vg(...args)[1]) as (...args: Parameters<F>) => GradsOf<F, A>;
+  options?: GradOptions<A> & { hasAux?: false },
+): (...args: Parameters<F>) => GradsOf<F, A>;
+/**
+ * With `hasAux: true`, `f` returns `[loss, aux]` and the result is `[grads, aux]`.
+ *
+ * @example
+ * const [dw, { y }] = grad((w: Tensor<[3]>, x: Tensor<[3]>) => {
+ *   const y = mul(w, x);
+ *   return [sum(square(y)), { y }] as const;
+ * }, { hasAux: true })(w, x);
+ */
+export function grad<F extends AuxFn, const A extends number | readonly number[] = 0>(
+  f: F,
+  options: GradOptions<A> & { hasAux: true },
+): (...args: Parameters<F>) => [GradsOf<F, A>, AuxOf<F>];
+export function grad(f: LossFn | AuxFn, options: GradOptions<number | readonly number[]> = {}): (...args: unknown[]) => unknown {
+  const vg = (valueAndGrad as (f: LossFn | AuxFn, o: GradOptions<number | readonly number[]>) => (...args: unknown[]) => [unknown, unknown])(f, options);
+  if (options.hasAux === true)
+    return callNatively((...args: unknown[]) => {
+      const [[, aux], grads] = vg(...args) as [[number, unknown], unknown];
+      return [grads, aux];
+    });
+  return callNatively((...args: unknown[]) => vg(...args)[1]);
 }
 
 /**

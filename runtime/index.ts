@@ -49,7 +49,7 @@ export type {
   TensorOf,
   TransposeShape,
 } from "./shapes.js";
-export { type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
+export { type AuxFn, type AuxOf, type GradOptions, type GradsOf, type LossFn, grad, valueAndGrad } from "./grad.js";
 export { type JvpOptions, customVjp, jvp } from "./transforms.js";
 export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkgrad.js";
 export { type Adam, type AdamOptions, adam, sgd } from "./optim.js";

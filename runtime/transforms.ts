@@ -15,6 +15,11 @@ export interface JvpOptions<A extends number | readonly number[]> {
   argnums?: A;
   /** Free identifiers the uncompiled fallback cannot see (see `grad`). Ignored by compiled code. */
   scope?: Readonly<Record<string, unknown>>;
+  /**
+   * Compiled code returns the same `[value, tangent]` objects on every call, overwritten in
+   * place (valid until the next call; see `grad`). Uncompiled, results are fresh each call.
+   */
+  reuse?: boolean;
 }
 
 /** Argument positions from `argnums`, checked. */
@@ -49,6 +54,7 @@ export function jvp<F extends (...args: any[]) => unknown, const A extends numbe
   options: JvpOptions<A> = {},
 ): (primals: Parameters<F>, tangents: unknown[]) => [ReturnType<F>, ReturnType<F>] {
   const indices = positions(options.argnums ?? 0);
+  if (options.reuse !== undefined && typeof options.reuse !== "boolean") throw new GradcError(`reuse: expected true or false, got ${String(options.reuse)}`);
   const run = runner(f, options.scope ?? {});
   const name = f.name || "f";
   const forward = (primals: unknown[], tangents: unknown[]): [unknown, unknown] => {

@@ -39,7 +39,7 @@ function countNodes(b: IrBlock): number {
   return b.nodes.reduce((n, node) => n + 1 + (node.blocks ?? []).reduce((m, inner) => m + countNodes(inner), 0), 0);
 }
 
-export type CompileFn = (files: string[], options?: { emit?: "js" | "ts" }) => CompileResult | Promise<CompileResult>;
+export type CompileFn = (files: string[], options?: { emit?: "js" | "ts"; forwardOnly?: boolean }) => CompileResult | Promise<CompileResult>;
 
 let compiler: Promise<CompileFn> | undefined;
 
@@ -77,15 +77,19 @@ export interface Compiled {
   irNodes?: Partial<Record<Stage, number>>;
 }
 
-/** Compiles one source file with `emit: "js"` and writes the module for `source` to a temp file. */
-export async function compileToFile(source: string, outName: string): Promise<Compiled> {
+/**
+ * Compiles one source file with `emit: "js"` and writes the module for `source` to a temp file.
+ * `forwardOnly` (a compiler option for this measurement) compiles each binding to the value of
+ * the function it differentiates, without derivatives.
+ */
+export async function compileToFile(source: string, outName: string, forwardOnly = false): Promise<Compiled> {
   const compile = await loadCompiler();
   const file = path.resolve(ROOT, source);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let result: CompileResult;
   try {
-    result = await compile([file], { emit: "js" });
+    result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}) });
   } catch (e) {
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
   }
@@ -124,6 +128,7 @@ export async function importCompiled(c: Compiled): Promise<{ exports: Record<str
 }
 
 let compiled: Promise<Compiled> | undefined;
+let forward: Promise<Compiled> | undefined;
 
 /**
  * gradc compiles ahead of time, at build time, so compiling is its `prepare` step: reported
@@ -135,23 +140,69 @@ function compileOnce(model: ModelCase): Promise<Compiled> {
   return compiled;
 }
 
-export const gradc: Engine = {
-  name: "gradc",
-  prepare: async (model) => void (await compileOnce(model)),
-  async setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance> {
-    const c = await compileOnce(model);
-    const { exports, importMs } = await importCompiled(c);
-    const lossAndGrad = exports.lossAndGrad;
-    if (typeof lossAndGrad !== "function") {
-      throw new Unavailable(`generated module has no lossAndGrad function (exports: ${Object.keys(exports).join(", ") || "none"})`);
-    }
-    // gradc's Tensor is structural ({ shape, data }), so the harness's own values go in as-is.
-    const args = inputs.map((a) => cloneTree(a));
-    let out: unknown;
-    return {
-      call: () => void (out = lossAndGrad(...args)),
-      result: () => fromGradc(model, inputs, out),
-      info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs },
-    };
-  },
-};
+/** The same bindings compiled to the value alone: the denominator of the cost of derivatives. */
+function compileForwardOnce(model: ModelCase): Promise<Compiled> {
+  forward ??= compileToFile(model.source, `${model.name}.value.mjs`, true);
+  return forward;
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * `() => f(a, b, c)` with the arguments written out, as the hand-written reference is called: a
+ * spread call (`f(...args)`) costs more than fxyz's whole computation.
+ */
+function positional(f: Fn, args: unknown[]): () => unknown {
+  const [a, b, c, d, e] = args;
+  switch (args.length) {
+    case 1:
+      return () => f(a);
+    case 2:
+      return () => f(a, b);
+    case 3:
+      return () => f(a, b, c);
+    case 4:
+      return () => f(a, b, c, d);
+    case 5:
+      return () => f(a, b, c, d, e);
+    default:
+      return () => f(...args);
+  }
+}
+
+/**
+ * gradc's generated code, calling the export `exportName`: `lossAndGrad` (reuse: true, the
+ * same result objects every call) or `lossAndGradFresh` (new result objects every call).
+ */
+function gradcEngine(name: "gradc" | "gradc-fresh", exportName: string): Engine {
+  return {
+    name,
+    prepare: async (model) => void (await Promise.all([compileOnce(model), compileForwardOnce(model)])),
+    async setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance> {
+      const c = await compileOnce(model);
+      const { exports, importMs } = await importCompiled(c);
+      const lossAndGrad = exports[exportName];
+      if (typeof lossAndGrad !== "function") {
+        throw new Unavailable(`generated module has no ${exportName} function (exports: ${Object.keys(exports).join(", ") || "none"})`);
+      }
+      const valueModule = (await importCompiled(await compileForwardOnce(model))).exports;
+      const value = valueModule[exportName];
+      if (typeof value !== "function") throw new Unavailable(`the forward-only module has no ${exportName} function`);
+      // gradc's Tensor is structural ({ shape, data }), so the harness's own values go in as-is.
+      const args = inputs.map((a) => cloneTree(a));
+      let out: unknown;
+      let v: unknown;
+      const f = positional(lossAndGrad as Fn, args);
+      const fv = positional(value as Fn, args);
+      return {
+        call: () => void (out = f()),
+        valueOnly: () => void (v = fv()),
+        result: () => fromGradc(model, inputs, out),
+        info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs },
+      };
+    },
+  };
+}
+
+export const gradc: Engine = gradcEngine("gradc", "lossAndGrad");
+export const gradcFresh: Engine = gradcEngine("gradc-fresh", "lossAndGradFresh");

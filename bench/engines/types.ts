@@ -5,7 +5,7 @@
 import type { ModelCase } from "../cases.js";
 import type { Tree } from "../lib/tree.js";
 
-export const ENGINE_NAMES = ["hand", "gradc", "tape", "tfjs-cpu", "tfjs-wasm", "jax-js"] as const;
+export const ENGINE_NAMES = ["hand", "gradc", "gradc-fresh", "tape", "tfjs-cpu", "tfjs-wasm", "jax-js"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface EngineResult {
@@ -17,6 +17,11 @@ export interface EngineResult {
 export interface EngineInstance {
   call(): void;
   result(): EngineResult;
+  /**
+   * The same engine computing the value alone (no derivatives), when it can: timed against
+   * `call` for the cost of derivatives.
+   */
+  valueOnly?(): void;
   /** Engine-specific facts for the report, e.g. gradc's compile time and code size. */
   info?: Record<string, number | string>;
   dispose?(): void;

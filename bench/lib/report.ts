@@ -29,6 +29,13 @@ export interface EngineReport {
   memory?: MemoryReport;
   info?: Record<string, number | string>;
   note?: string;
+  /**
+   * The engine's value alone (no derivatives) and value+gradient, in alternating batches of
+   * their own, and the ratio of the two.
+   */
+  valueOnlyMs?: number;
+  withGradientMs?: number;
+  derivativeCost?: number;
   /** For hand after merging: how many processes measured it. */
   processes?: number;
 }
@@ -145,7 +152,7 @@ export function renderTables(models: ModelReport[], engines: string[]): string {
       const r = find(m, e);
       if (!r || r.status !== "ok" || !r.memory) return "—";
       if (e === "hand") return `${r.memory.peakRssMB.toFixed(0)} MB`;
-      if (e === "gradc") {
+      if (e === "gradc" || e === "gradc-fresh") {
         const n = note("gradc's process ran the compiler (TypeScript, ts-morph) before the baseline was taken, so its peak includes compiling; the growth is the generated code's alone.");
         return `${r.memory.peakRssMB.toFixed(0)} MB ${n} (+${(r.memory.peakRssMB - r.memory.baselinePeakRssMB).toFixed(0)})`;
       }
@@ -179,6 +186,23 @@ export function renderTables(models: ModelReport[], engines: string[]): string {
     "",
     table(["model", ...engines], cpuRows),
   ];
+  const costEngines = engines.filter((e) => models.some((m) => find(m, e)?.derivativeCost !== undefined));
+  if (costEngines.length > 0) {
+    const costRows = models.map((m) => [
+      m.model,
+      ...costEngines.map((e) => {
+        const r = find(m, e);
+        if (!r || r.derivativeCost === undefined) return "—";
+        return `${fmtTime(r.valueOnlyMs)} → ${fmtTime(r.withGradientMs)} (${fmtRatio(r.derivativeCost)})`;
+      }),
+    ]);
+    out.push(
+      "",
+      "### Cost of derivatives: value alone → value + gradient, in the same generated code (ratio; aim ≤ 3)",
+      "",
+      table(["model", ...costEngines], costRows),
+    );
+  }
   if (gradcRows.length > 0) {
     out.push("", "### gradc compile (ahead of time, cold: includes starting TypeScript)", "", table(["model", "compile()", "generated code", "import"], gradcRows));
   }

@@ -17,4 +17,7 @@ export function mnistLoss(p: Params, x: Tensor<[64, 784], "f32">, y: Tensor<[64,
   return mean(nll);
 }
 
-export const lossAndGrad = valueAndGrad(mnistLoss, { argnums: [0] });
+// Reused results: each call overwrites the same result objects, as hand-written code writes
+// into buffers it owns. lossAndGradFresh returns new ones each call (the default).
+export const lossAndGrad = valueAndGrad(mnistLoss, { argnums: [0], reuse: true });
+export const lossAndGradFresh = valueAndGrad(mnistLoss, { argnums: [0] });

@@ -7,4 +7,7 @@ export function mlpTiny(W1: Tensor<[16, 4]>, W2: Tensor<[1, 16]>, x: Tensor<[4, 
   return sum(square(sub(yHat, y)));
 }
 
-export const lossAndGrad = valueAndGrad(mlpTiny, { argnums: [0, 1] });
+// Reused results: each call overwrites the same result objects, as hand-written code writes
+// into buffers it owns. lossAndGradFresh returns new ones each call (the default).
+export const lossAndGrad = valueAndGrad(mlpTiny, { argnums: [0, 1], reuse: true });
+export const lossAndGradFresh = valueAndGrad(mlpTiny, { argnums: [0, 1] });

@@ -7,4 +7,7 @@ export function neuron(w: [number, number, number], x: [number, number]): number
   return 1 / (1 + Math.exp(-dot));
 }
 
-export const lossAndGrad = valueAndGrad(neuron, { argnums: [0, 1] });
+// Reused results: each call overwrites the same result objects, as hand-written code writes
+// into buffers it owns. lossAndGradFresh returns new ones each call (the default).
+export const lossAndGrad = valueAndGrad(neuron, { argnums: [0, 1], reuse: true });
+export const lossAndGradFresh = valueAndGrad(neuron, { argnums: [0, 1] });

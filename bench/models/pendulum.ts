@@ -18,4 +18,7 @@ export function pendulum(k: number, L: number, theta0: number, omega0: number, t
   return loss;
 }
 
-export const lossAndGrad = valueAndGrad(pendulum, { argnums: [0, 1, 2, 3] });
+// Reused results: each call overwrites the same result objects, as hand-written code writes
+// into buffers it owns. lossAndGradFresh returns new ones each call (the default).
+export const lossAndGrad = valueAndGrad(pendulum, { argnums: [0, 1, 2, 3], reuse: true });
+export const lossAndGradFresh = valueAndGrad(pendulum, { argnums: [0, 1, 2, 3] });

@@ -12,6 +12,7 @@ import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitiz
 import { CodegenError } from "./errors.js";
 import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
 import { BAD_INDEX_HELPER, BAD_INDEX_HELPER_TS } from "./indexcheck.js";
+import { emitFreshReturn, resultType, reusedResult } from "./results.js";
 
 export { CodegenError };
 
@@ -251,13 +252,7 @@ export function treeType(tree: Tree): string {
 }
 
 function gradType(spec: GradSpec): string {
-  if (spec.mode === "jvp") {
-    const out = spec.result ? treeType({ kind: "leaf", index: 0, type: spec.result }) : "number";
-    return `[${out}, ${out}]`;
-  }
-  const grads = spec.argnums.map((k) => treeType(spec.params[k]!.tree));
-  const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
-  return spec.mode === "valueAndGrad" ? `[number, ${g}]` : g;
+  return resultType(spec, treeType);
 }
 
 export function signatureText(spec: GradSpec, paramNames: readonly string[]): { generics: string; params: string; ret: string } {
@@ -286,19 +281,42 @@ function emitEntry(e: FunctionEmitter, paramNames: readonly string[], params: re
     // Undeclared fields first: a misspelt field (`bias` for `b`) is named as such, with the
     // declared one it leaves missing, rather than only as a missing `b`.
     emitFieldChecks(e, p.tree, jsParam, p.name, [], fnName);
-    for (const leaf of leavesOf(p.tree)) {
-      const irParam = fn.body.params[leaf.index]!;
-      const access = leaf.path.length === 0 ? jsParam : `${jsParam}${leaf.path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
-      const argText = JSON.stringify(pathText(p.name, leaf.path));
-      if (leaf.type.shape.length === 0) {
-        const name = leaf.path.length === 0 ? jsParam : e.names.fresh([p.name, ...leaf.path].join("_"));
-        if (leaf.path.length > 0) e.line(`const ${name} = ${access};`);
-        e.line(`if (typeof ${name} !== "number") $gradc_badArg(${fnName}, ${argText}, "a number", ${name});`);
-        e.bind(irParam, name);
-      } else {
-        e.kernels.bindTensorArg(irParam, access, fnName, argText);
+    const plain = (path: readonly (string | number)[]): string => `${jsParam}${path.map(propertyAccess).join("")}`;
+    // Read where the check failed: TypeScript has narrowed the container to `never` there.
+    const root = e.options.emit === "ts" ? `(${jsParam} as any)` : jsParam;
+    const optional = (path: readonly (string | number)[]): string => `${root}${path.map((s) => `?.${propertyAccess(s).replace(/^\./, "")}`).join("")}`;
+    const expected = (t: Type): string => (t.shape.length === 0 ? "a number" : `a ${t.dtype} tensor of shape [${t.shape.join(", ")}]`);
+    // Each container is checked once, before the leaves below it are read with plain property
+    // accesses: optional chains (`w?.[0]`) on every read cost as much as a small model's math.
+    // A container that is not an object is reported as its first leaf would be (same message).
+    const visit = (tree: Tree, path: readonly (string | number)[]): void => {
+      if (tree.kind === "leaf") {
+        const leaf = { type: tree.type, path };
+        const irParam = fn.body.params[tree.index]!;
+        const access = plain(leaf.path);
+        const argText = JSON.stringify(pathText(p.name, leaf.path));
+        if (leaf.type.shape.length === 0) {
+          const name = leaf.path.length === 0 ? jsParam : e.names.fresh([p.name, ...leaf.path].join("_"));
+          if (leaf.path.length > 0) e.line(`const ${name} = ${access};`);
+          e.line(`if (typeof ${name} !== "number") $gradc_badArg(${fnName}, ${argText}, "a number", ${name});`);
+          e.bind(irParam, name);
+        } else {
+          e.kernels.bindTensorArg(irParam, access, fnName, argText);
+        }
+        return;
       }
-    }
+      const first = leavesOf(tree)[0];
+      if (first) {
+        const firstPath = [...path, ...first.path];
+        const container = plain(path);
+        e.line(
+          `if (${container} === null || typeof ${container} !== "object") $gradc_badArg(${fnName}, ${JSON.stringify(pathText(p.name, firstPath))}, ${JSON.stringify(expected(first.type))}, ${optional(firstPath)});`,
+        );
+      }
+      if (tree.kind === "array") tree.items.forEach((t, i) => visit(t, [...path, i]));
+      else tree.fields.forEach((f) => visit(f.tree, [...path, f.key]));
+    };
+    visit(p.tree, []);
     // Once every declared leaf is there: no extra items.
     emitLengthChecks(e, p.tree, jsParam, p.name, [], fnName);
   });
@@ -348,30 +366,6 @@ function emitLengthChecks(e: FunctionEmitter, tree: Tree, access: string, param:
 /** True when `tree` is or holds a node of that kind. */
 const has = (tree: Tree, kind: "object" | "array"): boolean =>
   tree.kind === kind || (tree.kind === "object" ? tree.fields.some((f) => has(f.tree, kind)) : tree.kind === "array" && tree.items.some((t) => has(t, kind)));
-
-function treeExpr(e: FunctionEmitter, tree: Tree, leafExpr: (index: number) => string): string {
-  if (tree.kind === "leaf") return leafExpr(tree.index);
-  if (tree.kind === "array") return `[${tree.items.map((t) => treeExpr(e, t, leafExpr)).join(", ")}]`;
-  return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeExpr(e, f.tree, leafExpr)}`).join(", ")} }`;
-}
-
-function emitReturn(e: FunctionEmitter): void {
-  const { spec, fn } = e.unit;
-  const results = fn.body.results;
-  if (spec.mode === "jvp") {
-    e.line(`return [${e.kernels.returned(results[0]!)}, ${e.kernels.returned(results[1]!)}];`);
-    return;
-  }
-  // Gradients come back in the order of the differentiated leaves, after the value if kept.
-  const gradOf = new Map<number, Value>();
-  let k = spec.mode === "valueAndGrad" ? 1 : 0;
-  for (const n of spec.argnums) for (const leaf of leavesOf(spec.params[n]!.tree)) gradOf.set(leaf.index, results[k++]!);
-  const out = (v: Value, as?: Type["dtype"]): string => e.kernels.returned(v, as);
-  // A gradient has its parameter's dtype, whatever the cotangent's (an f32 loss of f64 weights).
-  const grads = spec.argnums.map((n) => treeExpr(e, spec.params[n]!.tree, (i) => out(gradOf.get(i)!, fn.body.params[i]!.type.dtype)));
-  const g = spec.argnumsIsArray ? `[${grads.join(", ")}]` : grads[0]!;
-  e.line(`return ${spec.mode === "valueAndGrad" ? `[${out(results[0]!)}, ${g}]` : g};`);
-}
 
 // ---- the module --------------------------------------------------------------------------
 
@@ -425,18 +419,22 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     const e = new FunctionEmitter(unit, options, []);
     const jvp = unit.spec.mode === "jvp";
     const paramNames = jvp ? [e.names.fresh("primals"), e.names.fresh("tangents")] : unit.spec.params.map((p) => e.names.fresh(p.name));
+    const sig = signatureText(unit.spec, paramNames);
+    const reused = unit.spec.reuse ? reusedResult(unit.spec, unit.fn.body.results, `$gradc_${unit.spec.exportName}`, ts, sig.ret) : undefined;
     // Argument checks belong to the model function's first line.
     e.locAt(unit.fn.loc);
     if (jvp) emitJvpEntry(e, paramNames, (names, params) => emitEntry(e, names, params));
     else emitEntry(e, paramNames);
     e.kernels.prologue();
+    reused?.prologue(e);
     e.emitBlock(unit.fn.body);
-    emitReturn(e);
+    if (reused) reused.emitReturn(e);
+    else emitFreshReturn(e);
     checksIndices ||= e.checksIndices;
-    const sig = signatureText(unit.spec, paramNames);
-    const what = `${unit.spec.mode}(${unit.spec.wrapped ?? unit.spec.modelName}${unit.spec.argnumsIsArray || unit.spec.argnums[0] !== 0 ? `, { argnums: ${unit.spec.argnumsIsArray ? `[${unit.spec.argnums.join(", ")}]` : unit.spec.argnums[0]} }` : ""})`;
+    const what = describeBinding(unit.spec);
     out.push("");
     for (const line of e.kernels.declarations()) out.push(line);
+    for (const line of reused?.declarations ?? []) out.push(line);
     out.push(`/** Compiled ${commentText(what)}. */`);
     const head = local === undefined ? `${cjs ? "" : "export "}function ${unit.spec.exportName}` : `function ${local}`;
     while (locs.length < out.length) locs.push(undefined);
@@ -459,6 +457,16 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
   // One location per line of code: an item of several lines (the helpers) has none.
   const lines = out.flatMap((item, i) => (item.includes("\n") ? item.split("\n").map(() => undefined) : [locs[i]]));
   return { code: out.join("\n") + "\n", lines };
+}
+
+/** The call a compiled function stands for, as the user wrote it (for its doc comment). */
+function describeBinding(spec: GradSpec): string {
+  const opts: string[] = [];
+  if (spec.argnumsIsArray || spec.argnums[0] !== 0) opts.push(`argnums: ${spec.argnumsIsArray ? `[${spec.argnums.join(", ")}]` : spec.argnums[0]}`);
+  if (spec.aux) opts.push("hasAux: true");
+  if (spec.reuse) opts.push("reuse: true");
+  const call = `${spec.mode}(${spec.wrapped ?? spec.modelName}${opts.length > 0 ? `, { ${opts.join(", ")} }` : ""})`;
+  return spec.forwardOnly ? `value of ${call}, without derivatives` : call;
 }
 
 /** The module-level name of a compiled function whose export name cannot be declared as is. */

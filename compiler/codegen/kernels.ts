@@ -11,6 +11,7 @@ import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
+import { reusedBuffers } from "./results.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
@@ -101,11 +102,13 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     e.checksIndices = true;
   };
 
+  // With reuse, returned tensors are computed straight into the result's buffers (results.ts).
+  const reused = e.unit.spec.reuse ? reusedBuffers(e.unit.spec, fn.body.results, prefix) : new Map<Value, string>();
   // Returned tensors of one dtype share one ArrayBuffer per call: V8 allocates each typed
   // array's backing store separately and slowly, views on one buffer are cheap.
   const returnedTogether = new Map<Value, { buffer: string; width: number; before: Value[] }>();
   const returnBuffers: { name: string; bytes: () => string }[] = [];
-  for (const dtype of ["f64", "f32"] as const) {
+  for (const dtype of e.unit.spec.reuse ? [] : (["f64", "f32"] as const)) {
     const group = [...plan.storage].filter(([v, s]) => s.kind === "fresh" && v.type.dtype === dtype).map(([v]) => v);
     if (group.length < 2) continue;
     const name = `$gradc_out_${dtype}`;
@@ -185,6 +188,10 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     if (s.kind === "slot") {
       e.bind(out, slotName(s.slot));
       return slotName(s.slot);
+    }
+    if (s.kind === "fresh" && reused.has(out)) {
+      e.bind(out, reused.get(out)!);
+      return reused.get(out)!;
     }
     if (s.kind === "fresh") {
       const name = e.freshName(out);

@@ -1,7 +1,7 @@
 // Finds the compile targets of a source file: top-level bindings initialized by `grad(f, opts?)`
 // or `valueAndGrad(f, opts?)` where those functions come from "gradc".
 
-import { type CallExpression, Node, type ObjectLiteralExpression, type SourceFile, type VariableDeclaration } from "ts-morph";
+import { type CallExpression, Node, type ObjectLiteralExpression, type SourceFile, SyntaxKind, type VariableDeclaration } from "ts-morph";
 import { LowerError } from "./errors.js";
 import { type FunctionLike, isFunctionLike } from "./lower.js";
 
@@ -209,21 +209,45 @@ export function readArgnums(binding: GradBinding, arity: number): { argnums: num
   return { argnums: [position(init)], isArray: false };
 }
 
-/** Options the compiler will implement later, with what to write meanwhile. */
-const NOT_YET: Readonly<Record<string, string>> = {
-  reuse: "compiled functions return new result objects on every call.",
-  hasAux: "return only the loss, and compute the auxiliary values in a function of their own.",
-};
-const KNOWN_OPTIONS = new Set(["argnums", "scope"]);
+const KNOWN_OPTIONS = new Set(["argnums", "scope", "hasAux", "reuse"]);
 
 /** Every option must be one gradc honors: one it ignored would change results without a word. */
 function checkOptionNames(opts: ObjectLiteralExpression, mode: string): void {
   for (const p of opts.getProperties()) {
     const nameNode = Node.isPropertyAssignment(p) || Node.isShorthandPropertyAssignment(p) || Node.isMethodDeclaration(p) ? p.getNameNode() : p;
     const name = nameNode.getText().replace(/^["']|["']$/g, "");
-    if (KNOWN_OPTIONS.has(name)) continue;
-    const later = Object.hasOwn(NOT_YET, name) ? NOT_YET[name] : undefined;
-    if (later !== undefined) throw new LowerError("GRADC1026", nameNode, [name, mode, later]);
-    throw new LowerError("GRADC1025", nameNode, [name, mode]);
+    if (!KNOWN_OPTIONS.has(name)) throw new LowerError("GRADC1025", nameNode, [name, mode]);
   }
+}
+
+/** The boolean options of a transformation: they change what the compiled function returns. */
+export interface TransformFlags {
+  /** `f` returns `[loss, aux]`; aux comes back beside the value (or the gradients). */
+  readonly hasAux: boolean;
+  /** The compiled function returns the same result objects every call, overwritten in place. */
+  readonly reuse: boolean;
+}
+
+/**
+ * `hasAux` and `reuse` from the options literal. Each must be written `true` or `false`: the
+ * compiler decides the shape of the generated function from it, so a value known only at run
+ * time (which the uncompiled fallback would honor) cannot be compiled. Anything wrong with the
+ * literal itself is readArgnums' to report.
+ */
+export function readFlags(binding: GradBinding): TransformFlags {
+  const opts = binding.call.getArguments()[1];
+  const flags = { hasAux: false, reuse: false };
+  if (!opts || !Node.isObjectLiteralExpression(opts)) return flags;
+  for (const name of ["hasAux", "reuse"] as const) {
+    const prop = opts.getProperty(name);
+    if (!prop) continue;
+    // jvp differentiates a function's whole result: there is no loss to set aux beside.
+    if (name === "hasAux" && binding.mode === "jvp") throw new LowerError("GRADC1025", Node.isPropertyAssignment(prop) ? prop.getNameNode() : prop, [name, binding.mode]);
+    const init = Node.isPropertyAssignment(prop) ? prop.getInitializer() : undefined;
+    const kind = init?.getKind();
+    if (kind !== SyntaxKind.TrueKeyword && kind !== SyntaxKind.FalseKeyword)
+      throw new LowerError("GRADC1040", init ?? prop, [name, binding.mode, (init ?? prop).getText()]);
+    flags[name] = kind === SyntaxKind.TrueKeyword;
+  }
+  return flags;
 }

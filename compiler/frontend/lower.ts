@@ -37,6 +37,7 @@ import { compileTimeIndexProblem } from "./index-bounds.js";
 import { type CountedLoop, countedLoop } from "./loop-bounds.js";
 import { callTransform, isTransformLV, transformOptions } from "./nested.js";
 import type { ParamSpec, Tree } from "./signature.js";
+import { splitAux } from "./aux.js";
 
 export { type FunctionLike, type LV, describeKind, isFunctionLike } from "./lower-support.js";
 
@@ -61,9 +62,12 @@ export const MAX_OPS = 500_000;
 const UNROLL_LIMIT = 16;
 
 export interface Lowered {
+  /** Results: the loss, then (with hasAux) the auxiliary leaves. */
   readonly fn: Func;
   readonly params: readonly ParamSpec[];
   readonly dims: readonly string[];
+  /** With hasAux: the auxiliary value's structure (leaf i is result i + 1). */
+  readonly aux?: Tree;
 }
 
 export interface LowerContext {
@@ -71,6 +75,8 @@ export interface LowerContext {
   fileName(sf: SourceFile): string;
   /** `jvp` targets may return a tensor; `grad` targets return a scalar loss. */
   readonly tensorResult?: boolean;
+  /** The function returns `[loss, aux]` (see aux.ts). */
+  readonly hasAux?: boolean;
 }
 
 /**
@@ -141,6 +147,8 @@ class Lowerer {
       result = POISON;
     }
     if (this.errors.length > 0) throw LowerError.of(this.errors);
+    const split = this.ctx.hasAux ? splitAux(result, decl, name, (lv) => this.asValue(lv, decl)) : undefined;
+    if (split) result = split.loss;
     if (result.k !== "val" && result.k !== "num" && result.k !== "bool")
       throw new LowerError("GRADC1005", decl, [result.k === "obj" || result.k === "arr" ? "an object or array" : result.k === "undefined" ? "undefined" : "a function"]);
     const out = this.asValue(result, decl);
@@ -148,8 +156,8 @@ class Lowerer {
     if ((out.type.shape.length !== 0 && this.ctx.tensorResult !== true) || out.type.dtype === "bool")
       throw new LowerError("GRADC1005", decl, [out.type.dtype === "bool" ? "a boolean" : `a tensor of shape [${out.type.shape.join(", ")}]`]);
     this.b.loc = this.loc(decl);
-    const body = this.b.finish([out], leaves);
-    return { fn: { name, body, loc: this.loc(decl) }, params, dims: [...dims] };
+    const body = this.b.finish([out, ...(split?.values ?? [])], leaves);
+    return { fn: { name, body, loc: this.loc(decl) }, params, dims: [...dims], ...(split ? { aux: split.aux } : {}) };
   }
 
   private bindLayout(layout: Layout, path: string, leaves: Value[]): [LV, Tree] {

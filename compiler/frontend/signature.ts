@@ -28,10 +28,29 @@ export interface GradSpec {
   readonly params: readonly ParamSpec[];
   /** Symbolic dimension names, in declaration order. */
   readonly dims: readonly string[];
+  /**
+   * With `hasAux`: the structure of the auxiliary value, its leaves numbered 0, 1, ... in the
+   * order they follow the value among the function's results (see resultLayout).
+   */
+  readonly aux?: Tree;
+  /** With `reuse`: every call returns the same result objects, overwritten in place. */
+  readonly reuse?: boolean;
+  /** Internal (the benchmark's cost of derivatives): the value alone, no derivatives. */
+  readonly forwardOnly?: boolean;
   /** The transformed function it applies, when that is not the model itself (`grad(f)` in `grad(grad(f))`). */
   readonly wrapped?: string;
   /** For `jvp`: the type of the function's result (a number or a tensor). */
   readonly result?: Type;
+}
+
+/**
+ * Where each part of the result sits in the optimized function's results: the value (absent
+ * for `grad`), then the auxiliary leaves, then one gradient per differentiated leaf.
+ */
+export function resultLayout(spec: GradSpec): { value: number | undefined; auxStart: number; gradStart: number } {
+  const value = spec.mode === "valueAndGrad" || spec.forwardOnly ? 0 : undefined;
+  const auxStart = value === undefined ? 0 : 1;
+  return { value, auxStart, gradStart: auxStart + (spec.aux ? leavesOf(spec.aux).length : 0) };
 }
 
 /**

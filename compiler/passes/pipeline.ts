@@ -68,22 +68,30 @@ export interface Stages {
 }
 
 /**
- * The whole middle end: clean, differentiate (reverse mode, or forward mode with `forward`) w.r.t. the parameters at `wrtIndices` (positions in
- * the function's parameter list), clean again. Results are `[value, ...gradients]`, or only the
- * gradients with `keepValue: false`.
+ * The whole middle end: clean, differentiate (reverse mode, or forward mode with `forward`)
+ * w.r.t. the parameters at `wrtIndices` (positions in the function's parameter list), clean
+ * again. The function's first result is the value; any further results are auxiliary values
+ * (hasAux), carried along undifferentiated. Results are `[value, ...aux, ...gradients]`
+ * (`[value, tangent]` in forward mode); without the value for `keepValue: false`; only
+ * `[value, ...aux]` for `forwardOnly` (no AD at all).
  */
 export function compileStages(
   ir: Func,
   wrtIndices: readonly number[],
-  options: PipelineOptions & { keepValue?: boolean; forward?: boolean } = {},
+  options: PipelineOptions & { keepValue?: boolean; forward?: boolean; forwardOnly?: boolean } = {},
 ): Stages {
   if (options.verifyEach) verify(ir);
   // The frontend's values keep their names whatever later passes do, so `--dump ir` is stable.
   walkValues(ir.body, fixName);
   const clean = runPasses(ir, beforeAD, options);
+  if (options.forwardOnly) return { ir, grad: clean, opt: runPasses(clean, afterAD, options) };
   const wrt: Value[] = wrtIndices.map((i) => clean.body.params[i]!);
-  // Forward mode (jvp): results are [value, tangent]; reverse mode: [value, ...gradients].
-  const full = options.forward === true ? forwardDerivative(clean, wrt) : differentiate(clean, wrt);
+  // Forward mode (jvp): results are [value, tangent]; reverse mode: [value, ...gradients]. The
+  // auxiliary results, forward values AD keeps, go between.
+  const aux = clean.body.results.slice(1);
+  const differentiated = options.forward === true ? forwardDerivative(clean, wrt) : differentiate(clean, wrt);
+  const [value, ...grads] = differentiated.body.results;
+  const full = aux.length === 0 ? differentiated : { ...differentiated, body: { ...differentiated.body, results: [value!, ...aux, ...grads] } };
   // `grad` alone does not return the value: dropping it lets DCE remove what only it needed.
   const grad = options.keepValue === false ? { ...full, body: { ...full.body, results: full.body.results.slice(1) } } : full;
   if (options.verifyEach) verify(grad);

@@ -144,16 +144,24 @@ describe("fixture gradients against central finite differences of the model", ()
     const source = (await import(/* @vite-ignore */ join(r.dir, "input.ts"))) as Record<string, unknown>;
     for (const fn of r.module!.functions) {
       const { spec } = fn;
-      const model = source[spec.modelName] as (...args: unknown[]) => number;
+      const raw = source[spec.modelName] as (...args: unknown[]) => unknown;
+      // With hasAux the model returns [loss, aux]: the loss is what is differentiated.
+      const model = spec.aux ? (...a: unknown[]) => (raw(...a) as [number, unknown])[0] : (raw as (...args: unknown[]) => number);
       const compiled = generated[spec.exportName] as (...args: unknown[]) => unknown;
-      expect(typeof model, `model ${spec.modelName} is exported by ${name}/input.ts`).toBe("function");
+      expect(typeof raw, `model ${spec.modelName} is exported by ${name}/input.ts`).toBe("function");
       const next = rng(name.length * 1000 + spec.exportName.length);
       for (let trial = 0; trial < 5; trial++) {
         const args = spec.params.map((p) => build(p.tree, () => uniform(next, -2, 2)));
         const out = compiled(...args);
-        const grads = spec.mode === "valueAndGrad" ? (out as [number, unknown])[1] : out;
+        // [value, grads], grads; with hasAux [[value, aux], grads], [grads, aux].
+        const head = spec.mode === "valueAndGrad" ? (out as [unknown, unknown])[0] : undefined;
+        const grads = spec.mode === "valueAndGrad" ? (out as [unknown, unknown])[1] : spec.aux ? (out as [unknown, unknown])[0] : out;
+        if (spec.aux) {
+          const aux = spec.mode === "valueAndGrad" ? (head as [number, unknown])[1] : (out as [unknown, unknown])[1];
+          expect(aux, `${spec.exportName}: aux as the model computes it`).toEqual((raw(...args) as [number, unknown])[1]);
+        }
         if (spec.mode === "valueAndGrad") {
-          const value = (out as [number, unknown])[0];
+          const value = spec.aux ? (head as [number, unknown])[0] : (head as number);
           expect(relErr(value, model(...args))).toBeLessThanOrEqual(1e-12);
         }
         const perArg = spec.argnumsIsArray ? (grads as unknown[]) : [grads];

@@ -47,6 +47,12 @@ const g2 = grad((w: Tensor<[3]>, x: number) => sum(mul(w, x)), { argnums: [0, 1]
 const both: [Tensor<[3]>, number] = g2(zeros([3]), 2);
 const vg = valueAndGrad((p: { w: Tensor<[3]>; b: number }) => sum(p.w) + p.b);
 const [value, dp]: [number, { w: Tensor<[3]>; b: number }] = vg({ w: zeros([3]), b: 1 });
+const auxFn = (w: Tensor<[3]>, x: number) => [sum(mul(w, x)), { y: mul(w, x), n: x }] as const;
+const va = valueAndGrad(auxFn, { hasAux: true });
+const [[auxLoss, aux], auxGrad]: [[number, { readonly y: Tensor<[3]>; readonly n: number }], Tensor<[3]>] = va(zeros([3]), 2);
+const ga = grad(auxFn, { argnums: [0, 1], hasAux: true, reuse: true });
+const [[gw, gx], gaux]: [[Tensor<[3]>, number], { readonly y: Tensor<[3]>; readonly n: number }] = ga(zeros([3]), 2);
+const reused: [number, Tensor<[3]>] = valueAndGrad((w: Tensor<[3]>) => sum(w), { reuse: true })(zeros([3]));
 
 // @ts-expect-error inner dimensions differ
 matmul(a, a);
@@ -58,6 +64,12 @@ const wrongDtype: Tensor<[2, 3]> = add(f32, 1);
 const notATensor: Tensor<[1]> = sum(a);
 // @ts-expect-error gradients have the parameter's type
 const wrongGrad: number = g0(zeros([3]), 2);
+// @ts-expect-error a function returning [loss, aux] needs hasAux
+valueAndGrad(auxFn);
+// @ts-expect-error with hasAux the function returns a pair
+grad((w: Tensor<[3]>) => sum(w), { hasAux: true });
+// @ts-expect-error with hasAux the value comes with aux
+const noAux: [number, Tensor<[3]>] = va(zeros([3]), 2);
 `;
 
 it("keeps shapes and dtypes in the types", () => {
