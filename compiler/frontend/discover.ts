@@ -39,7 +39,30 @@ function gradcImports(sf: SourceFile): GradcImports {
     const ns = imp.getNamespaceImport();
     if (ns) namespaces.add(ns.getText());
   }
+  if (named.size > 0 || namespaces.size > 0) addLocalAliases(sf, { named, namespaces }, named);
   return { named, namespaces };
+}
+
+/**
+ * Top-level `const mine = grad` (or `= g.grad`, or an alias of an alias): another local name for
+ * a gradc export, so `mine(f)` is the binding `grad(f)` and is compiled, not silently skipped.
+ */
+function addLocalAliases(sf: SourceFile, imports: GradcImports, named: Map<string, string>): void {
+  const candidates = sf
+    .getVariableStatements()
+    .flatMap((stmt) => stmt.getDeclarations())
+    .filter((d) => Node.isIdentifier(d.getNameNode()));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const decl of candidates) {
+      const init = decl.getInitializer();
+      if (!init || named.has(decl.getName())) continue;
+      const name = Node.isIdentifier(init) || Node.isPropertyAccessExpression(init) ? gradcCallee(init, imports) : undefined;
+      if (name === undefined) continue;
+      named.set(decl.getName(), name);
+      grew = true;
+    }
+  }
 }
 
 /** The gradc name a callee stands for (`grad`, `G` imported as grad, `g.grad`), if any. */
