@@ -22,6 +22,7 @@ import {
   fixtureNames,
   isErrorCase,
   render,
+  TRANSFORM_CASES,
 } from "../helpers/fixtures.js";
 import { importGenerated } from "../helpers/generated.js";
 import { centralDifference, relErr, rng, uniform } from "../helpers/numeric.js";
@@ -130,9 +131,7 @@ describe("fxyz: the generated body is what a person would write", () => {
 /** Runs a successful case's generated code at random points against the model's own finite differences. */
 // Tensor fixtures are checked against the tape and finite differences in test/tensor and
 // test/loops, which build tensor arguments; this check builds number leaves.
-// Fixtures of jvp, nested transformations and custom rules are checked in test/transforms
-// (their models are not the functions named in the bindings).
-const TRANSFORM_CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
+// Fixtures of jvp, nested transformations and custom rules are checked in test/transforms.
 const scalarNames = okNames.filter(
   (n) => !readFileSync(join(FIXTURES, n, "input.ts"), "utf8").includes("Tensor<") && !TRANSFORM_CASES.includes(n),
 );
