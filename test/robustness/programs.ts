@@ -158,7 +158,7 @@ class ModelBuilder {
       [2, () => `Math.${d.pick(["log", "sqrt"])}(${s()} * ${s()} + 1)`],
       [2, () => `Math.${d.pick(["max", "min"])}(${s()}, ${s()}${d.bool(0.3) ? `, ${s()}` : ""})`],
       [1, () => `Math.pow(${s()}, 2)`],
-      [2, () => `(${s()} ${d.pick(["<", ">", "<=", ">=", "==="])} ${s()} ? ${s()} : ${s()})`],
+      [2, () => `(${comparison(d, s(), s())} ? ${s()} : ${s()})`],
       [1, () => `(${s()} > 0 && ${s()} < 1 ? ${s()} : ${s()})`],
       [1, () => `Math.PI * ${s()}`],
       [2, () => this.helperCall(depth - 1)],
@@ -320,7 +320,7 @@ class ModelBuilder {
       }
       case "if": {
         const v = d.pick(mutables);
-        const cond = `${this.scalar(1)} ${d.pick(["<", ">", ">=", "<="])} ${this.scalar(1)}`;
+        const cond = comparison(d, this.scalar(1), this.scalar(1), false);
         const saved = this.vars.length;
         const then = [`  ${v.name} = ${this.scalar(2)};`, ...this.block(depth)];
         this.vars.length = saved;
@@ -381,6 +381,16 @@ interface ParamDecl {
   readonly prelude: string[];
   /** f32 numbers, added to the result only: f32 and f64 numbers do not meet in conditionals. */
   readonly late?: string;
+}
+
+/**
+ * `a op b` for a random comparison. `a < b` is written `b > a`: TypeScript reads `a < (b > (c) …`
+ * as a call with type arguments (`a<T>(…)`), so a generated `<` could make a valid-looking
+ * program a syntax error.
+ */
+function comparison(d: Draw, a: string, b: string, equality = true): string {
+  const op = d.pick(equality ? ["<", ">", "<=", ">=", "==="] : ["<", ">", ">=", "<="]);
+  return op === "<" ? `${b} > ${a}` : `${a} ${op} ${b}`;
 }
 
 function param(b: ModelBuilder, k: number): ParamDecl {
