@@ -6,7 +6,7 @@
 
 import type { IRBuilder } from "../ir/builder.js";
 import type { Dim, Value } from "../ir/types.js";
-import { getOp } from "../ops/index.js";
+import { getOp, hasOp } from "../ops/index.js";
 
 import { indexProblem } from "../ops/index-check.js";
 
@@ -27,6 +27,8 @@ function countersIn(b: IRBuilder, v: Value, counters: Counters, found: Set<Value
   const def = b.defOf(v);
   if (!def || depth > 64) return false;
   if (def.op === "const") return true;
+  // Region results (`if`, `loop`) and ops outside the registry are run-time values here.
+  if (!hasOp(def.op)) return false;
   const op = getOp(def.op);
   if (op.kind !== "elementwise") return false;
   return def.args.every((a) => countersIn(b, a, counters, found, depth + 1));
