@@ -9,6 +9,7 @@ import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
+import { shapeRefusal } from "./refusal.js";
 import { type Traced, apply, isTraced, tracing, valueOf } from "./eager.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
 import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
@@ -125,7 +126,7 @@ function guarded<T>(name: string, run: () => T): T {
   try {
     return run();
   } catch (e) {
-    if (e instanceof ShapeError) throw new GradcError(`${name}: ${e.message}`);
+    if (e instanceof ShapeError) throw shapeRefusal(name, e);
     throw e;
   }
 }
