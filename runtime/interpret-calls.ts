@@ -6,8 +6,8 @@ import type * as ES from "acorn";
 import type { Val } from "../compiler/ops/values.js";
 import { type Completion, Core, Return, SHORT_CIRCUIT } from "./interpret-core.js";
 import { functionName, languageProblem } from "./interpret-language.js";
-import { GRADC, GRADC_ARITY, MATH, MATH_NAMES, type MathRule, Scope, TRANSFORMS, isTransform, tapeAware } from "./interpret-names.js";
-import { type FunctionNode, type ParsedFunction, hoistedVars, parseFunction } from "./interpret-parse.js";
+import { GRADC, GRADC_ARITY, limits, MATH, MATH_NAMES, type MathRule, Scope, TRANSFORMS, isTransform, resolveFree, tapeAware } from "./interpret-names.js";
+import { type FunctionNode, type ParsedFunction, calledNames, hoistedVars, parseFunction } from "./interpret-parse.js";
 import { Var, apply, valueOf } from "./tape.js";
 import { isTensor } from "./tensor.js";
 
@@ -18,23 +18,23 @@ const MATH_ARITY: Readonly<Record<string, [number, number]>> = { pow: [2, 2], ma
 export abstract class Calls extends Core {
   private readonly closures = new WeakSet<object>();
 
+  /** Calls made by the current evaluation (see limits). */
+  private calls = 0;
+
   /** Calls a parsed function, the differentiated one, on `args`. */
   call(fn: ParsedFunction, args: readonly unknown[]): unknown {
+    if (this.running.length === 0) this.calls = 0;
     return this.invoke(fn.node, null, fn, args, true, null);
   }
 
   protected invoke(node: FunctionNode, closure: Scope | null, fn: ParsedFunction, args: readonly unknown[], top: boolean, at: ES.Node | null): unknown {
+    if (++this.calls > limits.calls) throw new Error(`internal: an evaluation made more than ${limits.calls} calls`);
     const saved = this.current;
     this.current = fn;
     const name = functionName(node) ?? (node === fn.node ? fn.name : "function");
     try {
-      if (this.running.includes(node)) {
-        this.current = saved;
-        this.refuse(at ?? node, "GRADC1010", [name]);
-      }
       const problem = languageProblem(node, top);
       if (problem !== null) this.refuse(problem.node, problem.code, problem.args);
-      this.running.push(node);
       const scope = new Scope(closure, true);
       for (const v of hoistedVars(node)) scope.vars.set(v, { value: undefined, mutable: true });
       node.params.forEach((p, i) => {
@@ -43,12 +43,19 @@ export abstract class Calls extends Core {
           if (value === undefined && !top) value = this.eval(p.right, scope);
           p = p.left;
         }
-        if (value === undefined && !top) {
+        if (value === undefined && (!top || p.type === "Identifier")) {
           this.current = saved;
           this.refuse(at ?? node, "GRADC1019", [name, node.params.length, args.length]);
         }
         this.bind(p.type === "RestElement" ? p.argument : p, p.type === "RestElement" ? args.slice(i) : value, scope, "let");
+        if (top && p.type === "Identifier") scope.vars.set(p.name, { value, mutable: true, param: true });
       });
+      // After the arguments, as the compiler binds them before it finds the recursion at the call.
+      if (this.running.includes(node) || this.recursive(node, closure)) {
+        this.current = saved;
+        this.refuse(at ?? node, "GRADC1010", [name]);
+      }
+      this.running.push(node);
       if (node.body.type !== "BlockStatement") return this.eval(node.body, scope);
       const done: Completion = this.execBlockBody(node.body.body, scope);
       if (!(done instanceof Return)) this.refuse(node, "GRADC1012", [name]);
@@ -59,11 +66,44 @@ export abstract class Calls extends Core {
     }
   }
 
+  private readonly notRecursive = new WeakSet<FunctionNode>();
+  private readonly closureNodes = new WeakMap<object, { node: FunctionNode; scope: Scope | null }>();
+
+  /**
+   * Whether `node` can call itself, through the functions its calls name: the compiler inlines
+   * every call, so it refuses recursion whatever the values (GRADC1010).
+   */
+  private recursive(start: FunctionNode, closure: Scope | null): boolean {
+    if (this.notRecursive.has(start)) return false;
+    const seen = new Set<FunctionNode>();
+    const todo: { node: FunctionNode; scope: Scope | null }[] = [{ node: start, scope: closure }];
+    while (todo.length > 0) {
+      const { node, scope } = todo.pop()!;
+      for (const name of calledNames(node)) {
+        const value = scope?.lookup(name)?.value ?? (scope?.lookup(name) ? undefined : resolveFree(name, this.scope));
+        if (typeof value !== "function" || tapeAware.has(value) && !this.closures.has(value)) continue;
+        const target = this.closureNodes.get(value) ?? (() => {
+          const parsed = MATH_NAMES.has(value) ? null : parseFunction(value as (...args: never[]) => unknown);
+          return parsed === null ? undefined : { node: parsed.node, scope: null };
+        })();
+        if (target === undefined) continue;
+        if (target.node === start) return true;
+        if (!seen.has(target.node)) {
+          seen.add(target.node);
+          todo.push(target);
+        }
+      }
+    }
+    this.notRecursive.add(start);
+    return false;
+  }
+
   /** A real JS function that runs `node` in the interpreter (what a closure of the model is). */
   protected closure(node: FunctionNode, scope: Scope): (...args: unknown[]) => unknown {
     const fn = this.current!;
     const self = (...args: unknown[]): unknown => this.invoke(node, scope, fn, args, false, this.callSite);
     this.closures.add(self);
+    this.closureNodes.set(self, { node, scope });
     // A closure passed to a transformation (grad(x => …)) runs through this interpreter, not its JS text.
     tapeAware.add(self);
     return self;

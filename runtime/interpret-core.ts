@@ -7,7 +7,7 @@
 import type * as ES from "acorn";
 import type { DiagnosticCode } from "../compiler/diagnostics/messages.js";
 import { COMPILE_HINT, looksMinified, minifiedSourceError } from "./bundled.js";
-import { GRADC_ELSEWHERE, type Scope, UNRESOLVED, resolveFree } from "./interpret-names.js";
+import { GRADC_ELSEWHERE, type Scope, UNRESOLVED, elsewhere, resolveFree } from "./interpret-names.js";
 import type { FunctionNode, ParsedFunction } from "./interpret-parse.js";
 import { refusal } from "./refusal.js";
 
@@ -64,8 +64,15 @@ export abstract class Core {
   /** A free identifier, refused as the compiler refuses it when nothing within reach defines it. */
   protected resolve(node: ES.Identifier): unknown {
     const v = resolveFree(node.name, this.scope);
-    if (v !== UNRESOLVED) return v;
-    this.unresolved(node, node.name);
+    if (v === UNRESOLVED) this.unresolved(node, node.name);
+    return this.reached(node, v);
+  }
+
+  /** A value read by name or as a field: a gradc export that is not an op is refused where it is reached. */
+  protected reached(node: ES.Node, v: unknown): unknown {
+    const name = elsewhere.get(v);
+    if (name !== undefined) this.refuse(node, "GRADC1028", [name, GRADC_ELSEWHERE[name]!]);
+    return v;
   }
 
   protected unresolved(node: ES.Node, name: string): never {

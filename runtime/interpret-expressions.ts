@@ -96,6 +96,8 @@ export abstract class Expressions extends Calls {
   protected evalObject(node: ES.MemberExpression, scope: Scope): unknown {
     const obj = node.object;
     if (obj.type === "Identifier" && scope.lookup(obj.name) === undefined && resolveFree(obj.name, this.scope) === UNRESOLVED && !node.computed) {
+      // A global of JavaScript outside the language (Date.now, JSON.parse): the compiler's GRADC1003.
+      if (obj.name in globalThis) this.refuse(obj, "GRADC1003", [obj.name]);
       // Bundlers and vitest rewrite `import { add } from "gradc"` into `X.add`/`(0, X.add)(…)`
       // for a namespace X we cannot see: take the property as the imported name.
       const key = (node.property as ES.Identifier).name;
@@ -133,7 +135,7 @@ export abstract class Expressions extends Calls {
       if (MATH.has(fn)) return fn;
       return this.refuse(node, "GRADC1015", [key]);
     }
-    if (object === GRADC || object === TRANSFORMS || object === this.scope) return (object as Record<string, unknown>)[key];
+    if (object === GRADC || object === TRANSFORMS || object === this.scope) return this.reached(node, (object as Record<string, unknown>)[key]);
     const v = plain(object);
     let suggestion = "";
     let exists = false;
@@ -154,7 +156,7 @@ export abstract class Expressions extends Calls {
       suggestion = "Numbers offer no methods here; use arithmetic and Math functions.";
       exists = key in Number.prototype;
     } else if (typeof v === "object" && v !== null) {
-      if (Object.prototype.hasOwnProperty.call(v, key)) return (v as Record<string, unknown>)[key];
+      if (Object.prototype.hasOwnProperty.call(v, key)) return this.reached(node, (v as Record<string, unknown>)[key]);
       const keys = Object.keys(v);
       suggestion = keys.length > 0 ? `Its fields are: ${keys.join(", ")}.` : "It has no fields.";
     } else if (v !== null && v !== undefined) {

@@ -12,7 +12,7 @@
 
 import type * as ES from "acorn";
 import type { DiagnosticCode } from "../compiler/diagnostics/messages.js";
-import { type FunctionNode, patternNames } from "./interpret-parse.js";
+import { type FunctionNode, patternNames, walkOwn } from "./interpret-parse.js";
 
 /** A refusal found in the syntax tree: the compiler's code and message arguments, and where. */
 export interface Problem {
@@ -86,6 +86,16 @@ function describe(n: ES.Node): string {
     default:
       return `'${n.type}'`;
   }
+}
+
+/** Whether an expression calls anything (outside nested functions). */
+function hasCall(e: ES.Node): boolean {
+  let found = false;
+  walkOwn(e, (n) => {
+    if (n.type === "CallExpression") found = true;
+    return !found;
+  });
+  return found;
 }
 
 const envs = new WeakMap<FunctionNode, LexScope>();
@@ -255,6 +265,9 @@ class Checker {
     if (e.type === "AssignmentExpression" && (e.operator === "=" || COMPOUND.has(e.operator))) {
       if (e.operator !== "=" && e.left.type !== "ObjectPattern" && e.left.type !== "ArrayPattern") this.expr(e.left as ES.Expression, scope);
       this.expr(e.right, scope);
+      // The compiler lowers the value before it looks at the target: a call in the value may be
+      // refused first, as it runs, so the target is then checked by the evaluator, after it.
+      if (hasCall(e.right)) return;
       return this.target(e.left, scope);
     }
     if (e.type === "UpdateExpression") {

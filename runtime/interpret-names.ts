@@ -34,6 +34,15 @@ export const GRADC_ELSEWHERE: Readonly<Record<string, string>> = Object.freeze({
   sgd: "Call it outside the differentiable function.",
 });
 
+/** gradc's exports that are not ops, by value (registered by index.ts), for GRADC1028 wherever they are reached. */
+export const elsewhere = new Map<unknown, string>();
+
+/** Registers gradc's exports so that the ones that are not ops of the language are refused (GRADC1028). */
+export function registerExports(exports: Readonly<Record<string, unknown>>): void {
+  for (const [name, value] of Object.entries(exports))
+    if (Object.prototype.hasOwnProperty.call(GRADC_ELSEWHERE, name) && (typeof value === "function" || typeof value === "object")) elsewhere.set(value, name);
+}
+
 /** Functions that handle traced values themselves: called, not interpreted. */
 export const tapeAware = new WeakSet<object>(Object.values(GRADC).filter((v): v is object => typeof v === "function"));
 
@@ -97,11 +106,20 @@ export const MATH_NAMES = new Map<unknown, string>(
   Object.getOwnPropertyNames(Math).map((k) => [(Math as unknown as Record<string, unknown>)[k], k]),
 );
 
+/**
+ * Internal, for tests that run generated programs: the most trips a loop may run, and the most
+ * calls one evaluation may make, before the evaluator gives up (a loop that never ends, or
+ * helpers that call each other 2^30 times, would hang the test rather than fail it).
+ */
+export const limits = { loopTrips: Infinity, calls: Infinity };
+
 // ---- scopes ------------------------------------------------------------------------------
 
 export interface Binding {
   value: unknown;
   readonly mutable: boolean;
+  /** A parameter of the differentiated function (its fields must not be assigned). */
+  readonly param?: boolean;
 }
 
 export class Scope {

@@ -80,6 +80,26 @@ export function patternNames(p: ES.Pattern | null, out: string[] = []): string[]
   return out;
 }
 
+const callees = new WeakMap<FunctionNode, string[]>();
+
+/** The names a function calls (`f(…)`), nested functions included. */
+export function calledNames(fn: FunctionNode): string[] {
+  let names = callees.get(fn);
+  if (names !== undefined) return names;
+  const found = new Set<string>();
+  const go = (n: unknown): void => {
+    if (typeof n !== "object" || n === null) return;
+    if (Array.isArray(n)) return n.forEach(go);
+    const node = n as ES.Node;
+    if (node.type === "CallExpression" && (node as ES.CallExpression).callee.type === "Identifier") found.add(((node as ES.CallExpression).callee as ES.Identifier).name);
+    for (const k of Object.keys(node)) if (k !== "type" && k !== "start" && k !== "end" && k !== "loc") go((node as unknown as Record<string, unknown>)[k]);
+  };
+  go(fn.body);
+  names = [...found];
+  callees.set(fn, names);
+  return names;
+}
+
 const varNames = new WeakMap<FunctionNode, string[]>();
 
 /** The `var` names a function declares anywhere in its body (not in nested functions): JS hoists them. */

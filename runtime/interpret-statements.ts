@@ -6,7 +6,7 @@ import type * as ES from "acorn";
 import type { Val } from "../compiler/ops/values.js";
 import { BREAK, type Completion, CONTINUE, Return } from "./interpret-core.js";
 import { Expressions } from "./interpret-expressions.js";
-import { Scope } from "./interpret-names.js";
+import { Scope, limits } from "./interpret-names.js";
 import { containsFunction, declaresNames } from "./interpret-parse.js";
 import { Var, valueOf } from "./tape.js";
 
@@ -43,18 +43,21 @@ export abstract class Statements extends Expressions {
       case "ForStatement":
         return this.execFor(node, scope);
       case "WhileStatement":
-        while (this.condition(node.test, this.eval(node.test, scope))) {
+        for (let trips = 0; this.condition(node.test, this.eval(node.test, scope)); trips++) {
+          this.count(trips);
           const c = this.exec(node.body, scope);
           if (c === BREAK) break;
           if (c instanceof Return) return c;
         }
         return undefined;
       case "DoWhileStatement":
-        do {
+        for (let trips = 0; ; trips++) {
+          this.count(trips);
           const c = this.exec(node.body, scope);
           if (c === BREAK) break;
           if (c instanceof Return) return c;
-        } while (this.condition(node.test, this.eval(node.test, scope)));
+          if (!this.condition(node.test, this.eval(node.test, scope))) break;
+        }
         return undefined;
       case "ForOfStatement": {
         const items = this.eval(node.right, scope);
@@ -94,7 +97,8 @@ export abstract class Statements extends Expressions {
     // closure in the loop can observe; copy only when there is one.
     const perIteration = containsFunction(node);
     this.exec(node.init as ES.VariableDeclaration, scope);
-    for (;;) {
+    for (let trips = 0; ; trips++) {
+      this.count(trips);
       if (!this.condition(node.test!, this.bound(node.test!, scope))) break;
       const c = this.exec(node.body, scope);
       if (c === BREAK) break;
@@ -107,6 +111,10 @@ export abstract class Statements extends Expressions {
       this.effect(node.update!, scope);
     }
     return undefined;
+  }
+
+  private count(trips: number): void {
+    if (trips > limits.loopTrips) throw new Error(`internal: a loop ran more than ${limits.loopTrips} trips`);
   }
 
   /** A for loop's condition: its bound must not be computed from the inputs (the compiler unrolls or counts it). */
@@ -168,6 +176,7 @@ export abstract class Statements extends Expressions {
         else scope.vars.set(pattern.name, { value, mutable: kind === "let" });
         return;
       case "ArrayPattern":
+        if (kind === "assign") this.refuse(pattern, "GRADC1001", ["This assignment target", "Assign to a variable."]);
         pattern.elements.forEach((el, i) => {
           if (el === null) return;
           const owner = this.text(pattern);
@@ -177,7 +186,15 @@ export abstract class Statements extends Expressions {
           this.bind(el, items[i], scope, kind);
         });
         return;
+      case "MemberExpression": {
+        let root: ES.Node = pattern;
+        while (root.type === "MemberExpression") root = (root as ES.MemberExpression).object;
+        const b = root.type === "Identifier" ? scope.lookup((root as ES.Identifier).name) : undefined;
+        if (b?.param) this.refuse(pattern, "GRADC1004", [(root as ES.Identifier).name]);
+        return this.refuse(pattern, "GRADC1001", ["Assigning to a property or element", "Build a new object or array instead."]);
+      }
       case "ObjectPattern":
+        if (kind === "assign") this.refuse(pattern, "GRADC1001", ["This assignment target", "Assign to a variable."]);
         for (const prop of pattern.properties as ES.AssignmentProperty[]) {
           const key = this.propertyKey(prop, scope);
           const v = value instanceof Var ? value.value : value;

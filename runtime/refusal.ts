@@ -21,6 +21,11 @@ export function refusal(code: DiagnosticCode, args: readonly (string | number)[]
   return Object.assign(new GradcError(text), { code }) as GradcRefusal;
 }
 
+/** `error` with the compiler's code for the same problem (its message kept). */
+export function coded(code: DiagnosticCode, error: GradcError): GradcRefusal {
+  return Object.assign(error, { code }) as GradcRefusal;
+}
+
 /** The code of a refusal, or undefined for any other error. */
 export function refusalCode(e: unknown): DiagnosticCode | undefined {
   const code = (e as { code?: unknown } | null)?.code;
