@@ -41,7 +41,7 @@ export interface TrainOptions {
 const BATCH = 64;
 
 export function initMlp(seed = 1): Mlp {
-  const scale = <T extends Tensor<readonly number[], "f32">>(t: T, s: number): T => mul(t, s) as T;
+  const scale = (t: Tensor<readonly number[], "f32">, s: number) => mul(t, s) as never;
   return {
     W1: scale(randn([784, 128], seed, "f32"), Math.sqrt(2 / 784)),
     b1: zeros([128], "f32"),
