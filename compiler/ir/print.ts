@@ -1,4 +1,4 @@
-// The IR's text form (SPEC.md section 7). Names are stable: source names where they exist,
+// The IR's text form, as `gradc --dump` prints it and fixtures store it. Names are stable: source names where they exist,
 // deduplicated in definition order, and numbers in definition order for the rest.
 
 import type { AttrValue, Attrs, Block, Func, Loc, Node, Type, Value } from "./types.js";
