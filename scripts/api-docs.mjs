@@ -142,6 +142,22 @@ function header(/** @type {Node} */ node) {
   return bare(body ? textUpTo(node, body.getStart()) : node.getText());
 }
 
+/** A member's doc line as a comment indented by two, wrapped at 100 columns. */
+function docLines(/** @type {string} */ text) {
+  if (text.length + 9 <= 100) return [`  /** ${text} */`];
+  const lines = ["  /**"];
+  let line = "   *";
+  for (const word of text.split(" ")) {
+    if (line.length + 1 + word.length > 100 && line !== "   *") {
+      lines.push(line);
+      line = "   *";
+    }
+    line += ` ${word}`;
+  }
+  lines.push(line, "   */");
+  return lines;
+}
+
 /** The white space a node's first line starts with. */
 function textIndent(/** @type {Node} */ node) {
   const text = node.getSourceFile().getFullText();
@@ -168,12 +184,17 @@ function classSkeleton(/** @type {import("ts-morph").ClassDeclaration} */ cls) {
       if (!member.getTypeNode()) text += `: ${typeText(member)}`;
     } else {
       text = header(member);
+      // A constructor's private parameter properties are its callers' plain parameters.
+      if (Node.isConstructorDeclaration(member))
+        for (const p of member.getParameters())
+          if (p.hasModifier("private") || p.hasModifier("protected"))
+            text = text.replace(p.getText(), p.getText().replace(/^(?:(?:private|protected|readonly)\s+)+/, ""));
     }
     // Continuation lines lose the member's own indentation; the skeleton indents by two.
     const indent = member.getStartLinePos() === member.getStart() ? "" : textIndent(member);
     if (indent) text = text.split(`\n${indent}`).join("\n");
     const first = docs[docs.length - 1]?.getDescription().trim().split(/\n\s*\n/)[0]?.replace(/\s*\n\s*/g, " ");
-    if (first) lines.push(`  /** ${first.replace(/\*\//g, "*\\/")} */`);
+    if (first) lines.push(...docLines(first.replace(/\*\//g, "*\\/")));
     lines.push(`  ${bare(text).replace(/\n/g, "\n  ")};`);
   }
   if (lines.length === 1) return `${head} {}`;
