@@ -211,7 +211,7 @@ function describe(node) {
   if (Node.isFunctionDeclaration(node)) {
     const overloads = node.getOverloads();
     const heads = overloads.length > 0 ? overloads.map((o) => bare(o.getText())) : [header(node)];
-    return { kind: "function", signature: heads.map((h) => `function ${h.replace(/^function\s+/, "")}`).join("\n") };
+    return { kind: "function", signature: heads.map((h) => (/^(async\s+)?function\b/.test(h) ? h : `function ${h}`)).join("\n") };
   }
   if (Node.isClassDeclaration(node)) return { kind: "class", signature: classSkeleton(node) };
   if (Node.isVariableDeclaration(node)) {
