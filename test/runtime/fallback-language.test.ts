@@ -22,11 +22,20 @@ function helperTwice(a: number): number {
   return a * 2;
 }
 
+function assignsConst(x: number): number {
+  const k = 1;
+  if (x > 100) {
+    // @ts-expect-error assigning a const is the mistake under test
+    k = 2;
+  }
+  return x * k;
+}
+
 const cases: [string, () => unknown, string][] = [
   ["for-in", () => grad((x: { a: number }) => { let s = 0; for (const k in x) s = s + 1; return s; })({ a: 1 }), "GRADC1002"],
   ["return in a loop", () => grad((x: number) => { for (let i = 0; i < 3; i++) { return x; } return x; })(1), "GRADC1018"],
   ["a parameter's field assigned", () => grad((p: { a: number }) => { p.a = 2; return p.a; })({ a: 1 }), "GRADC1004"],
-  ["a const assigned, in a branch not taken", () => grad((x: number) => { const k = 1; if (x > 100) { k = 2; } return x * k; })(1), "GRADC1001"],
+  ["a const assigned, in a branch not taken", () => grad(assignsConst)(1), "GRADC1001"],
   ["??", () => grad((x: number) => (x ?? 1) * 2)(1), "GRADC1013"],
   ["a bitwise operator", () => grad((x: number) => x | 1)(1), "GRADC1013"],
   ["a global outside the language", () => grad((x: number) => Date.now() * x)(1), "GRADC1003"],
