@@ -7,8 +7,7 @@
 import { type Builder, type OpDef, getOp, ShapeError } from "../compiler/ops/index.js";
 import type { Attrs, Type } from "../compiler/ir/types.js";
 import { type Val, dtypeOf, isTensorVal } from "../compiler/ops/values.js";
-import { GradcError } from "./error.js";
-import { shapeRefusal } from "./refusal.js";
+import { shapeRefusal } from "./codes.js";
 import * as kernels from "./kernels.js";
 
 export const NO_ATTRS: Attrs = Object.freeze({});

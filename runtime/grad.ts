@@ -4,13 +4,19 @@
 
 import type { Val } from "../compiler/ops/values.js";
 import { splitAux } from "./aux.js";
-import { GradcError } from "./error.js";
+import { GradcError, gradcErrorPrelude } from "./error.js";
+import { registerExports } from "./interpret-names.js";
+import { adam, sgd } from "./optim.js";
 import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
 import { refusal } from "./refusal.js";
 import { containsVar, nestedValueAndGrad } from "./nested.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
 import { Var, backward, isRecording, record } from "./tape.js";
-import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
+import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor, randn, tensor } from "./tensor.js";
+
+// The fallback refuses gradc's functions that are not ops of the language, however a model
+// reaches them (here, so that only bundles that run the fallback hold the registration).
+registerExports({ tensor, randn, isTensor, GradcError, gradcErrorPrelude, adam, sgd });
 
 /** A differentiable function: any parameters, a scalar loss. */
 export type LossFn = (...args: any[]) => number; // eslint-disable-line @typescript-eslint/no-explicit-any

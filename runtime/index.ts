@@ -53,12 +53,3 @@ export { type AuxFn, type AuxOf, type GradOptions, type GradsOf, type LossFn, gr
 export { type JvpOptions, customVjp, jvp } from "./transforms.js";
 export { type CheckGradOptions, type CheckGradResult, checkGrad } from "./checkgrad.js";
 export { type Adam, type AdamOptions, adam, sgd } from "./optim.js";
-
-import { checkGrad } from "./checkgrad.js";
-import { GradcError, gradcErrorPrelude } from "./error.js";
-import { registerExports } from "./interpret-names.js";
-import { adam, sgd } from "./optim.js";
-import { isTensor, randn, tensor } from "./tensor.js";
-
-// The fallback refuses gradc's functions that are not ops of the language, however a model reaches them.
-registerExports({ tensor, randn, isTensor, GradcError, gradcErrorPrelude, checkGrad, adam, sgd });

@@ -8,7 +8,7 @@
 import { getOp } from "../compiler/ops/index.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { coded } from "./refusal.js";
+import { coded } from "./codes.js";
 import { isLeaf } from "./pytree.js";
 import { Var, backwardRecorded, eager, record, valueOf } from "./tape.js";
 import { isTensor } from "./tensor.js";

@@ -9,7 +9,7 @@ import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { coded, shapeRefusal } from "./refusal.js";
+import { coded, shapeRefusal } from "./codes.js";
 import { type Traced, apply, isTraced, tracing, valueOf } from "./eager.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
 import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";

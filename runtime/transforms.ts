@@ -4,7 +4,7 @@
 import type { OpDef } from "../compiler/ops/index.js";
 import type { Val } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { coded } from "./refusal.js";
+import { coded } from "./codes.js";
 import { grad, runner, valueAndGrad } from "./grad.js";
 import { callNatively, registerTransforms } from "./interpret.js";
 import { containsVar, inputVar, mapTraced, zerosLike } from "./nested.js";
