@@ -6,7 +6,7 @@
 import { type CallExpression, type Expression, type Identifier, Node, type SourceFile, type Statement, SyntaxKind, ts } from "ts-morph";
 import { IRBuilder } from "../ir/builder.js";
 import type { Dim, Func, Loc, Value } from "../ir/types.js";
-import { ShapeError } from "../ops/index.js";
+import { ShapeError, opTypes } from "../ops/index.js";
 import { LowerError, MAX_ERRORS, Poisoned } from "./errors.js";
 import { type Layout, layoutOf } from "./layout.js";
 import {
@@ -36,7 +36,7 @@ import { indexError, memberError } from "./members.js";
 import { compileTimeIndexProblem } from "./index-bounds.js";
 import { type CountedLoop, countedLoop } from "./loop-bounds.js";
 import { callTransform, isTransformLV, transformOptions } from "./nested.js";
-import type { ParamSpec, Tree } from "./signature.js";
+import type { ParamSpec, Tree } from "../ir/signature.js";
 import { splitAux } from "./aux.js";
 
 export { type FunctionLike, type LV, describeKind, isFunctionLike } from "./lower-support.js";
@@ -89,7 +89,7 @@ export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContex
 
 
 class Lowerer {
-  readonly b = new IRBuilder();
+  readonly b = new IRBuilder(opTypes);
   private store = new Map<Var, LV>();
   private scope = new Scope(undefined);
   private readonly inlining: FunctionLike[] = [];
