@@ -12,7 +12,7 @@ import { resolveModel, findGradBindings, readArgnums } from "../../compiler/fron
 import { LowerError } from "../../compiler/frontend/errors.js";
 import { type Layout, layoutOf } from "../../compiler/frontend/layout.js";
 import { valueParameters } from "../../compiler/frontend/lower-support.js";
-import type { Tree } from "../../compiler/frontend/signature.js";
+import type { Tree } from "../../compiler/ir/signature.js";
 import { type CompiledFunction, compileBinding, createProject, generate, guardNesting, syntaxDiagnostics } from "../../compiler/program.js";
 
 /** The compiler's answer for one binding. */
