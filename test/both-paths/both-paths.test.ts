@@ -211,7 +211,9 @@ function judgeBinding(p: Program, b: Verdict, uncompiled: unknown, compiled: unk
     if (usable && b.messages.length > 0 && b.messages.every((m) => LANDING.some(([re]) => re.test(m))))
       return { where, status: "landing", detail: `${b.messages[0]} (until ${LANDING.find(([re]) => re.test(b.messages[0]!))![1]} lands)` };
     const exempt = b.codes.find((c) => EXEMPT[c] !== undefined);
-    if (exempt !== undefined && (theirs as { threw?: unknown }).threw === undefined || (exempt !== undefined && theirs.threw instanceof Error && theirs.threw.name === "GradcError"))
+    // Exempt: the fallback runs, or refuses with a GradcError (never crashes).
+    const ranOrRefused = !("threw" in theirs) || (theirs.threw instanceof Error && theirs.threw.name === "GradcError");
+    if (exempt !== undefined && ranOrRefused)
       return { where, status: "exempt", detail: `${exempt}: ${EXEMPT[exempt!]}; the fallback ${fallback}` };
     return { where, status: "disagree", detail: `compiler: ${b.messages.join(" | ") || b.codes.join(", ")}; fallback ${fallback}` };
   }
