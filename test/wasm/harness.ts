@@ -3,12 +3,13 @@
 
 import { buildKernelModule, type KernelExports, type KernelModuleOptions } from "../../compiler/wasm/module.js";
 import { Arena, pagesFor } from "../../compiler/wasm/memory.js";
+import { instantiateSync, WA, type WasmMemory } from "../../compiler/wasm/webassembly.js";
 
 export type Elem = "f32" | "f64";
 
 export interface Instance {
   readonly kernels: KernelExports;
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly arena: Arena;
   /** A view of `length` elements at byte address `at` (re-created after growth). */
   view(elem: Elem, at: number, length: number): Float32Array | Float64Array;
@@ -16,8 +17,8 @@ export interface Instance {
 
 export function instantiate(bytesNeeded: number, options: KernelModuleOptions = {}): Instance {
   const mod = buildKernelModule(options);
-  const memory = new WebAssembly.Memory({ initial: pagesFor(bytesNeeded) });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(mod.bytes), { env: { memory } });
+  const memory = new WA.Memory({ initial: pagesFor(bytesNeeded) });
+  const instance = instantiateSync(mod.bytes, memory);
   const arena = new Arena();
   return {
     kernels: instance.exports as unknown as KernelExports,
