@@ -94,10 +94,14 @@ const SHAPES: Array<{ label: string; v: Variant; m: number; n: number; k: number
   { label: "h·W2 (forward)", v: "nn", m: 64, n: 10, k: 128 },
   { label: "dlogits·W2ᵀ (dh)", v: "nt", m: 64, n: 128, k: 10 },
   { label: "hᵀ·dlogits (dW2)", v: "tn", m: 128, n: 10, k: 64 },
+  // hidden width 2048: B's panels no longer fit in L2, the K tiles matter
+  { label: "x·W1, H = 2048", v: "nn", m: 64, n: 2048, k: 784 },
+  { label: "dz1·W1ᵀ, H = 2048", v: "nt", m: 64, n: 784, k: 2048 },
+  { label: "xᵀ·dz1, H = 2048", v: "tn", m: 784, n: 2048, k: 64 },
 ];
 
 const mod = buildKernelModule({ kc: KC });
-const arenaBytes = 4 * 3 * 784 * 784 + 1024;
+const arenaBytes = 4 * 3 * 784 * 2048 + 1024;
 const memory = new WA.Memory({ initial: pagesFor(arenaBytes) });
 const wasm = instantiateSync(mod.bytes, memory).exports as unknown as KernelExports;
 

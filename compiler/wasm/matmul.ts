@@ -7,12 +7,13 @@
 // size: blocked main loops run over the largest blocks that fit and remainder loops finish the
 // edges, chosen at run time — a symbolic dimension costs nothing.
 //
-// Structure (per kernel):
-//   for each K tile of at most `kc` steps                  (cache tiling: the B panel of one
-//     for column blocks j (widest first, then narrower)      column block stays in L1 while
-//       for row blocks i (4 rows, then single rows)          every row block sweeps over it)
-//         micro-kernel: accumulators in registers over the K tile, C read (accumulate, or
-//         a later K tile) or not, and written once.
+// Structure (per kernel), cache tiling on the outside, register blocking inside:
+//   for each K tile of at most `kc` steps (256)
+//     for each column tile of 1 KiB of B's row (256 f32 / 128 f64 columns)
+//       for row blocks i (4 rows, then single rows)       the B panel (K tile × column tile)
+//         for column blocks j (widest first, then 1)      stays in L2; the A block in L1
+//           micro-kernel: accumulators in registers over the K tile, C read (accumulate, or
+//           a later K tile) or not, and written once per K tile.
 // nn/tn: register block 4 rows × 2 vectors (8 or 4 columns), one element of A splatted
 // across a vector times a vector of B's row. nt: 4 rows of A × 2 rows of B, both walked along
 // K in vectors, reduced across lanes at the end of the tile (plus a scalar K tail).
@@ -47,6 +48,9 @@ export function addMatmul(mod: ModuleBuilder, variant: Variant, p: Precision, kc
 }
 
 const ROW_BLOCK = 4;
+/** Column tile: 1 KiB of each B row (256 f32 or 128 f64 columns), so a K tile × column tile
+ *  panel of B (256 KiB at most) stays in L2 while the row blocks sweep it. */
+const NC_BYTES = 1024;
 
 class MatmulWriter {
   private readonly c: Local;
@@ -58,6 +62,8 @@ class MatmulWriter {
   private readonly acc: Local;
   private readonly i: Local;
   private readonly j: Local;
+  private readonly jc: Local;
+  private readonly je: Local;
   private readonly pc: Local;
   private readonly pe: Local;
   private readonly load: Local;
@@ -86,6 +92,8 @@ class MatmulWriter {
     const i32 = (name: string): Local => f.local(name, "i32");
     this.i = i32("i");
     this.j = i32("j");
+    this.jc = i32("jc");
+    this.je = i32("je");
     this.pc = i32("pc");
     this.pe = i32("pe");
     this.load = i32("load");
@@ -122,21 +130,29 @@ class MatmulWriter {
       const next = f.op("i32.add", g(this.pc), f.i32(this.kc));
       f.set(this.pe, f.op("select", next, g(this.k), f.op("i32.lt_s", next, g(this.k))));
       f.set(this.load, f.op("i32.or", f.op("i32.ne", g(this.acc), f.i32(0)), f.op("i32.ne", g(this.pc), f.i32(0))));
-      f.set(this.j, f.i32(0));
-      for (const width of this.columnSteps()) {
-        f.comment(`column blocks of ${width}`);
-        f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.j), f.i32(width)), g(this.n)), () => {
-          f.set(this.i, f.i32(0));
-          for (const rows of [ROW_BLOCK, 1]) {
-            f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.i), f.i32(rows)), g(this.m)), () => {
-              if (this.variant === "nt") this.microNT(rows, width);
-              else this.microNN(rows, width);
-              f.bump(this.i, rows);
-            });
-          }
-          f.bump(this.j, width);
-        });
-      }
+      f.set(this.jc, f.i32(0));
+      f.whileLoop(f.op("i32.lt_s", g(this.jc), g(this.n)), () => {
+        const nc = NC_BYTES / p.bytes;
+        f.comment(`column tile [jc, je), at most ${nc} columns`);
+        const nextJ = f.op("i32.add", g(this.jc), f.i32(nc));
+        f.set(this.je, f.op("select", nextJ, g(this.n), f.op("i32.lt_s", nextJ, g(this.n))));
+        f.set(this.i, f.i32(0));
+        for (const rows of [ROW_BLOCK, 1]) {
+          f.comment(`row blocks of ${rows}`);
+          f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.i), f.i32(rows)), g(this.m)), () => {
+            f.set(this.j, g(this.jc));
+            for (const width of this.columnSteps()) {
+              f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.j), f.i32(width)), g(this.je)), () => {
+                if (this.variant === "nt") this.microNT(rows, width);
+                else this.microNN(rows, width);
+                f.bump(this.j, width);
+              });
+            }
+            f.bump(this.i, rows);
+          });
+        }
+        f.set(this.jc, g(this.je));
+      });
       f.set(this.pc, g(this.pe));
     }, f.op("i32.lt_s", g(this.pc), g(this.k)));
   }

@@ -1,7 +1,8 @@
 // Every matrix-product kernel (nn, nt, tn × f32, f64, accumulate or not) against the textbook
 // triple loop at odd sizes, so that every main-loop / remainder-loop combination runs: sizes
 // 1, 3, 5 (below one block), 17, 67, 129 (blocks plus remainders), 64 (blocks only), K past
-// the K tile, K = 0, and unaligned addresses. Guard elements around C must stay untouched.
+// the K tile, N past the column tile, K = 0, and unaligned addresses. Guard elements around C
+// must stay untouched.
 
 import { describe, expect, it } from "vitest";
 import { instantiate, random, referenceMatmul, sequentialF32, type Elem, type Instance, type Variant } from "./harness.js";
@@ -97,6 +98,9 @@ describe("every size", () => {
           { variant, elem, m: 64, n: 128, k: 784, acc: false },
           { variant, elem, m: 784, n: 128, k: 64, acc: false },
           { variant, elem, m: 64, n: 10, k: 128, acc: true },
+          // past the column tile (256 f32 / 128 f64 columns), ending in every kind of remainder
+          { variant, elem, m: 6, n: 525, k: 9, acc: false },
+          { variant, elem, m: 5, n: 300, k: 270, acc: true },
           { variant, elem, m: 7, n: 6, k: 0, acc: false },
           { variant, elem, m: 7, n: 6, k: 0, acc: true },
           { variant, elem, m: 17, n: 19, k: 23, acc: false, skew: elem === "f32" ? 4 : 8 },
