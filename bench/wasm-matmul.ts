@@ -2,6 +2,7 @@
 // loops codegen emits today (compiler/codegen/kernels.ts), at mlp-mnist's sizes, in GFLOP/s
 // (2·M·N·K per product). Not part of the test suite; run with
 //   npx tsx bench/wasm-matmul.ts [--ms 400] [--kc 256] [--wall]
+//   npx tsx bench/wasm-matmul.ts --dump      (prints the kernel module's text listing instead)
 // Times are the process's CPU time by default (all kernels here are single-threaded, and on a
 // shared machine wall time also counts the time spent waiting for a core); --wall for wall time.
 // "JS literal" is the 4×4 register-blocked loop codegen writes when M and N are literal
@@ -101,6 +102,10 @@ const SHAPES: Array<{ label: string; v: Variant; m: number; n: number; k: number
 ];
 
 const mod = buildKernelModule({ kc: KC });
+if (args.includes("--dump")) {
+  process.stdout.write(mod.text);
+  process.exit(0);
+}
 const arenaBytes = 4 * 3 * 784 * 2048 + 1024;
 const memory = new WA.Memory({ initial: pagesFor(arenaBytes) });
 const wasm = instantiateSync(mod.bytes, memory).exports as unknown as KernelExports;
