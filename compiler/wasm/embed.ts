@@ -23,8 +23,21 @@ export interface LoaderOptions {
   readonly typescript?: boolean;
 }
 
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Standard base64 with padding (written out: the compiler also runs where `Buffer` does not). */
 export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const b0 = bytes[i]!;
+    const b1 = i + 1 < bytes.length ? bytes[i + 1]! : 0;
+    const b2 = i + 2 < bytes.length ? bytes[i + 2]! : 0;
+    const word = (b0 << 16) | (b1 << 8) | b2;
+    out += BASE64[(word >> 18) & 63]! + BASE64[(word >> 12) & 63]!;
+    out += i + 1 < bytes.length ? BASE64[(word >> 6) & 63]! : "=";
+    out += i + 2 < bytes.length ? BASE64[word & 63]! : "=";
+  }
+  return out;
 }
 
 /**

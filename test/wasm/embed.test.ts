@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { Project, ts } from "ts-morph";
 import { describe, expect, it } from "vitest";
-import { wasmLoaderSource, wasmModuleSource } from "../../compiler/wasm/embed.js";
+import { toBase64, wasmLoaderSource, wasmModuleSource } from "../../compiler/wasm/embed.js";
 import { buildKernelModule, type KernelExports } from "../../compiler/wasm/module.js";
 import { WA, type WasmMemory } from "../../compiler/wasm/webassembly.js";
 
@@ -95,5 +95,14 @@ describe("embedded kernels", () => {
     });
     project.addSourceFileAtPath(file);
     expect(project.formatDiagnosticsWithColorAndContext(project.getPreEmitDiagnostics())).toBe("");
+  });
+});
+
+describe("toBase64", () => {
+  it("agrees with Node's encoder at every padding length", () => {
+    for (const n of [0, 1, 2, 3, 4, 5, 255, 256, 257]) {
+      const bytes = Uint8Array.from({ length: n }, (_x, i) => (i * 37 + n) & 255);
+      expect(toBase64(bytes), `${n} bytes`).toBe(Buffer.from(bytes).toString("base64"));
+    }
   });
 });
