@@ -17,7 +17,8 @@ export interface LoaderOptions {
   readonly pages: number;
   /** Maximum pages; required for a shared memory. */
   readonly maxPages?: number;
-  /** A `SharedArrayBuffer`-backed memory for worker threads. */
+  /** A `SharedArrayBuffer`-backed memory for worker threads; the module must have been built
+   *  with `buildKernelModule({ shared: true, maxPages })` (the same maximum). */
   readonly shared?: boolean;
   /** Emit TypeScript (`as any` where the standard library has no WebAssembly types). */
   readonly typescript?: boolean;

@@ -106,3 +106,14 @@ describe("toBase64", () => {
     }
   });
 });
+
+describe("shared memory (the groundwork for worker threads)", () => {
+  it("a module built for a shared memory runs over one, through the loader", () => {
+    const shared = buildKernelModule({ shared: true, maxPages: 16 });
+    const state = vm.runInNewContext(`${wasmLoaderSource(shared.bytes, { pages: 2, maxPages: 16, shared: true })}\n$gradc_wasm`, {
+      WebAssembly: WA, atob, Uint8Array, RangeError, Promise, Symbol, Error,
+    }) as Loaded["wasm"];
+    expect(state.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(product({ wasm: state, memory: state.memory, ready: Promise.resolve() })).toEqual(EXPECTED);
+  });
+});
