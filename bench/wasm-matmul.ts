@@ -1,21 +1,22 @@
 // Micro-benchmark: the WebAssembly SIMD matrix products (compiler/wasm/) against the JavaScript
 // loops codegen emits today (compiler/codegen/kernels.ts), at mlp-mnist's sizes, in GFLOP/s
 // (2·M·N·K per product). Not part of the test suite; run with
-//   npx tsx bench/wasm-matmul.ts [--ms 400] [--kc 256] [--wall]
+//   npx tsx bench/wasm-matmul.ts [--ms 400] [--kc 256] [--wall] [--f64]
 //   npx tsx bench/wasm-matmul.ts --dump      (prints the kernel module's text listing instead)
 // Times are the process's CPU time by default (all kernels here are single-threaded, and on a
 // shared machine wall time also counts the time spent waiting for a core); --wall for wall time.
 // "JS literal" is the 4×4 register-blocked loop codegen writes when M and N are literal
 // multiples of 4 (sizes inlined as constants); "JS symbolic" is the loop it writes when a
 // dimension is a type parameter (sizes are variables). Both are rebuilt here with `new
-// Function` in the same form, over Float32Array, so V8 sees what it sees in generated code.
+// Function` in the same form, over typed arrays, so V8 sees what it sees in generated code.
 
 import { buildKernelModule, type KernelExports } from "../compiler/wasm/module.js";
 import { Arena, pagesFor } from "../compiler/wasm/memory.js";
 import { instantiateSync, WA } from "../compiler/wasm/webassembly.js";
 
 type Variant = "nn" | "nt" | "tn";
-type Kernel = (c: Float32Array, a: Float32Array, b: Float32Array, m: number, n: number, k: number) => void;
+type Arr = Float32Array | Float64Array;
+type Kernel = (c: Arr, a: Arr, b: Arr, m: number, n: number, k: number) => void;
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -24,6 +25,10 @@ const flag = (name: string, fallback: number): number => {
 };
 const BUDGET_MS = flag("ms", 400);
 const KC = flag("kc", 256);
+const F64 = args.includes("--f64");
+const ELEM = F64 ? "f64" : "f32";
+const SIZE = F64 ? 8 : 4;
+const view = (at: number, n: number): Arr => (F64 ? new Float64Array(memory.buffer, at, n) : new Float32Array(memory.buffer, at, n));
 
 /** The loop nest kernels.ts emits for a product, with sizes as literals or as variables. */
 function jsMatmul(v: Variant, m: number, n: number, k: number, literal: boolean): Kernel {
@@ -106,11 +111,11 @@ if (args.includes("--dump")) {
   process.stdout.write(mod.text);
   process.exit(0);
 }
-const arenaBytes = 4 * 3 * 784 * 2048 + 1024;
+const arenaBytes = SIZE * 3 * 784 * 2048 + 1024;
 const memory = new WA.Memory({ initial: pagesFor(arenaBytes) });
 const wasm = instantiateSync(mod.bytes, memory).exports as unknown as KernelExports;
 
-const fill = (x: Float32Array, seed: number): void => {
+const fill = (x: Arr, seed: number): void => {
   let s = seed;
   for (let i = 0; i < x.length; i++) {
     s = (s * 1103515245 + 12345) >>> 0;
@@ -119,29 +124,29 @@ const fill = (x: Float32Array, seed: number): void => {
 };
 
 const rows: string[] = [];
-console.log(`WebAssembly SIMD vs JavaScript matrix products, f32, GFLOP/s by ${WALL ? "wall" : "CPU"} time (higher is better); K tile ${KC}`);
+console.log(`WebAssembly SIMD vs JavaScript matrix products, ${ELEM}, GFLOP/s by ${WALL ? "wall" : "CPU"} time (higher is better); K tile ${KC}`);
 console.log("");
 console.log("| product | variant | M×K·K×N | JS symbolic | JS literal | wasm SIMD | wasm / JS literal | max |Δ| vs JS |");
 console.log("|---|---|---|---:|---:|---:|---:|---:|");
 for (const s of SHAPES) {
   const { v, m, n, k } = s;
   const arena = new Arena();
-  const aAt = arena.alloc(m * k * 4);
-  const bAt = arena.alloc(k * n * 4);
-  const cAt = arena.alloc(m * n * 4);
-  const a = new Float32Array(memory.buffer, aAt, m * k);
-  const b = new Float32Array(memory.buffer, bAt, k * n);
-  const c = new Float32Array(memory.buffer, cAt, m * n);
+  const aAt = arena.alloc(m * k * SIZE);
+  const bAt = arena.alloc(k * n * SIZE);
+  const cAt = arena.alloc(m * n * SIZE);
+  const a = view(aAt, m * k);
+  const b = view(bAt, k * n);
+  const c = view(cAt, m * n);
   fill(a, 1);
   fill(b, 2);
   const aJs = a.slice();
   const bJs = b.slice();
-  const cJs = new Float32Array(m * n);
+  const cJs = F64 ? new Float64Array(m * n) : new Float32Array(m * n);
   const flops = 2 * m * n * k;
   const gflops = (ms: number): number => flops / (ms * 1e6);
   const symbolic = jsMatmul(v, m, n, k, false);
   const literal = jsMatmul(v, m, n, k, true);
-  const kernel = wasm[`matmul_${v}_f32`];
+  const kernel = wasm[`matmul_${v}_${ELEM}`];
   const tSym = time(() => symbolic(cJs, aJs, bJs, m, n, k));
   const tLit = time(() => literal(cJs, aJs, bJs, m, n, k));
   const tWasm = time(() => kernel(cAt, aAt, bAt, m, n, k, 0));
