@@ -2,7 +2,7 @@
 // values become one `const` each, `if` nodes become `if` statements, tensor nodes go through
 // the kernel emitter. The output imports nothing at run time.
 
-import { IF, LOOP } from "../ir/builder.js";
+import { IF, LOOP, WHILE } from "../ir/builder.js";
 import { formatLoc } from "../ir/print.js";
 import { type Block, type Func, type Loc, type Node, type Type, type Value, walkValues } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
@@ -185,6 +185,10 @@ export class FunctionEmitter {
     if (node.op === LOOP) {
       this.locComment(node.loc);
       return this.kernels.loop(node);
+    }
+    if (node.op === WHILE) {
+      this.locComment(node.loc);
+      return this.kernels.whileLoop(node);
     }
     const def = getOp(node.op);
     const out = node.outs[0]!;

@@ -12,6 +12,8 @@ import { type TensorPlan, planTensors } from "./plan.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { reusedBuffers } from "./results.js";
+import { emitWhile } from "./while.js";
+import { isTripDim } from "../ir/while.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
@@ -28,6 +30,8 @@ export interface KernelEmitter {
   returned(v: Value, as?: Type["dtype"]): string;
   /** Emits a loop node. */
   loop(node: Node): void;
+  /** Emits a while node (codegen/while.ts). */
+  whileLoop(node: Node): void;
 }
 
 /** Loop counters and accumulators: reserved so user-derived names never collide with them. */
@@ -73,8 +77,16 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
   const symbolic = new Set<string>();
   plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
 
+  // The trip counts of the while loops emitted so far, and their growable histories.
+  const tripVars = new Map<string, string>();
+  const histories: string[] = [];
   const dimText = (d: Dim): string => {
     if (typeof d === "number") return String(d);
+    if (isTripDim(d)) {
+      const t = tripVars.get(d);
+      if (!t) throw new CodegenError(`trip count ${d} read before its while loop`);
+      return t;
+    }
     const v = dimVars.get(d);
     if (!v) throw new CodegenError(`dimension ${d} is not bound by any argument`);
     return v;
@@ -431,7 +443,8 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     e.nested(() => {
       for (const h of hists) {
         const c = carries[h.j]!;
-        e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${c};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
+        const bit = node.args[h.j]!.type.dtype === "bool" ? `${c} ? 1 : 0` : c;
+        e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${bit};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
       }
       e.bind(body.params[0]!, k);
       body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
@@ -479,6 +492,19 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
 
   return {
     loop,
+    whileLoop: (node) =>
+      emitWhile(
+        {
+          e,
+          allocate,
+          sizeText,
+          arrayType,
+          moduleName: (hint) => `${prefix}_${hint}${histories.length}`,
+          declare: (line) => histories.push(line),
+          bindTrips: (dim, local) => tripVars.set(dim, local),
+        },
+        node,
+      ),
     dimension: dimText,
     emit(node) {
       const out = node.outs[0]!;
@@ -537,8 +563,9 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
       e.line("}");
     },
     declarations() {
-      if (outlined.length > 0) return [...buffers(), "// Kernels of a function too large for V8 to optimize whole.", ...outlined];
-      return buffers();
+      const grown = histories.length > 0 ? ["// Per-trip storage of while loops, grown as needed and kept between calls.", ...histories] : [];
+      if (outlined.length > 0) return [...buffers(), ...grown, "// Kernels of a function too large for V8 to optimize whole.", ...outlined];
+      return [...buffers(), ...grown];
     },
     returned(v, as = v.type.dtype) {
       if (v.type.shape.length === 0) return e.operand(v);

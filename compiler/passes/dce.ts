@@ -1,13 +1,14 @@
 // Dead-code elimination.
 //
 // Guarantees: every node left has a result that reaches the function's results; `if` nodes
-// keep only the results that are used (their blocks yield only those); a loop is kept whole
-// when any of its results is used (its carries feed each other). An `at` whose index is not
+// keep only the results that are used (their blocks yield only those); a loop (`loop` or
+// `while`, whose condition reads the carries) is kept whole when any of its results is used
+// (its carries feed each other), and records only the histories that are read. An `at` whose index is not
 // known to be in range stays even when its value is unused, and so does the `if` or loop
 // holding one: it must still throw where, and in the order, the eager op would
 // (passes/indexrange.ts).
 
-import { IF, LOOP } from "../ir/builder.js";
+import { IF, LOOP, WHILE } from "../ir/builder.js";
 import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 import { indexRanges } from "./indexrange.js";
 
@@ -40,7 +41,7 @@ export function dce(fn: Func): Func {
         const pick = <T,>(xs: readonly T[]): T[] => xs.filter((_x, i) => used[i]);
         const blocks = node.blocks.map((b) => sweep({ ...b, results: pick(b.results) }));
         kept.push({ ...node, outs: pick(node.outs), blocks });
-      } else if (node.op === LOOP) {
+      } else if (node.op === LOOP || node.op === WHILE) {
         // Histories nobody reads are not recorded (the to-be-recorded analysis, by liveness).
         const m = node.args.length;
         const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];

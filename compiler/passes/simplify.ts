@@ -10,7 +10,7 @@
 // A reduction of a number is that number and its argmax mask is 1: no kernel op is left with
 // only numbers for operands and result (codegen plans no storage for numbers).
 
-import { CUSTOM, IF, LOOP } from "../ir/builder.js";
+import { CUSTOM, IF, LOOP, WHILE } from "../ir/builder.js";
 import { type Node, type Value, sameType } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 import { type RewriteScope, type RuleResult, rewrite } from "./rewrite.js";
@@ -76,7 +76,7 @@ function innerConst(block: Node["blocks"][0], v: Value): { value: number; dtype:
 export function simplify(fn: Func, options: SimplifyOptions = {}): Func {
   return rewrite(fn, (node, scope) => {
     if (node.op === IF) return simplifyIf(node, scope);
-    if (node.op === LOOP || node.op === CUSTOM) return keep(node);
+    if (node.op === LOOP || node.op === WHILE || node.op === CUSTOM) return keep(node);
     const def = getOp(node.op);
     const out = node.outs[0]!;
     const consts = node.args.map((a) => constOf(scope, a));

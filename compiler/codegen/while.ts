@@ -1,0 +1,100 @@
+// Code for `while` nodes (ir/while.ts): a `for (;;)` loop that tests the condition block at the
+// top of each trip (after the first trip for `do`), carries in locals (numbers) or planned
+// buffers (tensors), and a counter that is the loop's trip count once it exits, which is what
+// the backward pass's `loop` over the trip dimension runs to. Recorded carries go into
+// module-level typed arrays that double when a trip would overflow them and are kept between
+// calls, so a loop allocates only until its buffers have grown to the longest run seen.
+
+import type { Node, Type, Value } from "../ir/types.js";
+import { whileParts } from "../ir/while.js";
+import type { FunctionEmitter } from "./js.js";
+
+/** What `while` emission needs from the kernel emitter. */
+export interface WhileHost {
+  readonly e: FunctionEmitter;
+  /** The planned buffer of a tensor value, bound as its operand. */
+  allocate(v: Value): string;
+  /** The element count of a shape, as a JS expression. */
+  sizeText(shape: Type["shape"]): string;
+  arrayType(t: Type): string;
+  /** A new module-level name (`$gradc_<export>_<hint>`). */
+  moduleName(hint: string): string;
+  /** Adds a module-level declaration. */
+  declare(line: string): void;
+  /** Binds a trip dimension (`#id`) to the local holding it. */
+  bindTrips(dim: string, local: string): void;
+}
+
+export function emitWhile(h: WhileHost, node: Node): void {
+  const { e } = h;
+  const { cond, body, m, record, trips } = whileParts(node);
+  const isTensor = (v: Value): boolean => v.type.shape.length > 0;
+  const carries = node.args.map((init, j) => {
+    const out = node.outs[j]!;
+    if (!isTensor(out)) {
+      const name = e.freshName(out);
+      e.line(`let ${name} = ${e.operand(init)};`);
+      e.bind(out, name);
+      return name;
+    }
+    const name = h.allocate(out);
+    e.line(`${name}.set(${e.operand(init)});`);
+    return name;
+  });
+  const hists = record.map((j, k) => {
+    const out = node.outs[m + k]!;
+    const name = h.moduleName("h");
+    const type = h.arrayType(out.type);
+    h.declare(`let ${name}${e.typed(type)} = new ${type}(0);`);
+    e.bind(out, name);
+    return { j, name, type, size: h.sizeText(node.args[j]!.type.shape), bool: out.type.dtype === "bool" };
+  });
+  const k = e.names.fresh("k");
+  e.line(`let ${k} = 0;`);
+  e.line(`for (; ; ${k}++) {`);
+  e.nested(() => {
+    const test = (): void => {
+      cond.params.forEach((p, j) => e.bind(p, carries[j]!));
+      e.emitBlock(cond);
+      e.line(`if (!${e.operand(cond.results[0]!)}) break;`);
+    };
+    if (node.attrs["do"] === true) {
+      e.line(`if (${k} !== 0) {`);
+      e.nested(test);
+      e.line("}");
+    } else test();
+    for (const hist of hists) {
+      const c = carries[hist.j]!;
+      const end = hist.size === "1" ? `${k} + 1` : `(${k} + 1) * ${hist.size}`;
+      // Grows by doubling (copying what the earlier trips stored), so growth is rare.
+      e.line(`if (${hist.name}.length < ${end}) {`);
+      e.nested(() => {
+        e.line(`const grown = new ${hist.type}(Math.max(2 * ${hist.name}.length, ${end}, 16));`);
+        e.line(`grown.set(${hist.name});`);
+        e.line(`${hist.name} = grown;`);
+      });
+      e.line("}");
+      if (isTensor(node.args[hist.j]!)) e.line(`${hist.name}.set(${c}, ${k} * ${hist.size});`);
+      else e.line(`${hist.name}[${k}] = ${hist.bool ? `${c} ? 1 : 0` : c};`);
+    }
+    e.bind(body.params[0]!, k);
+    body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
+    e.emitBlock(body);
+    // Next carries: through temporaries when one carry's next value is another's current one.
+    const nexts = body.results.map((r) => e.operand(r));
+    const crossed = body.results.some((r, j) => body.params.slice(1).some((p, i) => p === r && i !== j));
+    const assign = (j: number, src: string): void => {
+      if (src === carries[j]) return;
+      e.line(isTensor(node.outs[j]!) ? `${carries[j]}.set(${src});` : `${carries[j]} = ${src};`);
+    };
+    const temps = nexts.map((src, j) => {
+      if (!crossed || isTensor(node.outs[j]!)) return src;
+      const t = e.names.fresh("next");
+      e.line(`const ${t} = ${src};`);
+      return t;
+    });
+    temps.forEach((t, j) => assign(j, t));
+  });
+  e.line("}");
+  h.bindTrips(trips, k);
+}
