@@ -11,6 +11,7 @@
 import { IF, LOOP, WHILE } from "../ir/builder.js";
 import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 import { indexRanges } from "./indexrange.js";
+import { isTripDim } from "../ir/while.js";
 
 export function dce(fn: Func): Func {
   // Live values by id (ids are unique within a function): cheaper than a Set of values.
@@ -23,6 +24,8 @@ export function dce(fn: Func): Func {
     node.blocks.forEach((b) => walkNodes(b, (n) => (found ||= ranges.mayThrow(n))));
     return found;
   };
+  // Trip counts of `while` loops that a kept loop runs over: the `while` must stay to count them.
+  const liveTrips = new Set<string>();
   const sweep = (block: Block): Block => {
     block.results.forEach((r) => live.add(r));
     const kept: Node[] = [];
@@ -36,7 +39,10 @@ export function dce(fn: Func): Func {
         continue;
       }
       const used = node.outs.map((o) => live.has(o));
-      if (!used.some(Boolean) && !throws(node)) continue;
+      const counted = node.op === WHILE && liveTrips.has(node.attrs["trips"] as string);
+      if (!used.some(Boolean) && !counted && !throws(node)) continue;
+      const trips = node.attrs["trips"];
+      if (node.op === LOOP && typeof trips === "string" && isTripDim(trips)) liveTrips.add(trips);
       if (node.op === IF) {
         const pick = <T,>(xs: readonly T[]): T[] => xs.filter((_x, i) => used[i]);
         const blocks = node.blocks.map((b) => sweep({ ...b, results: pick(b.results) }));

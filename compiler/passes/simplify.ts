@@ -2,7 +2,8 @@
 //
 // Guarantees: no elementwise node has only constant operands; no `x+0`, `x-0`, `x*1`, `x/1`,
 // `--x`, `x**1`; an `if` on a constant condition is replaced by its taken branch and an `if`
-// result both branches agree on is the agreed value. Identities apply only where the result
+// result both branches agree on is the agreed value; a boolean result that is true on one
+// branch and false on the other is the condition (or its negation). Identities apply only where the result
 // has exactly the operand's type, so broadcasting is never lost. Folding keeps NaN and
 // infinity semantics (`x*0` is not folded: it is NaN for infinite x); the sign of a zero is
 // not kept (`x+0 → x` turns -0+0 = 0 into -0). After AD, stop_gradient is the identity.
@@ -54,6 +55,11 @@ function simplifyIf(node: Node, scope: RewriteScope): RuleResult {
     const cc = innerConst(otherwise, c);
     if (ca !== undefined && cc !== undefined && Object.is(ca.value, cc.value) && ca.dtype === cc.dtype)
       return scope.b.op("const", [], ca.node.attrs);
+    // A flag set on one branch only (break, continue): the condition itself, or its negation.
+    if (a.type.dtype === "bool" && a.type.shape.length === 0) {
+      const [ta, tc] = [constOf(scope, a), constOf(scope, c)];
+      if (ta !== undefined && tc !== undefined && (ta !== 0) !== (tc !== 0)) return ta !== 0 ? node.args[0]! : scope.b.op("not", [node.args[0]!]);
+    }
     return undefined;
   });
   if (agreed.every((v) => v === undefined)) return keep(node);

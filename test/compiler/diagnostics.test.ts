@@ -18,7 +18,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-syntax": "GRADC1000",
   "error-unsupported-statement": "GRADC1001",
   "error-unsupported-constructs": "mixed",
-  "error-while-loop": "GRADC1002",
+  "error-while-loop": "GRADC1034",
   "error-unknown-function": "GRADC1003",
   "error-parameter-mutation": "GRADC1004",
   "error-non-number-return": "GRADC1005",
