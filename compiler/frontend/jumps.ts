@@ -30,14 +30,38 @@ const framesOf = (h: Host): LoopFrame[] => {
 const isLoop = (n: Node): boolean =>
   Node.isForStatement(n) || Node.isForOfStatement(n) || Node.isForInStatement(n) || Node.isWhileStatement(n) || Node.isDoStatement(n);
 
-/** The jumps in `s` that leave or restart the loop around it (not those of loops inside it). */
+const isFunction = (n: Node): boolean =>
+  Node.isFunctionDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n) || Node.isMethodDeclaration(n) || Node.isConstructorDeclaration(n);
+
+/**
+ * The statement a jump leaves (a loop, or a `switch` for an unlabelled break), as JavaScript
+ * decides it; undefined when a function boundary comes first.
+ */
+function jumpTarget(j: Node): Node | undefined {
+  const label = Node.isBreakStatement(j) || Node.isContinueStatement(j) ? j.getLabel()?.getText() : undefined;
+  for (let n = j.getParent(); n !== undefined; n = n.getParent()) {
+    if (isFunction(n)) return undefined;
+    if (label !== undefined) {
+      if (Node.isLabeledStatement(n) && n.getLabel().getText() === label) return n.getStatement();
+    } else if (isLoop(n) || (Node.isBreakStatement(j) && Node.isSwitchStatement(n))) return n;
+  }
+  return undefined;
+}
+
+/** The jumps in `s` that leave or restart a loop around `s` (not loops or switches inside it). */
 function jumpsIn(s: Node): { brk: boolean; cont: boolean } {
-  const found = { brk: Node.isBreakStatement(s), cont: Node.isContinueStatement(s) };
-  s.forEachDescendant((d, traversal) => {
-    if (isLoop(d) || Node.isFunctionDeclaration(d) || Node.isArrowFunction(d) || Node.isFunctionExpression(d) || Node.isMethodDeclaration(d))
-      return traversal.skip();
+  const found = { brk: false, cont: false };
+  const visit = (d: Node): void => {
+    if (!Node.isBreakStatement(d) && !Node.isContinueStatement(d)) return;
+    const target = jumpTarget(d);
+    if (target === undefined || target === s || target.getAncestors().includes(s)) return;
     if (Node.isBreakStatement(d)) found.brk = true;
-    if (Node.isContinueStatement(d)) found.cont = true;
+    else found.cont = true;
+  };
+  visit(s);
+  s.forEachDescendant((d, traversal) => {
+    if (isFunction(d)) return traversal.skip();
+    visit(d);
     return undefined;
   });
   return found;
@@ -88,11 +112,13 @@ export function jumpStatement(h: Host, s: Statement): void {
   const what = Node.isBreakStatement(s) ? "break" : "continue";
   const label = Node.isBreakStatement(s) || Node.isContinueStatement(s) ? s.getLabel() : undefined;
   const frame = framesOf(h).at(-1);
-  if (!frame) throw new LowerError("GRADC1016", s, [what, "it is not inside a loop of this function"]);
+  const target = jumpTarget(s);
+  const text = label ? `${what} ${label.getText()}` : what;
   // A label naming the innermost loop is that loop's plain jump; one naming an outer loop is not supported.
-  const own = frame.loop.getParent();
-  if (label && !(Node.isLabeledStatement(own) && own.getLabel().getText() === label.getText()))
-    throw new LowerError("GRADC1016", s, [`${what} ${label.getText()}`, `a jump out of an inner loop to a labelled outer one. Leave the inner loop with a plain ${what} and set a variable the outer loop tests`]);
+  if (frame && target !== undefined && target !== frame.loop && frame.loop.getAncestors().includes(target))
+    throw new LowerError("GRADC1016", s, [text, `a jump out of an inner loop to a labelled outer one. Leave the inner loop with a plain ${what} and set a variable the outer loop tests`]);
+  // In a function nested in a loop, or outside any loop (TypeScript's parser lets both through).
+  if (!frame || target !== frame.loop) throw new LowerError("GRADC1016", s, [text, "it is not inside a loop of the function it is written in"]);
   h.store.set(Node.isBreakStatement(s) ? frame.brk : frame.cont, flag(true));
 }
 

@@ -35,6 +35,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-non-constant-index": "GRADC1014",
   "error-math-function": "GRADC1015",
   "error-break": "GRADC1016",
+  "error-break-nested-function": "GRADC1016",
   "error-branch-structure": "GRADC1017",
   "error-return-in-loop": "GRADC1018",
   "error-argument-count": "GRADC1019",
