@@ -239,3 +239,23 @@ describe("while, do, break and continue: compiled = tape ≈ finite differences"
     expect(numbers(long)).toEqual(numbers(interpreted.gWhileBreak!(0.3, 1.1)[1]));
   });
 });
+
+describe("limits", () => {
+  test("reverse over reverse through a while loop is GRADC1031, naming jvp(grad(f))", async () => {
+    const { compileSource } = await import("../transforms/compile-source.js");
+    const diagnostics = compileSource(`import { grad } from "gradc";
+export function f(x: number): number {
+  let y = x;
+  let n = 0;
+  while (y < 10 && n < 100) {
+    y = Math.sin(y) + 1.5 * y + x;
+    n = n + 1;
+  }
+  return y;
+}
+export const d2 = grad(grad(f));
+`);
+    expect(diagnostics.map((d) => d.code)).toEqual(["GRADC1031"]);
+    expect(diagnostics[0]!.message).toMatch(/jvp\(grad\(f\)\)/);
+  });
+});
