@@ -63,17 +63,25 @@ export function emitWhile(h: WhileHost, node: Node): void {
       e.nested(test);
       e.line("}");
     } else test();
-    for (const hist of hists) {
-      const c = carries[hist.j]!;
-      const end = hist.size === "1" ? `${k} + 1` : `(${k} + 1) * ${hist.size}`;
-      // Grows by doubling (copying what the earlier trips stored), so growth is rare.
-      e.line(`if (${hist.name}.length < ${end}) {`);
+    // Histories of one row size start empty and grow together, so one test serves them all.
+    // They grow by doubling (copying what the earlier trips stored), so growth is rare.
+    for (const size of new Set(hists.map((hist) => hist.size))) {
+      const group = hists.filter((hist) => hist.size === size);
+      const end = size === "1" ? `${k} + 1` : `(${k} + 1) * ${size}`;
+      e.line(`if (${group[0]!.name}.length < ${end}) {`);
       e.nested(() => {
-        e.line(`const grown = new ${hist.type}(Math.max(2 * ${hist.name}.length, ${end}, 16));`);
-        e.line(`grown.set(${hist.name});`);
-        e.line(`${hist.name} = grown;`);
+        const n = `${group[0]!.name}_n`;
+        e.line(`const ${n} = Math.max(2 * ${group[0]!.name}.length, ${end}, 16);`);
+        for (const hist of group) {
+          e.line(`const ${hist.name}_grown = new ${hist.type}(${n});`);
+          e.line(`${hist.name}_grown.set(${hist.name});`);
+          e.line(`${hist.name} = ${hist.name}_grown;`);
+        }
       });
       e.line("}");
+    }
+    for (const hist of hists) {
+      const c = carries[hist.j]!;
       if (isTensor(node.args[hist.j]!)) e.line(`${hist.name}.set(${c}, ${k} * ${hist.size});`);
       else e.line(`${hist.name}[${k}] = ${hist.bool ? `${c} ? 1 : 0` : c};`);
     }

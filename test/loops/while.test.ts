@@ -230,7 +230,8 @@ describe("while, do, break and continue: compiled = tape ≈ finite differences"
     expect(body).toMatch(/for \(; ; k\w*\+\+\) \{/);
     expect(body).toMatch(/for \(let k\w* = k\w* - 1; k\w* >= 0; k\w*--\)/);
     expect(code).toMatch(/let \$gradc_gNewton_h0 = new Float64Array\(0\);/);
-    expect(body).toMatch(/new Float64Array\(Math\.max\(2 \* \$gradc_gNewton_h0\.length/);
+    expect(body).toMatch(/const \$gradc_gNewton_h0_n = Math\.max\(2 \* \$gradc_gNewton_h0\.length, k\w* \+ 1, 16\);/);
+    expect(body).toMatch(/new Float64Array\(\$gradc_gNewton_h0_n\)/);
     // A longer run after a shorter one: the grown buffer keeps the values of this run.
     const [, short] = compiled.gWhileBreak!(0.3, 1.01);
     const [, long] = compiled.gWhileBreak!(0.3, 1.1);
