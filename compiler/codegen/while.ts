@@ -5,28 +5,12 @@
 // module-level typed arrays that double when a trip would overflow them and are kept between
 // calls, so a loop allocates only until its buffers have grown to the longest run seen.
 
-import type { Node, Type, Value } from "../ir/types.js";
+import type { Node, Value } from "../ir/types.js";
 import { whileParts } from "../ir/while.js";
-import type { FunctionEmitter } from "./js.js";
+import type { Buffers } from "./buffers.js";
+import { type Emitter, arrayType } from "./emitter.js";
 
-/** What `while` emission needs from the kernel emitter. */
-export interface WhileHost {
-  readonly e: FunctionEmitter;
-  /** The planned buffer of a tensor value, bound as its operand. */
-  allocate(v: Value): string;
-  /** The element count of a shape, as a JS expression. */
-  sizeText(shape: Type["shape"]): string;
-  arrayType(t: Type): string;
-  /** A new module-level name (`$gradc_<export>_<hint>`). */
-  moduleName(hint: string): string;
-  /** Adds a module-level declaration. */
-  declare(line: string): void;
-  /** Binds a trip dimension (`#id`) to the local holding it. */
-  bindTrips(dim: string, local: string): void;
-}
-
-export function emitWhile(h: WhileHost, node: Node): void {
-  const { e } = h;
+export function emitWhile(e: Emitter, buffers: Buffers, node: Node): void {
   const { cond, body, m, record, trips } = whileParts(node);
   const isTensor = (v: Value): boolean => v.type.shape.length > 0;
   const carries = node.args.map((init, j) => {
@@ -37,19 +21,18 @@ export function emitWhile(h: WhileHost, node: Node): void {
       e.bind(out, name);
       return name;
     }
-    const name = h.allocate(out);
+    const name = buffers.allocate(out);
     e.line(`${name}.set(${e.operand(init)});`);
     return name;
   });
   const hists = record.map((j, k) => {
     const out = node.outs[m + k]!;
-    const name = h.moduleName("h");
-    const type = h.arrayType(out.type);
-    h.declare(`let ${name}${e.typed(type)} = new ${type}(0);`);
+    const type = arrayType(out.type.dtype);
+    const name = buffers.history(out.type.dtype);
     e.bind(out, name);
-    return { j, name, type, size: h.sizeText(node.args[j]!.type.shape), bool: out.type.dtype === "bool" };
+    return { j, name, type, size: e.size(node.args[j]!.type.shape), bool: out.type.dtype === "bool" };
   });
-  const k = e.names.fresh("k");
+  const k = e.fresh("k");
   e.line(`let ${k} = 0;`);
   e.line(`for (; ; ${k}++) {`);
   e.nested(() => {
@@ -97,12 +80,13 @@ export function emitWhile(h: WhileHost, node: Node): void {
     };
     const temps = nexts.map((src, j) => {
       if (!crossed || isTensor(node.outs[j]!)) return src;
-      const t = e.names.fresh("next");
+      const t = e.fresh("next");
       e.line(`const ${t} = ${src};`);
       return t;
     });
     temps.forEach((t, j) => assign(j, t));
   });
   e.line("}");
-  h.bindTrips(trips, k);
+  // The backward loop over the trips this loop ran reads its count from the counter.
+  e.bindDim(trips, k);
 }

@@ -8,8 +8,7 @@
 // holding one: it must still throw where, and in the order, the eager op would
 // (passes/indexrange.ts).
 
-import { IF, LOOP, WHILE } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, walkNodes, IF, LOOP, WHILE } from "../ir/types.js";
 import { indexRanges } from "./indexrange.js";
 import { isTripDim } from "../ir/while.js";
 
