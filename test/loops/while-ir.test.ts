@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parseFunc } from "../../compiler/ir/parse.js";
 import { printFunc } from "../../compiler/ir/print.js";
-import { verify } from "../../compiler/ir/verify.js";
+import { verify } from "../../compiler/passes/verify.js";
 import { differentiate } from "../../compiler/passes/ad.js";
 import { forwardDerivative } from "../../compiler/passes/jvp.js";
 import { afterAD, runPasses } from "../../compiler/passes/pipeline.js";
