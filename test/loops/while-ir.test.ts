@@ -10,6 +10,8 @@ import { verify } from "../../compiler/passes/verify.js";
 import { differentiate } from "../../compiler/passes/ad.js";
 import { forwardDerivative } from "../../compiler/passes/jvp.js";
 import { afterAD, runPasses } from "../../compiler/passes/pipeline.js";
+import { dce } from "../../compiler/passes/dce.js";
+import { licm } from "../../compiler/passes/licm.js";
 import { evalFunc } from "../helpers/ir-eval.js";
 
 const ir = (text: string): string => text.replace(/^\n/, "").replace(/^ {4}/gm, "");
@@ -107,5 +109,70 @@ describe("while in the IR", () => {
         }
     `);
     expect(() => verify(parseFunc(bad))).toThrow(/trip count of no while loop/);
+  });
+});
+
+describe("passes over while", () => {
+  const HOIST = ir(`
+      fn f(%a: f64[], %x0: f64[], %v: f64[3]) -> f64[] {
+        %x: f64[] = while %x0 {trips="#x"} {
+          params %xc: f64[]
+          %ten: f64[] = const {value=10}
+          %c: bool[] = lt %xc %ten
+          yield %c
+        } do {
+          params %k: f64[], %xb: f64[]
+          %a2: f64[] = mul %a %a
+          %i: f64[] = add %a2 %a
+          %t: f64[] = take %v %i
+          %s: f64[] = add %xb %a2
+          %xn: f64[] = add %s %t
+          yield %xn
+        }
+        return %x
+      }
+  `);
+
+  it("LICM hoists invariants out of the body and the condition, but not an index that may throw", () => {
+    const fn = parseFunc(HOIST);
+    const out = licm(fn);
+    verify(out);
+    const text = printFunc(out);
+    const loopAt = text.indexOf("= while");
+    expect(text.indexOf("= mul %a %a")).toBeLessThan(loopAt);
+    expect(text.indexOf("= const {value=10}")).toBeLessThan(loopAt);
+    // The loop may run no trip: the `take` (index a² + a, unknown range) stays inside.
+    expect(text.indexOf("= take %v")).toBeGreaterThan(loopAt);
+  });
+
+  it("DCE drops an unused while, and keeps one whose trip count the backward loop runs over", () => {
+    const unused = parseFunc(NEWTON.replace("return %y", "return %a"));
+    expect(printFunc(dce(unused))).not.toContain("while");
+    // x ← x + a until x ≥ 10: the reverse trips need no history of x, only how many there were.
+    const fn = parseFunc(
+      ir(`
+        fn f(%a: f64[], %x0: f64[]) -> f64[] {
+          %x: f64[] = while %x0 {trips="#x"} {
+            params %xc: f64[]
+            %ten: f64[] = const {value=10}
+            %c: bool[] = lt %xc %ten
+            yield %c
+          } do {
+            params %k: f64[], %xb: f64[]
+            %xn: f64[] = add %xb %a
+            yield %xn
+          }
+          return %x
+        }
+      `),
+    );
+    const g = dce({ ...differentiate(fn, [fn.body.params[0]!]), name: "g" });
+    const dropValue = dce({ ...g, body: { ...g.body, results: g.body.results.slice(1) } });
+    verify(dropValue);
+    const text = printFunc(dropValue);
+    expect(text).toMatch(/= while %x0 \{trips="#x"\}/);
+    expect(text).toMatch(/loop .*\{reverse=true, trips="#x"\}/);
+    // da = the number of trips: 1 + 1 + … for a = 1.5 from 1 (1, 2.5, …, 10 after 6 trips).
+    expect(num(evalFunc(dropValue, [1.5, 1])[0])).toBe(6);
   });
 });
