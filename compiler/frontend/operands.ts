@@ -5,7 +5,7 @@
 
 import { Node, SyntaxKind } from "ts-morph";
 import { LowerError } from "./errors.js";
-import type { LV } from "./lower-support.js";
+import type { LV } from "./types.js";
 
 /** The gradc op for each arithmetic operator and Math function that has one. */
 const GRADC_OP: Readonly<Record<string, string>> = {
