@@ -11,7 +11,12 @@ export interface GradcError extends Error {
   readonly name: "GradcError";
 }
 
-/** The class of {@link GradcError} (made from source text, so its type is declared here). */
+/**
+ * The class of {@link GradcError}. Declared rather than inferred: the class is made from the
+ * one source text every copy of gradc and every generated module share (so that it is the same
+ * whichever defines it first), and the published declarations must need only the TypeScript
+ * standard library.
+ */
 export interface GradcErrorConstructor {
   new (message?: string): GradcError;
   readonly prototype: GradcError;
