@@ -13,10 +13,9 @@ export interface GradcError extends Error {
 }
 
 /**
- * The class of {@link GradcError}. Declared rather than inferred: the class is made from the
- * one source text every copy of gradc and every generated module share (so that it is the same
- * whichever defines it first), and the published declarations must need only the TypeScript
- * standard library.
+ * The class of {@link GradcError}. Declared rather than inferred from the class that
+ * implements it: the inferred type would carry Node's `Error.captureStackTrace` typings into
+ * the published declarations, which must need only the TypeScript standard library.
  */
 export interface GradcErrorConstructor {
   new (message?: string): GradcError;
