@@ -1,4 +1,4 @@
-// End-to-end tests of the `gradc` bin (SPEC.md section 5), each in a fresh folder outside the
+// End-to-end tests of the `gradc` bin, each in a fresh folder outside the
 // repository with gradc installed, as a user would run it.
 
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";

@@ -1,4 +1,4 @@
-// The esbuild plugin (SPEC.md section 6): grad/valueAndGrad bindings compiled in place, the
+// The esbuild plugin: grad/valueAndGrad bindings compiled in place, the
 // bundle running the generated code with none of the runtime's tape, diagnostics as esbuild
 // errors with locations, and rebuilds that see edits.
 

@@ -1,6 +1,6 @@
 // `gradc graph` and the evaluator under it: forward values and gradients of every node of a
-// function's IR at concrete inputs, checked against the seed's worked examples (SPEC.md
-// section 1), against finite differences, and as drawn (DOT and SVG).
+// function's IR at concrete inputs, checked against the worked examples (the two circuits of
+// the README), against finite differences, and as drawn (DOT and SVG).
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
