@@ -12,6 +12,7 @@
 
 import type * as ES from "acorn";
 import type { DiagnosticCode } from "../compiler/diagnostics/messages.js";
+import { type JumpTarget, assignedNames, jumpProblem, labelProblem, loopLabels } from "./interpret-jumps.js";
 import { type FunctionNode, patternNames, walkOwn } from "./interpret-parse.js";
 
 /** A refusal found in the syntax tree: the compiler's code and message arguments, and where. */
@@ -140,6 +141,9 @@ const refuse = (code: DiagnosticCode, node: ES.Node, args: readonly (string | nu
 
 class Checker {
   private loops = 0;
+  /** The loops and switches around the statement being checked, and labels waiting for their loop. */
+  private readonly targets: JumpTarget[] = [];
+  private labels: string[] = [];
   constructor(private readonly top: boolean) {}
 
   fn(fn: FunctionNode, outer: LexScope | null): void {
@@ -191,7 +195,7 @@ class Checker {
         const inner = new LexScope(scope);
         this.statement(s.init as ES.VariableDeclaration, inner);
         this.expr(s.test!, inner);
-        this.loop(s.body, inner);
+        this.loop(s, s.body, inner);
         return this.effect(s.update!, inner);
       }
       case "ForOfStatement": {
@@ -203,26 +207,38 @@ class Checker {
         const decl = s.left as ES.VariableDeclaration;
         this.pattern(decl.declarations[0]!.id);
         for (const name of patternNames(decl.declarations[0]!.id)) inner.declare(name, decl.kind !== "const");
-        return this.loop(s.body, inner);
+        return this.loop(s, s.body, inner);
       }
       case "WhileStatement":
+        this.loopCondition(s.test, scope);
         this.expr(s.test, scope);
-        return this.loop(s.body, scope);
+        return this.loop(s, s.body, scope);
       case "DoWhileStatement":
-        this.loop(s.body, scope);
+        this.loopCondition(s.test, scope);
+        this.loop(s, s.body, scope);
         return this.expr(s.test, scope);
       case "ForInStatement":
         return refuse("GRADC1002", s, ["for-in"]);
       case "BreakStatement":
-      case "ContinueStatement":
-        return;
+      case "ContinueStatement": {
+        const problem = jumpProblem(s, this.targets);
+        return problem === undefined ? undefined : refuse(...problem);
+      }
+      case "LabeledStatement": {
+        const problem = labelProblem(s);
+        if (problem !== undefined) refuse(...problem);
+        this.labels.push(s.label.name);
+        return this.statement(s.body, scope);
+      }
       case "SwitchStatement": {
         this.expr(s.discriminant, scope);
         const inner = new LexScope(scope);
+        this.targets.push({ node: s, labels: [] });
         for (const c of s.cases) {
           if (c.test) this.expr(c.test, inner);
           this.block(c.consequent, inner);
         }
+        this.targets.pop();
         return;
       }
       case "FunctionDeclaration":
@@ -233,13 +249,24 @@ class Checker {
     }
   }
 
-  private loop(body: ES.Statement, scope: LexScope): void {
+  private loop(node: ES.Statement, body: ES.Statement, scope: LexScope): void {
+    const labels = this.labels;
+    this.labels = [];
+    loopLabels.set(node, labels);
     this.loops++;
+    this.targets.push({ node, labels });
     try {
       this.statement(body, new LexScope(scope));
     } finally {
       this.loops--;
+      this.targets.pop();
     }
+  }
+
+  /** A while/do condition must not assign a variable of the function (the compiler's 1001). */
+  private loopCondition(test: ES.Expression, scope: LexScope): void {
+    for (const name of assignedNames(test))
+      if (scope.lookup(name) !== undefined) refuse("GRADC1001", test, ["An assignment in a loop condition", "Assign in the loop body and test the variable in the condition."]);
   }
 
   /** Destructuring the compiler takes: names, objects and arrays of them, without rest or defaults. */

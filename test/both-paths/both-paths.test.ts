@@ -64,8 +64,6 @@ const EXEMPT: Readonly<Record<string, string>> = {
  * counted as landing, not as a disagreement. Delete each row once its branch is merged.
  */
 const LANDING: readonly (readonly [RegExp, string])[] = [
-  [/^GRADC1002: '(while|do-while)' loops/, "w16-while"],
-  [/^GRADC1016: '(break|continue)'/, "w16-while"],
   [/^GRADC1001: A switch statement/, "w16-frontend"],
   [/^GRADC1013: The operator '%'/, "w16-registry"],
   [/^GRADC1015: Math\.(floor|ceil|round|trunc|sign) /, "w16-registry"],
@@ -95,9 +93,7 @@ const SAME_MISTAKE: readonly (readonly [string, string, string])[] = [
  * Disagreements that are bugs of the compiler, found by this test and reported: the program and
  * what is wrong. Each must still disagree (delete the row once the bug is fixed).
  */
-const KNOWN_BUGS: Readonly<Record<string, string>> = {
-  "literals_16_148/g": "the compiler reads the literal 1e-7 as 1 (x > 1e-7 compiles to x > 1, x * 1e-7 to a gradient of 1)",
-};
+const KNOWN_BUGS: Readonly<Record<string, string>> = {};
 
 interface Program {
   readonly name: string;
