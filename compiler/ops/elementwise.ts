@@ -3,13 +3,16 @@
 
 import type { Attrs, DType, Type } from "../ir/types.js";
 import type { Builder } from "./registry.js";
-import { type ElementwiseOp, type ExprEmitter, type Jvp, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
+import { type ElementwiseOp, type ExprEmitter, type GraphLabel, type Jvp, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
 import { sugar } from "./sugar.js";
 import { type Val, broadcastIndex, dtypeOf, flatGet, makeVal, shapeOf } from "./values.js";
 
 type DTypeRule = "float" | "bool" | "select";
 
-interface ElementwiseSpec {
+/** What an entry may say about how users reach it and how it is drawn (see OpDefBase). */
+type Exposure = Pick<ElementwiseOp, "gradc" | "math" | "variadic" | "operators" | "prefix" | "commutative" | "graph" | "callForm">;
+
+interface ElementwiseSpec extends Exposure {
   name: string;
   arity: number;
   scalar: (...xs: number[]) => number;
@@ -32,15 +35,12 @@ function inferDType(rule: DTypeRule, args: readonly Type[]): DType {
 }
 
 function elementwise(spec: ElementwiseSpec): ElementwiseOp {
-  const rule = spec.dtype ?? "float";
+  const { dtype, ...fields } = spec;
+  const rule = dtype ?? "float";
   return defineOp<ElementwiseOp>({
+    ...fields,
     kind: "elementwise",
-    name: spec.name,
-    arity: spec.arity,
     pure: true,
-    scalar: spec.scalar,
-    expr: spec.expr,
-    vjp: spec.vjp,
     jvp: spec.vjp === "not-differentiable" ? "not-differentiable" : jvpFromVjp(spec.vjp),
     infer(args: readonly Type[]): Type {
       if (args.length !== spec.arity) throw new ShapeError(`${spec.name} takes ${spec.arity} arguments`, "arity");
@@ -86,9 +86,32 @@ function jvpFromVjp(vjp: Vjp): Jvp {
 // Returns a cotangent only where the argument is active.
 const when = <V>(need: boolean | undefined, make: () => V): V | null => (need ? make() : null);
 
+/** `Math.<name>` of one number: the same function evaluates, folds and is emitted. */
+const mathCall = (name: string) =>
+  ({
+    math: name,
+    scalar: (Math as unknown as Record<string, (x: number) => number>)[name]!,
+    expr: ([x]: readonly string[]) => `Math.${name}(${x})`,
+    callForm: true,
+  }) as const;
+
+/** Drawn as an infix symbol; a constant operand folds in (`+1`, `1/x`). */
+const infix = (label: string, fold: GraphLabel["fold"]): GraphLabel => ({ label, fold });
+
+/**
+ * Piecewise constant (floor, sign, …): the derivative is zero wherever it exists, so the VJP
+ * gives no cotangent. Unlike "not-differentiable" (booleans), the result is a number that
+ * arithmetic may use, on the tape and compiled alike.
+ */
+const piecewiseConstant: Vjp = (_b, _g, args) => args.map(() => null);
+
 export const add = elementwise({
   name: "add",
   arity: 2,
+  gradc: "add",
+  operators: ["+"],
+  commutative: true,
+  graph: infix("+", (c) => `+${c}`),
   scalar: (x, y) => x + y,
   expr: ([x, y]) => `${x} + ${y}`,
   vjp: (_b, g, _args, _out, _attrs, needs) => [needs[0] ? g : null, needs[1] ? g : null],
@@ -97,6 +120,9 @@ export const add = elementwise({
 export const sub = elementwise({
   name: "sub",
   arity: 2,
+  gradc: "sub",
+  operators: ["-"],
+  graph: infix("-", (c, first) => (first ? `${c}-x` : `-${c}`)),
   scalar: (x, y) => x - y,
   expr: ([x, y]) => `${x} - ${y}`,
   vjp: (b, g, _args, _out, _attrs, needs) => [needs[0] ? g : null, when(needs[1], () => sugar(b).neg(g))],
@@ -105,6 +131,10 @@ export const sub = elementwise({
 export const mul = elementwise({
   name: "mul",
   arity: 2,
+  gradc: "mul",
+  operators: ["*"],
+  commutative: true,
+  graph: infix("*", (c) => `*${c}`),
   scalar: (x, y) => x * y,
   expr: ([x, y]) => `${x} * ${y}`,
   // The mul gate swaps: each input's gradient is the upstream times the other input.
@@ -117,6 +147,9 @@ export const mul = elementwise({
 export const div = elementwise({
   name: "div",
   arity: 2,
+  gradc: "div",
+  operators: ["/"],
+  graph: infix("/", (c, first) => (first ? `${c}/x` : `/${c}`)),
   scalar: (x, y) => x / y,
   expr: ([x, y]) => `${x} / ${y}`,
   vjp: (b, g, [, y], out, _attrs, needs) => {
@@ -128,6 +161,10 @@ export const div = elementwise({
 export const pow = elementwise({
   name: "pow",
   arity: 2,
+  gradc: "pow",
+  math: "pow",
+  operators: ["**"],
+  graph: infix("^", (c, first) => (first ? `${c}^x` : `x^${c}`)),
   scalar: (x, y) => x ** y,
   expr: ([x, y]) => `${x} ** ${y}`,
   vjp: (b, g, [x, y], out, _attrs, needs) => {
@@ -143,8 +180,13 @@ export const pow = elementwise({
 export const maximum = elementwise({
   name: "maximum",
   arity: 2,
+  gradc: "maximum",
+  math: "max",
+  variadic: true,
+  graph: { label: "max", fold: (c) => `max(x, ${c})` },
   scalar: Math.max,
   expr: ([x, y]) => `Math.max(${x}, ${y})`,
+  callForm: true,
   vjp: (b, g, [x, y], _out, _attrs, needs) => {
     const s = sugar(b);
     const first = s.ge(x!, y!);
@@ -158,8 +200,13 @@ export const maximum = elementwise({
 export const minimum = elementwise({
   name: "minimum",
   arity: 2,
+  gradc: "minimum",
+  math: "min",
+  variadic: true,
+  graph: { label: "min", fold: (c) => `min(x, ${c})` },
   scalar: Math.min,
   expr: ([x, y]) => `Math.min(${x}, ${y})`,
+  callForm: true,
   vjp: (b, g, [x, y], _out, _attrs, needs) => {
     const s = sugar(b);
     const first = s.le(x!, y!);
@@ -173,6 +220,9 @@ export const minimum = elementwise({
 export const neg = elementwise({
   name: "neg",
   arity: 1,
+  gradc: "neg",
+  prefix: "-",
+  graph: { label: "*-1" },
   scalar: (x) => -x,
   expr: ([x]) => `-${x}`,
   vjp: (b, g) => [sugar(b).neg(g)],
@@ -181,24 +231,25 @@ export const neg = elementwise({
 export const exp = elementwise({
   name: "exp",
   arity: 1,
-  scalar: Math.exp,
-  expr: ([x]) => `Math.exp(${x})`,
+  gradc: "exp",
+  ...mathCall("exp"),
   vjp: (b, g, _args, out) => [sugar(b).mul(g, out)],
 });
 
 export const log = elementwise({
   name: "log",
   arity: 1,
-  scalar: Math.log,
-  expr: ([x]) => `Math.log(${x})`,
+  gradc: "log",
+  ...mathCall("log"),
   vjp: (b, g, [x]) => [sugar(b).div(g, x!)],
 });
 
 export const sqrt = elementwise({
   name: "sqrt",
   arity: 1,
-  scalar: Math.sqrt,
-  expr: ([x]) => `Math.sqrt(${x})`,
+  gradc: "sqrt",
+  ...mathCall("sqrt"),
+  graph: { label: "√" },
   // Reuses the forward output: d sqrt(x) = 0.5 / sqrt(x).
   vjp: (b, g, _args, out) => {
     const s = sugar(b);
@@ -209,6 +260,8 @@ export const sqrt = elementwise({
 export const square = elementwise({
   name: "square",
   arity: 1,
+  gradc: "square",
+  graph: { label: "x²" },
   scalar: (x) => x * x,
   expr: ([x]) => `${x} * ${x}`,
   vjp: (b, g, [x]) => {
@@ -220,8 +273,8 @@ export const square = elementwise({
 export const tanh = elementwise({
   name: "tanh",
   arity: 1,
-  scalar: Math.tanh,
-  expr: ([x]) => `Math.tanh(${x})`,
+  gradc: "tanh",
+  ...mathCall("tanh"),
   // Reuses the forward output: 1 - tanh².
   vjp: (b, g, _args, out) => {
     const s = sugar(b);
@@ -232,6 +285,8 @@ export const tanh = elementwise({
 export const sigmoid = elementwise({
   name: "sigmoid",
   arity: 1,
+  gradc: "sigmoid",
+  graph: { label: "σ" },
   scalar: (x) => 1 / (1 + Math.exp(-x)),
   expr: ([x]) => `1 / (1 + Math.exp(-${x}))`,
   // Reuses the forward output: σ' = σ(1 - σ).
@@ -244,8 +299,10 @@ export const sigmoid = elementwise({
 export const relu = elementwise({
   name: "relu",
   arity: 1,
+  gradc: "relu",
   scalar: (x) => (x > 0 ? x : 0),
   expr: ([x]) => `Math.max(${x}, 0)`,
+  callForm: true,
   // Routes like max(x, 0) with the tie at 0 going to the constant: relu'(0) = 0.
   vjp: (b, g, [x]) => {
     const s = sugar(b);
@@ -256,8 +313,8 @@ export const relu = elementwise({
 export const abs = elementwise({
   name: "abs",
   arity: 1,
-  scalar: Math.abs,
-  expr: ([x]) => `Math.abs(${x})`,
+  gradc: "abs",
+  ...mathCall("abs"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
     return [s.mul(g, s.sign(x!))];
@@ -267,8 +324,7 @@ export const abs = elementwise({
 export const sin = elementwise({
   name: "sin",
   arity: 1,
-  scalar: Math.sin,
-  expr: ([x]) => `Math.sin(${x})`,
+  ...mathCall("sin"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
     return [s.mul(g, s.cos(x!))];
@@ -278,46 +334,81 @@ export const sin = elementwise({
 export const cos = elementwise({
   name: "cos",
   arity: 1,
-  scalar: Math.cos,
-  expr: ([x]) => `Math.cos(${x})`,
+  ...mathCall("cos"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
     return [s.neg(s.mul(g, s.sin(x!)))];
   },
 });
 
-export const sign = elementwise({
-  name: "sign",
-  arity: 1,
-  scalar: Math.sign,
-  expr: ([x]) => `Math.sign(${x})`,
-  vjp: "not-differentiable",
+// ---- piecewise constant: zero derivative wherever there is one ---------------------------
+
+export const sign = elementwise({ name: "sign", arity: 1, ...mathCall("sign"), vjp: piecewiseConstant });
+export const floor = elementwise({ name: "floor", arity: 1, ...mathCall("floor"), vjp: piecewiseConstant });
+export const ceil = elementwise({ name: "ceil", arity: 1, ...mathCall("ceil"), vjp: piecewiseConstant });
+export const round = elementwise({ name: "round", arity: 1, ...mathCall("round"), vjp: piecewiseConstant });
+
+/** JavaScript's `%`, the remainder of truncated division: a - b·trunc(a/b). */
+export const rem = elementwise({
+  name: "rem",
+  arity: 2,
+  operators: ["%"],
+  graph: infix("%", (c, first) => (first ? `${c}%x` : `%${c}`)),
+  scalar: (x, y) => x % y,
+  expr: ([x, y]) => `${x} % ${y}`,
+  // Between jumps trunc(a/b) is constant, so d/da = 1 and d/db = -trunc(a/b), written as
+  // -(a - out)/b: built from differentiable ops, it differentiates again to 0 as it should.
+  vjp: (b, g, [x, y], out, _attrs, needs) => {
+    const s = sugar(b);
+    return [needs[0] ? g : null, when(needs[1], () => s.neg(s.div(s.mul(g, s.sub(x!, out)), y!)))];
+  },
 });
 
 // ---- comparisons and logic: booleans carry no gradient --------------------------------
 
-const compare = (name: string, js: string, scalar: (x: number, y: number) => boolean): ElementwiseOp =>
-  elementwise({
+/** `operators` are the JavaScript spellings; the first is emitted. `drawn` labels the graph. */
+const compare = (name: string, operators: readonly string[], drawn: string, scalar: (x: number, y: number) => boolean, commutative = false): ElementwiseOp => {
+  const js = operators[0]!;
+  return elementwise({
     name,
     arity: 2,
+    operators,
+    commutative,
+    graph: { label: drawn, fold: (c, first) => (first ? `${c} ${drawn} x` : `${drawn} ${c}`) },
     dtype: "bool",
     scalar: (x, y) => (scalar(x, y) ? 1 : 0),
     expr: ([x, y]) => `${x} ${js} ${y}`,
     vjp: "not-differentiable",
   });
+};
 
-export const lt = compare("lt", "<", (x, y) => x < y);
-export const le = compare("le", "<=", (x, y) => x <= y);
-export const gt = compare("gt", ">", (x, y) => x > y);
-export const ge = compare("ge", ">=", (x, y) => x >= y);
-export const eq = compare("eq", "===", (x, y) => x === y);
-export const ne = compare("ne", "!==", (x, y) => x !== y);
-export const and = compare("and", "&&", (x, y) => x !== 0 && y !== 0);
-export const or = compare("or", "||", (x, y) => x !== 0 || y !== 0);
+export const lt = compare("lt", ["<"], "<", (x, y) => x < y);
+export const le = compare("le", ["<="], "≤", (x, y) => x <= y);
+export const gt = compare("gt", [">"], ">", (x, y) => x > y);
+export const ge = compare("ge", [">="], "≥", (x, y) => x >= y);
+export const eq = compare("eq", ["===", "=="], "==", (x, y) => x === y, true);
+export const ne = compare("ne", ["!==", "!="], "!=", (x, y) => x !== y, true);
+
+/** Logic on booleans; `&&`/`||` in source are lowered as conditionals, so no operator here. */
+const logic = (name: string, js: string, scalar: (x: boolean, y: boolean) => boolean): ElementwiseOp =>
+  elementwise({
+    name,
+    arity: 2,
+    commutative: true,
+    graph: { label: js },
+    dtype: "bool",
+    scalar: (x, y) => (scalar(x !== 0, y !== 0) ? 1 : 0),
+    expr: ([x, y]) => `${x} ${js} ${y}`,
+    vjp: "not-differentiable",
+  });
+
+export const and = logic("and", "&&", (x, y) => x && y);
+export const or = logic("or", "||", (x, y) => x || y);
 
 export const not = elementwise({
   name: "not",
   arity: 1,
+  graph: { label: "!" },
   dtype: "bool",
   scalar: (x) => (x !== 0 ? 0 : 1),
   expr: ([x]) => `!${x}`,
@@ -345,6 +436,7 @@ export const select = elementwise({
 export const stopGradient = elementwise({
   name: "stop_gradient",
   arity: 1,
+  gradc: "stopGradient",
   scalar: (x) => x,
   expr: ([x]) => x!,
   vjp: (_b, _g, _args, _out, _attrs) => [null],
