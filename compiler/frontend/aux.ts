@@ -5,7 +5,7 @@
 import { Node } from "ts-morph";
 import type { Value } from "../ir/types.js";
 import { LowerError } from "./errors.js";
-import type { FunctionLike, LV } from "./lower-support.js";
+import type { FunctionLike, LV } from "./types.js";
 import type { Tree } from "./signature.js";
 
 export interface AuxSplit {

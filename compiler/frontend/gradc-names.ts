@@ -5,7 +5,7 @@
 
 import { Node, type PropertyAccessExpression } from "ts-morph";
 import { LowerError } from "./errors.js";
-import type { LV, TransformName } from "./lower-support.js";
+import type { LV, TransformName } from "./types.js";
 import { GRADC_OPS } from "./opcalls.js";
 
 /** Transformations a model may apply to functions of the program (see nested.ts). */

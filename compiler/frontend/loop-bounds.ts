@@ -8,7 +8,7 @@ import { type ForStatement, Node, SyntaxKind } from "ts-morph";
 import type { IRBuilder } from "../ir/builder.js";
 import type { Dim, Value } from "../ir/types.js";
 import { LowerError } from "./errors.js";
-import type { LV } from "./lower-support.js";
+import type { LV } from "./types.js";
 
 /** `dim + off`, or a constant `off` when `dim` is absent. */
 export interface Affine {

@@ -1,81 +1,17 @@
-// What lowering works with besides the IR builder: lowered values (LV), variables and scopes,
-// and small pure helpers over syntax and values (structure keys, assigned variables, names and
-// descriptions for messages).
+// Small pure helpers of lowering over syntax and values: constant folding of Math, which
+// variables a statement assigns, names and descriptions for messages.
 
 import { Node, SyntaxKind } from "ts-morph";
 import type { Value } from "../ir/types.js";
 import { ShapeError } from "../ops/index.js";
 import { LowerError } from "./errors.js";
-import type { OpCall } from "./opcalls.js";
-
-/** A lowered expression: an IR value, a compile-time constant, a structure, or a callee. */
-export type LV =
-  | { readonly k: "val"; readonly v: Value }
-  | { readonly k: "num"; readonly n: number }
-  | { readonly k: "bool"; readonly b: boolean }
-  | { readonly k: "obj"; readonly fields: ReadonlyMap<string, LV> }
-  | { readonly k: "arr"; readonly items: readonly LV[] }
-  | { readonly k: "fn"; readonly decl: FunctionLike; readonly scope?: Scope }
-  | { readonly k: "op"; readonly call: OpCall; readonly name: string }
-  | { readonly k: "math" }
-  /** A string literal argument of an op that reads one (`zeros([3], "f32")`). */
-  | { readonly k: "str"; readonly s: string }
-  /** A transformation of gradc (`grad`), a transformed function (`grad(f)`), a `customVjp` function. */
-  | { readonly k: "transform"; readonly name: TransformName }
-  | { readonly k: "transformed"; readonly name: "grad" | "valueAndGrad" | "jvp"; readonly fn: LV; readonly argnums: readonly number[]; readonly isArray: boolean }
-  | { readonly k: "custom"; readonly f: LV; readonly vjp: LV }
-  /** What a variable holds after the statement computing it failed (see Lowerer.recover). */
-  | { readonly k: "poison" }
-  | { readonly k: "undefined" };
-
-export type TransformName = "grad" | "valueAndGrad" | "jvp" | "customVjp";
-
-export type FunctionLike =
-  | import("ts-morph").FunctionDeclaration
-  | import("ts-morph").ArrowFunction
-  | import("ts-morph").FunctionExpression;
-
-export interface Var {
-  readonly name: string;
-  readonly isParam: boolean;
-  readonly mutable: boolean;
-}
-
-export class Scope {
-  private vars = new Map<string, Var>();
-  constructor(readonly parent: Scope | undefined) {}
-  declare(v: Var): void {
-    this.vars.set(v.name, v);
-  }
-  lookup(name: string): Var | undefined {
-    return this.vars.get(name) ?? this.parent?.lookup(name);
-  }
-}
+import { type FunctionLike, type LV, type Scope, type Var, isFunctionLike } from "./types.js";
 
 export function foldMath(name: string, xs: number[]): LV | undefined {
   const f = (Math as unknown as Record<string, (...a: number[]) => number>)[name];
   if (typeof f !== "function") return undefined;
   // Math.max/min of thousands of constants: pairwise, as spreading them would overflow the stack.
   return { k: "num", n: xs.length > 2 ? xs.reduce((a, b) => f(a, b)) : f(...xs) };
-}
-
-export function nameValue(lv: LV, name: string): void {
-  if (lv.k === "val" && lv.v.name === undefined) lv.v.name = name;
-}
-
-export function structureKey(lv: LV): string {
-  switch (lv.k) {
-    case "obj":
-      return `{${[...lv.fields].map(([k, f]) => `${k}:${structureKey(f)}`).join(",")}}`;
-    case "arr":
-      return `[${lv.items.map(structureKey).join(",")}]`;
-    case "val":
-    case "num":
-    case "bool":
-      return "v";
-    default:
-      return lv.k;
-  }
 }
 
 export function containsReturn(s: Node): boolean {
@@ -175,5 +111,3 @@ export function shapeDiagnostic(e: ShapeError, at: Node): LowerError {
   return new LowerError(code, at, [e.message]);
 }
 
-export const isFunctionLike = (n: Node | undefined): n is FunctionLike =>
-  n !== undefined && (Node.isFunctionDeclaration(n) || Node.isArrowFunction(n) || Node.isFunctionExpression(n));

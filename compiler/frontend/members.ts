@@ -4,7 +4,7 @@
 
 import { Node } from "ts-morph";
 import { LowerError } from "./errors.js";
-import type { LV } from "./lower-support.js";
+import type { LV } from "./types.js";
 
 const ITERATING = new Set(["forEach", "map", "reduce", "reduceRight", "filter", "some", "every", "find", "findIndex", "flatMap", "entries", "keys", "values"]);
 

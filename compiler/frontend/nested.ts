@@ -19,7 +19,7 @@ import { ReverseOfLoopError, differentiate } from "../passes/ad.js";
 import { forwardDerivative } from "../passes/jvp.js";
 import { LowerError } from "./errors.js";
 import type { IRBuilder } from "../ir/builder.js";
-import type { LV } from "./lower-support.js";
+import type { LV } from "./types.js";
 import type { Loc } from "../ir/types.js";
 
 type TransformLV = LV & { k: "transform" | "transformed" | "custom" };

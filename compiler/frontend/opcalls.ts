@@ -1,33 +1,13 @@
 // How calls to gradc ops and Math functions lower to IR: argument counts, compile-time folding
 // of constant arguments, and the primitive or composite each call builds.
 
-import type { IRBuilder } from "../ir/builder.js";
 import type { Dim, Value } from "../ir/types.js";
 import { composites } from "../ops/composite.js";
 import { MATH_CONSTANTS, getOp, gradcOpNames, gradcOps, mathOps } from "../ops/index.js";
 import { reshapeTarget } from "../ops/reshape-target.js";
-import type { LV } from "./lower.js";
+import type { LV, OpCall, OpCallContext } from "./types.js";
 
-export interface OpCallContext {
-  readonly b: IRBuilder;
-  /** Materializes a lowered value (compile-time numbers become constants). */
-  value(lv: LV): Value;
-  /** Folds a Math function over compile-time numbers, if all are. */
-  fold(mathName: string, xs: readonly LV[]): LV | undefined;
-  fail(message: string): Error;
-  /** A located GRADC2006 for an index the compiler knows to be out of range. */
-  failIndex(message: string): Error;
-  /** What is wrong with index `i` into a leading dimension `n`, when the compiler can tell. */
-  indexProblem(i: Value, n: Dim): string | undefined;
-}
-
-export interface OpCall {
-  /** Math functions take numbers only: a tensor there is refused, naming the gradc op. */
-  readonly numbersOnly?: boolean;
-  readonly minArgs: number;
-  readonly maxArgs: number;
-  lower(ctx: OpCallContext, args: readonly LV[]): LV;
-}
+export type { OpCall, OpCallContext } from "./types.js";
 
 const val = (v: Value): LV => ({ k: "val", v });
 

@@ -6,7 +6,7 @@
 import { Node, SyntaxKind } from "ts-morph";
 import { binaryOperators, mathOps } from "../ops/index.js";
 import { LowerError } from "./errors.js";
-import type { LV } from "./lower-support.js";
+import type { LV } from "./types.js";
 
 /** The gradc function doing on tensors what operator or Math function `what` does on numbers. */
 function gradcNameOf(what: string): string | undefined {
