@@ -17,7 +17,7 @@ export const MESSAGES = {
   GRADC1012: "Not every path through '{0}' returns a value. Add a return at the end.",
   GRADC1013: "The operator '{0}' is not supported in a differentiable function. {1}",
   GRADC1014: "Index into '{0}' must be known at compile time: a constant, or the counter of a loop of at most 16 constant trips (which is unrolled). For a tensor, use at(x, i), whose index may be computed at run time.",
-  GRADC1015: "Math.{0} is not supported. Supported: Math.exp, log, sqrt, pow, tanh, sin, cos, abs, max, min, PI, E.",
+  GRADC1015: "Math.{0} is not supported. Supported: {1}.",
   GRADC1016: "'{0}' is not supported in a differentiable function. Restructure the loop so it runs to its bound (use an if inside the body).",
   GRADC1017: "{0} takes values of different kinds on the two branches of a conditional (say a number on one, an array or nothing on the other). Give it the same structure on both.",
   GRADC1018: "A 'return' inside a loop is not supported. Assign to a variable declared before the loop and return after it.",

@@ -44,6 +44,16 @@ export const mathOps: () => ReadonlyMap<string, OpDef> = byName((d) => d.math, "
 /** Binary JavaScript operator (`+`, `%`, `===`) → op, on numbers. */
 export const binaryOperators: () => ReadonlyMap<string, OpDef> = byName((d) => d.operators, "operator");
 
+/** A comparison: its result is a boolean (`<`, `===`), where arithmetic's is a number. */
+export const isComparison = (def: OpDef): boolean => def.infer([NUMBER, NUMBER], {}).dtype === "bool";
+const NUMBER = { dtype: "f64", shape: [] } as const;
+
+/** The binary operators of arithmetic (`+ - * / ** %`) → op. */
+export const arithmeticOperators = memo((): ReadonlyMap<string, OpDef> => new Map([...binaryOperators()].filter(([, d]) => !isComparison(d))));
+
+/** The comparison operators (`<`, `===`, `==`, …) → op. */
+export const comparisonOperators = memo((): ReadonlyMap<string, OpDef> => new Map([...binaryOperators()].filter(([, d]) => isComparison(d))));
+
 /** Prefix JavaScript operator (`-`) → op, on numbers. */
 export const prefixOperators: () => ReadonlyMap<string, OpDef> = byName((d) => d.prefix, "prefix operator");
 
@@ -61,11 +71,9 @@ export const MATH_CONSTANTS: Readonly<Record<string, number>> = Object.freeze({
 
 /** "Math.exp, log, …, PI, E, …": what GRADC1015 and the fallback's message list. */
 export const supportedMathText = memo((): string => {
-  const names = [...mathOps().keys(), ...Object.keys(MATH_CONSTANTS)];
+  const names = [...[...mathOps().keys()].sort(), ...Object.keys(MATH_CONSTANTS)];
   return `Math.${names.join(", ")}`;
 });
 
-/** "+ - * / ** %": the arithmetic operators on numbers (not comparisons), for messages. */
-export const arithmeticOperatorsText = memo((): string =>
-  [...binaryOperators()].filter(([, def]) => def.vjp !== "not-differentiable").map(([op]) => op).join(" "),
-);
+/** "+ - * / ** %": the arithmetic operators on numbers, for messages. */
+export const arithmeticOperatorsText = memo((): string => [...arithmeticOperators().keys()].join(" "));

@@ -9,6 +9,7 @@ import {
   type ElementwiseOp,
   MATH_CONSTANTS,
   allOps,
+  arithmeticOperators,
   binaryOperators,
   gradcOpNames,
   mathOps,
@@ -32,6 +33,10 @@ describe("the README lists exactly what the registry exposes", () => {
   it("Math functions", () => {
     const listed = readmeList("comparisons,\n  `&&`/`||`/`!`, ").map((w) => w.replace(/^Math\./, ""));
     expect(sorted(listed), "README.md: the Math functions a differentiable function may call").toEqual(sorted(mathOps().keys()));
+  });
+
+  it("arithmetic operators", () => {
+    expect(sorted(readmeList("on **numbers**: "))).toEqual(sorted(arithmeticOperators().keys()));
   });
 
   it("Math constants", () => {
