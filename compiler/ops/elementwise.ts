@@ -321,6 +321,28 @@ export const abs = elementwise({
   },
 });
 
+export const log1p = elementwise({
+  name: "log1p",
+  arity: 1,
+  ...mathCall("log1p"),
+  // log(1 + x), exact for small x: d/dx = 1 / (1 + x).
+  vjp: (b, g, [x]) => {
+    const s = sugar(b);
+    return [s.div(g, s.add(s.c(1, x!), x!))];
+  },
+});
+
+export const expm1 = elementwise({
+  name: "expm1",
+  arity: 1,
+  ...mathCall("expm1"),
+  // e^x - 1, exact for small x; reuses the forward output: d/dx = e^x = out + 1.
+  vjp: (b, g, _args, out) => {
+    const s = sugar(b);
+    return [s.mul(g, s.add(out, s.c(1, out)))];
+  },
+});
+
 export const sin = elementwise({
   name: "sin",
   arity: 1,

@@ -110,6 +110,8 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
   sigmoid: unary("any"),
   relu: unary("nonzero"),
   abs: unary("nonzero"),
+  log1p: unary("positive"),
+  expm1: unary("any"),
   sin: unary("any"),
   cos: unary("any"),
   sign: piecewise(),
