@@ -110,3 +110,22 @@ describe("the frontend's tables are the registry's", () => {
     for (const n of [...mathOps().keys(), ...Object.keys(MATH_CONSTANTS)]) expect(supportedMathText()).toMatch(new RegExp(`\\b${n}\\b`));
   });
 });
+
+describe("call forms", () => {
+  /** `f(…)` with the parentheses opened after the callee closing at the very end. */
+  const oneCall = (text: string): boolean => {
+    const m = /^[\w.$]+\(/.exec(text);
+    if (!m) return false;
+    let depth = 0;
+    for (let i = m[0].length - 1; i < text.length; i++) {
+      if (text[i] === "(") depth++;
+      else if (text[i] === ")" && --depth === 0) return i === text.length - 1;
+    }
+    return false;
+  };
+
+  it.each(allOps().filter((d): d is ElementwiseOp => d.kind === "elementwise").map((d) => [d.name, d] as const))("%s", (_name, def) => {
+    const text = def.expr(["a", "b", "c"].slice(0, def.arity), {});
+    expect(def.callForm === true, `${text}: callForm says whether the emitted expression is one call`).toBe(oneCall(text));
+  });
+});
