@@ -2,6 +2,8 @@
 
 export * from "./registry.js";
 export * as elementwise from "./elementwise.js";
+export * as rounding from "./rounding.js";
+export * as compare from "./compare.js";
 export * as leaf from "./leaf.js";
 export * as reduce from "./reduce.js";
 export * as movement from "./movement.js";
