@@ -13,3 +13,4 @@ export * as convert from "./convert.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
 export * from "./exposure.js";
+export { opTypes } from "./optypes.js";
