@@ -7,6 +7,7 @@ export const sign = elementwise({ name: "sign", arity: 1, ...mathCall("sign"), v
 export const floor = elementwise({ name: "floor", arity: 1, ...mathCall("floor"), vjp: piecewiseConstant });
 export const ceil = elementwise({ name: "ceil", arity: 1, ...mathCall("ceil"), vjp: piecewiseConstant });
 export const round = elementwise({ name: "round", arity: 1, ...mathCall("round"), vjp: piecewiseConstant });
+export const trunc = elementwise({ name: "trunc", arity: 1, ...mathCall("trunc"), vjp: piecewiseConstant });
 
 /** JavaScript's `%`, the remainder of truncated division: a - b·trunc(a/b). */
 export const rem = elementwise({

@@ -118,6 +118,7 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
   floor: piecewise(),
   ceil: piecewise(),
   round: piecewise(0.5),
+  trunc: piecewise(),
   rem: binary("any", "nonzero", remainderAway),
   select: [
     { args: [{ shape: [], bool: true }, { shape: [] }, { shape: [] }] },
