@@ -17,12 +17,20 @@ import { centralDifference, relErr } from "../helpers/numeric.js";
 const POINTS = [0.37, 1.23, 2.71];
 const OTHER = 0.8;
 
-const mathCases = [...mathOps()].map(([name, def]) => ({
+interface Case {
+  readonly id: string;
+  /** The expression of x it checks. */
+  readonly js: string;
+  /** The operator, for operator cases. */
+  readonly op?: string;
+}
+
+const mathCases: Case[] = [...mathOps()].map(([name, def]) => ({
   id: `Math_${name}`,
   js: def.arity === 1 && !def.variadic ? `Math.${name}(x)` : `Math.${name}(x, ${OTHER})`,
 }));
-const operatorCases = [...arithmeticOperators().keys()].map((op, k) => ({ id: `op_${k}`, js: `(x ${op} ${OTHER})`, op }));
-const cases = [...mathCases, ...operatorCases];
+const operatorCases: Case[] = [...arithmeticOperators().keys()].map((op, k) => ({ id: `op_${k}`, js: `(x ${op} ${OTHER})`, op }));
+const cases: Case[] = [...mathCases, ...operatorCases];
 
 /** The model of a case: its expression times x, so the gradient is never just the op's. */
 const model = (js: string): ((x: number) => number) => new Function("x", `return ${js} * x;`) as (x: number) => number;
@@ -51,7 +59,7 @@ describe("compiled gradients of every exposed Math function and operator", () =>
 
 describe("the same ops on the tape", () => {
   it.each(cases.map((c) => [c.js, c] as const))("%s", (_label, c) => {
-    const def = "op" in c ? arithmeticOperators().get(c.op)! : mathOps().get(c.id.slice(5))!;
+    const def = c.op !== undefined ? arithmeticOperators().get(c.op)! : mathOps().get(c.id.slice(5))!;
     const f = model(c.js);
     for (const x of POINTS) {
       const v = new Var(x);
