@@ -1,4 +1,4 @@
-// The benchmark models (SPEC §8): where each one's gradc source lives, which arguments are
+// The benchmark models of `npm run bench` (bench/README.md): where each one's gradc source lives, which arguments are
 // differentiated, and how its inputs are drawn. Every engine receives clones of the same inputs.
 
 import { Rng } from "./lib/prng.js";

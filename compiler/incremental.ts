@@ -27,6 +27,7 @@ export interface FileOutcome {
   readonly fresh: boolean;
 }
 
+/** Options of `createIncrementalCompiler`: those of `compile`, and the files to start with. */
 export interface IncrementalOptions extends CompileOptions {
   /** Files to put in the program at once (more join through `compileFile`). */
   readonly files?: readonly string[];

@@ -19,6 +19,7 @@ import { type Stages, compileStages } from "./passes/pipeline.js";
 import { ReverseOfLoopError } from "./passes/ad.js";
 import "./ops/index.js";
 
+/** Options of `compile`, shared by the CLI, the plugins and the incremental compiler. */
 export interface CompileOptions {
   /** tsconfig.json to use; by default the nearest one above the first file, else strict defaults. */
   readonly project?: string;
@@ -44,17 +45,23 @@ export interface CompileOptions {
   readonly sourceMap?: boolean;
 }
 
+/** One compiled binding: the name it is exported under, what it computes, and its IR at each stage. */
 export interface CompiledFunction {
+  /** The name the generated module exports it under (`default` for a default export). */
   readonly exportName: string;
+  /** The transformation, the differentiated arguments and the parameter layout. */
   readonly spec: GradSpec;
+  /** The IR as lowered (`ir`), after AD (`grad`) and after optimization (`opt`): what `--dump` prints. */
   readonly stages: Stages;
 }
 
+/** The generated module of one source file, with its map and declarations when asked for. */
 export interface CompiledModule {
   /** Absolute path of the source file. */
   readonly sourceFile: string;
   /** Absolute path of the generated module. */
   readonly outFile: string;
+  /** The generated JavaScript or TypeScript. */
   readonly code: string;
   /** The source location of each line of `code` (0-based), for source maps; locations' files are relative to outFile's folder. */
   readonly lines: readonly (Loc | undefined)[];
@@ -62,11 +69,15 @@ export interface CompiledModule {
   readonly sourceMap?: { readonly file: string; readonly text: string };
   /** For `emit: "js"`: the `.d.ts` beside it. */
   readonly declarations?: { readonly file: string; readonly text: string };
+  /** Each binding the module exports, compiled. */
   readonly functions: readonly CompiledFunction[];
 }
 
+/** What `compile` returns: a module per file that compiled, and every diagnostic. */
 export interface CompileResult {
+  /** One per source file with bindings and no errors. */
   readonly modules: readonly CompiledModule[];
+  /** Every problem found, in file order; a file with any gets no module. */
   readonly diagnostics: readonly Diagnostic[];
   /** Absolute paths of every source file that was considered. */
   readonly files: readonly string[];
@@ -94,6 +105,7 @@ export function leanOptions(options: ts.CompilerOptions): ts.CompilerOptions {
   return lean;
 }
 
+/** The nearest `tsconfig.json` in `from` or a folder above it, or undefined when there is none. */
 export function findTsconfig(from: string): string | undefined {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     const candidate = join(dir, "tsconfig.json");
@@ -187,6 +199,10 @@ export function unparsedDiagnostics(project: Project, cwd: string): Diagnostic[]
   return [...(unparsed.get(project) ?? [])].map(([path, deep]) => nestingDiagnostic(path, deep, cwd));
 }
 
+/**
+ * Where the generated module of `source` goes: beside it, or under `options.outDir` mirroring
+ * the source tree below `rootDir`, named `<stem><ext>` (`ext` such as `.grad.ts`).
+ */
 export function outputPath(source: string, options: CompileOptions, rootDir: string, ext: string): string {
   const stem = basename(source).replace(/\.[cm]?[jt]sx?$/, "");
   const dir = options.outDir ? join(resolve(options.cwd ?? process.cwd(), options.outDir), relative(rootDir, dirname(source))) : dirname(source);
@@ -337,6 +353,11 @@ export function compile(files: readonly string[], options: CompileOptions = {}):
   return { modules, diagnostics, files: wanted.map((sf) => sf.getFilePath()) };
 }
 
+/**
+ * Compiles the bindings of one source file of a project made by `createProject`: its module
+ * (none when the file has no bindings or has errors) and its diagnostics, with paths relative
+ * to `cwd`.
+ */
 export function compileSourceFile(
   sf: SourceFile,
   rootDir: string,

@@ -1,4 +1,4 @@
-// The seed's two-layer net L = (W2·σ(W1·x) − y)², 4 → 16 → 1, trained per sample with SGD.
+// A two-layer net L = (W2·σ(W1·x) − y)², 4 → 16 → 1, trained per sample with SGD.
 import { matmul, randn, sgd, sigmoid, square, sub, sum, valueAndGrad, type Tensor } from "gradc";
 
 export interface Params {

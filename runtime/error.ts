@@ -12,9 +12,9 @@ export interface GradcError extends Error {
 }
 
 /**
- * The class of {@link GradcError}. Declared rather than inferred from the class below: the
- * inferred type would carry Node's `Error.captureStackTrace` typings into the published
- * declarations, which must need only the TypeScript standard library.
+ * The class of {@link GradcError}. Declared rather than inferred from the class that
+ * implements it: the inferred type would carry Node's `Error.captureStackTrace` typings into
+ * the published declarations, which must need only the TypeScript standard library.
  */
 export interface GradcErrorConstructor {
   new (message?: string, options?: { cause?: unknown }): GradcError;

@@ -1,5 +1,6 @@
 // gradc's runtime tape: the model source itself, with `gradc` resolved to runtime/index.ts, so
-// `lossAndGrad = valueAndGrad(model, { argnums })` is the uncompiled fallback of SPEC §2.
+// `lossAndGrad = valueAndGrad(model, { argnums })` runs uncompiled, on the tape, as it does
+// wherever no gradc compiler or plugin has replaced it.
 
 import type { ModelCase } from "../cases.js";
 import { bundleForTape, Missing } from "../lib/build.js";

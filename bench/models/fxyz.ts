@@ -1,4 +1,5 @@
-// The first circuit of SPEC §1: an add gate feeding a mul gate.
+// The smallest circuit of backpropagation, f = (x + y)·z: an add gate feeding a mul gate.
+// At (x, y, z) = (−2, 5, −4) the gradients are (−4, −4, 3).
 import { valueAndGrad } from "gradc";
 
 export function fxyz(x: number, y: number, z: number): number {

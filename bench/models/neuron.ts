@@ -1,4 +1,4 @@
-// A 2-input sigmoid neuron (SPEC §1): weights and inputs are tuples, so the gradients come
+// A 2-input sigmoid neuron, f = σ(w0·x0 + w1·x1 + w2): weights and inputs are tuples, so the gradients come
 // back as tuples of the same shape.
 import { valueAndGrad } from "gradc";
 

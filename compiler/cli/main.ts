@@ -1,4 +1,4 @@
-// The `gradc` command line, in the manner of `tsc` (SPEC.md section 5):
+// The `gradc` command line, in the manner of `tsc` (the README's "The gradc CLI" tells it):
 //
 //   gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]
 //         [--sourceMap] [--watch] [--check] [--dump ir|grad|opt] [--noEmit] [--version] [--help]
@@ -17,7 +17,7 @@ import { type WatchHandle, runWatch } from "./watch.js";
 export { type CliIO } from "./report.js";
 export { type WatchHandle } from "./watch.js";
 
-/** The synopsis printed after a usage error (SPEC.md section 5). */
+/** The synopsis printed after a usage error. */
 export const USAGE = [
   "Usage: gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]",
   "             [--sourceMap] [--watch] [--check] [--dump ir|grad|opt] [--noEmit] [--version] [--help]",

@@ -3,8 +3,11 @@
 
 import { type DiagnosticCode, formatMessage } from "./messages.js";
 
+/** A problem in the user's program, at a place in a file: what every compiler refusal becomes. */
 export interface Diagnostic {
+  /** The stable code, `GRADCnnnn`. */
   readonly code: DiagnosticCode;
+  /** The message, its placeholders filled in. */
   readonly message: string;
   /** Path as given to the compiler (relative to the working directory when it can be). */
   readonly file: string;
@@ -26,6 +29,7 @@ export function makeDiagnostic(
   return { code, message: formatMessage(code, args), ...at };
 }
 
+/** tsc's one-line form, `path(line,col): error GRADCnnnn: message`, which editors' problem matchers read. */
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}(${d.line},${d.col}): error ${d.code}: ${d.message}`;
 }

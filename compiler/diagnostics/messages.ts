@@ -1,6 +1,7 @@
 // The one table of diagnostics. Codes are stable: tests, docs and users' CI refer to them.
 // 1xxx: constructs the compiler does not accept; 2xxx: shapes and types; 3xxx: usage.
 
+/** Every diagnostic's message by code; `{0}`, `{1}`… are filled in with the particulars. */
 export const MESSAGES = {
   GRADC1000: "Syntax error: {0}",
   GRADC1001: "{0} is not supported in a differentiable function. {1}",
@@ -49,6 +50,7 @@ export const MESSAGES = {
   GRADC3001: "Cannot read file '{0}'.",
 } as const;
 
+/** A diagnostic code such as `GRADC1002`: a key of `MESSAGES`. */
 export type DiagnosticCode = keyof typeof MESSAGES;
 
 export function formatMessage(code: DiagnosticCode, args: readonly (string | number)[]): string {

@@ -63,6 +63,7 @@ function parseLoc(comment: string | undefined): Loc | undefined {
   return m ? { file: m[1]!, line: Number(m[2]), col: 1 } : undefined;
 }
 
+/** Reads a function from the IR's text form (what `printFunc` writes); throws on malformed text. */
 export function parseFunc(text: string): Func {
   const lines = text.split("\n").map((raw, i) => {
     const hash = raw.indexOf(" #");

@@ -1,4 +1,4 @@
-// The IR's text form (SPEC.md section 7). Names are stable: source names where they exist,
+// The IR's text form, as `gradc --dump` prints it and fixtures store it. Names are stable: source names where they exist,
 // deduplicated in definition order, and numbers in definition order for the rest.
 
 import type { AttrValue, Attrs, Block, Func, Loc, Node, Type, Value } from "./types.js";
@@ -47,6 +47,7 @@ export function formatLoc(loc: Loc | undefined): string {
   return loc ? `${loc.file.replace(/[\r\n\u2028\u2029]/g, " ")}:${loc.line}` : "";
 }
 
+/** The IR's text form of a function, as `gradc --dump` prints it and fixtures store it. */
 export function printFunc(fn: Func): string {
   const names = nameValues(fn.body);
   const ref = (v: Value): string => `%${names.get(v) ?? `?${v.id}`}`;

@@ -6,6 +6,7 @@ export type DType = "f64" | "f32" | "bool";
 /** A dimension: a static size, or the name of a symbolic dimension fixed per call. */
 export type Dim = number | string;
 
+/** A value's type: its dtype and its shape (`[]` for a number). */
 export interface Type {
   readonly dtype: DType;
   readonly shape: readonly Dim[];
@@ -28,6 +29,7 @@ export interface Value {
   name?: string;
 }
 
+/** One operation: an op of the registry (or a region: `if`, `loop`) applied to values. */
 export interface Node {
   readonly op: string;
   readonly args: readonly Value[];
@@ -38,6 +40,7 @@ export interface Node {
   readonly loc?: Loc;
 }
 
+/** A list of nodes in topological order, with parameters and the values it yields. */
 export interface Block {
   readonly params: readonly Value[];
   readonly nodes: readonly Node[];
@@ -45,6 +48,7 @@ export interface Block {
   readonly results: readonly Value[];
 }
 
+/** A function of the IR: its body is a block whose parameters are the leaves of the arguments. */
 export interface Func {
   readonly name: string;
   readonly body: Block;

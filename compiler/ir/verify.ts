@@ -8,6 +8,11 @@ import { type Block, type Func, type Value, sameType } from "./types.js";
 
 export class VerifyError extends Error {}
 
+/**
+ * Checks a function's IR: every value defined once and before use in its scope, every node's
+ * type what its op's shape rule gives, every region consistent. Throws a `VerifyError` naming
+ * the first fault.
+ */
 export function verify(fn: Func): void {
   const ids = new Set<number>();
   const fail = (msg: string): never => {

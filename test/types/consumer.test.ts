@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STRICT_CHECKS } from "./strict.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TMP = join(tmpdir(), `gradc-consumer-${process.pid}`);
@@ -81,14 +82,7 @@ function tsconfig(lib: string[], include: string[]): string {
       module: "NodeNext",
       moduleResolution: "NodeNext",
       lib,
-      types: [],
-      strict: true,
-      noImplicitAny: true,
-      noUncheckedIndexedAccess: true,
-      exactOptionalPropertyTypes: true,
-      noImplicitReturns: true,
-      skipLibCheck: false,
-      noEmit: true,
+      ...STRICT_CHECKS,
     },
     include,
   });

@@ -10,22 +10,16 @@ import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Project, ts } from "ts-morph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STRICT_CHECKS } from "./strict.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TMP = join(tmpdir(), `gradc-generated-types-${process.pid}`);
 const STRICT = {
-  strict: true,
-  noImplicitAny: true,
-  noUncheckedIndexedAccess: true,
-  exactOptionalPropertyTypes: true,
-  noImplicitReturns: true,
-  skipLibCheck: false,
-  noEmit: true,
+  ...STRICT_CHECKS,
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.ES2022,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
   lib: ["lib.es2022.d.ts"],
-  types: [],
   // Generated code imports its types from "gradc": the declarations the package publishes.
   paths: { gradc: [join(ROOT, "dist/runtime/index.d.ts")] },
 };

@@ -1,6 +1,7 @@
-// The sigmoid neuron of the backprop lecture notes, f = σ(w0·x0 + w1·x1 + w2). The page draws
-// its computational graph at the worked point (drawn at build time by `gradc graph`'s
-// machinery) and checks it against the compiled gradient, computed here in the browser.
+// A sigmoid neuron, f = σ(w0·x0 + w1·x1 + w2), the standard worked example of
+// backpropagation. The page draws its computational graph at the worked point (drawn at build
+// time by `gradc graph`'s machinery) and checks it against the compiled gradient, computed here
+// in the browser.
 import { valueAndGrad } from "gradc";
 
 export type Weights = [number, number, number];
@@ -13,7 +14,7 @@ export function neuron(w: Weights, x: Inputs): number {
 
 export const neuronGrad = valueAndGrad(neuron, { argnums: [0, 1] });
 
-/** The point the lecture works through: w = (2, −3, −3), x = (−1, −2). */
+/** The point the worked example uses: w = (2, −3, −3), x = (−1, −2). */
 export const WORKED_POINT: [Weights, Inputs] = [
   [2, -3, -3],
   [-1, -2],
