@@ -11,7 +11,7 @@
 // loop may write over an operand that dies in it. `reshape` and tensor `if` results alias the
 // storage they come from.
 
-import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, isRegionOp } from "../ir/types.js";
+import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, WHILE, isRegionOp } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 
 export type Storage =
@@ -20,7 +20,9 @@ export type Storage =
   | { readonly kind: "slot"; readonly slot: number }
   | { readonly kind: "alias"; readonly of: Value }
   /** An `if` result: whichever (pinned) branch buffer was yielded. */
-  | { readonly kind: "branch" };
+  | { readonly kind: "branch" }
+  /** A `while` loop's history: module-level storage that grows with the trip count (codegen/while.ts). */
+  | { readonly kind: "history" };
 
 export interface Slot {
   readonly dtype: DType;
@@ -201,14 +203,19 @@ export function planTensors(fn: Func): TensorPlan {
           storage.set(out, { kind: "branch" });
           continue;
         }
-        if (node.op === LOOP) {
+        if (node.op === WHILE && node.outs.indexOf(out) >= node.args.length) {
+          storage.set(out, { kind: "history" });
+          continue;
+        }
+        if (node.op === LOOP || node.op === WHILE) {
           // Carry buffers and histories live as long as the function: the body reads and
           // rewrites them on every trip.
           storage.set(out, { kind: "slot", slot: takeSlot(out) });
           pinned.add(out);
           const j = node.outs.indexOf(out);
-          const param = node.blocks[0]!.params[j + 1];
+          const param = node.blocks[node.op === WHILE ? 1 : 0]!.params[j + 1];
           if (j < node.args.length && param) storage.set(param, { kind: "alias", of: out });
+          if (node.op === WHILE && j < node.args.length) storage.set(node.blocks[0]!.params[j]!, { kind: "alias", of: out });
           continue;
         }
         if (node.op === "reshape" && !isPointwise(node)) {

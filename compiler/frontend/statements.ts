@@ -15,6 +15,8 @@ import type { Value } from "../ir/types.js";
 import { LowerError, MAX_ERRORS, Poisoned } from "./errors.js";
 import type { Host, Item } from "./host.js";
 import { forOfStatement, forStatement } from "./loops.js";
+import { flagsSetBy, guardRest, jumpStatement, labeledStatement } from "./jumps.js";
+import { whileStatement } from "./while-loops.js";
 import { assignedOuter, containsReturn, describeKind, isAssignmentToken, nameOf } from "./lower-support.js";
 import { type Region, assignMerged, branchesDiffer, merge, region } from "./merge.js";
 import { ARITHMETIC, operator } from "./operators.js";
@@ -55,14 +57,13 @@ export const STATEMENTS: Partial<Record<SyntaxKind, StatementRule>> = {
   [SyntaxKind.FunctionDeclaration]: () => undefined,
   [SyntaxKind.ForStatement]: (h, s) => forStatement(h, s.asKindOrThrow(SyntaxKind.ForStatement)),
   [SyntaxKind.ForOfStatement]: (h, s) => forOfStatement(h, s.asKindOrThrow(SyntaxKind.ForOfStatement)),
-  [SyntaxKind.WhileStatement]: refuse("GRADC1002", "while"),
-  [SyntaxKind.DoStatement]: refuse("GRADC1002", "do-while"),
+  [SyntaxKind.WhileStatement]: (h, s) => whileStatement(h, s.asKindOrThrow(SyntaxKind.WhileStatement)),
+  [SyntaxKind.DoStatement]: (h, s) => whileStatement(h, s.asKindOrThrow(SyntaxKind.DoStatement)),
   [SyntaxKind.ForInStatement]: refuse("GRADC1002", "for-in"),
   // A break that ends a switch's case was checked by switch.ts: the case's branch ends there.
-  [SyntaxKind.BreakStatement]: (_h, s) => {
-    if (switchOfBreak(s) === undefined) throw new LowerError("GRADC1016", s, ["break"]);
-  },
-  [SyntaxKind.ContinueStatement]: refuse("GRADC1016", "continue"),
+  [SyntaxKind.BreakStatement]: (h, s) => (switchOfBreak(s) !== undefined ? undefined : jumpStatement(h, s)),
+  [SyntaxKind.ContinueStatement]: jumpStatement,
+  [SyntaxKind.LabeledStatement]: labeledStatement,
 };
 
 /**
@@ -94,7 +95,7 @@ export const LIST_STATEMENTS: Partial<Record<SyntaxKind, ListRule>> = {
       const [r] = h.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
       return { ret: r };
     }
-    h.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], assignedOuter(s, h.scope), false);
+    h.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], [...assignedOuter(s, h.scope), ...flagsSetBy(h, s)], false);
     return undefined;
   },
   [SyntaxKind.SwitchStatement]: (h, s, rest) => switchStatement(h, s.asKindOrThrow(SyntaxKind.SwitchStatement), rest),
@@ -132,6 +133,8 @@ export function statements(h: Host, stmts: readonly Item[], i: number): LV | und
       continue;
     }
     if (done) return done.ret;
+    // After a possible break or continue, the rest runs only if it did not jump (jumps.ts).
+    if (guardRest(h, node, stmts.slice(i + 1))) return undefined;
   }
   return undefined;
 }

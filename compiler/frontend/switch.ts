@@ -15,6 +15,7 @@ import { type CaseClause, type DefaultClause, type Expression, Node, type Statem
 import { LowerError } from "./errors.js";
 import type { Deferred, Host, Item } from "./host.js";
 import { assignedOuter, containsReturn } from "./lower-support.js";
+import { flagsSetBy } from "./jumps.js";
 import { hoist } from "./scopes.js";
 import type { Value } from "../ir/types.js";
 import { type Condition, type LV, Scope, isFunctionLike } from "./types.js";
@@ -58,7 +59,7 @@ export function switchStatement(h: Host, s: SwitchStatement, rest: readonly Item
       const [r] = h.ifStatement(test.v, g.node, [taken, ...after], [next, ...after], [], true);
       return { ret: r };
     }
-    h.ifStatement(test.v, g.node, [taken], [next], assignedOuter(s, h.scope), false);
+    h.ifStatement(test.v, g.node, [taken], [next], [...assignedOuter(s, h.scope), ...flagsSetBy(h, s)], false);
     return { ret: undefined };
   };
 
