@@ -30,7 +30,7 @@ async function load(fixture: string): Promise<{ compiled: Mod; interpreted: Mod 
 
 const mods: Record<string, { compiled: Mod; interpreted: Mod }> = {};
 beforeAll(async () => {
-  for (const f of ["switch-cases", "switch-return", "switch-const", "switch-tensor", "for-of-numbers"]) mods[f] = await load(f);
+  for (const f of ["switch-cases", "switch-return", "switch-const", "switch-tensor", "switch-in-loop", "for-of-numbers"]) mods[f] = await load(f);
 }, 120_000);
 
 const asList = (g: unknown): number[] => (Array.isArray(g) ? (g as number[]) : [g as number]);
@@ -82,6 +82,18 @@ describe("switch: compiled = tape ≈ finite differences", () => {
     }
     // By hand: MODE = 2 takes s = x³ and then s + sin x, so the derivative is 3x² + cos x.
     expect(mods["switch-const"]!.compiled["dconfigured"]!(2)).toBeCloseTo(12 + Math.cos(2), 12);
+  });
+
+  it.each([0, 1, 2])("switch-in-loop, k = %d: break ends the case, continue and break outer the loop", (k) => {
+    // x = 1.5 with k = 1 leaves the loop by break outer on the second trip (y = 2.25 > 2).
+    // The tape does not run labelled statements, so the reference is central differences of
+    // the model run as plain JavaScript.
+    const { compiled, interpreted } = mods["switch-in-loop"]!;
+    for (const x of [0.4, 1.5, -0.7]) {
+      const d = compiled["dstepper"]!(x, k) as number;
+      const fd = centralDifference((v) => interpreted["stepper"]!(v, k) as number, x);
+      expect(relErr(d, fd, 1e-3), `at x = ${x}`).toBeLessThan(1e-6);
+    }
   });
 
   it.each([0, 1, 2])("switch-tensor, mode = %d: every entry of the tensor gradient", (mode) => {
