@@ -135,6 +135,13 @@ function emitLoop(e: Emitter, kernels: KernelEmitter, buffers: Buffers, node: No
   e.line("}");
 }
 
+/**
+ * Static trip counts up to which a short innermost loop (a product's inner dimension, an outer
+ * product's row) is written out: V8 does not unroll loops, and at these sizes the loop's
+ * counter, test and index arithmetic cost as much as the work.
+ */
+export const UNROLL = 4;
+
 /** Opens a loop; a loop of one trip is just a block with its counter at 0. */
 export function openLoop(e: Emitter, counter: string, bound: string): void {
   e.line(bound === "1" ? `{ const ${counter} = 0;` : `for (let ${counter} = 0; ${counter} < ${bound}; ${counter}++) {`);

@@ -3,7 +3,9 @@
 // Fusion: an elementwise tensor value used exactly once, by an elementwise op or a reduction
 // in the same block over the same iteration space, is not stored: its expression is inlined
 // into the consumer's loop. Chains of elementwise ops (forward and backward) thus become one
-// loop, and a max gate's mask is recomputed inside the loop that consumes it.
+// loop, and a max gate's mask is recomputed inside the loop that consumes it. An outer product
+// (a matrix product over an inner dimension of 1, common in backward passes: `g ⊗ x`) counts
+// as elementwise: it is inlined into its consumer, and its factors into it.
 //
 // Memory: every other tensor gets storage. Values returned to the caller are allocated fresh
 // per call (the caller keeps them); intermediates live in buffers allocated once per set of
@@ -51,6 +53,17 @@ export function isPointwise(node: Node): boolean {
   return getOp(node.op).kind === "elementwise" || node.op === "broadcast_to" || (node.op === "reshape" && node.args[0]!.type.shape.length === 0);
 }
 
+/**
+ * A matrix product over an inner dimension of 1: an outer product, each entry one multiply of
+ * a row factor by a column factor. It fuses like an elementwise op: into its consumer's loop,
+ * and its factors' elementwise producers into its own (the row factor computed once per row).
+ */
+export function isOuterProduct(node: Node): boolean {
+  if (node.op !== "matmul") return false;
+  const a = node.args[0]!.type.shape;
+  return (node.attrs["ta"] === true ? a[0] : a[1]) === 1;
+}
+
 const sameDims = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function countUses(block: Block, uses: Map<Value, number>): void {
@@ -81,14 +94,18 @@ export function planTensors(fn: Func): TensorPlan {
       node.outs.forEach((o) => local.set(o, node));
       node.blocks.forEach(decideFusion);
       if (isRegionOp(node.op)) continue;
-      const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max";
+      const outer = isOuterProduct(node);
+      const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max" || outer;
       if (!fusesInto) continue;
       const space = node.op === "sum" || node.op === "max" ? node.args[0]!.type.shape : node.outs[0]!.type.shape;
       let depth = 1;
-      for (const a of node.args) {
+      for (const [k, a] of node.args.entries()) {
         if (!isTensor(a) || !local.has(a) || uses.get(a) !== 1) continue;
         const producer = local.get(a);
-        if (!producer || !isPointwise(producer) || !sameDims(a.type.shape, space)) continue;
+        if (!producer || !(isPointwise(producer) || isOuterProduct(producer))) continue;
+        // An outer product evaluates its row factor once per row, its column factor once per
+        // entry: the column factor is fused only when there is one row (nothing recomputed).
+        if (outer ? k === 1 && space[0] !== 1 : !sameDims(a.type.shape, space)) continue;
         if ((fusedDepth.get(a) ?? 0) >= MAX_FUSED_DEPTH) continue;
         inlined.add(a);
         consumerOf.set(a, node);

@@ -10,9 +10,9 @@ import { type Block, CUSTOM, type Func, IF, LOOP, type OpTypes, type Value, WHIL
 export class VerifyError extends Error {}
 
 /**
- * Checks a function's IR: every value defined once and before use in its scope, every node's
- * type what its op's shape rule gives, every region consistent. Throws a `VerifyError` naming
- * the first fault.
+ * Checks a function's IR against the primitives' type rules `ops`: every value defined once
+ * and before use in its scope, every node's type what its op's shape rule gives, every region
+ * consistent. Throws a `VerifyError` naming the first fault.
  */
 export function verify(fn: Func, ops: OpTypes): void {
   const ids = new Set<number>();
