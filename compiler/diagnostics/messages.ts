@@ -41,6 +41,7 @@ export const MESSAGES = {
   GRADC1040: "The option '{0}' of {1}(...) must be written true or false, so the compiler knows what the function returns; got {2}.",
   GRADC1041: "With hasAux, '{0}' must return a pair [loss, aux] (a number and any structure of numbers and tensors), but this returns {1}.",
   GRADC1042: "The auxiliary value of '{0}' may hold only numbers and tensors (in objects and arrays), but {1} is {2}.",
+  GRADC1050: "This switch statement is not supported: {0}. {1}",
   GRADC2001: "Shapes do not broadcast: {0}. Aligned from the last axis, each pair of dimensions must be equal or one of them 1; reshape or transpose an operand.",
   GRADC2002: "Matrix product shape mismatch: {0}. matmul multiplies [..., M, K] by [..., K, N]: the inner dimensions must be equal (transpose an operand if needed).",
   GRADC2003: "Bad axis: {0}. Axes count from 0 (or from -1 at the end) and stay below the rank.",
