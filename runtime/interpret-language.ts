@@ -12,6 +12,7 @@
 
 import type * as ES from "acorn";
 import type { DiagnosticCode } from "../compiler/diagnostics/messages.js";
+import { arithmeticOperators, arithmeticOperatorsText, comparisonOperators } from "../compiler/ops/index.js";
 import { type JumpTarget, assignedNames, jumpProblem, labelProblem, loopLabels } from "./interpret-jumps.js";
 import { type FunctionNode, patternNames, walkOwn } from "./interpret-parse.js";
 
@@ -40,9 +41,11 @@ export class LexScope {
 
 const STATEMENT_HINT = "Use const/let, if/else, for loops with constant bounds and return.";
 const EXPRESSION_HINT = "Use arithmetic, Math functions, gradc ops and calls to functions of this program.";
-const ARITHMETIC = new Set(["+", "-", "*", "/", "**", "%"]);
-const COMPARISONS = new Set(["<", "<=", ">", ">=", "===", "==", "!==", "!="]);
-const COMPOUND = new Set(["+=", "-=", "*=", "/=", "**="]);
+// The operators are the registry's (ops/exposure.ts), as the compiler's are; `x op= y` for each arithmetic `op`.
+const ARITHMETIC: ReadonlySet<string> = new Set(arithmeticOperators().keys());
+const COMPARISONS: ReadonlySet<string> = new Set(comparisonOperators().keys());
+const COMPOUND: ReadonlySet<string> = new Set([...ARITHMETIC].map((op) => `${op}=`));
+const OPERATORS_HINT = `Use ${arithmeticOperatorsText()} and comparisons.`;
 
 /** The compiler's words for a statement or expression it does not accept (its describeKind). */
 function describe(n: ES.Node): string {
@@ -334,13 +337,13 @@ class Checker {
         if (e.operator === "-" || e.operator === "+" || e.operator === "!") return this.expr(e.argument, scope);
         if (e.operator === "~") {
           this.expr(e.argument, scope);
-          return refuse("GRADC1013", e, ["~", "Use + - * / ** and Math functions."]);
+          return refuse("GRADC1013", e, ["~", OPERATORS_HINT]);
         }
         return refuse("GRADC1001", e, [describe(e), EXPRESSION_HINT]);
       case "UpdateExpression":
         if (e.prefix) {
           this.expr(e.argument, scope);
-          return refuse("GRADC1013", e, [e.operator, "Use + - * / ** and Math functions."]);
+          return refuse("GRADC1013", e, [e.operator, OPERATORS_HINT]);
         }
         return refuse("GRADC1001", e, [describe(e), EXPRESSION_HINT]);
       case "BinaryExpression":
@@ -348,15 +351,15 @@ class Checker {
           this.expr(e.left, scope);
           return this.expr(e.right, scope);
         }
-        return refuse("GRADC1013", e, [e.operator, "Use + - * / ** and comparisons."]);
+        return refuse("GRADC1013", e, [e.operator, OPERATORS_HINT]);
       case "LogicalExpression":
-        if (e.operator === "??") return refuse("GRADC1013", e, ["??", "Use + - * / ** and comparisons."]);
+        if (e.operator === "??") return refuse("GRADC1013", e, ["??", OPERATORS_HINT]);
         this.expr(e.left, scope);
         return this.expr(e.right, scope);
       case "AssignmentExpression":
-        return refuse("GRADC1013", e, [e.operator, "Use + - * / ** and comparisons."]);
+        return refuse("GRADC1013", e, [e.operator, OPERATORS_HINT]);
       case "SequenceExpression":
-        return refuse("GRADC1013", e, [",", "Use + - * / ** and comparisons."]);
+        return refuse("GRADC1013", e, [",", OPERATORS_HINT]);
       case "ConditionalExpression":
         this.expr(e.test, scope);
         this.expr(e.consequent, scope);
