@@ -13,6 +13,7 @@
 import type * as ES from "acorn";
 import type { DiagnosticCode } from "../compiler/diagnostics/messages.js";
 import { arithmeticOperators, arithmeticOperatorsText, comparisonOperators } from "../compiler/ops/index.js";
+import { describe } from "./interpret-describe.js";
 import { type JumpTarget, assignedNames, jumpProblem, labelProblem, loopLabels } from "./interpret-jumps.js";
 import { type FunctionNode, patternNames, walkOwn } from "./interpret-parse.js";
 
@@ -46,51 +47,6 @@ const ARITHMETIC: ReadonlySet<string> = new Set(arithmeticOperators().keys());
 const COMPARISONS: ReadonlySet<string> = new Set(comparisonOperators().keys());
 const COMPOUND: ReadonlySet<string> = new Set([...ARITHMETIC].map((op) => `${op}=`));
 const OPERATORS_HINT = `Use ${arithmeticOperatorsText()} and comparisons.`;
-
-/** The compiler's words for a statement or expression it does not accept (its describeKind). */
-function describe(n: ES.Node): string {
-  switch (n.type) {
-    case "SwitchStatement":
-      return "A switch statement";
-    case "TryStatement":
-      return "A try statement";
-    case "ThrowStatement":
-      return "A throw statement";
-    case "ClassDeclaration":
-      return "A class declaration";
-    case "LabeledStatement":
-      return "A labeled statement";
-    case "TemplateLiteral":
-      return (n as ES.TemplateLiteral).expressions.length > 0 ? "A template string" : "'NoSubstitutionTemplateLiteral'";
-    case "NewExpression":
-      return "new";
-    case "AwaitExpression":
-      return "await";
-    case "ThisExpression":
-      return "this";
-    case "Literal": {
-      const lit = n as ES.Literal;
-      if (typeof lit.value === "string") return "A string";
-      if (lit.value === null && !("regex" in lit && lit.regex)) return "'NullKeyword'";
-      if ("regex" in lit && lit.regex) return "'RegularExpressionLiteral'";
-      return "'BigIntLiteral'";
-    }
-    case "UnaryExpression": {
-      const op = (n as ES.UnaryExpression).operator;
-      return op === "typeof" ? "'TypeOfExpression'" : op === "void" ? "'VoidExpression'" : "'DeleteExpression'";
-    }
-    case "UpdateExpression":
-      return "'PostfixUnaryExpression'";
-    case "ClassExpression":
-      return "'ClassExpression'";
-    case "Property":
-      return (n as ES.Property).kind === "get" ? "'GetAccessor'" : (n as ES.Property).kind === "set" ? "'SetAccessor'" : "'MethodDeclaration'";
-    case "SpreadElement":
-      return "'SpreadAssignment'";
-    default:
-      return `'${n.type}'`;
-  }
-}
 
 /** Whether an expression calls anything (outside nested functions). */
 function hasCall(e: ES.Node): boolean {
