@@ -14,7 +14,7 @@ import { openNest } from "./control.js";
 import type { Emitter } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
-import { emitMatmul } from "./matmul.js";
+import { emitMatmulKernel } from "./wasm-backend.js";
 
 export interface KernelEmitter {
   /** Emits a tensor node (elementwise loop, reduction, matmul, movement). */
@@ -244,7 +244,7 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     pointwise,
     reduce,
     argmaxMask,
-    matmul: (node) => emitMatmul(e, node, allocate(node.outs[0]!)),
+    matmul: (node) => emitMatmulKernel(e, node, allocate(node.outs[0]!)),
     transpose,
     alias(node) {
       const [x, out] = [node.args[0]!, node.outs[0]!];
