@@ -78,7 +78,8 @@ export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WOR
 
 /** The `KernelBackend.matmul` of code generation: a WebAssembly call, a JavaScript loop, or both. */
 export function emitMatmulKernel(e: Emitter, node: Node, C: string): void {
-  const choice = matmulChoice(node, e.backend, e.wasmMinWork);
+  const minWork = e.wasmMinWork ?? WASM_MIN_WORK;
+  const choice = matmulChoice(node, e.backend, minWork);
   if (choice === "js") return emitMatmul(e, node, C);
   const [M, N, K] = dimsOf(node).map((d) => e.dim(d)) as [string, string, string];
   const [A, B] = node.args as [Value, Value];
@@ -87,7 +88,7 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string): void {
   const call = `$gradc_mm_${dtype}(${WASM_STATE}.get().${kernelOf(node)}, ${C}, ${e.operand(A)}, ${e.operand(B)}, ${mul(M, K)}, ${mul(K, N)}, ${M}, ${N}, ${K});`;
   if (choice === "wasm") return e.line(call);
   // A symbolic size: the kernel above the threshold, the JavaScript loop below it.
-  e.line(`if (${mul(mul(M, N), K)} >= ${e.wasmMinWork}) {`);
+  e.line(`if (${mul(mul(M, N), K)} >= ${minWork}) {`);
   e.nested(() => e.line(call));
   e.line("} else {");
   e.nested(() => emitMatmul(e, node, C));
