@@ -19,7 +19,7 @@ import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/typ
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import type { Emitter } from "./emitter.js";
-import { emitMatmul } from "./matmul.js";
+import { isOuterProduct } from "./plan.js";
 
 export type Backend = "js" | "wasm";
 
@@ -57,7 +57,8 @@ function dimsOf(node: Node): [Dim, Dim, Dim] {
 
 /** Where a product runs: JavaScript, WebAssembly, or decided at run time from its sizes. */
 export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WORK): Choice {
-  if (backend !== "wasm" || node.op !== "matmul" || kernelOf(node) === undefined) return "js";
+  // An outer product (K = 1) is fused into its consumer's loop, which is better than any kernel.
+  if (backend !== "wasm" || node.op !== "matmul" || kernelOf(node) === undefined || isOuterProduct(node)) return "js";
   const dims = dimsOf(node);
   const literal = dims.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), 1);
   if (literal === 0) return "js";
@@ -76,11 +77,14 @@ export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WOR
   return used;
 }
 
-/** The `KernelBackend.matmul` of code generation: a WebAssembly call, a JavaScript loop, or both. */
-export function emitMatmulKernel(e: Emitter, node: Node, C: string): void {
+/**
+ * The `KernelBackend.matmul` of code generation: a WebAssembly call, the JavaScript loop that
+ * `js` writes, or both with a run-time choice.
+ */
+export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => void): void {
   const minWork = e.wasmMinWork ?? WASM_MIN_WORK;
   const choice = matmulChoice(node, e.backend, minWork);
-  if (choice === "js") return emitMatmul(e, node, C);
+  if (choice === "js") return js();
   const [M, N, K] = dimsOf(node).map((d) => e.dim(d)) as [string, string, string];
   const [A, B] = node.args as [Value, Value];
   const dtype = node.outs[0]!.type.dtype;
@@ -91,7 +95,7 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string): void {
   e.line(`if (${mul(mul(M, N), K)} >= ${minWork}) {`);
   e.nested(() => e.line(call));
   e.line("} else {");
-  e.nested(() => emitMatmul(e, node, C));
+  e.nested(js);
   e.line("}");
 }
 
