@@ -184,14 +184,15 @@ describe("examples train on the WebAssembly backend", () => {
 
   test("MNIST MLP: held-out accuracy far above chance, gradients equal to the JavaScript backend's", async () => {
     const { lossGrad } = await compiled("mnist-mlp", wasm);
-    const onJs = (await compiled("mnist-mlp", { backend: "js" })).lossGrad as (...a: unknown[]) => [number, Record<string, { data: Float32Array }>];
+    type Step = (...a: unknown[]) => [number, Record<string, { data: Float32Array }>];
+    const onJs = (await compiled("mnist-mlp", { backend: "js" })).lossGrad as unknown as Step;
     const { main, initMlp } = await import("../../examples/mnist-mlp.js");
     const acc = main(lossGrad, { train: 2000, test: 1000, epochs: 2, shift: 0, log: () => {} });
     expect(acc).toBeGreaterThan(0.75);
     const net = initMlp(3);
     const x = { shape: [64, 784], data: Float32Array.from({ length: 64 * 784 }, (_v, i) => ((i * 7919) % 1000) / 1000) };
     const y = { shape: [64, 10], data: Float32Array.from({ length: 640 }, (_v, i) => (i % 10 === (i / 10) % 10 ? 1 : 0)) };
-    const [v1, g1] = (lossGrad as (...a: unknown[]) => [number, Record<string, { data: Float32Array }>])(net, x, y);
+    const [v1, g1] = (lossGrad as unknown as Step)(net, x, y);
     const [v2, g2] = onJs(net, x, y);
     expect(Math.abs(v1 - v2)).toBeLessThanOrEqual(1e-5 * Math.abs(v2));
     for (const key of ["W1", "b1", "W2", "b2"]) {

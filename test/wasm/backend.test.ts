@@ -40,7 +40,7 @@ let rand = 7;
 const next = (): number => ((rand = (rand * 16807) % 2147483647) / 2147483647) * 2 - 1;
 const tensor = (shape: number[], f32 = false) => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return { shape, data: (f32 ? Float32Array : Float64Array).from({ length: n }, next) };
+  return { shape, data: f32 ? Float32Array.from({ length: n }, next) : Float64Array.from({ length: n }, next) };
 };
 type Fn = (...a: unknown[]) => [number, unknown];
 
