@@ -9,7 +9,6 @@ import { getOp, type KernelBackend } from "../ops/index.js";
 import { reducedAxes } from "../ops/reduce.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import type { Buffers } from "./buffers.js";
-import { isCallForm } from "./callform.js";
 import { UNROLL, openNest } from "./control.js";
 import type { Emitter } from "./emitter.js";
 import { CodegenError } from "./errors.js";
@@ -152,7 +151,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     }
     const def = getOp(node.op);
     if (def.kind !== "elementwise") throw new CodegenError(`${node.op} cannot be fused`);
-    const callForm = isCallForm(node.op);
+    // A call (`Math.exp(x)`, entry's `callForm`) delimits itself and its operands.
+    const callForm = def.callForm === true;
     const operands = node.args.map((a) => {
       const x = treeExpr(a, at);
       return x.atomic || callForm ? x.text : `(${x.text})`;
