@@ -287,7 +287,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     argnumsIsArray: isArray,
     params: lowered.params,
     dims: lowered.dims,
-    ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
+    ...(binding.mode === "jvp" ? (lowered.resultTree ? { resultTree: lowered.resultTree } : { result: lowered.fn.body.results[0]!.type }) : {}),
     ...(lowered.aux ? { aux: lowered.aux } : {}),
     ...(flags.reuse ? { reuse: true } : {}),
     // The value alone (internal, for the benchmark); a jvp binding keeps its tangent.

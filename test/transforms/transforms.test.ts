@@ -15,7 +15,7 @@ vi.mock("gradc", () => import("../../runtime/index.js"));
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type T = { shape: number[]; data: Float64Array };
 
-const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
+const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-tensor", "jvp-pytree", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
 let compiled: Map<string, FixtureResult>;
 const gen: Record<string, Record<string, Fn>> = {};
 const tape: Record<string, Record<string, Fn>> = {};
@@ -130,6 +130,62 @@ describe("jvp (forward mode)", () => {
     closeAll(v2.data, v.data, 1e-12, "tape value");
     closeAll(tv.data, directional((h) => layer(axpy(W, h, V), x)), 1e-6, "tangent");
     closeAll(tv2.data, tv.data, 1e-10, "tape tangent");
+  });
+
+  it("a structured result: value and tangent with its structure, compiled = tape = finite differences", () => {
+    type P = { w: T; b: number };
+    type R = { y: T; parts: [number, number]; decay: number };
+    const stats = (p: P, x: T): R => {
+      const y = p.w.data.map((w, i) => Math.tanh(w * x.data[i]!));
+      const s = y.reduce((a, b) => a + b, 0) + p.b;
+      let d = p.b;
+      for (let i = 0; i < 30; i++) d = Math.sin(d) * 0.9 + s * 0.01;
+      return { y: { shape: [3], data: y }, parts: [s * s, 2], decay: d };
+    };
+    const flat = (r: R) => [...r.y.data, ...r.parts, r.decay];
+    const next = rng(11);
+    const p: P = { w: t([3], next), b: 0.3 };
+    const x = t([3], next);
+    const tp: P = { w: t([3], next), b: -0.7 };
+    const tx = t([3], next);
+    const [v, tv] = gen["jvp-pytree"]!["statsJvp"]!([p, x], [tp, tx]) as [R, R];
+    const [v2, tv2] = tape["jvp-pytree"]!["statsJvp"]!([p, x], [tp, tx]) as [R, R];
+    expect(Object.keys(v)).toEqual(["y", "parts", "decay"]);
+    expect(tv.y.shape).toEqual([3]);
+    expect(tv.parts).toHaveLength(2);
+    closeAll(flat(v), flat(stats(p, x)), 1e-12, "value");
+    const fd = directional((h) => {
+      const r = stats({ w: axpy(p.w, h, tp.w), b: p.b + h * tp.b }, axpy(x, h, tx));
+      return { shape: [7], data: Float64Array.from(flat(r)) };
+    });
+    closeAll(flat(tv), fd.map((d, i) => (i === 4 ? 0 : d)), 1e-6, "tangent");
+    expect(tv.parts[1]).toBe(0);
+    closeAll(flat(v2), flat(v), 1e-12, "tape value");
+    closeAll(flat(tv2), flat(tv), 1e-10, "tape tangent");
+
+    // Differentiating only p (argnums 0), and the reused result: same numbers, same objects.
+    const [, tp0] = gen["jvp-pytree"]!["statsJvpP"]!([p, x], [tp]) as [R, R];
+    const [, tp0Tape] = tape["jvp-pytree"]!["statsJvpP"]!([p, x], [tp]) as [R, R];
+    closeAll(flat(tp0), flat(tp0Tape), 1e-10, "argnums 0 vs tape");
+    const first = gen["jvp-pytree"]!["statsJvpReuse"]!([p, x], [tp, tx]) as [R, R];
+    closeAll(flat(first[1]), flat(tv), 1e-15, "reuse");
+    const again = gen["jvp-pytree"]!["statsJvpReuse"]!([p, x], [tp, { shape: [3], data: new Float64Array(3) }]) as [R, R];
+    expect(again).toBe(first);
+    expect(again[1].y).toBe(first[1].y);
+    closeAll(flat(again[1]), flat(tp0), 1e-12, "reuse, overwritten");
+  });
+
+  it("jvp of a structured result inside a differentiated model (hand-written derivative, tape)", () => {
+    for (const [a, b] of [
+      [0.4, -1.2],
+      [2.1, 0.5],
+    ] as const) {
+      // usesPair = a·b·cos(a) + b.
+      const want = [b * Math.cos(a) - a * b * Math.sin(a), a * Math.cos(a) + 1];
+      const got = gen["jvp-pytree"]!["dUsesPair"]!(a, b) as number[];
+      closeAll(got, want, 1e-12, "compiled");
+      closeAll(tape["jvp-pytree"]!["dUsesPair"]!(a, b) as number[], want, 1e-12, "tape");
+    }
   });
 
   it("validates its two tuples with a GradcError naming them", () => {
