@@ -34,7 +34,6 @@ export const MESSAGES = {
   GRADC1028: "'{0}' from gradc cannot be used inside a differentiable function. {1}",
   GRADC1029: "'{1}.{0}' exists, but gradc does not support it in a differentiable function. {2}",
   GRADC1030: "This loop over a symbolic dimension is not supported: {0}.",
-  GRADC1031: "Reverse-mode differentiation of a gradient computed through a loop is not supported. Write the second derivative as forward over reverse, jvp(grad(f)), which keeps the loops rolled.",
   GRADC1032: "{0}(...) inside a differentiable function: {1}",
   GRADC1033: "customVjp: {0}",
   GRADC1040: "The option '{0}' of {1}(...) must be written true or false, so the compiler knows what the function returns; got {2}.",

@@ -13,19 +13,17 @@
 // iteration (preallocated per-iteration storage); the backward pass is a loop running the
 // iterations in reverse that recomputes one iteration's forward values from the recorded
 // carries and reverses it, carrying the carries' adjoints and summing the contributions to
-// the outer values the body reads.
+// the outer values the body reads. Reverse over reverse: a loop that records already (an inner
+// gradient's forward loop) keeps its histories, and its reverse adds each history's adjoint,
+// row k, to the adjoint of the carries at the start of trip k; the inner backward loop (it
+// runs its trips in reverse) is reversed by a loop running them forward, summing the adjoints
+// of the histories it read into history-shaped accumulators.
 
 import { IRBuilder } from "../ir/builder.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes, IF, LOOP } from "../ir/types.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, IF, LOOP } from "../ir/types.js";
 import { getOp, opTypes, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
-
-/**
- * Reverse mode over a loop that already records its carries for a reverse pass (the backward
- * of an inner `grad` through a loop) is not supported; forward-over-reverse is.
- */
-export class ReverseOfLoopError extends Error {}
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
 export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
@@ -129,9 +127,15 @@ function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, ou
  */
 function recording(ctx: Ctx, original: Node, copy: Node): Node {
   const trips = copy.attrs["trips"] as number | string;
-  const hist = copy.args.map((a) => ctx.b.ids.value({ dtype: a.type.dtype, shape: [trips, ...a.type.shape] }));
+  // A loop that records already (the forward loop of an inner gradient) keeps its histories,
+  // and records the carries it did not.
+  const m = copy.args.length;
+  const record = (copy.attrs["record"] as readonly number[] | undefined) ?? [];
+  const hist = copy.args.map((a, j) =>
+    record.includes(j) ? copy.outs[m + record.indexOf(j)]! : ctx.b.ids.value({ dtype: a.type.dtype, shape: [trips, ...a.type.shape] }),
+  );
   ctx.histories.set(original, hist);
-  return { ...copy, attrs: { ...copy.attrs, record: copy.args.map((_a, j) => j) }, outs: [...copy.outs, ...hist] };
+  return { ...copy, attrs: { ...copy.attrs, record: copy.args.map((_a, j) => j) }, outs: [...copy.outs.slice(0, m), ...hist] };
 }
 
 /**
@@ -225,6 +229,10 @@ function reverseLoop(
   if (!hist) throw new Error("loop reversed without recorded carries");
   const targets = freeValues(node).filter((v) => active.has(v));
   const carryAdj = node.args.map((a, j) => gs[j] ?? zeroAdjoint(ctx, a));
+  // Reverse over reverse: the adjoints of the histories this loop recorded for an inner
+  // backward pass (whose reverse read them row by row).
+  const recorded = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+  const histAdj = node.args.map((_a, j) => (recorded.includes(j) ? gs[m + recorded.indexOf(j)] : undefined));
   const accInit = targets.map((t) => zeroAdjoint(ctx, t));
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
   const adjParams = node.args.map((a, j) => {
@@ -244,6 +252,8 @@ function reverseLoop(
     const local = new Map<Value, Value>();
     body.results.forEach((r, j) => active.has(r) && accumulate(ctx, local, r, adjParams[j]!));
     reverseNodes(ctx, body.nodes, local, (v) => copies.get(v) ?? primal(v));
+    // A recorded history's adjoint: its row k goes to the carry at the start of trip k.
+    histAdj.forEach((g, j) => g && accumulate(ctx, local, body.params[j + 1]!, b.op("take", [g, k])));
     return [
       ...body.params.slice(1).map((p, j) => local.get(p) ?? zeroAdjoint(ctx, node.args[j]!)),
       ...targets.map((t, i) => {
@@ -253,7 +263,8 @@ function reverseLoop(
     ];
   }, [k, ...adjParams, ...accParams]);
   b.loc = node.loc;
-  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: node.attrs["trips"]!, reverse: true });
+  // Trips in the opposite order of the forward loop's (a reversed loop's reverse runs forward).
+  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: node.attrs["trips"]!, reverse: node.attrs["reverse"] !== true });
   node.args.forEach((a, j) => active.has(a) && accumulate(ctx, adj, a, outs[j]!));
   targets.forEach((t, i) => accumulate(ctx, adj, t, outs[m + i]!));
 }
@@ -265,9 +276,6 @@ function reverseLoop(
 export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`, ids: IdSource = IdSource.after(fn)): Func {
   const b = new IRBuilder(opTypes, ids);
   const active = activeValues(fn.body, wrt);
-  walkNodes(fn.body, (n) => {
-    if (n.op === LOOP && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
-  });
   const output = fn.body.results[0]!;
   const ctx: Ctx = { b, active, histories: new Map() };
   // Loops the backward pass reverses record their carries as they run forward.
