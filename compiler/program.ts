@@ -14,6 +14,7 @@ import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./ir/signature.js";
 import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
+import { shareParsedFiles } from "./parsed-files.js";
 import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
 import "./ops/index.js";
@@ -121,6 +122,7 @@ export function createProject(files: readonly string[], options: CompileOptions 
     ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: DEFAULT_OPTIONS });
   project.compilerOptions.set(leanOptions(project.compilerOptions.get()));
+  shareParsedFiles(project);
   if (tsconfig && files.length === 0) {
     try {
       project.addSourceFilesFromTsConfig(tsconfig);

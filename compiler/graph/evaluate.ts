@@ -11,7 +11,7 @@
 // forward block computes its value and the user's backward block its inputs' gradients, as
 // compiled code does; the nodes inside either block are not drawn.
 
-import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Node, type Type, type Value, CUSTOM, IF, LOOP } from "../ir/types.js";
+import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Node, type Type, type Value, CUSTOM, IF, LOOP, WHILE } from "../ir/types.js";
 import { type Builder, getOp, sumTo } from "../ops/index.js";
 import { type Val, dtypeOf, shapeOf } from "../ops/values.js";
 
@@ -49,6 +49,9 @@ export interface Evaluation {
 }
 
 /** Computes with real values: what VJP rules run on here. */
+/** A while loop drawn as its trips stops here: past this, the graph would not be readable anyway. */
+const MAX_WHILE_TRIPS = 100_000;
+
 const eager: Builder<Val> = {
   op: (name, args, attrs = {}) => getOp(name).evaluate(args, attrs),
   constant: (value) => value,
@@ -204,6 +207,30 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
         const step: Step = { kind: "custom", op: CUSTOM, attrs: {}, args: argv, out, ...loc };
         customs.set(step, { node, scope });
         sink.push(step);
+        continue;
+      }
+      if (node.op === WHILE) {
+        const [cond, body] = node.blocks as [Block, Block];
+        if (node.outs.length !== node.args.length)
+          throw new GraphError("gradc graph draws a function as written; recorded loop histories only exist after AD");
+        let carries = argv;
+        for (let k = 0; ; k++) {
+          if (!(node.attrs["do"] === true && k === 0)) {
+            const test = new Scope(scope, true);
+            carries.forEach((c, j) => test.bind(cond.params[j]!, c));
+            run(cond, test, sink);
+            if (!read(test.resolve(cond.results[0]!))) break;
+          }
+          if (k >= MAX_WHILE_TRIPS) throw new GraphError(`a while loop ran ${MAX_WHILE_TRIPS} trips at these inputs without its condition failing`);
+          const inner = new Scope(scope, true);
+          const counter = define(inner, body.params[0]!);
+          values.set(counter, k);
+          sink.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
+          carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
+          run(body, inner, sink);
+          carries = body.results.map((r) => inner.resolve(r));
+        }
+        node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
         continue;
       }
       if (node.blocks.length > 0) throw new GraphError(`gradc graph cannot draw '${node.op}' regions yet`);

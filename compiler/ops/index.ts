@@ -2,6 +2,8 @@
 
 export * from "./registry.js";
 export * as elementwise from "./elementwise.js";
+export * as rounding from "./rounding.js";
+export * as compare from "./compare.js";
 export * as leaf from "./leaf.js";
 export * as reduce from "./reduce.js";
 export * as movement from "./movement.js";
@@ -10,4 +12,5 @@ export * as indexing from "./indexing.js";
 export * as convert from "./convert.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
+export * from "./exposure.js";
 export { opTypes } from "./optypes.js";

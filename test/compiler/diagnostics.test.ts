@@ -18,7 +18,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-syntax": "GRADC1000",
   "error-unsupported-statement": "GRADC1001",
   "error-unsupported-constructs": "mixed",
-  "error-while-loop": "GRADC1002",
+  "error-while-loop": "GRADC1034",
   "error-unknown-function": "GRADC1003",
   "error-parameter-mutation": "GRADC1004",
   "error-non-number-return": "GRADC1005",
@@ -35,6 +35,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-non-constant-index": "GRADC1014",
   "error-math-function": "GRADC1015",
   "error-break": "GRADC1016",
+  "error-break-nested-function": "GRADC1016",
   "error-branch-structure": "GRADC1017",
   "error-return-in-loop": "GRADC1018",
   "error-argument-count": "GRADC1019",
@@ -57,6 +58,9 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-gradc-function-in-model": "GRADC1028",
   "error-unsupported-method": "mixed",
   "error-symbolic-loop-bound": "GRADC1030",
+  "error-switch-fallthrough": "GRADC1050",
+  "error-switch-break": "GRADC1050",
+  "error-switch-label": "GRADC1050",
   "error-index-out-of-range": "GRADC2006",
   "error-reshape-infer": "GRADC2004",
   "error-for-of-tensor": "GRADC1001",
@@ -129,7 +133,7 @@ describe("every error once", () => {
 
   it("every error of a function is reported, in source order, without follow-on errors", () => {
     const r = results.get("error-every-error")!;
-    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual(["6:13 GRADC1027", "8:3 GRADC1001", "13:3 GRADC1002", "14:11 GRADC1011"]);
+    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual(["6:13 GRADC1027", "9:5 GRADC1050", "15:3 GRADC1002", "16:11 GRADC1011"]);
   });
 
   it("a function with more errors than the cap reports the first MAX_ERRORS", async () => {

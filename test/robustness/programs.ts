@@ -539,8 +539,9 @@ export function validParts(d: Draw, tensors: boolean): Parts {
  * away when S is a compile-time constant).
  */
 const BAD_STATEMENTS = [
-  "!while (S < 10) { S = S + 1; }",
-  "!do { S = S * 2; } while (S < 1);",
+  // while and do compile now; bounded by a counter, so no argument makes them run forever.
+  "{ let w = 0; while (w < 3 && S < 10) { S = S + 1; w = w + 1; } }",
+  "{ let w = 0; do { S = S * 2; w = w + 1; if (S > 100) break; } while (w < 3 && S < 1); }",
   "!switch (S) { case 1: S = 2; break; default: S = 3; }",
   "!try { S = S * 2; } catch (e) { S = 0; }",
   "!try { S = S * 2; } finally { S = 1; }",
@@ -565,7 +566,7 @@ const BAD_STATEMENTS = [
   "var V = S;",
   "async function af() { return 1; }",
   "function* gf() { yield 1; }",
-  "!S = S % 2;",
+  "!S = S | 2;",
   "!S = S & 1;",
   'S = S + Number("1");',
   "S = (S, 2);",
@@ -577,7 +578,7 @@ const BAD_STATEMENTS = [
   "!console.log(S);",
   "!S = undefinedFunction(S);",
   "!S = Math.random();",
-  "!S = Math.floor(S);",
+  "!S = Math.atan2(S, 1);",
   "S = Math.hypot(S, S);",
   "S = Math.max(...[S, 1]);",
   "S = parseFloat(String(S));",
@@ -617,7 +618,7 @@ const BAD_STATEMENTS = [
 
 /** Expressions in place of a scalar operand (`S` a scalar, `T` a tensor when there is one); `!`: must be refused. */
 const BAD_EXPRESSIONS = [
-  "!S % 3",
+  "!S ^ 3",
   "!S & 7",
   "!S | 0",
   "!S ^ 2",
@@ -640,7 +641,7 @@ const BAD_EXPRESSIONS = [
   "![S, S]",
   "!({ a: S })",
   "!Math.random()",
-  "!Math.floor(S)",
+  "!Math.atan2(S, 1)",
   "!Math.cbrt(S)",
   "Math.SQRT1_2 * S",
   "!Number(S)",
