@@ -21,10 +21,16 @@
 
 import { IRBuilder } from "../ir/builder.js";
 import { recordWhile } from "../ir/while.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, IF, LOOP, WHILE } from "../ir/types.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes, IF, LOOP, WHILE } from "../ir/types.js";
 import { getOp, opTypes, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
+
+/**
+ * Reverse mode over a `while` loop that already records its carries for a reverse pass (the
+ * backward of an inner `grad` through a while loop) is not supported; forward-over-reverse is.
+ */
+export class ReverseOfLoopError extends Error {}
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
 export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
@@ -295,6 +301,9 @@ function reverseLoop(
 export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`, ids: IdSource = IdSource.after(fn)): Func {
   const b = new IRBuilder(opTypes, ids);
   const active = activeValues(fn.body, wrt);
+  walkNodes(fn.body, (n) => {
+    if (n.op === WHILE && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded while loop");
+  });
   const output = fn.body.results[0]!;
   const ctx: Ctx = { b, active, histories: new Map(), trips: new Map() };
   // Loops the backward pass reverses record their carries as they run forward.
