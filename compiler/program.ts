@@ -44,6 +44,13 @@ export interface CompileOptions {
   readonly module?: ModuleFormat;
   /** Write a source map beside the generated module (`name.grad.js.map`), linked from its last line. */
   readonly sourceMap?: boolean;
+  /**
+   * Where heavy kernels run: `wasm` (default) runs large matrix products as embedded
+   * WebAssembly SIMD kernels; `js` keeps the generated code JavaScript only.
+   */
+  readonly backend?: "js" | "wasm";
+  /** Internal, for tests: multiply-adds from which a product runs in WebAssembly. */
+  readonly wasmMinWork?: number;
 }
 
 /** One compiled binding: the name it is exported under, what it computes, and its IR at each stage. */
@@ -318,10 +325,11 @@ export function generate(
   sourceName: string,
   emit: "ts" | "js",
   module: ModuleFormat = "esm",
+  kernels: Pick<CompileOptions, "backend" | "wasmMinWork"> = {},
 ): { code: string; dts: string; lines: readonly (Loc | undefined)[] } {
   const units: CompiledUnit[] = functions.map((f) => ({ spec: f.spec, fn: f.stages.opt }));
-  const { code, lines } = emitMappedModule(units, { sourceName, emit, module: emit === "js" ? module : "esm" });
-  return { code, lines, dts: emitDeclarations(units, { sourceName, emit }) };
+  const { code, lines } = emitMappedModule(units, { sourceName, emit, module: emit === "js" ? module : "esm", ...kernels });
+  return { code, lines, dts: emitDeclarations(units, { sourceName, emit, ...kernels }) };
 }
 
 /**
@@ -393,7 +401,10 @@ export function compileSourceFile(
   // A model shared by two bindings has its errors once, in source order.
   if (diagnostics.length > 0) return { diagnostics: uniqueDiagnostics(diagnostics) };
   const sourceName = relative(dirname(outFile), source).split(sep).join("/");
-  const generated = generate(functions, sourceName, emit, js.format);
+  const generated = generate(functions, sourceName, emit, js.format, {
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.wasmMinWork === undefined ? {} : { wasmMinWork: options.wasmMinWork }),
+  });
   const { dts, lines } = generated;
   let code = generated.code;
   let sourceMap: CompiledModule["sourceMap"];

@@ -3,24 +3,31 @@
 // language (Math, undefined, NaN, Infinity), and the lexical scopes of the evaluator. Anything
 // else must come from the function itself or from `scope`.
 
-import { getOp, type OpDef } from "../compiler/ops/index.js";
+import { MATH_CONSTANTS as LANGUAGE_CONSTANTS, type OpDef, gradcOpNames, gradcOps, mathOps } from "../compiler/ops/index.js";
 import * as ops from "./ops.js";
 import { ones, zeros } from "./tensor.js";
 
-/** gradc's ops, by the names user code imports them under (the compiler's GRADC_OPS). */
-export const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
-  add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, neg: ops.neg, exp: ops.exp, log: ops.log,
-  sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
-  maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
-  reshape: ops.reshape, at: ops.at, stopGradient: ops.stopGradient, sum: ops.sum, mean: ops.mean, max: ops.max,
-  softmax: ops.softmax, logSumExp: ops.logSumExp, zeros, ones,
-});
+/** gradc's ops, by the names user code imports them under: the registry's list (ops/exposure.ts). */
+export const GRADC: Readonly<Record<string, unknown>> = Object.freeze(
+  Object.fromEntries([
+    ...gradcOpNames().map((name) => {
+      const fn = (ops as Record<string, unknown>)[name];
+      if (typeof fn !== "function") throw new Error(`internal: gradc exposes ${name}, but runtime/ops.ts does not export it`);
+      return [name, fn] as const;
+    }),
+    ["zeros", zeros],
+    ["ones", ones],
+  ]),
+);
 
-/** Argument counts of the ops that take a fixed number (the others check their own arguments). */
-export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze({
-  add: 2, sub: 2, mul: 2, div: 2, pow: 2, maximum: 2, minimum: 2, matmul: 2,
-  neg: 1, exp: 1, log: 1, sqrt: 1, square: 1, tanh: 1, sigmoid: 1, relu: 1, abs: 1, transpose: 1, stopGradient: 1,
-});
+/**
+ * Argument counts of the ops that take exactly their values (the others, with an axis, a shape
+ * or options after them, check their own arguments): the registry's arity, where the runtime's
+ * function takes no more.
+ */
+export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries([...gradcOps()].filter(([name, def]) => (GRADC[name] as (...a: unknown[]) => unknown).length === def.arity).map(([name, def]) => [name, def.arity])),
+);
 
 /** gradc exports that are not ops of the language, and what to do instead (GRADC1028). */
 export const GRADC_ELSEWHERE: Readonly<Record<string, string>> = Object.freeze({
@@ -77,30 +84,17 @@ export const GLOBALS: Readonly<Record<string, unknown>> = Object.freeze({
   __name: <T>(fn: T) => fn,
 });
 
-/** What `Math.*` becomes on traced numbers. */
-export type MathRule = { differentiable: OpDef } | { fold: OpDef } | "constant";
-/** The Math functions of the language (the compiler's MATH_FUNCTIONS) and the piecewise-constant ones. */
-export const MATH = new Map<unknown, MathRule>([
-  [Math.exp, { differentiable: getOp("exp") }],
-  [Math.log, { differentiable: getOp("log") }],
-  [Math.sqrt, { differentiable: getOp("sqrt") }],
-  [Math.tanh, { differentiable: getOp("tanh") }],
-  [Math.sin, { differentiable: getOp("sin") }],
-  [Math.cos, { differentiable: getOp("cos") }],
-  [Math.abs, { differentiable: getOp("abs") }],
-  [Math.pow, { differentiable: getOp("pow") }],
-  // Math.max/min fold left, so ties go to the first argument as the max gate requires.
-  [Math.max, { fold: getOp("maximum") }],
-  [Math.min, { fold: getOp("minimum") }],
-  // Piecewise constant: the value is used, the gradient is zero.
-  [Math.floor, "constant"],
-  [Math.ceil, "constant"],
-  [Math.round, "constant"],
-  [Math.trunc, "constant"],
-  [Math.sign, "constant"],
-]);
+/** What `Math.*` becomes on traced numbers: its registry op, folded left when variadic (max, min). */
+export interface MathRule {
+  readonly def: OpDef;
+  readonly variadic: boolean;
+}
+/** The Math functions of the language: the registry's (ops/exposure.ts), by function value. */
+export const MATH = new Map<unknown, MathRule>(
+  [...mathOps()].map(([name, def]) => [(Math as unknown as Record<string, unknown>)[name], { def, variadic: def.variadic === true }]),
+);
 /** The Math constants of the language. */
-export const MATH_CONSTANTS: ReadonlySet<string> = new Set(["PI", "E", "LN2", "LN10", "SQRT2"]);
+export const MATH_CONSTANTS: ReadonlySet<string> = new Set(Object.keys(LANGUAGE_CONSTANTS));
 /** Each Math function's name, for messages. */
 export const MATH_NAMES = new Map<unknown, string>(
   Object.getOwnPropertyNames(Math).map((k) => [(Math as unknown as Record<string, unknown>)[k], k]),

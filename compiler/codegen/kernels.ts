@@ -15,6 +15,7 @@ import { CodegenError } from "./errors.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
 import { isOuterProduct } from "./plan.js";
+import { emitMatmulKernel } from "./wasm-backend.js";
 
 export interface KernelEmitter {
   /** Emits a tensor node (elementwise loop, reduction, matmul, movement). */
@@ -328,7 +329,10 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       if (isOuterProduct(node)) return outerProduct(node);
       const C = allocate(node.outs[0]!);
       const [A, B] = node.args as [Value, Value];
-      hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index)));
+      // Large products as WebAssembly kernels (wasm-backend.ts), the rest as JavaScript loops.
+      emitMatmulKernel(e, node, C, () =>
+        hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index))),
+      );
     },
     transpose,
     alias(node) {
