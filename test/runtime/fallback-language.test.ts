@@ -57,6 +57,7 @@ const cases: [string, () => unknown, string][] = [
   ["a do loop whose variables hold no numbers", () => grad((x: number) => { let h = (): number => x; do { h = () => x * 2; } while (x > 0); return h(); })(1), "GRADC1034"],
   ["an assignment in a while condition", () => grad((x: number) => { let i = 0; while ((i = i + 1) < 3) { x = x * 2; } return x; })(1), "GRADC1001"],
   // switch (compiler/frontend/switch.ts): GRADC1050, before anything runs or where the compiler decides by value.
+  // @ts-expect-error falling through is the mistake under test
   ["a case falling through into the next", () => grad((x: number, k: number) => { let y = x; switch (k) { case 0: y = y * 2; case 1: y = y + 1; break; } return y; })(1, 5), "GRADC1050"],
   ["a break before the end of its case, in a case not taken", () => grad((x: number, k: number) => { let y = x; switch (k) { case 0: if (x > 1) break; y = y * 2; break; default: y = -y; } return y; })(1, 5), "GRADC1050"],
   ["a case label computed from a parameter", () => grad((x: number, k: number) => { switch (k) { case x: return x; } return 2 * x; })(1, 5), "GRADC1050"],
@@ -119,6 +120,7 @@ describe("what the compiler gains this round runs uncompiled", () => {
 
 describe("switch uncompiled: the compiler's refusals, with its texts, and what it accepts runs", () => {
   it("words each refusal as the compiler does", () => {
+    // @ts-expect-error falling through is the mistake under test
     const fallThrough = refusedWith(() => grad((x: number, k: number) => { let y = x; switch (k) { case 0: y = y * 2; case 1: y = y + 1; break; } return y; })(1, 5));
     expect(fallThrough.message).toMatch(/^GRADC1050: This switch statement is not supported: case 0 falls through into the next case\. End it with break or return/);
     const early = refusedWith(() => grad((x: number, k: number) => { let y = x; switch (k) { case 0: { if (x > 1) break; y = y * 2; break; } default: y = -y; } return y; })(1, 5));
