@@ -11,6 +11,7 @@ import type { Val } from "../compiler/ops/values.js";
 import { COMPILE_HINT, looksMinified, minifiedSourceError } from "./bundled.js";
 import { GradcError } from "./error.js";
 import * as ops from "./ops.js";
+import * as modelOps from "./ops-models.js";
 import { Var, apply, valueOf } from "./tape.js";
 import { isTensor, ones, randn, tensor, zeros } from "./tensor.js";
 
@@ -72,6 +73,7 @@ const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
   sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
   maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
   reshape: ops.reshape, at: ops.at, stopGradient: ops.stopGradient, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
+  ...modelOps,
   tensor, zeros, ones, randn, GradcError,
 });
 
@@ -112,6 +114,8 @@ const MATH = new Map<unknown, MathRule>([
   [Math.tanh, { differentiable: getOp("tanh") }],
   [Math.sin, { differentiable: getOp("sin") }],
   [Math.cos, { differentiable: getOp("cos") }],
+  [Math.log1p, { differentiable: getOp("log1p") }],
+  [Math.expm1, { differentiable: getOp("expm1") }],
   [Math.abs, { differentiable: getOp("abs") }],
   [Math.pow, { differentiable: getOp("pow") }],
   // Math.max/min fold left, so ties go to the first argument as the max gate requires.

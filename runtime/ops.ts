@@ -11,7 +11,7 @@ import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
 import { type Traced, apply, isTraced, tracing, valueOf } from "./eager.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
-import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
+import type { BroadcastShape, Check, MatmulShape, Mutable, PermutedShape, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
 
 /** A value a tensor op accepts: a tensor or a plain number (broadcast like a rank-0 tensor). */
 export type Operand = Tensor<readonly number[], DType> | number;
@@ -80,9 +80,10 @@ export type ReduceOp<Op extends string = string> = {
 
 // ---- implementation -------------------------------------------------------------------
 
-type Arg = Val | Traced;
+export type Arg = Val | Traced;
 
-function operand(op: string, x: unknown, position: number): Arg {
+/** Checks an argument of op `op` is a number, a well-formed tensor or a traced value. */
+export function operand(op: string, x: unknown, position: number): Arg {
   if (typeof x === "number" || isTraced(x)) return x;
   if (isTensor(x)) {
     let n = 1;
@@ -94,7 +95,7 @@ function operand(op: string, x: unknown, position: number): Arg {
   throw new GradcError(`${op}: argument ${position + 1} must be a number or a tensor, got ${describe(x)}`);
 }
 
-function describe(x: unknown): string {
+export function describe(x: unknown): string {
   if (x === null) return "null";
   if (Array.isArray(x)) return "an array (make it a tensor with tensor(...))";
   return typeof x === "object" ? "an object" : typeof x;
@@ -121,7 +122,7 @@ function reduction<Op extends string>(def: OpDef): ReduceOp<Op> {
 }
 
 /** Runs a composite, reporting a shape problem as a GradcError like the primitives do. */
-function guarded<T>(name: string, run: () => T): T {
+export function guarded<T>(name: string, run: () => T): T {
   try {
     return run();
   } catch (e) {
@@ -306,29 +307,43 @@ const RESHAPE = getOp("reshape");
 const TAKE = getOp("take");
 
 /**
- * Matrix product of 2-D tensors: `[M, K] · [K, N] → [M, N]`. Inner sizes that differ are a
- * type error (`ShapeError<"matmul: inner dimensions differ: …">`) where the checker knows them.
+ * Matrix product with NumPy batch semantics: `[..., M, K] · [..., K, N] → [..., M, N]`, the
+ * batch dimensions broadcast (`[8, 64, 64] · [64, 64]` multiplies each of the 8 by the same
+ * matrix). Inner sizes that differ are a type error
+ * (`ShapeError<"matmul: inner dimensions differ: …">`) where the checker knows them.
  *
  * @example
  * const h = matmul(x, w1); // Tensor<[64, 128]>
+ * const scores = matmul(q, transpose(k, [0, 2, 1])); // [B, T, D] · [B, D, T] → [B, T, T]
  */
 export function matmul<A extends readonly number[], B extends readonly number[], DA extends DType = "f64", DB extends DType = "f64">(
   a: Tensor<A, DA>,
   b: Tensor<B, DB> & NoInfer<Check<MatmulShape<A, B>>>,
 ): TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>> {
-  return apply(MATMUL, [operand("matmul", a, 0), operand("matmul", b, 1)]) as TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>>;
+  return guarded("matmul", () => apply(MATMUL, [operand("matmul", a, 0), operand("matmul", b, 1)])) as TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>>;
 }
 
 /**
- * Transpose of a 2-D tensor (the only form the op has: no axis permutation).
+ * The axes of `x` permuted: axis k of the result is axis `perm[k]` of x (negative entries count
+ * from the end). Without `perm` the axes are reversed, so a matrix is transposed.
  *
  * @example
- * transpose(w) // [3, 4] → [4, 3]
+ * transpose(w)            // [3, 4] → [4, 3]
+ * transpose(k, [0, 2, 1]) // [B, T, D] → [B, D, T]
  */
 export function transpose<S extends readonly number[], D extends DType = "f64">(
   x: Tensor<S, D> & NoInfer<Check<TransposeShape<S>>>,
-): TensorOf<TransposeShape<S>, D> {
-  return apply(TRANSPOSE, [operand("transpose", x, 0)]) as TensorOf<TransposeShape<S>, D>;
+): TensorOf<TransposeShape<S>, D>;
+export function transpose<S extends readonly number[], const P extends readonly number[], D extends DType = "f64">(
+  x: Tensor<S, D>,
+  perm: P,
+): Tensor<PermutedShape<S, P>, D>;
+export function transpose(x: unknown, perm?: readonly number[]): unknown {
+  const arg = operand("transpose", x, 0);
+  if (perm === undefined) return guarded("transpose", () => apply(TRANSPOSE, [arg]));
+  const rank = shapeOf(valueOf(arg)).length;
+  if (!Array.isArray(perm)) throw new GradcError(`transpose: perm must be an array of axes, got ${describe(perm)}`);
+  return guarded("transpose", () => apply(TRANSPOSE, [arg], { perm: perm.map((a: number) => (a < 0 ? a + rank : a)) }));
 }
 
 /**

@@ -12,6 +12,7 @@ import { type TensorPlan, planTensors } from "./plan.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { reusedBuffers } from "./results.js";
+import { LOOP_KERNEL_NAMES, emitLoops } from "./loops.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
@@ -35,6 +36,7 @@ export const LOOP_NAMES = [
   ...["i", "j", "p", "o", "r", "acc", "best", "at", "a", "ci", "bp", "ao", "bo", "next"],
   ...Array.from({ length: 8 }, (_x, k) => `i${k}`),
   ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
+  ...LOOP_KERNEL_NAMES,
 ];
 
 /** Tensor kernels per function beyond which each kernel is emitted as a function of its own. */
@@ -295,6 +297,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
   const matmul = (node: Node): void => {
     const [A, B] = node.args as [Value, Value];
     const out = node.outs[0]!;
+    if (out.type.shape.length > 2) return loops(node);
     const ta = node.attrs["ta"] === true;
     const tb = node.attrs["tb"] === true;
     const [M, N] = out.type.shape.map(dimText) as [string, string];
@@ -362,6 +365,8 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
 
   const transpose = (node: Node): void => {
     const x = node.args[0]!;
+    const perm = node.attrs["perm"] as readonly number[] | undefined;
+    if (x.type.shape.length !== 2 || (perm !== undefined && perm[0] !== 1)) return loops(node);
     const [M, N] = x.type.shape.map(dimText) as [string, string];
     const target = allocate(node.outs[0]!);
     e.line(`for (let i = 0; i < ${M}; i++) {`);
@@ -456,7 +461,12 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     e.line("}");
   };
 
+  /** Kernels with loop nests of their own (loops.ts, windows.ts). */
+  const loops = (node: Node): void =>
+    emitLoops({ line: (t) => e.line(t), nested: (f) => e.nested(f), allocate, buf, read: (a, i) => e.read(a, i), bang: e.bang, dim: dimText, size: sizeText }, node);
+
   const backend: KernelBackend<Node> = {
+    loops,
     take,
     put,
     pointwise,

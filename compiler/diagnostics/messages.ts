@@ -46,6 +46,7 @@ export const MESSAGES = {
   GRADC2004: "Bad reshape: {0}. The new shape must hold as many elements as the old; at most one dimension may be -1 (inferred).",
   GRADC2005: "Type mismatch: {0}.",
   GRADC2006: "Index out of range: {0}. Indices count from 0 and stay below the dimension's size; negative indices are not supported.",
+  GRADC2007: "Bad window: {0}. conv2d takes x [N, C, H, W] and w [O, C, KH, KW], pooling takes [N, C, H, W]; the window (with its padding) must fit in the input.",
   GRADC3001: "Cannot read file '{0}'.",
 } as const;
 

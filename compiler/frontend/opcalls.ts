@@ -6,6 +6,7 @@ import { composites } from "../ops/composite.js";
 import { getOp } from "../ops/index.js";
 import { reshapeTarget } from "../ops/reshape-target.js";
 import type { LV, OpCall, OpCallContext } from "./types.js";
+import { MODEL_OPS } from "./opcalls-models.js";
 
 export type { OpCall, OpCallContext } from "./types.js";
 
@@ -55,6 +56,8 @@ export const MATH_FUNCTIONS: Readonly<Record<string, OpCall>> = {
   tanh: mathUnary("tanh", "tanh"),
   sin: mathUnary("sin", "sin"),
   cos: mathUnary("cos", "cos"),
+  log1p: mathUnary("log1p", "log1p"),
+  expm1: mathUnary("expm1", "expm1"),
   abs: mathUnary("abs", "abs"),
   pow: {
     numbersOnly: true,
@@ -166,7 +169,6 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
   relu: primitive("relu", 1),
   abs: primitive("abs", 1),
   matmul: primitive("matmul", 2),
-  transpose: primitive("transpose", 1),
   stopGradient: primitive("stop_gradient", 1),
   at: {
     minArgs: 2,
@@ -214,4 +216,5 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
     maxArgs: 2,
     lower: (ctx, [x, axis]) => val(composites.softmax(ctx.b, ctx.value(x!), constNumber(axis, ctx, "axis") ?? -1)),
   },
+  ...MODEL_OPS,
 };

@@ -7,9 +7,9 @@ import { type ElementwiseOp, type ExprEmitter, type Jvp, type Vjp, broadcastShap
 import { sugar } from "./sugar.js";
 import { type Val, broadcastIndex, dtypeOf, flatGet, makeVal, shapeOf } from "./values.js";
 
-type DTypeRule = "float" | "bool" | "select";
+type DTypeRule = "float" | "bool" | "select" | "where";
 
-interface ElementwiseSpec {
+export interface ElementwiseSpec {
   name: string;
   arity: number;
   scalar: (...xs: number[]) => number;
@@ -24,6 +24,8 @@ function inferDType(rule: DTypeRule, args: readonly Type[]): DType {
     // Comparisons of numbers, or logic on booleans.
     return "bool";
   }
+  // `where(mask, a, b)`: the mask may be any dtype (nonzero is true) and takes no part in promotion.
+  if (rule === "where") return resultDType(args.slice(1));
   if (rule === "select") {
     if (args[0]!.dtype !== "bool") throw new ShapeError("the condition of a select must be boolean", "dtype");
     return resultDType(args.slice(1));
@@ -31,7 +33,7 @@ function inferDType(rule: DTypeRule, args: readonly Type[]): DType {
   return resultDType(args);
 }
 
-function elementwise(spec: ElementwiseSpec): ElementwiseOp {
+export function elementwise(spec: ElementwiseSpec): ElementwiseOp {
   const rule = spec.dtype ?? "float";
   return defineOp<ElementwiseOp>({
     kind: "elementwise",
@@ -84,7 +86,7 @@ function jvpFromVjp(vjp: Vjp): Jvp {
 }
 
 // Returns a cotangent only where the argument is active.
-const when = <V>(need: boolean | undefined, make: () => V): V | null => (need ? make() : null);
+export const when = <V>(need: boolean | undefined, make: () => V): V | null => (need ? make() : null);
 
 export const add = elementwise({
   name: "add",

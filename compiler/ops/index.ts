@@ -2,10 +2,14 @@
 
 export * from "./registry.js";
 export * as elementwise from "./elementwise.js";
+export * as elementwiseMore from "./elementwise-more.js";
 export * as leaf from "./leaf.js";
 export * as reduce from "./reduce.js";
 export * as movement from "./movement.js";
 export * as linalg from "./linalg.js";
+export * as structure from "./structure.js";
+export * as conv from "./conv.js";
+export * as pool from "./pool.js";
 export * as indexing from "./indexing.js";
 export * as convert from "./convert.js";
 export { sumTo } from "./broadcast.js";
