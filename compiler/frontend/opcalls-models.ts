@@ -119,7 +119,7 @@ export const MODEL_OPS: Readonly<Record<string, OpCall>> = {
       const starts = intList(start!, ctx, "start");
       const ends = intList(end!, ctx, "end");
       if (starts.length > shape.length || ends.length > shape.length)
-        throw new ShapeError(`slice of [${shape.join(", ")}]: start and end have at most one entry per axis`, "axis");
+        throw new ShapeError(`slice of [${shape.join(", ")}]: start and end have at most one entry per axis`, "fit");
       // Axes not listed are kept whole; negative entries count from the end.
       const at = (list: number[], k: number, whole: Dim): Dim => {
         const e = list[k];

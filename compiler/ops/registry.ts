@@ -9,7 +9,7 @@ import type { Val } from "./values.js";
 export class ShapeError extends Error {
   constructor(
     message: string,
-    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" | "window" = "broadcast",
+    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" | "window" | "fit" = "broadcast",
   ) {
     super(message);
   }

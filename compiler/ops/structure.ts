@@ -37,11 +37,11 @@ export const concat = defineOp<KernelOp>({
     if (!Number.isInteger(axis) || axis < 0 || axis >= rank) throw new ShapeError(`concat: axis ${axis} is out of range for tensors of rank ${rank}`, "axis");
     let along = 0;
     for (const a of args) {
-      if (a.dtype !== first.dtype) throw new ShapeError(`concat of ${first.dtype} and ${a.dtype} tensors: give them one dtype`, "dtype");
+      if (a.dtype !== first.dtype) throw new ShapeError(`concat of ${first.dtype} and ${a.dtype} tensors: give them one dtype`, "fit");
       if (a.shape.length !== rank || a.shape.some((d, k) => k !== axis && d !== first.shape[k]))
-        throw new ShapeError(`concat along axis ${axis}: shapes ${formatShape(first.shape)} and ${formatShape(a.shape)} differ on another axis`, "axis");
+        throw new ShapeError(`concat along axis ${axis}: shapes ${formatShape(first.shape)} and ${formatShape(a.shape)} differ on another axis`, "fit");
       const d = a.shape[axis]!;
-      if (typeof d !== "number") throw new ShapeError(`concat along axis ${axis}: its size ${d} must be known at compile time`, "axis");
+      if (typeof d !== "number") throw new ShapeError(`concat along axis ${axis}: its size ${d} must be known at compile time`, "fit");
       along += d;
     }
     return { dtype: first.dtype, shape: first.shape.map((d, k) => (k === axis ? along : d)) };
@@ -87,9 +87,9 @@ function extents(shape: readonly Dim[], start: readonly Dim[], end: readonly Dim
     const e = end[k]!;
     if (s === 0 && e === d) return d;
     if (typeof s !== "number" || typeof e !== "number" || typeof d !== "number")
-      throw new ShapeError(`slice of ${formatShape(shape)} along axis ${k}: a symbolic dimension can only be kept whole`, "axis");
+      throw new ShapeError(`slice of ${formatShape(shape)} along axis ${k}: a symbolic dimension can only be kept whole`, "fit");
     if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > d || s > e)
-      throw new ShapeError(`slice of ${formatShape(shape)}: [${s}, ${e}) is not a range within axis ${k} of size ${d}`, "axis");
+      throw new ShapeError(`slice of ${formatShape(shape)}: [${s}, ${e}) is not a range within axis ${k} of size ${d}`, "fit");
     return e - s;
   });
 }
@@ -105,7 +105,7 @@ export const slice = defineOp<KernelOp>({
     const end = dimsOf(attrs, "end");
     if (x!.shape.length === 0) throw new ShapeError("slice takes a tensor, not a number", "axis");
     if (start.length !== x!.shape.length || end.length !== x!.shape.length)
-      throw new ShapeError(`slice of ${formatShape(x!.shape)}: start and end need one entry per axis`, "axis");
+      throw new ShapeError(`slice of ${formatShape(x!.shape)}: start and end need one entry per axis`, "fit");
     return { dtype: x!.dtype, shape: extents(x!.shape, start, end) };
   },
   evaluate([x], attrs) {
@@ -133,7 +133,7 @@ export const pad = defineOp<KernelOp>({
     const start = dimsOf(attrs, "start");
     const end = shape.map((d, k) => (start[k] === 0 && x!.shape[k] === d ? d : (start[k] as number) + (x!.shape[k] as number)));
     if (x!.shape.length !== shape.length || extents(shape, start, end).some((d, k) => d !== x!.shape[k]))
-      throw new ShapeError(`cannot put a block of shape ${formatShape(x!.shape)} into ${formatShape(shape)} at ${formatShape(start)}`, "axis");
+      throw new ShapeError(`cannot put a block of shape ${formatShape(x!.shape)} into ${formatShape(shape)} at ${formatShape(start)}`, "fit");
     return { dtype: x!.dtype, shape };
   },
   evaluate([x], attrs): Val {
@@ -163,7 +163,7 @@ export function stack<V>(b: Builder<V>, xs: readonly V[], axis: number): V {
   const parts = xs.map((x) => {
     const s = b.typeOf(x).shape;
     if (s.length !== shape.length || s.some((d, k) => d !== shape[k]))
-      throw new ShapeError(`stack of ${formatShape(shape)} and ${formatShape(s)}: the shapes must be equal`, "axis");
+      throw new ShapeError(`stack of ${formatShape(shape)} and ${formatShape(s)}: the shapes must be equal`, "fit");
     return b.op("reshape", [x], { shape: [...s.slice(0, ax), 1, ...s.slice(ax)] });
   });
   return b.op("concat", parts, { axis: ax });
