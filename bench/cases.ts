@@ -2,9 +2,9 @@
 // differentiated, and how its inputs are drawn. Every engine receives clones of the same inputs.
 
 import { Rng } from "./lib/prng.js";
-import type { DType, TensorValue, Tree } from "./lib/tree.js";
+import type { DType, IntTensorValue, TensorValue, Tree } from "./lib/tree.js";
 
-export const MODEL_NAMES = ["fxyz", "neuron", "mlp-tiny", "mlp-mnist", "pendulum"] as const;
+export const MODEL_NAMES = ["fxyz", "neuron", "mlp-tiny", "mlp-mnist", "pendulum", "cnn-mnist", "attention"] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 export interface ModelCase {
@@ -15,12 +15,21 @@ export interface ModelCase {
   /** The gradc source, relative to the repository root. Exports `lossAndGrad`. */
   source: string;
   argnums: readonly number[];
+  /**
+   * gradc ops the model uses that the runtime may not export yet. The gradc and tape engines
+   * report "n/a (needs …)" for a model whose ops are missing, instead of failing to compile.
+   */
+  needs?: readonly string[];
   /** The positional arguments of the model function, drawn from `rng`. */
   makeInputs(rng: Rng): Tree[];
 }
 
 /** Seed of the one generator all inputs come from; a model's inputs depend only on it. */
 export const SEED = 20240611;
+
+function labels(n: number, classes: number, rng: Rng): IntTensorValue {
+  return { shape: [n], data: Int32Array.from({ length: n }, () => rng.int(classes)) };
+}
 
 function tensor(shape: number[], dtype: DType, fill: () => number): TensorValue {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -94,6 +103,42 @@ export const CASES: Record<ModelName, ModelCase> = {
       rng.uniform(-1, 1), // ω0
       rng.uniform(-0.5, 0.5), // target
     ],
+  },
+  "cnn-mnist": {
+    name: "cnn-mnist",
+    description: "f32, batch 32, conv 1→8 → pool → conv 8→16 → pool → 784→10, CE (i32 labels)",
+    dtype: "f32",
+    source: "bench/models/cnn-mnist.ts",
+    argnums: [0],
+    needs: ["conv2d", "maxPool2d", "crossEntropy", "reshape"],
+    makeInputs: (rng) => {
+      const params = {
+        w1: tensor([8, 1, 3, 3], "f32", () => rng.normal(0, Math.sqrt(2 / 9))),
+        b1: tensor([8], "f32", () => rng.normal(0, 0.01)),
+        w2: tensor([16, 8, 3, 3], "f32", () => rng.normal(0, Math.sqrt(2 / 72))),
+        b2: tensor([16], "f32", () => rng.normal(0, 0.01)),
+        W3: tensor([784, 10], "f32", () => rng.normal(0, Math.sqrt(2 / 784))),
+        b3: tensor([10], "f32", () => rng.normal(0, 0.01)),
+      };
+      const x = tensor([32, 1, 28, 28], "f32", () => rng.uniform());
+      return [params, x, labels(32, 10, rng)];
+    },
+  },
+  attention: {
+    name: "attention",
+    description: "f32, [8, 64, 64], one head softmax(Q·Kᵀ/√64)·V, mean square",
+    dtype: "f32",
+    source: "bench/models/attention.ts",
+    argnums: [0],
+    needs: ["batched matmul", "transpose(x, perm)", "softmax"],
+    makeInputs: (rng) => {
+      const params = {
+        Wq: tensor([64, 64], "f32", () => rng.normal(0, 1 / 8)),
+        Wk: tensor([64, 64], "f32", () => rng.normal(0, 1 / 8)),
+        Wv: tensor([64, 64], "f32", () => rng.normal(0, 1 / 8)),
+      };
+      return [params, tensor([8, 64, 64], "f32", () => rng.normal())];
+    },
   },
 };
 

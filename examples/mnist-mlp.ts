@@ -1,6 +1,10 @@
-// The 784 → 128 ReLU → 10 net of the mlp-mnist benchmark in f32, batch 64, softmax cross-entropy,
-// trained with Adam on synthetic data (ten class prototypes plus noise).
-import { add, adam, logSumExp, matmul, mean, mul, randn, relu, sub, sum, valueAndGrad, zeros, type Tensor } from "gradc";
+// The 784 → 128 ReLU → 10 net of the mlp-mnist benchmark in f32, trained on real MNIST digits
+// (the `mnist` package's 10 000, split 8000 for training and 2000 held out) with Adam, batches
+// of 64, softmax cross-entropy against one-hot targets. Prints the mean training loss and the
+// held-out accuracy after each epoch. Training digits are shifted at random by up to one
+// pixel each time they are drawn.
+import { add, adam, logSumExp, matmul, mean, mul, randn, relu, sub, sum, tensor, valueAndGrad, zeros, type Tensor } from "gradc";
+import { accuracy, CLASSES, fillBatch, loadMnist, permutation, PIXELS, seeded, type Shift } from "./data/mnist.js";
 
 export interface Mlp {
   W1: Tensor<[784, 128], "f32">;
@@ -9,45 +13,75 @@ export interface Mlp {
   b2: Tensor<[10], "f32">;
 }
 
-export function loss(net: Mlp, x: Tensor<[64, 784], "f32">, y: Tensor<[64, 10], "f32">): number {
+export function logits<B extends number>(net: Mlp, x: Tensor<[B, 784], "f32">): Tensor<[B, 10], "f32"> {
   const h = relu(add(matmul(x, net.W1), net.b1));
-  const z = add(matmul(h, net.W2), net.b2);
+  return add(matmul(h, net.W2), net.b2);
+}
+
+/** Mean softmax cross-entropy: logSumExp of the logits minus the target's logit (one-hot y). */
+export function loss(net: Mlp, x: Tensor<[64, 784], "f32">, y: Tensor<[64, 10], "f32">): number {
+  const z = logits(net, x);
   return mean(sub(logSumExp(z, 1), sum(mul(z, y), 1)));
 }
 
 export const lossGrad = valueAndGrad(loss);
 
-/** A batch of 64 noisy copies of ten fixed random "digit" prototypes. */
-export function syntheticBatch(step: number): { x: Tensor<[64, 784], "f32">; y: Tensor<[64, 10], "f32"> } {
-  const protos = randn([10, 784], 7, "f32");
-  const noise = randn([64, 784], 100 + step, "f32");
-  const x = zeros([64, 784], "f32");
-  const y = zeros([64, 10], "f32");
-  for (let i = 0; i < 64; i++) {
-    const c = (i * 7 + step) % 10;
-    y.data[i * 10 + c] = 1;
-    for (let j = 0; j < 784; j++) x.data[i * 784 + j] = protos.data[c * 784 + j]! + 0.5 * noise.data[i * 784 + j]!;
-  }
-  return { x, y };
+export interface TrainOptions {
+  epochs?: number;
+  /** Training and held-out sizes (at most 10 000 together). */
+  train?: number;
+  test?: number;
+  lr?: number;
+  /** Largest random translation of a training image, in pixels (0: none). */
+  shift?: number;
+  /** Called after each epoch instead of printing the progress line. */
+  log?: (line: string) => void;
 }
 
-/** Trains with `g`, this module's `lossGrad` (compiled when built with gradc); returns the last loss. */
-export function main(g = lossGrad, steps = 60): number {
+const BATCH = 64;
+
+export function initMlp(seed = 1): Mlp {
   const scale = (t: Tensor<readonly number[], "f32">, s: number) => mul(t, s) as never;
-  const net: Mlp = {
-    W1: scale(randn([784, 128], 1, "f32"), Math.sqrt(2 / 784)),
+  return {
+    W1: scale(randn([784, 128], seed, "f32"), Math.sqrt(2 / 784)),
     b1: zeros([128], "f32"),
-    W2: scale(randn([128, 10], 2, "f32"), Math.sqrt(2 / 128)),
+    W2: scale(randn([128, 10], seed + 1, "f32"), Math.sqrt(2 / 128)),
     b2: zeros([10], "f32"),
   };
-  const opt = adam({ lr: 1e-3 });
-  let last = Infinity;
-  for (let step = 0; step < steps; step++) {
-    const { x, y } = syntheticBatch(step);
-    const [value, grads] = g(net, x, y);
-    if (step % 10 === 0) console.log(`step ${String(step).padStart(3)}  loss ${value.toFixed(4)}`);
-    opt.step(net, grads);
-    last = value;
+}
+
+/**
+ * Trains with `g`, this module's `lossGrad` (compiled when built with gradc), and returns the
+ * held-out accuracy after the last epoch.
+ */
+export function main(g = lossGrad, options: TrainOptions = {}): number {
+  const { epochs = 15, train = 8000, test = 2000, lr = 1e-3, shift = 1, log = console.log } = options;
+  const started = performance.now();
+  const data = loadMnist({ train, test });
+  const heldOut = tensor(data.test.images, [data.test.count, PIXELS], "f32");
+  log(`MNIST: ${data.train.count} training digits, ${data.test.count} held out (loaded in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+
+  const net = initMlp();
+  const opt = adam({ lr });
+  const x = zeros([BATCH, PIXELS], "f32");
+  const y = zeros([BATCH, CLASSES], "f32");
+  const steps = Math.floor(data.train.count / BATCH);
+  // Shifting each training digit by up to a pixel: with 8000 digits the net otherwise learns
+  // them by heart (held-out accuracy stalls near 94%).
+  const augment: Shift | undefined = shift > 0 ? { max: shift, random: seeded(7), background: -data.mean / data.std } : undefined;
+  let acc = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const order = permutation(data.train.count, 1000 + epoch);
+    let total = 0;
+    for (let s = 0; s < steps; s++) {
+      fillBatch(data.train, order, s * BATCH, x.data, y.data, undefined, augment);
+      const [value, grads] = g(net, x, y);
+      opt.step(net, grads);
+      total += value;
+    }
+    acc = accuracy(logits(net, heldOut).data, data.test.labels);
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    log(`epoch ${String(epoch).padStart(2)}  train loss ${(total / steps).toFixed(4)}  held-out accuracy ${(acc * 100).toFixed(2)}%  (${secs} s)`);
   }
-  return last;
+  return acc;
 }

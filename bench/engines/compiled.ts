@@ -17,7 +17,7 @@ export function fromGradc(model: ModelCase, inputs: Tree[], out: unknown): Engin
       if (typeof v === "number") return v;
       throw new Error(`expected a number gradient, got ${describe(v)}`);
     }
-    if (!isTensor(v)) throw new Error(`expected a tensor gradient of shape [${like.shape.join(", ")}], got ${describe(v)}`);
+    if (!isTensor(v) || v.data instanceof Int32Array) throw new Error(`expected a float tensor gradient of shape [${like.shape.join(", ")}], got ${describe(v)}`);
     return { shape: [...v.shape], data: v.data };
   };
   return { value, grads: model.argnums.map((i, j) => alignTo(inputs[i]!, grads[j], leaf)) };

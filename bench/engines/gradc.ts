@@ -9,9 +9,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ModelCase } from "../cases.js";
 import { bundleCompiler, Missing, ROOT } from "../lib/build.js";
+import { missingOps } from "../lib/needs.js";
 import { cloneTree, type Tree } from "../lib/tree.js";
 import { fromGradc } from "./compiled.js";
-import { Unavailable, type Engine, type EngineInstance } from "./types.js";
+import { needsMessage, Unavailable, type Engine, type EngineInstance } from "./types.js";
 
 export interface Diagnostic {
   file: string;
@@ -136,13 +137,19 @@ let forward: Promise<Compiled> | undefined;
  * (which then measures the generated code). The process peak still includes the compiler.
  */
 function compileOnce(model: ModelCase): Promise<Compiled> {
-  compiled ??= compileToFile(model.source, `${model.name}.grad.mjs`);
+  compiled ??= requireOps(model).then(() => compileToFile(model.source, `${model.name}.grad.mjs`));
   return compiled;
+}
+
+/** A model written against ops the runtime does not have yet is "n/a (needs …)", not a compile error. */
+async function requireOps(model: ModelCase): Promise<void> {
+  const missing = await missingOps(model);
+  if (missing.length > 0) throw new Unavailable(needsMessage(missing));
 }
 
 /** The same bindings compiled to the value alone: the denominator of the cost of derivatives. */
 function compileForwardOnce(model: ModelCase): Promise<Compiled> {
-  forward ??= compileToFile(model.source, `${model.name}.value.mjs`, true);
+  forward ??= requireOps(model).then(() => compileToFile(model.source, `${model.name}.value.mjs`, true));
   return forward;
 }
 

@@ -2,16 +2,19 @@
 // arrays directly. Gradient buffers are preallocated by each model; a call allocates nothing.
 
 import type { ModelName } from "../cases.js";
+import { createAttention } from "../hand/attention.js";
+import { createCnnMnist } from "../hand/cnn-mnist.js";
 import { createFxyz } from "../hand/fxyz.js";
 import { createMlpMnist } from "../hand/mlp-mnist.js";
 import { createMlpTiny } from "../hand/mlp-tiny.js";
 import { createNeuron } from "../hand/neuron.js";
 import { createPendulum } from "../hand/pendulum.js";
-import type { FloatArray, TensorValue, Tree } from "../lib/tree.js";
+import type { FloatArray, IntTensorValue, TensorValue, Tree } from "../lib/tree.js";
 import type { Engine, EngineInstance } from "./types.js";
 
 const num = (t: Tree): number => t as number;
 const arr = (t: Tree): FloatArray => (t as TensorValue).data;
+const ints = (t: Tree): Int32Array => (t as IntTensorValue).data;
 const t = (shape: number[], data: FloatArray): TensorValue => ({ shape, data: data.slice() });
 
 const setups: Record<ModelName, (args: Tree[]) => EngineInstance> = {
@@ -64,6 +67,31 @@ const setups: Record<ModelName, (args: Tree[]) => EngineInstance> = {
     return {
       call: () => void (value = m.lossAndGrad(k, L, theta0, omega0, target)),
       result: () => ({ value, grads: [m.grad[0], m.grad[1], m.grad[2], m.grad[3]] }),
+    };
+  },
+  "cnn-mnist"(args) {
+    const p = args[0] as Record<"w1" | "b1" | "w2" | "b2" | "W3" | "b3", TensorValue>;
+    const [w1, b1, w2, b2, W3, b3] = [p.w1, p.b1, p.w2, p.b2, p.W3, p.b3].map(arr);
+    const x = arr(args[1]!), labels = ints(args[2]!);
+    const m = createCnnMnist("f32");
+    let value = 0;
+    return {
+      call: () => void (value = m.lossAndGrad(w1, b1, w2, b2, W3, b3, x, labels)),
+      result: () => ({
+        value,
+        grads: [{ w1: t([8, 1, 3, 3], m.dw1), b1: t([8], m.db1), w2: t([16, 8, 3, 3], m.dw2), b2: t([16], m.db2), W3: t([784, 10], m.dW3), b3: t([10], m.db3) }],
+      }),
+    };
+  },
+  attention(args) {
+    const p = args[0] as Record<"Wq" | "Wk" | "Wv", TensorValue>;
+    const [Wq, Wk, Wv] = [p.Wq, p.Wk, p.Wv].map(arr);
+    const x = arr(args[1]!);
+    const m = createAttention("f32");
+    let value = 0;
+    return {
+      call: () => void (value = m.lossAndGrad(Wq, Wk, Wv, x)),
+      result: () => ({ value, grads: [{ Wq: t([64, 64], m.dWq), Wk: t([64, 64], m.dWk), Wv: t([64, 64], m.dWv) }] }),
     };
   },
 };

@@ -49,6 +49,22 @@ const models: Record<ModelName, (jax: Jax) => (...args: any[]) => A> = {
     omega.dispose();
     return loss;
   },
+  // PyTorch's layouts (NCHW, OIHW) as the harness has them: convolution is
+  // lax.convGeneralDilated; max-pooling, which has no helper, lax.reduceWindow with np.max.
+  "cnn-mnist": ({ numpy: np, nn, lax }) => (p: Record<"w1" | "b1" | "w2" | "b2" | "W3" | "b3", A>, x: A, labels: A) => {
+    const block = (h: A, w: A, b: A, o: number) =>
+      lax.reduceWindow(nn.relu(lax.convGeneralDilated(h, w, [1, 1], [[1, 1], [1, 1]]).add(b.reshape([1, o, 1, 1]))), np.max, [2, 2], [2, 2]);
+    const h2 = block(block(x, p.w1, p.b1, 8), p.w2, p.b2, 16);
+    const logits = np.matmul(h2.reshape([32, 784]), p.W3).add(p.b3);
+    const nll = nn.logsumexp(logits.ref, 1).sub(np.sum(logits.mul(nn.oneHot(labels, 10)), 1));
+    return np.mean(nll);
+  },
+  attention: ({ numpy: np, nn }) => (p: Record<"Wq" | "Wk" | "Wv", A>, x: A) => {
+    const q = np.matmul(x.ref, p.Wq), k = np.matmul(x.ref, p.Wk), v = np.matmul(x, p.Wv);
+    const scores = np.matmul(q, np.transpose(k, [0, 2, 1])).mul(1 / 8);
+    const out = np.matmul(nn.softmax(scores, -1), v);
+    return np.mean(np.square(out));
+  },
 };
 
 let loaded: Promise<Jax> | undefined;
@@ -76,7 +92,11 @@ export const jaxJs: Engine = {
     const { numpy: np } = jax;
     const dtype = model.dtype === "f32" ? np.float32 : np.float64;
     const toJax = (l: Leaf): A =>
-      typeof l === "number" ? np.array([l], { dtype }).reshape([]) : np.array(l.data, { dtype, shape: [...l.shape] });
+      typeof l === "number"
+        ? np.array([l], { dtype }).reshape([])
+        : l.data instanceof Int32Array
+          ? np.array(l.data, { dtype: np.int32, shape: [...l.shape] })
+          : np.array(l.data, { dtype, shape: [...l.shape] });
     const args = inputs.map((a) => mapLeaves(a, toJax));
     const f = jax.jit(jax.valueAndGrad(models[model.name](jax), { argnums: [...model.argnums] }));
 

@@ -4,9 +4,10 @@
 
 import type { ModelCase } from "../cases.js";
 import { bundleForTape, Missing } from "../lib/build.js";
+import { missingOps } from "../lib/needs.js";
 import { mapLeaves, type Leaf, type Tree } from "../lib/tree.js";
 import { fromGradc } from "./compiled.js";
-import { Unavailable, type Engine, type EngineInstance } from "./types.js";
+import { needsMessage, Unavailable, type Engine, type EngineInstance } from "./types.js";
 
 interface TapeModule {
   lossAndGrad?: (...args: unknown[]) => unknown;
@@ -16,9 +17,14 @@ interface TapeModule {
 let bundled: Promise<string> | undefined;
 
 function bundleOnce(model: ModelCase): Promise<string> {
-  bundled ??= bundleForTape(model.source, `tape-${model.name}.mjs`).catch((e: unknown) => {
-    throw e instanceof Missing ? new Unavailable(`pending: ${e.message}`) : e;
-  });
+  bundled ??= missingOps(model)
+    .then((missing) => {
+      if (missing.length > 0) throw new Unavailable(needsMessage(missing));
+      return bundleForTape(model.source, `tape-${model.name}.mjs`);
+    })
+    .catch((e: unknown) => {
+      throw e instanceof Missing ? new Unavailable(`pending: ${e.message}`) : e;
+    });
   return bundled;
 }
 
@@ -31,7 +37,9 @@ export const tape: Engine = {
     const { tensor } = mod.gradc;
     if (typeof lossAndGrad !== "function") throw new Unavailable(`${model.source}: lossAndGrad is not a function under the runtime`);
     if (typeof tensor !== "function") throw new Unavailable("runtime/index.ts does not export tensor()");
-    const toRuntime = (l: Leaf): unknown => (typeof l === "number" ? l : tensor(l.data.slice(), [...l.shape]));
+    // Integer labels go in as structural i32 tensors ({ shape, data: Int32Array }).
+    const toRuntime = (l: Leaf): unknown =>
+      typeof l === "number" ? l : l.data instanceof Int32Array ? { shape: [...l.shape], data: l.data.slice() } : tensor(l.data.slice(), [...l.shape]);
     const args = inputs.map((a) => mapLeaves(a, toRuntime));
     let out: unknown;
     return {

@@ -6,7 +6,7 @@
 // TF.js has no float64: f64 models run in float32 here, and the error column shows it.
 
 import type { ModelCase, ModelName } from "../cases.js";
-import { mapLeaves, type Leaf, type Tree } from "../lib/tree.js";
+import { mapLeaves, type Leaf, type TensorValue, type Tree } from "../lib/tree.js";
 import { Unavailable, type Engine, type EngineInstance } from "./types.js";
 
 type TF = typeof import("@tensorflow/tfjs-core");
@@ -41,6 +41,124 @@ const models: Record<ModelName, (tf: TF, ...args: any[]) => S> = {
       loss = tf.add(loss, tf.mul(d, d));
     }
     return loss as S;
+  },
+  // NHWC throughout (tf.maxPool, and the WebAssembly backend's conv2d, take channels-last
+  // only): the input and weights are converted once at setup (`layouts` below), W3's rows
+  // permuted so that flattening [32, 7, 7, 16] meets the same weights as flattening NCHW.
+  "cnn-mnist": (tf, p: Record<"w1" | "b1" | "w2" | "b2" | "W3" | "b3", T>, x: T, labels: T) => {
+    const block = (h: T, w: T, b: T) => tf.maxPool(tf.relu(tf.add(convSame(tf, h as T4, w as T4), b)) as T4, 2, 2, "valid");
+    const h2 = block(block(x, p.w1, p.b1), p.w2, p.b2);
+    const logits = tf.add(tf.matMul(tf.reshape(h2, [32, 784]), p.W3), p.b3);
+    const target = tf.oneHot(labels as import("@tensorflow/tfjs-core").Tensor1D, 10);
+    return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, target), 1)));
+  },
+  // The projections as [512, 64] · [64, 64]: the gradient of tf.matMul of a [8, 64, 64] batch
+  // by a [64, 64] matrix throws (its weight gradient keeps the batch axis).
+  attention: (tf, p: Record<"Wq" | "Wk" | "Wv", T>, x: T) => {
+    const rows = tf.reshape(x, [512, 64]);
+    const proj = (W: T) => tf.reshape(tf.matMul(rows, W), [8, 64, 64]);
+    const q = proj(p.Wq), k = proj(p.Wk), v = proj(p.Wv);
+    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / 8);
+    const out = tf.matMul(tf.softmax(scores), v);
+    return tf.mean(tf.square(out));
+  },
+};
+
+type T4 = import("@tensorflow/tfjs-core").Tensor4D;
+let wasmConv: ((x: T4, w: T4) => T4) | undefined;
+
+/**
+ * 3×3 stride-1 "same" convolution, NHWC × HWIO. The WebAssembly backend has no kernel for the
+ * filter gradient, so there it is a custom gradient: the input gradient is conv2dTranspose
+ * (a kernel it has), the filter gradient a product of the nine shifted input windows with dy.
+ */
+function convSame(tf: TF, x: T4, w: T4): T4 {
+  if (tf.getBackend() !== "wasm") return tf.conv2d(x, w, 1, "same");
+  wasmConv ??= tf.customGrad(((xi: T4, wi: T4, save: (ts: T[]) => void) => {
+    save([xi, wi]);
+    return {
+      value: tf.conv2d(xi, wi, 1, "same"),
+      gradFunc: (dy: T4, saved: T[]) => {
+        const [xs, ws] = saved as [T4, T4];
+        const [n, h, wd, c] = xs.shape;
+        const o = ws.shape[3];
+        const dx = tf.conv2dTranspose(dy, ws, xs.shape, 1, "same");
+        const padded = tf.pad(xs, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+        const dyRows = tf.reshape(dy, [n * h * wd, o]);
+        const taps: T[] = [];
+        for (let kh = 0; kh < 3; kh++) {
+          for (let kw = 0; kw < 3; kw++) {
+            const win = tf.reshape(tf.slice(padded, [0, kh, kw, 0], [n, h, wd, c]), [n * h * wd, c]);
+            taps.push(tf.matMul(win, dyRows, true, false));
+          }
+        }
+        return [dx, tf.reshape(tf.stack(taps), [3, 3, c, o])];
+      },
+    };
+  }) as never) as unknown as (x: T4, w: T4) => T4;
+  return wasmConv(x, w);
+}
+
+/** Moves between the harness's layout (NCHW, OIHW) and the one a TF.js model is written in. */
+interface Layout {
+  toTf(inputs: Tree[]): Tree[];
+  gradsFromTf(grads: Tree[]): Tree[];
+}
+
+/** Copies `data` laid out as `shape` into the order of `perm` (out axis i = in axis perm[i]). */
+function permute(t: TensorValue, perm: number[]): TensorValue {
+  const shape = perm.map((a) => t.shape[a]!);
+  const inStrides = strides(t.shape);
+  const out = new (t.data.constructor as Float32ArrayConstructor)(t.data.length);
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < out.length; i++) {
+    let src = 0;
+    for (let a = 0; a < shape.length; a++) src += idx[a]! * inStrides[perm[a]!]!;
+    out[i] = t.data[src]!;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      if (++idx[a]! < shape[a]!) break;
+      idx[a] = 0;
+    }
+  }
+  return { shape, data: out };
+}
+
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let a = shape.length - 2; a >= 0; a--) s[a] = s[a + 1]! * shape[a + 1]!;
+  return s;
+}
+
+const inverse = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
+const OIHW_TO_HWIO = [2, 3, 1, 0];
+const NCHW_TO_NHWC = [0, 2, 3, 1];
+/**
+ * W3 [784, 10] with its rows reordered between flattening a [16, 7, 7] feature map (c, h, w),
+ * as NCHW does, and a [7, 7, 16] one (h, w, c), as NHWC does.
+ */
+function w3ToNhwc(W3: TensorValue): TensorValue {
+  return { shape: [784, 10], data: permute({ shape: [16, 7, 7, 10], data: W3.data }, [1, 2, 0, 3]).data };
+}
+
+function w3FromNhwc(W3: TensorValue): TensorValue {
+  return { shape: [784, 10], data: permute({ shape: [7, 7, 16, 10], data: W3.data }, [2, 0, 1, 3]).data };
+}
+
+const layouts: Partial<Record<ModelName, Layout>> = {
+  "cnn-mnist": {
+    toTf([params, x, labels]) {
+      const p = params as Record<string, TensorValue>;
+      return [
+        { ...p, w1: permute(p.w1!, OIHW_TO_HWIO), w2: permute(p.w2!, OIHW_TO_HWIO), W3: w3ToNhwc(p.W3!) },
+        permute(x as TensorValue, NCHW_TO_NHWC),
+        labels!,
+      ];
+    },
+    gradsFromTf([g]) {
+      const p = g as Record<string, TensorValue>;
+      const back = inverse(OIHW_TO_HWIO);
+      return [{ ...p, w1: permute(p.w1!, back), w2: permute(p.w2!, back), W3: w3FromNhwc(p.W3!) }];
+    },
   },
 };
 
@@ -79,8 +197,16 @@ function makeEngine(name: "tfjs-cpu" | "tfjs-wasm", backend: "cpu" | "wasm"): En
       }
       if (!ok || tf.getBackend() !== backend) throw new Unavailable(`tf.setBackend("${backend}") returned false under Node ${process.version}`);
 
-      const toTf = (l: Leaf): T => (typeof l === "number" ? tf.scalar(l, "float32") : tf.tensor(Float32Array.from(l.data), [...l.shape], "float32"));
-      const args = inputs.map((a) => mapLeaves(a, toTf));
+      const toTf = (l: Leaf): T =>
+        typeof l === "number"
+          ? tf.scalar(l, "float32")
+          : l.data instanceof Int32Array
+            ? tf.tensor(l.data.slice(), [...l.shape], "int32")
+            : tf.tensor(Float32Array.from(l.data), [...l.shape], "float32");
+      // Inputs in the model's own layout (converted once, untimed); gradients come back in it.
+      const layout = layouts[model.name];
+      const tfInputs = layout ? layout.toTf(inputs) : inputs;
+      const args = tfInputs.map((a) => mapLeaves(a, toTf));
       const diff = new Set(model.argnums);
       // The differentiated leaves, in argnums order; data arguments stay constants.
       const params: T[] = [];
@@ -111,12 +237,12 @@ function makeEngine(name: "tfjs-cpu" | "tfjs-wasm", backend: "cpu" | "wasm"): En
         result() {
           let next = 0;
           const perArg = model.argnums.map((i) =>
-            mapLeaves(inputs[i]!, (like) => {
+            mapLeaves(tfInputs[i]!, (like) => {
               const data = grads[next++]!;
               return typeof like === "number" ? data[0]! : { shape: like.shape, data };
             }) as Tree,
           );
-          return { value, grads: perArg };
+          return { value, grads: layout ? layout.gradsFromTf(perArg) : perArg };
         },
         dispose() {
           const all: T[] = [];

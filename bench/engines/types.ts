@@ -40,3 +40,8 @@ export interface Engine {
 export class Unavailable extends Error {
   override name = "Unavailable";
 }
+
+/** Unavailable when the runtime lacks an op the model needs: the table shows "n/a (needs …)". */
+export function needsMessage(missing: readonly string[]): string {
+  return `needs ${missing.join(", ")}`;
+}

@@ -73,3 +73,8 @@ export async function bundleForTape(source: string, outName: string): Promise<st
   const rel = "./" + path.relative(ROOT, path.join(ROOT, source)).split(path.sep).join("/");
   return bundle({ stdin: `export * from ${JSON.stringify(rel)};\nexport * as gradc from "gradc";\n`, outName });
 }
+
+/** Bundles the runtime alone (what a program imports from "gradc") and returns its file URL. */
+export async function bundleRuntime(): Promise<string> {
+  return bundle({ stdin: `export * from "gradc";\n`, outName: "runtime.mjs" });
+}

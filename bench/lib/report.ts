@@ -109,6 +109,8 @@ export function renderTables(models: ModelReport[], engines: string[]): string {
   const find = (m: ModelReport, e: string) => m.engines.find((r) => r.engine === e);
   const notRun = (m: ModelReport, r: EngineReport | undefined): string => {
     if (!r) return m.error ? `failed ${note(`${m.model}: model process failed: ${m.error}`)}` : "not run";
+    // An op the model needs that gradc does not have yet: said in the cell itself.
+    if (r.status === "unavailable" && r.reason?.startsWith("needs ")) return `n/a (${r.reason})`;
     return `${r.status === "error" ? "error" : "n/a"} ${note(`${m.model} / ${r.engine}: ${r.reason ?? "unknown"}`)}`;
   };
   const flag = (m: ModelReport, r: EngineReport): string =>

@@ -10,12 +10,18 @@ export interface TensorValue {
   readonly data: FloatArray;
 }
 
-export type Leaf = number | TensorValue;
+/** Integer labels or indices (gradc's `i32` tensors): data only, never differentiated. */
+export interface IntTensorValue {
+  readonly shape: readonly number[];
+  readonly data: Int32Array;
+}
+
+export type Leaf = number | TensorValue | IntTensorValue;
 export type Tree = Leaf | readonly Tree[] | { readonly [key: string]: Tree };
 
-export function isTensor(x: unknown): x is TensorValue {
+export function isTensor(x: unknown): x is TensorValue | IntTensorValue {
   return typeof x === "object" && x !== null && "data" in x && "shape" in x &&
-    (x.data instanceof Float64Array || x.data instanceof Float32Array);
+    (x.data instanceof Float64Array || x.data instanceof Float32Array || x.data instanceof Int32Array);
 }
 
 /** Leaves in traversal order (arrays by index, objects by key order), each with a readable path. */

@@ -14,3 +14,4 @@ export * as indexing from "./indexing.js";
 export * as convert from "./convert.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
+export { opTypes } from "./optypes.js";

@@ -84,3 +84,36 @@ describe("bench:compile sources", () => {
     }
   });
 });
+
+describe("models gradc cannot express yet", () => {
+  it("show 'n/a (needs …)' in the time table rather than an error note", async () => {
+    const { renderTables } = await import("../../bench/lib/report.js");
+    const md = renderTables(
+      [{ model: "cnn-mnist", description: "", dtype: "f32", tolerance: 1e-4, engines: [
+        { engine: "hand", status: "ok", medianMs: 10, ratio: 1 },
+        { engine: "gradc", status: "unavailable", reason: "needs conv2d, maxPool2d" },
+        { engine: "tape", status: "error", reason: "boom" },
+      ] }],
+      ["hand", "gradc", "tape"],
+    );
+    expect(md).toContain("| cnn-mnist | 10.0 ms (1×) | n/a (needs conv2d, maxPool2d) | error [1] |");
+    expect(md).toContain("1. cnn-mnist / tape: boom");
+  });
+
+  it("are probed against the runtime itself: exports, batch dimensions in matmul, transpose permutations", { timeout: 120_000 }, async () => {
+    const { missingOps } = await import("../../bench/lib/needs.js");
+    const rt = (await import("../../runtime/index.js")) as unknown as Record<string, (...a: unknown[]) => { shape: number[] }>;
+    const works = (f: () => { shape: number[] }, shape: number[]) => {
+      try {
+        return f().shape.join() === shape.join();
+      } catch {
+        return false;
+      }
+    };
+    const batched = works(() => rt.matmul!(rt.zeros!([2, 3, 4]), rt.zeros!([4, 5])), [2, 3, 5]);
+    const perm = works(() => rt.transpose!(rt.zeros!([2, 3, 4]), [0, 2, 1]), [2, 4, 3]);
+    const model = { ...CASES.attention, needs: ["softmax", "noSuchOp", "batched matmul", "transpose(x, perm)"] };
+    expect(await missingOps(model)).toEqual(["noSuchOp", ...(batched ? [] : ["batched matmul"]), ...(perm ? [] : ["transpose(x, perm)"])]);
+    expect(await missingOps(CASES["mlp-mnist"])).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 // The examples compile, and train with the compiled gradients: the seed MLP's loss falls,
-// Iris reaches at least 95% training accuracy, the f32 MNIST-shaped net's loss falls.
+// Iris reaches at least 95% training accuracy, the f32 MNIST net classifies real held-out digits;
+// the MNIST loader's splits are disjoint and deterministic.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -32,12 +33,18 @@ describe("examples train with compiled gradients", () => {
     expect(main(lossGrad)).toBeGreaterThanOrEqual(0.95);
   });
 
-  test("MNIST-shaped f32 net: Adam lowers the loss", async () => {
+  test("MNIST MLP on real digits: a short run classifies held-out digits far above chance", async () => {
     const { lossGrad } = await compiled("mnist-mlp");
     const { main } = await import("../../examples/mnist-mlp.js");
-    const first = main(lossGrad, 1);
-    const later = main(lossGrad, 40);
-    expect(later).toBeLessThan(first * 0.5);
+    const lines: string[] = [];
+    // 2000 training digits, 2 epochs (62 steps), no augmentation; chance is 10%.
+    const acc = main(lossGrad, { train: 2000, test: 1000, epochs: 2, shift: 0, log: (l) => lines.push(l) });
+    expect(acc).toBeGreaterThan(0.75);
+    expect(lines[0]).toMatch(/^MNIST: 2000 training digits, 1000 held out/);
+    expect(lines.slice(1).map((l) => l.replace(/ {2}\(.*$/, "").replace(/[\d.]+/g, "#"))).toEqual([
+      "epoch  #  train loss #  held-out accuracy #%",
+      "epoch  #  train loss #  held-out accuracy #%",
+    ]);
   });
 
   test("fxyz and neuron print the worked values", async () => {
@@ -80,5 +87,44 @@ describe("pendulum", () => {
     const eps = 1e-6;
     const fd = (mod.trajectoryLoss(0.3 + eps, 1.5, 1.0, target) - mod.trajectoryLoss(0.3 - eps, 1.5, 1.0, target)) / (2 * eps);
     expect(g1).toBeCloseTo(fd, 6);
+  });
+});
+
+describe("MNIST loader (examples/data/mnist.ts)", () => {
+  test("real digits: disjoint, deterministic splits with labels 0–9 and standardized pixels", async () => {
+    const { AVAILABLE, loadMnist, oneHot, accuracy } = await import("../../examples/data/mnist.js");
+    const all = loadMnist({ train: 9000, test: 1000, normalize: false });
+    expect(AVAILABLE).toBe(10_000);
+    expect(all.train.images.length).toBe(9000 * 784);
+    expect(all.test.labels.length).toBe(1000);
+    // Every class is present in both splits, and raw pixels are in [0, 1] with ink in every image.
+    for (const split of [all.train, all.test]) {
+      const counts = new Array(10).fill(0);
+      for (const l of split.labels) counts[l]++;
+      expect(Math.min(...counts)).toBeGreaterThan(split.count / 20);
+      let lo = Infinity, hi = -Infinity;
+      for (const v of split.images) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+      expect([lo, hi]).toEqual([0, 1]);
+      for (let i = 0; i < split.count; i++) expect(split.images.subarray(i * 784, (i + 1) * 784).some((v) => v > 0.5)).toBe(true);
+    }
+    // No image of the held-out split is in the training split.
+    const key = (px: Float32Array, i: number) => px.subarray(i * 784, (i + 1) * 784).join();
+    const seen = new Set(Array.from({ length: all.train.count }, (_, i) => key(all.train.images, i)));
+    expect(Array.from({ length: all.test.count }, (_, i) => key(all.test.images, i)).filter((k) => seen.has(k))).toEqual([]);
+    // The same seed gives the same split; standardizing uses the training split's statistics.
+    const a = loadMnist({ train: 500, test: 100 });
+    const b = loadMnist({ train: 500, test: 100 });
+    expect(a.train.labels).toEqual(b.train.labels);
+    expect(a.test.images).toEqual(b.test.images);
+    expect(loadMnist({ train: 500, test: 100, seed: 2 }).train.labels).not.toEqual(a.train.labels);
+    let s = 0, s2 = 0;
+    for (const v of a.train.images) (s += v), (s2 += v * v);
+    const n = a.train.images.length;
+    expect(Math.abs(s / n)).toBeLessThan(1e-4);
+    expect(Math.abs(s2 / n - 1)).toBeLessThan(1e-3);
+    expect(() => loadMnist({ train: 9000, test: 2000 })).toThrow(/at most 10000/);
+    expect(Array.from(oneHot([2, 0], 3))).toEqual([0, 0, 1, 1, 0, 0]);
+    // Ties go to the first class: the last row counts as a 0.
+    expect(accuracy([0, 5, 9, 1, 3, 3], [1, 0, 1], 2)).toBeCloseTo(2 / 3, 12);
   });
 });
