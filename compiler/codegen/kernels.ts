@@ -123,15 +123,20 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     const space = out.type.shape;
     const target = allocate(out);
     const stored = node.args.flatMap((a) => treeLeaves(a));
+    // A stored mask is a Uint8Array: its elements are written as 1 and 0, not true and false.
+    const element = (index: (leaf: Value) => string): string => {
+      const text = nodeExpr(node, index).text;
+      return out.type.dtype === "bool" ? `(${text}) ? 1 : 0` : text;
+    };
     const flat = stored.every((l) => l.type.shape.length === space.length && l.type.shape.every((d, k) => d === space[k]));
     if (flat) {
       e.line(`for (let i = 0; i < ${e.size(space)}; i++) {`);
-      e.nested(() => e.line(`${target}[i] = ${nodeExpr(node, () => "i").text};`));
+      e.nested(() => e.line(`${target}[i] = ${element(() => "i")};`));
       e.line("}");
       return;
     }
     const { cs, close } = openNest(e, space);
-    e.line(`${target}[${leafIndex(space, space, cs)}] = ${nodeExpr(node, (l) => leafIndex(l.type.shape, space, cs)).text};`);
+    e.line(`${target}[${leafIndex(space, space, cs)}] = ${element((l) => leafIndex(l.type.shape, space, cs))};`);
     close();
   };
 
