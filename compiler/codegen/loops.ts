@@ -30,7 +30,10 @@ export interface LoopWriter {
 export type LoopKernel = (w: LoopWriter, node: Node) => void;
 
 /** Counter and temporary names of the loop kernels: reserved in every function with tensors. */
-export const LOOP_KERNEL_NAMES = ["$n", "$o", "$c", "$u", "$v", "$y", "$z", "$z0", "$z1", "$i", "$j", "$p", "$k", "$s", "$t", "$a", "$b", "$at", "$best", "$xr", "$yr", "$yo", "$wv", "$iy", "$ao", "$bo", "$co", ...Array.from({ length: 8 }, (_x, k) => `$d${k}`)];
+export const LOOP_KERNEL_NAMES = ["$n", "$o", "$c", "$u", "$v", "$y", "$z", "$z0", "$z1", "$i", "$j", "$p", "$k", "$s", "$t", "$a", "$b", "$at", "$best", "$xr", "$yr", "$yo", "$wv", "$iy", "$ao", "$bo", "$co",
+  ...Array.from({ length: 8 }, (_x, k) => `$d${k}`),
+  ...[0, 1, 2, 3].flatMap((r) => [`$a${r}`, `$b${r}`, ...[0, 1, 2, 3].map((c) => `$c${r}${c}`)]),
+];
 
 /** Opens `for` loops over `dims` with counters `$d0…`, runs `body`, closes them. */
 export function nest(w: LoopWriter, dims: readonly string[], body: (cs: string[]) => void): void {
@@ -90,6 +93,31 @@ const batchedMatmul: LoopKernel = (w, node) => {
       w.line(`const $ao = ${offset(A.type.shape, cs, `${M} * ${K}`)};`);
       w.line(`const $bo = ${offset(B.type.shape, cs, `${K} * ${N}`)};`);
       const aAt = ta ? w.read(a, `$ao + $p * ${M} + $i`) : w.read(a, `$ao + $i * ${K} + $p`);
+      if (/^\d+$/.test(M) && /^\d+$/.test(N) && Number(M) % 4 === 0 && Number(N) % 4 === 0 && K !== "1") {
+        // 4×4 register blocks, as for 2-D products (matmul.ts): sixteen accumulators, C written once.
+        const R = [0, 1, 2, 3];
+        const aRead = (r: number): string => (ta ? w.read(a, `$ao + $p * ${M} + $i + ${r}`) : w.read(a, `$ao + ($i + ${r}) * ${K} + $p`));
+        const bRead = (c: number): string => (tb ? w.read(b, `$bo + ($j + ${c}) * ${K} + $p`) : w.read(b, `$bo + $p * ${N} + $j + ${c}`));
+        w.line(`for (let $i = 0; $i < ${M}; $i += 4) {`);
+        w.nested(() => {
+          w.line(`for (let $j = 0; $j < ${N}; $j += 4) {`);
+          w.nested(() => {
+            w.line(`let ${R.flatMap((r) => R.map((c) => `$c${r}${c} = 0`)).join(", ")};`);
+            w.line(`for (let $p = 0; $p < ${K}; $p++) {`);
+            w.nested(() => {
+              w.line(`const ${R.map((r) => `$a${r} = ${aRead(r)}`).join(", ")};`);
+              w.line(`const ${R.map((c) => `$b${c} = ${bRead(c)}`).join(", ")};`);
+              R.forEach((r) => w.line(R.map((c) => `$c${r}${c} += $a${r} * $b${c};`).join(" ")));
+            });
+            w.line("}");
+            R.forEach((r) => w.line(`{ const $o = $co + ($i + ${r}) * ${N} + $j; ${R.map((c) => `${C}[$o + ${c}] = $c${r}${c};`).join(" ")} }`));
+          });
+          w.line("}");
+        });
+        w.line("}");
+        w.line(`$co += ${M} * ${N};`);
+        return;
+      }
       w.line(`for (let $i = 0; $i < ${M}; $i++, $co += ${N}) {`);
       w.nested(() => {
         if (tb) {
