@@ -58,10 +58,10 @@ export interface OpDefBase {
   readonly name: string;
   /** The name users call it by, in messages, when it differs (`take` is `at`). */
   readonly label?: string;
-  /** Number of value arguments (the least number, for a variadic op). */
+  /** Number of value arguments (the least number, for an op that takes a list). */
   readonly arity: number;
   /** Takes any number of arguments from `arity` on (`concat`). */
-  readonly variadic?: true;
+  readonly listArgs?: true;
   /** Result type from argument types; throws ShapeError. */
   infer(args: readonly Type[], attrs: Attrs): Type;
   /** Reference evaluation on concrete values. */

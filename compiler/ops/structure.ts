@@ -27,7 +27,7 @@ export const concat = defineOp<KernelOp>({
   kind: "kernel",
   name: "concat",
   arity: 1,
-  variadic: true,
+  listArgs: true,
   pure: true,
   infer(args, attrs): Type {
     const axis = attrs["axis"] as number;

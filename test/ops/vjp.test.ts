@@ -263,7 +263,7 @@ function checkCase(def: OpDef, c: Case, seed: number): void {
   const needs = c.args.map((_a, i) => wrt.includes(i));
   const eager = new EagerBuilder();
   const cts = cotangents(def, g, args, out, attrs, needs);
-  expect(cts).toHaveLength(def.variadic ? args.length : def.arity);
+  expect(cts).toHaveLength(def.listArgs ? args.length : def.arity);
 
   // Each active argument gets a cotangent of its own shape (after undoing broadcasting).
   const grads = wrt.map((i) => {
