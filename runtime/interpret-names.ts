@@ -3,24 +3,27 @@
 // language (Math, undefined, NaN, Infinity), and the lexical scopes of the evaluator. Anything
 // else must come from the function itself or from `scope`.
 
-import { getOp, type OpDef } from "../compiler/ops/index.js";
+import { getOp, gradcOpNames, gradcOps, type OpDef } from "../compiler/ops/index.js";
 import * as ops from "./ops.js";
+import * as modelOps from "./ops-models.js";
 import { ones, zeros } from "./tensor.js";
 
-/** gradc's ops, by the names user code imports them under (the compiler's GRADC_OPS). */
+const RUNTIME_OPS: Readonly<Record<string, unknown>> = { ...ops, ...modelOps };
+
+/** gradc's ops, by the names user code imports them under: every op the registry exposes in gradc. */
 export const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
-  add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, neg: ops.neg, exp: ops.exp, log: ops.log,
-  sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
-  maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
-  reshape: ops.reshape, at: ops.at, stopGradient: ops.stopGradient, sum: ops.sum, mean: ops.mean, max: ops.max,
-  softmax: ops.softmax, logSumExp: ops.logSumExp, zeros, ones,
+  ...Object.fromEntries(gradcOpNames().map((name) => [name, RUNTIME_OPS[name]])),
+  zeros,
+  ones,
 });
 
-/** Argument counts of the ops that take a fixed number (the others check their own arguments). */
-export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze({
-  add: 2, sub: 2, mul: 2, div: 2, pow: 2, maximum: 2, minimum: 2, matmul: 2,
-  neg: 1, exp: 1, log: 1, sqrt: 1, square: 1, tanh: 1, sigmoid: 1, relu: 1, abs: 1, transpose: 1, stopGradient: 1,
-});
+/**
+ * Argument counts of the ops that take a fixed number: the pointwise ones and matmul (the
+ * others, with axes, options or lists, check their own arguments).
+ */
+export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries([...gradcOps()].filter(([, d]) => d.kind === "elementwise" || d.name === "matmul").map(([name, d]) => [name, d.arity])),
+);
 
 /** gradc exports that are not ops of the language, and what to do instead (GRADC1028). */
 export const GRADC_ELSEWHERE: Readonly<Record<string, string>> = Object.freeze({
@@ -87,6 +90,8 @@ export const MATH = new Map<unknown, MathRule>([
   [Math.tanh, { differentiable: getOp("tanh") }],
   [Math.sin, { differentiable: getOp("sin") }],
   [Math.cos, { differentiable: getOp("cos") }],
+  [Math.log1p, { differentiable: getOp("log1p") }],
+  [Math.expm1, { differentiable: getOp("expm1") }],
   [Math.abs, { differentiable: getOp("abs") }],
   [Math.pow, { differentiable: getOp("pow") }],
   // Math.max/min fold left, so ties go to the first argument as the max gate requires.
@@ -155,10 +160,25 @@ export function resolveFree(name: string, scope: Readonly<Record<string, unknown
   if (Object.prototype.hasOwnProperty.call(GLOBALS, name)) return GLOBALS[name];
   if (Object.prototype.hasOwnProperty.call(GRADC, name)) return GRADC[name];
   if (Object.prototype.hasOwnProperty.call(TRANSFORMS, name)) return TRANSFORMS[name];
-  // Bundlers rename an import that collides with another binding (`sum` → `sum2`).
+  // A bundler renames an import that collides with another binding (`sum` → `sum2`). Read so
+  // only where a bundler can have done it: unbundled, `add3` is the program's own helper (one
+  // `scope` does not supply), never gradc's `add`.
+  if (!runtimeBundled) return UNRESOLVED;
   const renamed = /^(.+?)\d+$/.exec(name)?.[1];
   if (renamed !== undefined && Object.prototype.hasOwnProperty.call(GRADC, renamed)) return GRADC[renamed];
   return UNRESOLVED;
+}
+
+/**
+ * Whether gradc's runtime runs from a bundle (where the bundler may have renamed its imports in
+ * the program): this file's URL is then the bundle's, or absent (CommonJS). Internal: tests set
+ * it to check both readings.
+ */
+export let runtimeBundled = !/\/interpret-names\.[cm]?[jt]s(\?.*)?$/.test(String(import.meta.url));
+
+/** Internal, for tests: read free names as a bundle's (true) or as unbundled modules' (false). */
+export function setRuntimeBundled(bundled: boolean): void {
+  runtimeBundled = bundled;
 }
 
 tapeAware.add(GLOBALS["__name"] as object);

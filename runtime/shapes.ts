@@ -83,34 +83,44 @@ export type TensorOf<S, D extends DType> = S extends ShapeError<string>
     ? Tensor<T, D>
     : never;
 
-/** The result shape of `matmul(a, b)`: `[M, K] · [K, N] → [M, N]`, or a ShapeError. */
-export type MatmulShape<A extends readonly number[], B extends readonly number[]> = A extends readonly [
-  infer M extends number,
-  infer K extends number,
-]
-  ? B extends readonly [infer K2 extends number, infer N extends number]
-    ? Pair<K, K2> extends Pair<K2, unknown>
-      ? [M, N]
-      : number extends K
-        ? [M, N]
-        : number extends K2
-          ? [M, N]
-          : ShapeError<`matmul: inner dimensions differ: ${K} (axis 1 of a) vs ${K2} (axis 0 of b)`>
-    : number extends B["length"]
-      ? [M, number]
-      : ShapeError<`matmul takes 2-D tensors: b has rank ${B["length"]}`>
-  : number extends A["length"]
-    ? B extends readonly [number, infer N extends number]
-      ? [number, N]
-      : [number, number]
-    : ShapeError<`matmul takes 2-D tensors: a has rank ${A["length"]}`>;
+/**
+ * The result shape of `matmul(a, b)`: `[..., M, K] · [..., K, N] → [..., M, N]`, the batch
+ * dimensions broadcast; or a ShapeError.
+ */
+export type MatmulShape<A extends readonly number[], B extends readonly number[]> = number extends A["length"]
+  ? number[]
+  : number extends B["length"]
+    ? number[]
+    : A extends readonly [...infer AB extends number[], infer M extends number, infer K extends number]
+      ? B extends readonly [...infer BB extends number[], infer K2 extends number, infer N extends number]
+        ? Pair<K, K2> extends Pair<K2, unknown>
+          ? MatmulBatch<AB, BB, M, N>
+          : number extends K
+            ? MatmulBatch<AB, BB, M, N>
+            : number extends K2
+              ? MatmulBatch<AB, BB, M, N>
+              : ShapeError<`matmul: inner dimensions differ: ${K} (axis ${[...AB, M]["length"]} of a) vs ${K2} (axis ${BB["length"]} of b)`>
+        : ShapeError<`matmul takes tensors of rank 2 or more: b has rank ${B["length"]}`>
+      : ShapeError<`matmul takes tensors of rank 2 or more: a has rank ${A["length"]}`>;
 
-/** The transpose of a 2-D shape, or a ShapeError. */
-export type TransposeShape<S extends readonly number[]> = S extends readonly [infer A extends number, infer B extends number]
-  ? [B, A]
-  : number extends S["length"]
-    ? [number, number]
-    : ShapeError<`transpose takes a 2-D tensor: got rank ${S["length"]}`>;
+type MatmulBatch<AB extends number[], BB extends number[], M extends number, N extends number> =
+  BroadcastShape<AB, BB, "matmul"> extends infer R ? (R extends readonly number[] ? [...R, M, N] : R) : never;
+
+type Reverse<S extends readonly number[], Acc extends number[] = []> = S extends readonly [infer H extends number, ...infer T extends number[]]
+  ? Reverse<T, [H, ...Acc]>
+  : Acc;
+
+/** The shape of `transpose(x)`: the axes reversed (`[2, 3]` → `[3, 2]`). */
+export type TransposeShape<S extends readonly number[]> = number extends S["length"]
+  ? number[]
+  : S extends readonly []
+    ? ShapeError<"transpose takes a tensor: got rank 0">
+    : Reverse<S>;
+
+/** The shape of `transpose(x, perm)`: axis k of the result is axis `perm[k]` of x. */
+export type PermutedShape<S extends readonly number[], P extends readonly number[]> = number extends P["length"]
+  ? number[]
+  : { -readonly [K in keyof P]: P[K] extends keyof S ? S[P[K]] : number };
 
 type Zeros<N extends number, T extends 0[] = []> = T["length"] extends N ? T : Zeros<N, [...T, 0]>;
 

@@ -9,7 +9,7 @@ import type { Val } from "./values.js";
 export class ShapeError extends Error {
   constructor(
     message: string,
-    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" = "broadcast",
+    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" | "window" | "fit" = "broadcast",
   ) {
     super(message);
   }
@@ -84,8 +84,10 @@ export interface OpDefBase {
   readonly commutative?: boolean;
   /** How `gradc graph` draws it; by default its name. */
   readonly graph?: GraphLabel;
-  /** Number of value arguments. */
+  /** Number of value arguments (the least number, for an op that takes a list). */
   readonly arity: number;
+  /** Takes any number of arguments from `arity` on (`concat`). */
+  readonly listArgs?: true;
   /** Result type from argument types; throws ShapeError. */
   infer(args: readonly Type[], attrs: Attrs): Type;
   /** Reference evaluation on concrete values. */
@@ -124,6 +126,11 @@ export interface KernelBackend<N> {
   take(node: N): void;
   /** Writes a slice into zeros. */
   put(node: N): void;
+  /**
+   * A loop nest of the op's own (convolution, pooling, batched matmul, any-rank transpose,
+   * concat and slice): the backend looks the op up in its table of such kernels.
+   */
+  loops(node: N): void;
 }
 
 /** Ops that need a loop nest of their own (reductions, matmul, movement). */

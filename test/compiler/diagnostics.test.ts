@@ -67,6 +67,8 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-for-of-tensor": "GRADC1001",
   "error-shared-model": "GRADC1002",
   "error-every-error": "mixed",
+  "error-conv-pool-shapes": "mixed",
+  "error-structure-shapes": "mixed",
 };
 
 const errorCases = fixtureNames().filter(isErrorCase);
