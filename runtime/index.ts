@@ -39,6 +39,7 @@ export {
   tanh,
   transpose,
 } from "./ops.js";
+export { type FloatDType, argmax, crossEntropy, oneHot, take, takeAlongAxis } from "./labels.js";
 export type {
   BroadcastShape,
   MatmulShape,
@@ -46,6 +47,7 @@ export type {
   Reduced,
   ReducedShape,
   ShapeError,
+  TakeShape,
   TensorOf,
   TransposeShape,
 } from "./shapes.js";

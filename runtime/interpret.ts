@@ -11,6 +11,7 @@ import type { Val } from "../compiler/ops/values.js";
 import { COMPILE_HINT, looksMinified, minifiedSourceError } from "./bundled.js";
 import { GradcError } from "./error.js";
 import * as ops from "./ops.js";
+import * as labels from "./labels.js";
 import { Var, apply, valueOf } from "./tape.js";
 import { isTensor, ones, randn, tensor, zeros } from "./tensor.js";
 
@@ -72,6 +73,7 @@ const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
   sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
   maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
   reshape: ops.reshape, at: ops.at, stopGradient: ops.stopGradient, sum: ops.sum, mean: ops.mean, max: ops.max, softmax: ops.softmax, logSumExp: ops.logSumExp,
+  take: labels.take, takeAlongAxis: labels.takeAlongAxis, oneHot: labels.oneHot, argmax: labels.argmax, crossEntropy: labels.crossEntropy,
   tensor, zeros, ones, randn, GradcError,
 });
 

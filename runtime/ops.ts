@@ -82,7 +82,8 @@ export type ReduceOp<Op extends string = string> = {
 
 type Arg = Val | Traced;
 
-function operand(op: string, x: unknown, position: number): Arg {
+/** Checks an op's argument: a number, a traced value or a well-formed tensor (a GradcError naming the op otherwise). */
+export function operand(op: string, x: unknown, position: number): Arg {
   if (typeof x === "number" || isTraced(x)) return x;
   if (isTensor(x)) {
     let n = 1;
@@ -121,7 +122,7 @@ function reduction<Op extends string>(def: OpDef): ReduceOp<Op> {
 }
 
 /** Runs a composite, reporting a shape problem as a GradcError like the primitives do. */
-function guarded<T>(name: string, run: () => T): T {
+export function guarded<T>(name: string, run: () => T): T {
   try {
     return run();
   } catch (e) {

@@ -10,7 +10,7 @@ import { type GradSpec, type ParamSpec, type Tree, leavesOf } from "../frontend/
 import { emitJvpEntry } from "./jvp-entry.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { CodegenError } from "./errors.js";
-import { type KernelEmitter, LOOP_NAMES, createKernelEmitter } from "./kernels.js";
+import { type KernelEmitter, LOOP_NAMES, createKernelEmitter, typedArrayOf } from "./kernels.js";
 import { BAD_INDEX_HELPER, BAD_INDEX_HELPER_TS } from "./indexcheck.js";
 import { emitFreshReturn, resultType, reusedResult } from "./results.js";
 
@@ -135,7 +135,7 @@ export class FunctionEmitter {
 
   bind(v: Value, text: string): void {
     this.ref.set(v.id, text);
-    if (v.type.shape.length > 0) this.arrays.set(text, v.type.dtype === "f32" ? "Float32Array" : v.type.dtype === "bool" ? "Uint8Array" : "Float64Array");
+    if (v.type.shape.length > 0) this.arrays.set(text, typedArrayOf(v.type.dtype));
   }
 
   /** The TypeScript type of a local name: its typed array if it holds a tensor, else `number`. */
@@ -245,7 +245,7 @@ export function treeType(tree: Tree): string {
   if (tree.kind === "leaf") {
     if (tree.type.shape.length === 0) return "number";
     const dims = tree.type.shape.map((d) => (typeof d === "number" ? String(d) : d)).join(", ");
-    return tree.type.dtype === "f32" ? `Tensor<[${dims}], "f32">` : `Tensor<[${dims}]>`;
+    return tree.type.dtype === "f64" ? `Tensor<[${dims}]>` : `Tensor<[${dims}], "${tree.type.dtype}">`;
   }
   if (tree.kind === "array") return `[${tree.items.map(treeType).join(", ")}]`;
   return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeType(f.tree)}`).join("; ")} }`;
@@ -393,6 +393,9 @@ function $gradc_extraField(fn, arg, obj, key, declared) {
   throw new $gradc_GradcError(\`\${fn}: argument \${arg} has a field \${JSON.stringify(key)} that its type does not declare (declared: \${names}); pass only the declared fields\`);
 }`;
 
+const I32_UNKNOWN = `v.data instanceof Float64Array ? "f64" : "non-float"`;
+const I32_KNOWN = `v.data instanceof Float64Array ? "f64" : v.data instanceof Int32Array ? "i32" : "non-float"`;
+
 export function emitModule(units: readonly CompiledUnit[], options: EmitOptions): string {
   return emitMappedModule(units, options).code;
 }
@@ -407,7 +410,9 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     "/* eslint-disable */",
   ];
   if (ts && units.some((u) => usesTensors(u.spec))) out.push(`import type { Tensor } from "gradc";`);
-  out.push("", ts ? tsHelpers() : HELPERS);
+  const helpers = ts ? tsHelpers() : HELPERS;
+  // A module taking i32 tensors names that dtype when it reports a wrong argument.
+  out.push("", units.some((u) => u.fn.body.params.some((p) => p.type.dtype === "i32")) ? helpers.replace(I32_UNKNOWN, I32_KNOWN) : helpers);
   const helpersEnd = out.length;
   let checksIndices = false;
   // The location of each item of `out` (an item of several lines has none).

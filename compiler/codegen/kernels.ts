@@ -12,6 +12,7 @@ import { type TensorPlan, planTensors } from "./plan.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { reusedBuffers } from "./results.js";
+import { emitLoops } from "./loops.js";
 
 export interface KernelEmitter {
   /** JS expression for the run-time value of a symbolic dimension. */
@@ -36,6 +37,10 @@ export const LOOP_NAMES = [
   ...Array.from({ length: 8 }, (_x, k) => `i${k}`),
   ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
 ];
+
+/** The typed array holding a tensor of `dtype`. */
+export const typedArrayOf = (dtype: Type["dtype"]): string =>
+  dtype === "f32" ? "Float32Array" : dtype === "bool" ? "Uint8Array" : dtype === "i32" ? "Int32Array" : "Float64Array";
 
 /** Tensor kernels per function beyond which each kernel is emitted as a function of its own. */
 export const OUTLINE_AFTER = 64;
@@ -87,7 +92,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
     if (syms.length === 0) return String(n);
     return [...syms, ...(n !== 1 ? [String(n)] : [])].join(" * ");
   };
-  const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : t.dtype === "bool" ? "Uint8Array" : "Float64Array");
+  const arrayType = (t: Type): string => typedArrayOf(t.dtype);
   const slotName = (i: number): string => `${prefix}_b${i}`;
 
   const buf = (v: Value): string => e.operand(v);
@@ -459,6 +464,7 @@ export function createKernelEmitter(e: FunctionEmitter): KernelEmitter {
   const backend: KernelBackend<Node> = {
     take,
     put,
+    loops: (node, write) => emitLoops({ e, allocate, buf, dim: dimText, size: sizeText }, node, getOp(node.op).label ?? node.op, write),
     pointwise,
     reduce,
     argmaxMask,

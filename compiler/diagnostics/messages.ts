@@ -45,6 +45,7 @@ export const MESSAGES = {
   GRADC2003: "Bad axis: {0}. Axes count from 0 (or from -1 at the end) and stay below the rank.",
   GRADC2004: "Bad reshape: {0}. The new shape must hold as many elements as the old; at most one dimension may be -1 (inferred).",
   GRADC2005: "Type mismatch: {0}.",
+  GRADC2007: "argnums selects '{0}', but {1} is an i32 tensor: labels and indices are integers and have no gradient. Leave it out of argnums (pass it as a further argument).",
   GRADC2006: "Index out of range: {0}. Indices count from 0 and stay below the dimension's size; negative indices are not supported.",
   GRADC3001: "Cannot read file '{0}'.",
 } as const;

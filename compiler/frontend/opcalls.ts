@@ -6,6 +6,7 @@ import { composites } from "../ops/composite.js";
 import { getOp } from "../ops/index.js";
 import { reshapeTarget } from "../ops/reshape-target.js";
 import type { LV, OpCall, OpCallContext } from "./types.js";
+import { LABEL_OPS } from "./opcalls-labels.js";
 
 export type { OpCall, OpCallContext } from "./types.js";
 
@@ -214,4 +215,5 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
     maxArgs: 2,
     lower: (ctx, [x, axis]) => val(composites.softmax(ctx.b, ctx.value(x!), constNumber(axis, ctx, "axis") ?? -1)),
   },
+  ...LABEL_OPS,
 };

@@ -8,5 +8,7 @@ export * as movement from "./movement.js";
 export * as linalg from "./linalg.js";
 export * as indexing from "./indexing.js";
 export * as convert from "./convert.js";
+export * as gather from "./gather.js";
+export * as labels from "./labels.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
