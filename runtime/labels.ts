@@ -9,7 +9,7 @@ import { crossEntropy as crossEntropyOf } from "../compiler/ops/labels.js";
 import { apply, tracing } from "./eager.js";
 import { guarded, operand } from "./ops.js";
 import type { Mutable, ReducedShape, TakeShape, TensorOf } from "./shapes.js";
-import type { Tensor } from "./tensor.js";
+import type { DType, Tensor } from "./tensor.js";
 
 /** The dtypes of tensors that hold numbers to compute with. */
 export type FloatDType = "f64" | "f32";
@@ -27,7 +27,7 @@ const ARGMAX = getOp("argmax");
  * @example
  * const rows = take(embedding, tokens); // [V, D] at i32 [B, T] → [B, T, D]
  */
-export function take<S extends readonly number[], I extends readonly number[], D extends FloatDType = "f64", const A extends number = 0>(
+export function take<S extends readonly number[], I extends readonly number[], D extends DType = "f64", const A extends number = 0>(
   x: Tensor<S, D>,
   indices: Tensor<I, "i32">,
   axis?: A,
@@ -42,7 +42,7 @@ export function take<S extends readonly number[], I extends readonly number[], D
  * @example
  * const picked = takeAlongAxis(logits, reshape(labels, [B, 1]), 1); // [B, 1]
  */
-export function takeAlongAxis<I extends readonly number[], D extends FloatDType = "f64">(
+export function takeAlongAxis<I extends readonly number[], D extends DType = "f64">(
   x: Tensor<readonly number[], D>,
   indices: Tensor<I, "i32">,
   axis: number,

@@ -32,9 +32,10 @@ function index(at: number, n: number): number {
   return at;
 }
 
-function floats(x: Type, op: string): void {
-  if (x.shape.length === 0) throw new ShapeError(`${op} needs a tensor, not a number`, "axis");
-  if (x.dtype !== "f64" && x.dtype !== "f32") throw new ShapeError(`${op} takes a float tensor, got an ${x.dtype} tensor`, "dtype");
+/** What may be gathered from: a float tensor, or an i32 one (labels picked by index). */
+function gatherable(x: Type, op: string): void {
+  if (x.shape.length === 0) throw new ShapeError(`${op} needs a tensor to gather from, not a number`, "dtype");
+  if (x.dtype === "bool") throw new ShapeError(`${op} gathers from a number tensor, not a boolean one`, "dtype");
 }
 
 // ---- take (gather) and its adjoint --------------------------------------------------------
@@ -74,7 +75,7 @@ export const gather = defineOp<KernelOp>({
   arity: 2,
   pure: true,
   infer([x, idx], attrs): Type {
-    floats(x!, "take");
+    gatherable(x!, "take");
     requireIndices(idx!, "the indices of take");
     return { dtype: x!.dtype, shape: takenShape(x!.shape, idx!.shape, axisOf(attrs, x!.shape.length)) };
   },
@@ -112,7 +113,7 @@ export const scatterAdd = defineOp<KernelOp>({
     const axis = axisOf(attrs, shape.length);
     const expected = takenShape(shape, idx!.shape, axis);
     if (g!.shape.length !== expected.length || g!.shape.some((d, k) => d !== expected[k]))
-      throw new ShapeError(`cannot scatter ${formatShape(g!.shape)} into ${formatShape(shape)} along axis ${axis}`, "axis");
+      throw new ShapeError(`cannot scatter ${formatShape(g!.shape)} into ${formatShape(shape)} along axis ${axis}`, "dtype");
     return { dtype: g!.dtype, shape };
   },
   evaluate([g, idx], attrs) {
@@ -141,7 +142,7 @@ function alongShape(x: readonly Dim[], idx: readonly Dim[], axis: number): void 
   if (idx.length !== x.length || idx.some((d, k) => k !== axis && d !== x[k]))
     throw new ShapeError(
       `takeAlongAxis needs indices of x's rank and shape except along axis ${axis}: x is ${formatShape(x)}, the indices ${formatShape(idx)}`,
-      "axis",
+      "dtype",
     );
 }
 
@@ -178,7 +179,7 @@ export const gatherAlong = defineOp<KernelOp>({
   arity: 2,
   pure: true,
   infer([x, idx], attrs): Type {
-    floats(x!, "takeAlongAxis");
+    gatherable(x!, "takeAlongAxis");
     requireIndices(idx!, "the indices of takeAlongAxis");
     alongShape(x!.shape, idx!.shape, axisOf(attrs, x!.shape.length));
     return { dtype: x!.dtype, shape: idx!.shape };
@@ -218,7 +219,7 @@ export const scatterAlong = defineOp<KernelOp>({
     requireIndices(idx!, "the indices of takeAlongAxis");
     alongShape(shape, idx!.shape, axisOf(attrs, shape.length));
     if (g!.shape.length !== idx!.shape.length || g!.shape.some((d, k) => d !== idx!.shape[k]))
-      throw new ShapeError(`cannot scatter ${formatShape(g!.shape)} at indices of shape ${formatShape(idx!.shape)}`, "axis");
+      throw new ShapeError(`cannot scatter ${formatShape(g!.shape)} at indices of shape ${formatShape(idx!.shape)}`, "dtype");
     return { dtype: g!.dtype, shape };
   },
   evaluate([g, idx], attrs) {

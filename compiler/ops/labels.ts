@@ -21,7 +21,7 @@ export const oneHot = defineOp<KernelOp>({
   infer([labels], attrs): Type {
     requireIndices(labels!, "the labels of oneHot");
     const n = classes(attrs);
-    if (!Number.isInteger(n) || n < 1) throw new ShapeError(`oneHot needs a whole number of classes, at least 1, got ${n}`, "axis");
+    if (!Number.isInteger(n) || n < 1) throw new ShapeError(`oneHot needs a whole number of classes, at least 1, got ${n}`, "dtype");
     const dtype = (attrs["dtype"] as DType | undefined) ?? "f64";
     if (dtype !== "f64" && dtype !== "f32") throw new ShapeError(`oneHot gives an f64 or f32 tensor, not ${String(dtype)}`, "dtype");
     return { dtype, shape: [...labels!.shape, n] };
@@ -60,7 +60,7 @@ export const argmax = defineOp<KernelOp>({
   infer([x], attrs): Type {
     if (x!.dtype !== "f64" && x!.dtype !== "f32") throw new ShapeError(`argmax takes a float tensor, got ${x!.shape.length === 0 ? "a number" : `an ${x!.dtype} tensor`}`, "dtype");
     if (x!.shape.length < 2)
-      throw new ShapeError(`argmax gives a tensor of indices, so x needs rank 2 or more, got shape ${formatShape(x!.shape)}`, "axis");
+      throw new ShapeError(`argmax gives a tensor of indices, so x needs rank 2 or more, got shape ${formatShape(x!.shape)}`, "dtype");
     const axis = axisOf(attrs, x!.shape.length);
     return { dtype: "i32", shape: x!.shape.filter((_d, k) => k !== axis) };
   },
@@ -111,12 +111,12 @@ export function crossEntropy<V>(b: Builder<V>, logits: V, labels: V): V {
   const lt = b.typeOf(logits);
   const yt = b.typeOf(labels);
   if (lt.shape.length !== 2 || (lt.dtype !== "f64" && lt.dtype !== "f32"))
-    throw new ShapeError(`crossEntropy takes float logits of shape [B, C], got ${lt.shape.length === 0 ? "a number" : `an ${lt.dtype} tensor of shape ${formatShape(lt.shape)}`}`, "axis");
+    throw new ShapeError(`crossEntropy takes float logits of shape [B, C], got ${lt.shape.length === 0 ? "a number" : `an ${lt.dtype} tensor of shape ${formatShape(lt.shape)}`}`, "dtype");
   requireIndices(yt, "the labels of crossEntropy");
   const [batch, c] = lt.shape as [Dim, Dim];
   if (yt.shape.length !== 1 || yt.shape[0] !== batch)
-    throw new ShapeError(`crossEntropy takes labels of shape [${batch}] for logits of shape ${formatShape(lt.shape)}, got ${formatShape(yt.shape)}`, "axis");
-  if (typeof c !== "number") throw new ShapeError(`crossEntropy needs the number of classes known at compile time, got ${c}`, "axis");
+    throw new ShapeError(`crossEntropy takes labels of shape [${batch}] for logits of shape ${formatShape(lt.shape)}, got ${formatShape(yt.shape)}`, "dtype");
+  if (typeof c !== "number") throw new ShapeError(`crossEntropy needs the number of classes known at compile time, got ${c}`, "dtype");
   const picked = b.op("sum", [b.op("mul", [logits, b.op("one_hot", [labels], { n: c, dtype: lt.dtype })])], { axes: [1], keepdims: false });
   return mean(b, b.op("sub", [logSumExp(b, logits, 1), picked]));
 }
