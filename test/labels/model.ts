@@ -1,5 +1,6 @@
-// The models the label and indexing tests compile: one per op, and a classifier using all.
-export const SOURCE = `import { type Tensor, grad, valueAndGrad, take, takeAlongAxis, oneHot, argmax, crossEntropy, sum, mul, add, matmul, tanh } from "gradc";
+// Models for test/labels: one per label op, each bound uncompiled here (the tape fallback) and
+// compiled by the test, so the two and finite differences of the functions can be compared.
+import { type Tensor, add, argmax, crossEntropy, matmul, mul, oneHot, sum, take, takeAlongAxis, tanh, valueAndGrad } from "gradc";
 
 export function embed(e: Tensor<[5, 3]>, tokens: Tensor<[2, 4], "i32">, w: Tensor<[2, 4, 3]>): number {
   return sum(mul(tanh(take(e, tokens)), w));
@@ -7,7 +8,7 @@ export function embed(e: Tensor<[5, 3]>, tokens: Tensor<[2, 4], "i32">, w: Tenso
 export const gEmbed = valueAndGrad(embed);
 
 export function columns(x: Tensor<[3, 4]>, idx: Tensor<[5], "i32">, w: Tensor<[3, 5]>): number {
-  return sum(mul(take(x, idx, 1), w));
+  return sum(mul(take(x, idx, -1), w));
 }
 export const gColumns = valueAndGrad(columns);
 
@@ -40,4 +41,3 @@ export function logits32<B extends number>(z: Tensor<[B, 4], "f32">, y: Tensor<[
   return crossEntropy(z, y);
 }
 export const gLogits32 = valueAndGrad(logits32);
-`;
