@@ -22,7 +22,7 @@ export { type Diagnostic, formatDiagnostic, formatWithFrame } from "./diagnostic
 export { MESSAGES, type DiagnosticCode } from "./diagnostics/messages.js";
 export { printFunc } from "./ir/print.js";
 export { parseFunc } from "./ir/parse.js";
-export { verify } from "./ir/verify.js";
+export { verify } from "./passes/verify.js";
 export type { Func, Value, Node, Block, Type } from "./ir/types.js";
 export {
   type DrawnGraph,

@@ -11,7 +11,7 @@ import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
 import { type TooDeep, findTooDeep, findTooDeepInText, isStackOverflow } from "./frontend/nesting.js";
 import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
-import { type GradSpec, wrtIndices } from "./frontend/signature.js";
+import { type GradSpec, wrtIndices } from "./ir/signature.js";
 import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
 import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";

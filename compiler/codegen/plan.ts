@@ -11,8 +11,7 @@
 // loop may write over an operand that dies in it. `reshape` and tensor `if` results alias the
 // storage they come from.
 
-import { IF, LOOP, isRegionOp } from "../ir/builder.js";
-import type { Block, Dim, DType, Func, Node, Value } from "../ir/types.js";
+import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, isRegionOp } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 
 export type Storage =

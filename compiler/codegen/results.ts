@@ -9,9 +9,10 @@
 // result buffer (the kernel writes there) or copied into it, so a call allocates nothing. For
 // symbolic dimensions the buffers are reallocated only when a dimension changes.
 
+import { type GradSpec, type Tree, leavesOf, resultLayout } from "../ir/signature.js";
 import type { DType, Type, Value } from "../ir/types.js";
-import { type GradSpec, type Tree, leavesOf, resultLayout } from "../frontend/signature.js";
-import type { FunctionEmitter } from "./js.js";
+import type { Buffers } from "./buffers.js";
+import type { Emitter } from "./emitter.js";
 import { objectKey, propertyAccess } from "./names.js";
 
 /** The result's structure with the IR value of each leaf. */
@@ -72,7 +73,7 @@ export function resultType(spec: GradSpec, treeType: (t: Tree) => string): strin
   return assemble(spec, () => out, treeType, grads, (items) => `[${items.join(", ")}]`);
 }
 
-const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : "Float64Array");
+const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : t.dtype === "i32" ? "Int32Array" : "Float64Array");
 
 /** The tensor leaves of a result, in order, each with the name of its reused buffer. */
 export function reusedBuffers(spec: GradSpec, results: readonly Value[], prefix: string): Map<Value, string> {
@@ -93,9 +94,9 @@ export function reusedBuffers(spec: GradSpec, results: readonly Value[], prefix:
 }
 
 /** Emits the fresh result: one literal, allocated by this call. */
-export function emitFreshReturn(e: FunctionEmitter): void {
+export function emitFreshReturn(e: Emitter, buffers: Buffers): void {
   const expr = (t: ResultTree): string => {
-    if (t.kind === "leaf") return e.kernels.returned(t.value, t.dtype);
+    if (t.kind === "leaf") return buffers.returned(t.value, t.dtype);
     if (t.kind === "array") return `[${t.items.map(expr).join(", ")}]`;
     return `{ ${t.fields.map((f) => `${objectKey(f.key)}: ${expr(f.tree)}`).join(", ")} }`;
   };
@@ -107,9 +108,9 @@ export interface ReusedResult {
   /** Module-level: the containers, tensor objects and buffers. */
   readonly declarations: readonly string[];
   /** After argument checks, before the body: buffers of symbolic shape follow the dimensions. */
-  prologue(e: FunctionEmitter): void;
+  prologue(e: Emitter): void;
   /** At the end of the body: writes what the kernels did not write in place, and returns. */
-  emitReturn(e: FunctionEmitter): void;
+  emitReturn(e: Emitter): void;
 }
 
 /**
@@ -169,7 +170,7 @@ export function reusedResult(spec: GradSpec, results: readonly Value[], prefix: 
     declarations: decls.length === 0 ? [] : ["// The result every call returns, overwritten in place (reuse: true).", ...decls],
     prologue(e) {
       for (const { object, buffer, type } of symbolicTensors) {
-        const dims = type.shape.map((d) => (typeof d === "number" ? String(d) : e.kernels.dimension(d)));
+        const dims = type.shape.map((d) => e.dim(d));
         const size = dims.join(" * ");
         e.line(`if (${dims.map((d, i) => `${object}.shape[${i}] !== ${d}`).join(" || ")} || ${buffer}.length !== ${size}) {`);
         e.nested(() => {

@@ -6,7 +6,7 @@ import { Node } from "ts-morph";
 import type { Value } from "../ir/types.js";
 import { LowerError } from "./errors.js";
 import type { FunctionLike, LV } from "./types.js";
-import type { Tree } from "./signature.js";
+import type { Tree } from "../ir/signature.js";
 
 export interface AuxSplit {
   readonly loss: LV;

@@ -4,7 +4,7 @@
 import { type CallExpression, Node, type ObjectLiteralExpression, type SourceFile, SyntaxKind, type VariableDeclaration } from "ts-morph";
 import { LowerError } from "./errors.js";
 import { type FunctionLike, isFunctionLike } from "./types.js";
-import { type ParamSpec, leavesOf } from "./signature.js";
+import { type ParamSpec, leavesOf } from "../ir/signature.js";
 
 export interface GradBinding {
   /** The name the generated module exports it under (`default` for `export default grad(f)`). */

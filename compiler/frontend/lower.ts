@@ -11,7 +11,7 @@
 import { type CallExpression, type Expression, Node } from "ts-morph";
 import { IRBuilder } from "../ir/builder.js";
 import type { AttrValue, Func, Loc, Value } from "../ir/types.js";
-import { ShapeError } from "../ops/index.js";
+import { ShapeError, opTypes } from "../ops/index.js";
 import { splitAux } from "./aux.js";
 import { callLV, inlineValues } from "./calls.js";
 import { LowerError, Poisoned } from "./errors.js";
@@ -21,7 +21,7 @@ import { type Layout, layoutOf } from "./layout.js";
 import { nameOf, shapeDiagnostic, valueParameters } from "./lower-support.js";
 import { lineAndColumn } from "./position.js";
 import { bindLayout } from "./pytrees.js";
-import type { ParamSpec, Tree } from "./signature.js";
+import type { ParamSpec, Tree } from "../ir/signature.js";
 import { effect, ifStatement, lowerBody, statements } from "./statements.js";
 import { type Condition, type FunctionLike, type LV, POISON, Scope, type Var } from "./types.js";
 
@@ -55,7 +55,7 @@ export function lowerFunction(decl: FunctionLike, name: string, ctx: LowerContex
 }
 
 class Lowerer implements Host {
-  readonly b = new IRBuilder();
+  readonly b = new IRBuilder(opTypes);
   store = new Map<Var, LV>();
   scope = new Scope(undefined);
   loopDepth = 0;

@@ -11,9 +11,8 @@
 // user's backward body (see passes/custom.ts).
 
 import { type CallExpression, Node } from "ts-morph";
-import { CUSTOM } from "../ir/builder.js";
 import { splice } from "../ir/substitute.js";
-import type { Func, Value } from "../ir/types.js";
+import { type Func, type Value, CUSTOM } from "../ir/types.js";
 import { sumTo } from "../ops/index.js";
 import { ReverseOfLoopError, differentiate } from "../passes/ad.js";
 import { forwardDerivative } from "../passes/jvp.js";

@@ -5,7 +5,7 @@
 import type { IRBuilder } from "../ir/builder.js";
 import type { Value } from "../ir/types.js";
 import type { Layout } from "./layout.js";
-import type { Tree } from "./signature.js";
+import type { Tree } from "../ir/signature.js";
 import type { LV } from "./types.js";
 
 /** Binds a parameter's layout to fresh IR parameters (appended to `leaves`), and its tree for codegen. */

@@ -8,8 +8,7 @@
 // `loop` nodes are unrolled: every trip's nodes are steps of their own, with the counter a
 // constant, so the drawing shows the recurrence and the gradient flowing back through it.
 
-import { IF, LOOP } from "../ir/builder.js";
-import type { AttrValue, Attrs, Block, Dim, Func, Loc, Type, Value } from "../ir/types.js";
+import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Type, type Value, IF, LOOP } from "../ir/types.js";
 import { type Builder, getOp, sumTo } from "../ops/index.js";
 import { type Val, dtypeOf, shapeOf } from "../ops/values.js";
 

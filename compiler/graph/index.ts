@@ -8,7 +8,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { findGradBindings, resolveModel } from "../frontend/discover.js";
 import { LowerError } from "../frontend/errors.js";
 import { type FunctionLike, isFunctionLike, lowerFunction } from "../frontend/lower.js";
-import type { ParamSpec } from "../frontend/signature.js";
+import type { ParamSpec } from "../ir/signature.js";
 import type { Func } from "../ir/types.js";
 import { createProject, diagnosticAt, displayPath, syntaxDiagnostics } from "../program.js";
 import { toDot } from "./dot.js";

@@ -1,7 +1,7 @@
 // Concrete inputs for `gradc graph`: the JSON a user writes (the function's arguments, as an
 // array or as an object keyed by parameter name) flattened onto the IR's leaf parameters.
 
-import { type ParamSpec, leavesOf } from "../frontend/signature.js";
+import { type ParamSpec, leavesOf } from "../ir/signature.js";
 import type { DType } from "../ir/types.js";
 import type { Val } from "../ops/values.js";
 import { GraphError } from "./evaluate.js";

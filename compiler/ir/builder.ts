@@ -1,35 +1,30 @@
-// Builds IR: appends nodes to the block being filled, with types from the op registry.
+// Builds IR: appends nodes to the block being filled, typed by the primitives' type rules
+// (`OpTypes`, injected: the op registry passes its own, `opTypes` in compiler/ops/). The builder
+// fits the registry's `Builder<Value>` interface, so one VJP rule builds IR and tape values alike.
 
-import { type Builder, getOp } from "../ops/index.js";
-import { type Attrs, type Block, type Loc, type Node, type Type, type Value, IdSource } from "./types.js";
-
-export const IF = "if";
-/** `loop`: `trips` iterations of a body whose params are (counter, ...carries) and which yields the next carries. */
-export const LOOP = "loop";
-
-/** `custom_vjp`: a call with a user-written backward pass (see passes/custom.ts). */
-export const CUSTOM = "custom_vjp";
-
-/** Region ops: nodes that own blocks. */
-export const isRegionOp = (op: string): boolean => op === IF || op === LOOP || op === CUSTOM;
+import { type Attrs, type Block, IF, IdSource, LOOP, type Loc, type Node, type OpTypes, type Type, type Value } from "./types.js";
 
 interface Frame {
   nodes: Node[];
 }
 
-export class IRBuilder implements Builder<Value> {
+export class IRBuilder {
   private frames: Frame[] = [{ nodes: [] }];
   /** Location stamped on new nodes: the source construct being lowered. */
   loc: Loc | undefined;
 
-  constructor(readonly ids: IdSource = new IdSource()) {}
+  constructor(
+    private readonly types: OpTypes,
+    readonly ids: IdSource = new IdSource(),
+  ) {}
 
   param(type: Type, name?: string): Value {
     return this.ids.value(type, name);
   }
 
   op(name: string, args: readonly Value[], attrs: Attrs = {}): Value {
-    const type = getOp(name).infer(
+    const type = this.types.infer(
+      name,
       args.map((a) => a.type),
       attrs,
     );

@@ -1,8 +1,7 @@
 // Parses the IR text form back into a function, so pass tests can start from IR text.
 
-import { isRegionOp } from "./builder.js";
 import type { AttrValue, Attrs, Block, DType, Dim, Func, Loc, Node, Type, Value } from "./types.js";
-import { IdSource } from "./types.js";
+import { IdSource, isRegionOp } from "./types.js";
 
 export class IRParseError extends Error {
   constructor(message: string, readonly line: number) {

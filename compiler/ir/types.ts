@@ -41,6 +41,28 @@ export interface Node {
   readonly loc?: Loc;
 }
 
+// Node kinds that own blocks (region ops); every other `op` names a primitive of the registry.
+/** `if`: one boolean condition, a then and an else block yielding the results. */
+export const IF = "if";
+/** `loop`: `trips` iterations of a body whose params are (counter, ...carries) and which yields the next carries. */
+export const LOOP = "loop";
+/** `custom_vjp`: a call with a user-written backward pass (see passes/custom.ts). */
+export const CUSTOM = "custom_vjp";
+
+/** Region ops: nodes that own blocks. */
+export const isRegionOp = (op: string): boolean => op === IF || op === LOOP || op === CUSTOM;
+
+/**
+ * The type rules of the primitives, as the IR layer sees them: injected by the op registry
+ * (`opTypes` in compiler/ops/), so that the IR's builder and verifier do not depend on it.
+ */
+export interface OpTypes {
+  /** True when `op` is a registered primitive. */
+  has(op: string): boolean;
+  /** The result type of `op` applied to operands of types `args`; throws when they do not fit. */
+  infer(op: string, args: readonly Type[], attrs: Attrs): Type;
+}
+
 /** A list of nodes in topological order, with parameters and the values it yields. */
 export interface Block {
   readonly params: readonly Value[];

@@ -1,10 +1,10 @@
 // The verifier: every value defined once and before use in its scope, every node's type what
-// its op's shape rule says, every region consistent. Tests run it after every pass.
+// its op's shape rule says, every region consistent. Tests run it after every pass. The shape
+// rules come from the op registry (`opTypes` in compiler/ops/), passed in: the IR layer does
+// not depend on the registry.
 
-import { getOp, hasOp } from "../ops/index.js";
-import { CUSTOM, IF, LOOP } from "./builder.js";
 import { formatType } from "./print.js";
-import { type Block, type Func, type Value, sameType } from "./types.js";
+import { type Block, CUSTOM, type Func, IF, LOOP, type OpTypes, type Value, sameType } from "./types.js";
 
 export class VerifyError extends Error {}
 
@@ -13,7 +13,7 @@ export class VerifyError extends Error {}
  * type what its op's shape rule gives, every region consistent. Throws a `VerifyError` naming
  * the first fault.
  */
-export function verify(fn: Func): void {
+export function verify(fn: Func, ops: OpTypes): void {
   const ids = new Set<number>();
   const fail = (msg: string): never => {
     throw new VerifyError(`${fn.name}: ${msg}`);
@@ -63,12 +63,13 @@ export function verify(fn: Func): void {
         node.blocks.forEach((b) => checkBlock(b, local));
         if (node.blocks[1]!.results.length !== node.args.length) fail("custom_vjp's backward yields one cotangent per argument");
       } else {
-        if (!hasOp(node.op)) fail(`unknown op ${node.op}`);
+        if (!ops.has(node.op)) fail(`unknown op ${node.op}`);
         if (node.blocks.length !== 0) fail(`${node.op} has blocks`);
         if (node.outs.length !== 1) fail(`${node.op} defines ${node.outs.length} values`);
         let expected;
         try {
-          expected = getOp(node.op).infer(
+          expected = ops.infer(
+            node.op,
             node.args.map((a) => a.type),
             node.attrs,
           );

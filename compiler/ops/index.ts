@@ -12,3 +12,4 @@ export * as gather from "./gather.js";
 export * as labels from "./labels.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
+export { opTypes } from "./optypes.js";

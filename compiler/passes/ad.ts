@@ -15,9 +15,9 @@
 // carries and reverses it, carrying the carries' adjoints and summing the contributions to
 // the outer values the body reads.
 
-import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes } from "../ir/types.js";
-import { getOp, sumTo } from "../ops/index.js";
+import { IRBuilder } from "../ir/builder.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes, IF, LOOP } from "../ir/types.js";
+import { getOp, opTypes, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
 
@@ -263,7 +263,7 @@ function reverseLoop(
  * `[value, ...gradients]`.
  */
 export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`, ids: IdSource = IdSource.after(fn)): Func {
-  const b = new IRBuilder(ids);
+  const b = new IRBuilder(opTypes, ids);
   const active = activeValues(fn.body, wrt);
   walkNodes(fn.body, (n) => {
     if (n.op === LOOP && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");

@@ -4,8 +4,7 @@
 // attributes and operands; the later one is replaced by the earlier. Values defined inside a
 // branch are never reused outside it. Commutative ops are keyed with sorted operands.
 
-import { isRegionOp } from "../ir/builder.js";
-import type { Func, Node } from "../ir/types.js";
+import { type Func, type Node, isRegionOp } from "../ir/types.js";
 import { formatAttrs } from "../ir/print.js";
 import { getOp } from "../ops/index.js";
 import { rewrite } from "./rewrite.js";

@@ -7,9 +7,9 @@
 // sees the forward block inlined in place of the node (`expandCustom`). Guarantees after
 // `expandCustom`: no `custom_vjp` node is left, and every value keeps its type.
 
-import { CUSTOM, type IRBuilder } from "../ir/builder.js";
+import type { IRBuilder } from "../ir/builder.js";
 import { substituteNodes } from "../ir/substitute.js";
-import type { Block, Func, IdSource, Node, Value } from "../ir/types.js";
+import { type Block, type Func, type IdSource, type Node, type Value, CUSTOM } from "../ir/types.js";
 
 export const CUSTOM_VJP = CUSTOM;
 

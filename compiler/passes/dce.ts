@@ -7,8 +7,7 @@
 // holding one: it must still throw where, and in the order, the eager op would
 // (passes/indexrange.ts).
 
-import { IF, LOOP } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, walkNodes, IF, LOOP } from "../ir/types.js";
 import { indexRanges } from "./indexrange.js";
 
 export function dce(fn: Func): Func {

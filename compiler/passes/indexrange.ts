@@ -9,8 +9,7 @@
 // Inside `if (a < b)` the index a (or a minus a non-negative constant) is below b: the guard
 // a loop `for (let i = 1; i < n; i++)` lowers to keeps its reads in range.
 
-import { IF, LOOP } from "../ir/builder.js";
-import { type Block, type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { type Block, type Dim, type Func, type Node, type Value, walkNodes, IF, LOOP } from "../ir/types.js";
 
 /** `sym + off`, or just `off` when `sym` is null. */
 interface Bound {

@@ -12,9 +12,9 @@
 // forward mode differentiates the custom function's own forward body (the custom rule is a
 // reverse-mode rule).
 
-import { IF, IRBuilder, LOOP } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, IdSource, freeValues, hasFixedName } from "../ir/types.js";
-import { getOp } from "../ops/index.js";
+import { IRBuilder } from "../ir/builder.js";
+import { type Block, type Func, type Node, type Value, IdSource, freeValues, hasFixedName, IF, LOOP } from "../ir/types.js";
+import { getOp, opTypes } from "../ops/index.js";
 import { CUSTOM_VJP, expandCustom } from "./custom.js";
 
 /** Values that depend on `wrt` through differentiable ops (forward activity). */
@@ -161,7 +161,7 @@ function forwardLoop(ctx: Ctx, node: Node): void {
  */
 export function forwardDerivative(fn: Func, wrt: readonly Value[], ids: IdSource = IdSource.after(fn), name = `${fn.name}_jvp`): Func {
   const expanded = expandCustom(fn, ids);
-  const b = new IRBuilder(ids);
+  const b = new IRBuilder(opTypes, ids);
   const varied = variedValues(expanded.body, wrt);
   const tan = new Map<Value, Value>();
   const tparams = wrt.map((p) => b.ids.value(tangentType(p), p.name === undefined ? undefined : `t${p.name}`));

@@ -6,8 +6,7 @@
 // exception, an `at` whose index may be out of range (it throws), leaves only a loop known to
 // run at least once.
 
-import { LOOP, isRegionOp } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, walkNodes, LOOP, isRegionOp } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 import { type IndexRanges, indexRanges } from "./indexrange.js";
 

@@ -1,7 +1,7 @@
 // The ordered pass lists. Each pass is a function from IR to IR; `verifyEach` (used by the
 // tests) runs the verifier after every one of them.
 
-import { verify } from "../ir/verify.js";
+import { verify } from "./verify.js";
 import { type Func, type Value, fixName, walkValues } from "../ir/types.js";
 import { differentiate } from "./ad.js";
 import { expandCustom } from "./custom.js";

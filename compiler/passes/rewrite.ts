@@ -1,8 +1,9 @@
 // The walk shared by the rewriting passes: rebuilds a function node by node (blocks
 // recursively), substituting replaced values in every later use.
 
-import { IRBuilder, isRegionOp } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, IdSource, hasFixedName } from "../ir/types.js";
+import { IRBuilder } from "../ir/builder.js";
+import { opTypes } from "../ops/index.js";
+import { type Block, type Func, type Node, type Value, IdSource, hasFixedName, isRegionOp } from "../ir/types.js";
 
 export interface RewriteScope {
   readonly b: IRBuilder;
@@ -28,7 +29,7 @@ export interface RewriteHooks {
 }
 
 export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
-  const b = new IRBuilder(IdSource.after(fn));
+  const b = new IRBuilder(opTypes, IdSource.after(fn));
   const subst = new Map<Value, Value>();
   const s = (v: Value): Value => {
     let cur = v;

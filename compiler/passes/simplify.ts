@@ -10,8 +10,7 @@
 // A reduction of a number is that number and its argmax mask is 1: no kernel op is left with
 // only numbers for operands and result (codegen plans no storage for numbers).
 
-import { CUSTOM, IF, LOOP } from "../ir/builder.js";
-import { type Node, type Value, sameType } from "../ir/types.js";
+import { type Node, type Value, sameType, CUSTOM, IF, LOOP } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 import { type RewriteScope, type RuleResult, rewrite } from "./rewrite.js";
 import type { Func } from "../ir/types.js";

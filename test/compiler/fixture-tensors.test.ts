@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { Tree } from "../../compiler/frontend/signature.js";
+import type { Tree } from "../../compiler/ir/signature.js";
 import { FIXTURES, type FixtureResult, TRANSFORM_CASES, compileFixtures, fixtureNames, isErrorCase } from "../helpers/fixtures.js";
 import { importGenerated } from "../helpers/generated.js";
 import { centralDifference, relErr, rng, uniform } from "../helpers/numeric.js";

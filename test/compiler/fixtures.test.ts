@@ -9,10 +9,10 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { formatDiagnostic } from "../../compiler/diagnostics/diagnostic.js";
-import { leavesOf } from "../../compiler/frontend/signature.js";
+import { leavesOf } from "../../compiler/ir/signature.js";
 import { parseFunc } from "../../compiler/ir/parse.js";
 import { printFunc } from "../../compiler/ir/print.js";
-import { verify } from "../../compiler/ir/verify.js";
+import { verify } from "../../compiler/passes/verify.js";
 import { compile } from "../../compiler/program.js";
 import {
   EXPECTED_FILES,

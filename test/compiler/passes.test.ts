@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseFunc } from "../../compiler/ir/parse.js";
 import { printFunc } from "../../compiler/ir/print.js";
 import type { Func } from "../../compiler/ir/types.js";
-import { verify } from "../../compiler/ir/verify.js";
+import { verify } from "../../compiler/passes/verify.js";
 import { differentiate } from "../../compiler/passes/ad.js";
 import { cse } from "../../compiler/passes/cse.js";
 import { dce } from "../../compiler/passes/dce.js";

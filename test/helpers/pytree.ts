@@ -2,7 +2,7 @@
 // compiler lays them out: depth first, array items in order, object fields in key order of the
 // parameter's type (which `Tree` records).
 
-import type { Tree } from "../../compiler/frontend/signature.js";
+import type { Tree } from "../../compiler/ir/signature.js";
 
 export type Path = readonly (string | number)[];
 export type Pytree = number | readonly Pytree[] | { readonly [key: string]: Pytree };

@@ -17,7 +17,7 @@ import * as acorn from "acorn";
 import { transformSync } from "esbuild";
 import { MESSAGES } from "../../compiler/diagnostics/messages.js";
 import type { Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
-import type { Tree } from "../../compiler/frontend/signature.js";
+import type { Tree } from "../../compiler/ir/signature.js";
 import { type CompiledModule, compileSourceFile, createProject, generate, unparsedDiagnostics } from "../../compiler/program.js";
 import type { Case } from "./programs.js";
 

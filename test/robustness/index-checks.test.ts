@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BAD_INDEX_HELPER } from "../../compiler/codegen/indexcheck.js";
+import { gradcErrorBinding } from "../../runtime/error-source.js";
 import { indexProblem } from "../../compiler/ops/index-check.js";
 import { GradcError, at, tensor } from "../../runtime/index.js";
 import { importGenerated } from "../helpers/generated.js";
@@ -125,7 +126,7 @@ describe("a computed index out of range or not an integer throws the eager op's 
 
   it("the compiled helper formats exactly indexProblem's words", async () => {
     const mod = await importGenerated(
-      `const $gradc_GradcError = class GradcError extends Error {};\n${BAD_INDEX_HELPER}\nexport const bad = $gradc_badIndex;\n`,
+      `${gradcErrorBinding("$gradc_GradcError")}\n${BAD_INDEX_HELPER}\nexport const bad = $gradc_badIndex;\n`,
       "bad-index-helper",
     );
     for (const [i, n] of [[7, 5], [-1, 5], [5, 5], [2.5, 5], [NaN, 3], [-0.5, 1], [1e21, 4]] as const) {

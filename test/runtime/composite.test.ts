@@ -5,9 +5,10 @@ import { describe, expect, it } from "vitest";
 import { IRBuilder } from "../../compiler/ir/builder.js";
 import type { Node, Type } from "../../compiler/ir/types.js";
 import { logSumExp, mean, softmax } from "../../compiler/ops/composite.js";
+import { opTypes } from "../../compiler/ops/index.js";
 
 function build(type: Type, make: (b: IRBuilder, x: ReturnType<IRBuilder["param"]>) => ReturnType<IRBuilder["param"]>) {
-  const b = new IRBuilder();
+  const b = new IRBuilder(opTypes);
   const x = b.param(type, "x");
   const out = make(b, x);
   const block = b.finish([out], [x]);

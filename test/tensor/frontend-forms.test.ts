@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { Tree } from "../../compiler/frontend/signature.js";
+import type { Tree } from "../../compiler/ir/signature.js";
 import { type CompiledModule, compile } from "../../compiler/program.js";
 import { FIXTURES } from "../helpers/fixtures.js";
 import { importGenerated } from "../helpers/generated.js";

@@ -1,7 +1,8 @@
-// What the frontend hands to codegen besides IR: how the JS-level arguments of a compiled
-// `grad`/`valueAndGrad` map onto the IR function's leaf parameters, and how to shape results.
+// The argument layout of a compiled function, shared by the frontend (which builds it) and codegen
+// (which reads it): how the JS-level arguments of a compiled `grad`/`valueAndGrad`/`jvp` map onto
+// the IR function's leaf parameters, and how to shape results. Depends on the IR types only.
 
-import type { Type } from "../ir/types.js";
+import type { Type } from "./types.js";
 
 /** A pytree: a leaf (number or tensor) or a fixed structure of pytrees. */
 export type Tree =

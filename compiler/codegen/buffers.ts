@@ -1,0 +1,113 @@
+// Where tensors live in generated code, following the plan of plan.ts: intermediates in
+// module-level buffers (allocated once, or once per set of dimension values), returned tensors
+// in fresh typed arrays per call (views on one ArrayBuffer per dtype), or with `reuse` straight
+// in the reused result's buffers (results.ts).
+
+import { type DType, type Value, walkValues } from "../ir/types.js";
+import { type Emitter, arrayType } from "./emitter.js";
+import { CodegenError } from "./errors.js";
+import { type TensorPlan, planTensors } from "./plan.js";
+import { reusedBuffers } from "./results.js";
+
+export interface Buffers {
+  readonly plan: TensorPlan;
+  /** `$gradc_<export>`: the prefix of this function's module-level names. */
+  readonly prefix: string;
+  /** Declares the storage of a node's result (once) and returns its name. */
+  allocate(out: Value): string;
+  /** After argument checks: (re)allocates the planned buffers when dimensions changed. */
+  prologue(): void;
+  /** Module-level declarations: the planned buffers. */
+  declarations(): string[];
+  /** The expression that returns a value to the caller, converted to dtype `as` if given. */
+  returned(v: Value, as?: DType): string;
+}
+
+export function planBuffers(e: Emitter): Buffers {
+  const { fn, spec } = e.unit;
+  let tensors = false;
+  walkValues(fn.body, (v) => (tensors ||= v.type.shape.length > 0));
+  const plan: TensorPlan = tensors ? planTensors(fn) : { inlined: new Set(), storage: new Map(), slots: [] };
+  const prefix = `$gradc_${spec.exportName}`;
+  const slotName = (i: number): string => `${prefix}_b${i}`;
+  const symbolic = new Set<string>();
+  plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
+
+  // With reuse, returned tensors are computed straight into the result's buffers (results.ts).
+  const reused = spec.reuse ? reusedBuffers(spec, fn.body.results, prefix) : new Map<Value, string>();
+  // Returned tensors of one dtype share one ArrayBuffer per call: V8 allocates each typed
+  // array's backing store separately and slowly, views on one buffer are cheap.
+  const returnedTogether = new Map<Value, { buffer: string; width: number; before: Value[] }>();
+  const returnBuffers: { name: string; bytes: () => string }[] = [];
+  for (const dtype of spec.reuse ? [] : (["f64", "f32"] as const)) {
+    const group = [...plan.storage].filter(([v, s]) => s.kind === "fresh" && v.type.dtype === dtype).map(([v]) => v);
+    if (group.length < 2) continue;
+    const name = `$gradc_out_${dtype}`;
+    const width = dtype === "f64" ? 8 : 4;
+    group.forEach((v, i) => returnedTogether.set(v, { buffer: name, width, before: group.slice(0, i) }));
+    returnBuffers.push({ name, bytes: () => `${width} * (${group.map((v) => e.size(v.type.shape)).join(" + ")})` });
+  }
+
+  const allocate = (out: Value): string => {
+    if (e.has(out)) return e.operand(out);
+    const s = plan.storage.get(out);
+    if (!s) throw new CodegenError(`no storage planned for value ${out.id}`);
+    if (s.kind === "slot") {
+      e.bind(out, slotName(s.slot));
+      return slotName(s.slot);
+    }
+    if (s.kind === "fresh" && reused.has(out)) {
+      e.bind(out, reused.get(out)!);
+      return reused.get(out)!;
+    }
+    if (s.kind === "fresh") {
+      const name = e.freshName(out);
+      const shared = returnedTogether.get(out);
+      const size = e.size(out.type.shape);
+      if (shared) {
+        const offset = shared.before.length === 0 ? "0" : `${shared.width} * (${shared.before.map((b) => e.size(b.type.shape)).join(" + ")})`;
+        e.line(`const ${name} = new ${arrayType(out.type.dtype)}(${shared.buffer}, ${offset}, ${size});`);
+      } else e.line(`const ${name} = new ${arrayType(out.type.dtype)}(${size});`);
+      e.bind(out, name);
+      return name;
+    }
+    throw new CodegenError(`value ${out.id} has storage ${s.kind}, not a buffer of its own`);
+  };
+
+  return {
+    plan,
+    prefix,
+    allocate,
+    prologue() {
+      for (const r of returnBuffers) e.line(`const ${r.name} = new ArrayBuffer(${r.bytes()});`);
+      if (plan.slots.length === 0 || symbolic.size === 0) return;
+      const dims = [...symbolic];
+      const changed = dims.map((d) => `${e.dim(d)} !== ${prefix}_dim_${d}`).join(" || ");
+      e.line(`if (${changed}) {`);
+      e.nested(() => {
+        dims.forEach((d) => e.line(`${prefix}_dim_${d} = ${e.dim(d)};`));
+        plan.slots.forEach((s, i) => e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
+      });
+      e.line("}");
+    },
+    declarations() {
+      if (plan.slots.length === 0) return [];
+      if (symbolic.size === 0)
+        return [
+          "// Buffers for intermediates, planned once and reused across calls.",
+          ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`),
+        ];
+      return [
+        "// Buffers for intermediates, allocated once per set of dimension values.",
+        ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
+        ...plan.slots.map((sl, i) => `let ${slotName(i)}${e.typed(arrayType(sl.dtype))};`),
+      ];
+    },
+    returned(v, as = v.type.dtype) {
+      if (v.type.shape.length === 0) return e.operand(v);
+      const fresh = plan.storage.get(v)?.kind === "fresh";
+      const data = as !== v.type.dtype ? `${arrayType(as)}.from(${e.operand(v)})` : fresh ? e.operand(v) : `${e.operand(v)}.slice()`;
+      return `{ shape: [${v.type.shape.map((d) => e.dim(d)).join(", ")}], data: ${data} }`;
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// Control flow in generated code: the dispatch of each IR node to its emitter, `if` nodes as
+// `if` statements (or a ternary), `loop` nodes as counted `for` loops with their carries and
+// recorded histories, and the loop openers the kernels use.
+
+import { type Block, type Dim, IF, LOOP, type Node, type Type } from "../ir/types.js";
+import { getOp, numberLiteral } from "../ops/index.js";
+import type { Buffers } from "./buffers.js";
+import type { Emitter } from "./emitter.js";
+import type { KernelEmitter } from "./kernels.js";
+
+/** JS text for a literal operand, parenthesized when a minus sign could merge with an operator. */
+function literal(value: number, type: Type): string {
+  if (type.dtype === "bool") return value !== 0 ? "true" : "false";
+  const text = numberLiteral(value);
+  return text.startsWith("-") ? `(${text})` : text;
+}
+
+/**
+ * The emitter of one node: `if` and `loop` here, leaves (constants, dimensions) and scalar
+ * elementwise ops as one `const` each, every tensor node through the kernels.
+ */
+export function nodeEmitter(e: Emitter, kernels: KernelEmitter, buffers: Buffers): (node: Node) => void {
+  return (node) => {
+    if (node.op === IF) return emitIf(e, node);
+    if (node.op === LOOP) {
+      e.locComment(node.loc);
+      return emitLoop(e, kernels, buffers, node);
+    }
+    const def = getOp(node.op);
+    const out = node.outs[0]!;
+    if (def.kind === "leaf") {
+      if (node.op === "const") e.bind(out, literal(node.attrs["value"] as number, out.type));
+      else e.bind(out, e.dim(String(node.attrs["name"])));
+      return;
+    }
+    if (out.type.shape.length === 0 && def.kind === "elementwise" && node.args.every((a) => a.type.shape.length === 0)) {
+      e.locComment(node.loc);
+      const name = e.freshName(out);
+      e.line(`const ${name} = ${def.expr(node.args.map((a) => e.operand(a)), node.attrs)};`);
+      e.bind(out, name);
+      return;
+    }
+    e.locComment(node.loc);
+    kernels.emit(node);
+  };
+}
+
+function emitIf(e: Emitter, node: Node): void {
+  e.locComment(node.loc);
+  const outs = node.outs.map((o) => {
+    const name = e.freshName(o);
+    e.bind(o, name);
+    return name;
+  });
+  const [then, otherwise] = node.blocks as [Block, Block];
+  // A branch-free conditional reads best as a ternary.
+  if (then.nodes.length === 0 && otherwise.nodes.length === 0 && outs.length === 1) {
+    const [a, b] = [then.results[0]!, otherwise.results[0]!].map((v) => e.operand(v));
+    e.line(`const ${outs[0]} = ${e.operand(node.args[0]!)} ? ${a} : ${b};`);
+    return;
+  }
+  // An `if` kept only for an index check inside it yields nothing.
+  if (outs.length > 0) e.line(`let ${outs.join(", ")};`);
+  e.line(`if (${e.operand(node.args[0]!)}) {`);
+  e.nested(() => emitBranch(e, then, outs));
+  e.line(`} else {`);
+  e.nested(() => emitBranch(e, otherwise, outs));
+  e.line(`}`);
+}
+
+/** A branch's nodes, then its results assigned to the `if`'s outputs. */
+function emitBranch(e: Emitter, block: Block, outs: readonly string[]): void {
+  e.branch(() => {
+    e.emitBlock(block);
+    block.results.forEach((r, i) => e.line(`${outs[i]} = ${e.operand(r)};`));
+  });
+}
+
+/** A loop node: carries in locals (numbers) or carry buffers (tensors), histories stored per trip. */
+function emitLoop(e: Emitter, kernels: KernelEmitter, buffers: Buffers, node: Node): void {
+  const body = node.blocks[0]!;
+  const m = node.args.length;
+  const trips = e.dim(node.attrs["trips"] as Dim);
+  const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+  const carries = node.args.map((init, j) => {
+    const out = node.outs[j]!;
+    if (out.type.shape.length === 0) {
+      const name = e.freshName(out);
+      e.line(`let ${name} = ${e.operand(init)};`);
+      e.bind(out, name);
+      return name;
+    }
+    const name = buffers.allocate(out);
+    e.line(`${name}.set(${e.operand(init)});`);
+    return name;
+  });
+  const hists = record.map((j, h) => {
+    const out = node.outs[m + h]!;
+    return { j, name: buffers.allocate(out), size: e.size(node.args[j]!.type.shape) };
+  });
+  const k = e.fresh("k");
+  kernels.loopPrechecks(node, trips);
+  e.line(node.attrs["reverse"] === true ? `for (let ${k} = ${trips} - 1; ${k} >= 0; ${k}--) {` : `for (let ${k} = 0; ${k} < ${trips}; ${k}++) {`);
+  e.nested(() => {
+    for (const h of hists) {
+      const c = carries[h.j]!;
+      e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${c};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
+    }
+    e.bind(body.params[0]!, k);
+    body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
+    e.emitBlock(body);
+    // Next carries: through temporaries when one carry's next value is another's current one.
+    const nexts = body.results.map((r) => e.operand(r));
+    const crossed = body.results.some((r, j) => body.params.slice(1).some((p, i) => p === r && i !== j));
+    const assign = (j: number, src: string): void => {
+      if (src === carries[j]) return;
+      e.line(node.outs[j]!.type.shape.length === 0 ? `${carries[j]} = ${src};` : `${carries[j]}.set(${src});`);
+    };
+    if (crossed) {
+      const temps = nexts.map((src, j) => {
+        if (node.outs[j]!.type.shape.length > 0) return src;
+        const t = e.fresh("next");
+        e.line(`const ${t} = ${src};`);
+        return t;
+      });
+      temps.forEach((t, j) => assign(j, t));
+    } else nexts.forEach((src, j) => assign(j, src));
+  });
+  e.line("}");
+}
+
+/** Opens a loop; a loop of one trip is just a block with its counter at 0. */
+export function openLoop(e: Emitter, counter: string, bound: string): void {
+  e.line(bound === "1" ? `{ const ${counter} = 0;` : `for (let ${counter} = 0; ${counter} < ${bound}; ${counter}++) {`);
+}
+
+/** A loop whose body is `body`, one level deeper. */
+export function loop(e: Emitter, counter: string, bound: string, body: () => void): void {
+  openLoop(e, counter, bound);
+  e.nested(body);
+  e.line("}");
+}
+
+/** Opens a loop nest over `space`; returns the counters and a closer. */
+export function openNest(e: Emitter, space: readonly Dim[], counters?: string[]): { cs: string[]; close: () => void } {
+  const cs = counters ?? space.map((_d, k) => `i${k}`);
+  const saved: (() => void)[] = [];
+  space.forEach((d, k) => {
+    openLoop(e, cs[k]!, e.dim(d));
+    const restore = e.enter();
+    saved.push(() => {
+      restore();
+      e.line("}");
+    });
+  });
+  return { cs, close: () => saved.reverse().forEach((f) => f()) };
+}
