@@ -85,6 +85,11 @@ describe("compiled = tape = finite differences", () => {
     const next = rng(6);
     check("gClassify", [floats([3, 4], next), floats([4], next), floats([5, 3], next), ints([5], [0, 3, 3, 1, 2])], [0, 1]);
   });
+  it("take and takeAlongAxis in f32 (against the tape)", () => {
+    const next = rng(8);
+    check("gEmbed32", [floats([5, 3], next, true), ints([2, 4], [4, 0, 4, 4, 1, 0, 2, 4]), floats([2, 4, 3], next, true)], [0], true);
+    check("gAlong32", [floats([3, 4], next, true), ints([3, 2], [3, 3, 0, 2, 1, 1]), floats([3, 2], next, true)], [0], true);
+  });
   it("crossEntropy in f32 (against the tape)", () => {
     const next = rng(7);
     check("gLogits32", [floats([6, 4], next, true), ints([6], [0, 3, 3, 1, 2, 0])], [0], true);

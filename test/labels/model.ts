@@ -41,3 +41,13 @@ export function logits32<B extends number>(z: Tensor<[B, 4], "f32">, y: Tensor<[
   return crossEntropy(z, y);
 }
 export const gLogits32 = valueAndGrad(logits32);
+
+export function embed32(e: Tensor<[5, 3], "f32">, tokens: Tensor<[2, 4], "i32">, w: Tensor<[2, 4, 3], "f32">): number {
+  return sum(mul(tanh(take(e, tokens)), w));
+}
+export const gEmbed32 = valueAndGrad(embed32);
+
+export function along32(x: Tensor<[3, 4], "f32">, idx: Tensor<[3, 2], "i32">, w: Tensor<[3, 2], "f32">): number {
+  return sum(mul(takeAlongAxis(x, idx, 1), w));
+}
+export const gAlong32 = valueAndGrad(along32);
