@@ -7,7 +7,19 @@
 /** The global slot's key, for `Symbol.for`, so that separate copies of gradc agree on it. */
 export const GRADC_ERROR_SLOT = "gradc.GradcError";
 
-/** The class expression. Its exact text is part of every generated module (fixtures pin it). */
+/**
+ * The class itself, for the runtime. Defined as code rather than evaluated from the text below,
+ * so that importing gradc works under a Content-Security-Policy that forbids `eval`; a test
+ * (test/layering/imports.test.ts) holds the text to this definition.
+ */
+export const GradcErrorClass = class GradcError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GradcError";
+  }
+};
+
+/** The class's source text. Its exact text is part of every generated module (fixtures pin it). */
 export const GRADC_ERROR_CLASS = `class GradcError extends Error {
   constructor(message) {
     super(message);

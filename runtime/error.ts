@@ -1,10 +1,11 @@
 // The one error class users see from gradc at run time. Generated modules are standalone and
 // cannot import it, so every party (this runtime, each generated module, each bundled copy of
 // the runtime) obtains the class from one global slot and defines it only if it is absent:
-// `instanceof GradcError` then holds whoever threw. All of them define it from one source text
-// (error-source.ts), so whichever copy comes first, the class is the same.
+// `instanceof GradcError` then holds whoever threw. All of them define it from one place
+// (error-source.ts: the class and its source text, held together by a test), so whichever copy
+// comes first, the class is the same.
 
-import { GRADC_ERROR_CLASS, GRADC_ERROR_SLOT, gradcErrorBinding } from "./error-source.js";
+import { GRADC_ERROR_SLOT, GradcErrorClass, gradcErrorBinding } from "./error-source.js";
 
 /** An instance of {@link GradcError}. */
 export interface GradcError extends Error {
@@ -27,7 +28,7 @@ const slots = globalThis as unknown as Record<symbol, GradcErrorConstructor | un
  * @example
  * try { add(zeros([2]), zeros([3])); } catch (e) { if (e instanceof GradcError) console.error(e.message); }
  */
-export const GradcError: GradcErrorConstructor = (slots[Symbol.for(GRADC_ERROR_SLOT)] ??= new Function(`return ${GRADC_ERROR_CLASS};`)() as GradcErrorConstructor);
+export const GradcError: GradcErrorConstructor = (slots[Symbol.for(GRADC_ERROR_SLOT)] ??= GradcErrorClass as unknown as GradcErrorConstructor);
 
 /**
  * The JavaScript source of a one-line statement that binds `GradcError` to the shared class,

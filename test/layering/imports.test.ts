@@ -141,4 +141,14 @@ describe("GradcError", () => {
     expect(argumentHelpers(false)).toContain(GRADC_ERROR_CLASS);
     expect(gradcErrorPrelude()).toContain(GRADC_ERROR_CLASS.replace(/\n\s*/g, " "));
   });
+
+  it("has a source text that is the runtime's class, which is code (no eval, so a strict Content-Security-Policy allows it)", async () => {
+    const { GRADC_ERROR_CLASS, GradcErrorClass } = await import("../../runtime/error-source.js");
+    const { GradcError } = await import("../../runtime/error.js");
+    const words = (s: string): string => s.replace(/\s+/g, " ").replace(/;/g, "").trim();
+    expect(words(String(GradcErrorClass))).toBe(words(GRADC_ERROR_CLASS));
+    expect(GradcError).toBe(GradcErrorClass);
+    expect(new GradcError("m").name).toBe("GradcError");
+    expect(readFileSync(join(root, "runtime/error.ts"), "utf8")).not.toMatch(/new Function|eval\(/);
+  });
 });
