@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { GradcError, argmax, crossEntropy, grad, oneHot, take, takeAlongAxis, tensor } from "../../runtime/index.js";
+import { GradcError, argmax, crossEntropy, grad, matmul, oneHot, take, takeAlongAxis, tensor } from "../../runtime/index.js";
 import { ROOT } from "../helpers/fixtures.js";
 import { centralDifference, relErr, rng, uniform } from "../helpers/numeric.js";
 import { compileFiles, load } from "../robustness/helpers.js";
@@ -32,6 +32,7 @@ const floats = (shape: number[], next: () => number, f32 = false): T => {
   return { shape, data };
 };
 const ints = (shape: number[], values: number[]): T => ({ shape, data: Int32Array.from(values) });
+const matmulOf = (a: T, b: T): { shape: [number, number]; data: Float64Array } => matmul(a as never, b as never);
 
 /** Compiled = tape on the value and every gradient; f64 gradients = central differences. */
 function check(name: string, args: unknown[], argnums: number[], f32 = false): void {
@@ -131,6 +132,18 @@ describe("argmax and oneHot", () => {
     const [value] = (compiled["gPicked"] as Fn)(x, s) as [number];
     const rows = [1, 0, 0, 2].map((r) => [1, 2, 3].map((c) => 3 * r + c));
     expect(value).toBe(rows.flat().reduce((acc, v, i) => acc + v * x.data[i]!, 0));
+  });
+
+  it("argmax predictions come back as an auxiliary i32 result, compiled as on the tape", () => {
+    const next = rng(13);
+    const args = [floats([3, 4], next), floats([5, 3], next), ints([5], [0, 1, 2, 3, 0])];
+    const [[value, predicted], dw] = (compiled["gClassifyAux"] as Fn)(...args) as [[number, T], T];
+    const [[tValue, tPredicted], tDw] = model.gClassifyAux(...(args as [never, never, never])) as unknown as [[number, T], T];
+    expect(predicted.data).toBeInstanceOf(Int32Array);
+    expect([...predicted.data]).toEqual([...tPredicted.data]);
+    expect([...predicted.data]).toEqual([...argmax(matmulOf(args[1]!, args[0]!), 1).data]);
+    expect(relErr(value, tValue)).toBeLessThan(1e-12);
+    dw.data.forEach((v, i) => expect(relErr(v, tDw.data[i]!)).toBeLessThan(1e-10));
   });
 
   it("oneHot encodes each label on a new last axis, in the dtype asked", () => {

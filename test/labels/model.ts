@@ -51,3 +51,9 @@ export function along32(x: Tensor<[3, 4], "f32">, idx: Tensor<[3, 2], "i32">, w:
   return sum(mul(takeAlongAxis(x, idx, 1), w));
 }
 export const gAlong32 = valueAndGrad(along32);
+
+export function classifyAux(w: Tensor<[3, 4]>, x: Tensor<[5, 3]>, y: Tensor<[5], "i32">): [number, Tensor<[5], "i32">] {
+  const z = matmul(x, w);
+  return [crossEntropy(z, y), argmax(z, 1)];
+}
+export const gClassifyAux = valueAndGrad(classifyAux, { hasAux: true });
