@@ -4,8 +4,8 @@
 // compiled code.
 
 import type { Val } from "../compiler/ops/values.js";
-import { GradcError } from "./error.js";
 import { formatPath, isContainer, type Path } from "./pytree.js";
+import { refusal } from "./refusal.js";
 import { Var } from "./tape.js";
 import { isTensor } from "./tensor.js";
 
@@ -20,7 +20,7 @@ function describe(x: unknown): string {
 /** Splits what `f` returned into the loss and its plain auxiliary value. */
 export function splitAux(out: unknown, fname: string): [unknown, unknown] {
   if (!Array.isArray(out) || out.length !== 2)
-    throw new GradcError(`${fname}: with hasAux, the function must return a pair [loss, aux], got ${describe(out)}`);
+    throw refusal("GRADC1041", [fname, describe(out)]);
   return [out[0], plainAux(out[1], fname, ["aux"])];
 }
 
@@ -31,9 +31,9 @@ function plainAux(x: unknown, fname: string, path: Path): unknown {
   if (Array.isArray(v)) return v.map((item, i) => plainAux(item, fname, [...path, i]));
   if (isContainer(v) && !isTensor(v)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = plainAux(v[k], fname, [...path, k]);
+    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: plainAux(v[k], fname, [...path, k]), enumerable: true, writable: true, configurable: true });
     return out;
   }
   const where = formatPath(path).replace(/^\.?/, "");
-  throw new GradcError(`${fname}: the auxiliary value may hold only numbers and tensors (in objects and arrays), but ${where} is ${describe(v)}`);
+  throw refusal("GRADC1042", [fname, where, describe(v)]);
 }

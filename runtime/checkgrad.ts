@@ -3,6 +3,7 @@
 import { GradcError } from "./error.js";
 import { grad as fallbackGrad, type LossFn } from "./grad.js";
 import { type Path, forEachLeaf, formatPath, isContainer, mapLeaves } from "./pytree.js";
+import { registerExports } from "./interpret-names.js";
 import { isTensor } from "./tensor.js";
 
 /**
@@ -149,3 +150,5 @@ function unravel(i: number, shape: readonly number[]): number[] {
   }
   return idx;
 }
+
+registerExports({ checkGrad });

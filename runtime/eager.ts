@@ -7,7 +7,7 @@
 import { type Builder, type OpDef, getOp, ShapeError } from "../compiler/ops/index.js";
 import type { Attrs, Type } from "../compiler/ir/types.js";
 import { type Val, dtypeOf, isTensorVal } from "../compiler/ops/values.js";
-import { GradcError } from "./error.js";
+import { shapeRefusal } from "./codes.js";
 import * as kernels from "./kernels.js";
 
 export const NO_ATTRS: Attrs = Object.freeze({});
@@ -32,7 +32,7 @@ export function evaluate(def: OpDef, args: readonly Val[], attrs: Attrs): Val {
     if (def === MATMUL) return kernels.matmul(args, attrs) ?? def.evaluate(args, attrs);
     return def.evaluate(args, attrs);
   } catch (e) {
-    if (e instanceof ShapeError) throw new GradcError(`${def.label ?? def.name}: ${e.message}`);
+    if (e instanceof ShapeError) throw shapeRefusal(def.label ?? def.name, e);
     throw e;
   }
 }

@@ -4,12 +4,19 @@
 
 import type { Val } from "../compiler/ops/values.js";
 import { splitAux } from "./aux.js";
-import { GradcError } from "./error.js";
+import { GradcError, gradcErrorPrelude } from "./error.js";
+import { registerExports } from "./interpret-names.js";
+import { adam, sgd } from "./optim.js";
 import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
+import { refusal } from "./refusal.js";
 import { containsVar, nestedValueAndGrad } from "./nested.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
 import { Var, backward, isRecording, record } from "./tape.js";
-import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor } from "./tensor.js";
+import { type DType, type Tensor, allocate, dtypeOfTensor, isTensor, randn, tensor } from "./tensor.js";
+
+// The fallback refuses gradc's functions that are not ops of the language, however a model
+// reaches them (here, so that only bundles that run the fallback hold the registration).
+registerExports({ tensor, randn, isTensor, GradcError, gradcErrorPrelude, adam, sgd });
 
 /** A differentiable function: any parameters, a scalar loss. */
 export type LossFn = (...args: any[]) => number; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -100,25 +107,34 @@ export function valueAndGrad<F extends AuxFn, const A extends number | readonly 
 export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | readonly number[]> = {}): (...args: unknown[]) => [unknown, unknown] {
   const argnums: number | readonly number[] = options.argnums ?? 0;
   const indices = typeof argnums === "number" ? [argnums] : [...argnums];
-  for (const i of indices)
-    if (!Number.isInteger(i) || i < 0) throw new GradcError(`argnums: ${String(i)} is not an argument index`);
-  if (indices.length === 0) throw new GradcError("argnums: name at least one argument to differentiate");
-  if (new Set(indices).size !== indices.length) throw new GradcError("argnums: an argument is listed twice");
+  // The compiler's GRADC1009, with what is wrong in particular.
+  const badArgnums = (arity: number, why: string): never => {
+    throw refusal("GRADC1009", [arity, JSON.stringify(argnums)], undefined, `(argnums: ${why})`);
+  };
+  for (const i of indices) if (!Number.isInteger(i) || i < 0) badArgnums(f.length, `${String(i)} is not an argument index`);
+  if (indices.length === 0) badArgnums(f.length, "name at least one argument to differentiate");
+  if (new Set(indices).size !== indices.length) badArgnums(f.length, "an argument is listed twice");
   for (const flag of ["hasAux", "reuse"] as const)
-    if (options[flag] !== undefined && typeof options[flag] !== "boolean") throw new GradcError(`${flag}: expected true or false, got ${String(options[flag])}`);
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean")
+      throw refusal("GRADC1040", [flag, "valueAndGrad", String(options[flag])], undefined, `(${flag}: expected true or false)`);
+  for (const key of Object.keys(options)) if (!OPTIONS.has(key)) throw refusal("GRADC1025", [key, "valueAndGrad"]);
+  if (typeof f !== "function")
+    throw isRecording()
+      ? refusal("GRADC1032", ["valueAndGrad", "its first argument must be a function of this program."])
+      : refusal("GRADC1008", ["valueAndGrad"]);
   const hasAux = options.hasAux === true;
   const run = runner(f as LossFn, options.scope ?? {});
 
   const withGrad = (...args: unknown[]): [unknown, unknown] => {
     // Inside another transformation (or on its traced values): record this backward pass too.
     if (isRecording() || args.some(containsVar)) {
-      if (hasAux) throw new GradcError(`${f.name || "the function"}: hasAux is not supported inside another transformation`);
+      if (hasAux) throw refusal("GRADC1032", ["grad", "'hasAux' is not an option it supports here (only argnums)."], `in ${f.name || "the function"}`);
       return nestedValueAndGrad(run, f.name || "the function", indices, typeof argnums === "number", args) as [number, unknown];
     }
     const traced = [...args];
     const leaves: Var[][] = [];
     for (const i of indices) {
-      if (i >= args.length) throw new GradcError(`argnums: ${i} is out of range, ${f.name || "f"} got ${args.length} arguments`);
+      if (i >= args.length) badArgnums(args.length, `${i} is out of range, ${f.name || "f"} got ${args.length} arguments`);
       const vars: Var[] = [];
       traced[i] = mapLeaves(args[i], (leaf) => {
         // As the compiler refuses it (GRADC2007): integers have no gradient.
@@ -133,12 +149,7 @@ export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | re
     const { result, tape } = record(() => run(traced));
     const [out, aux] = hasAux ? splitAux(result, f.name || "the function") : [result, undefined];
     const value = out instanceof Var ? out.value : out;
-    if (typeof value !== "number")
-      throw new GradcError(
-        `${f.name || "the function"} must return ${hasAux ? "[loss, aux] with loss " : ""}a number (a scalar loss), got ${
-          isTensor(value) ? `a tensor of shape [${value.shape.join(", ")}]; reduce it with sum() or mean()` : typeof value
-        }`,
-      );
+    if (typeof value !== "number") throw refusal("GRADC1005", [describeResult(value)], `in ${f.name || "the function"}`);
     // A nested transformation may have sent cotangents to these leaves already.
     for (const vars of leaves) for (const v of vars) v.grad = null;
     if (out instanceof Var) backward(out, 1, tape);
@@ -199,6 +210,18 @@ export function runner(f: (...args: any[]) => unknown, scope: Readonly<Record<st
   if (parsed === null) return (args) => f(...args);
   const interpreter = new Interpreter(scope);
   return (args) => interpreter.call(parsed, args);
+}
+
+/** The options grad and valueAndGrad take (the compiler's list). */
+const OPTIONS = new Set(["argnums", "hasAux", "reuse", "scope"]);
+
+/** What a function returned instead of a number, in the compiler's words (GRADC1005). */
+function describeResult(v: unknown): string {
+  if (isTensor(v)) return v.data instanceof Uint8Array ? "a boolean" : `a tensor of shape [${v.shape.join(", ")}]`;
+  if (typeof v === "object" && v !== null) return "an object or array";
+  if (typeof v === "boolean") return "a boolean";
+  if (typeof v === "function") return "a function";
+  return String(v);
 }
 
 /** The gradient of one leaf as a fresh value of the leaf's kind, shape and dtype. */

@@ -8,6 +8,7 @@
 import { getOp } from "../compiler/ops/index.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
+import { coded } from "./codes.js";
 import { isLeaf } from "./pytree.js";
 import { Var, backwardRecorded, eager, record, valueOf } from "./tape.js";
 import { isTensor } from "./tensor.js";
@@ -27,7 +28,8 @@ export function mapTraced(tree: unknown, fn: (leaf: Val | Var) => unknown): unkn
   if (Array.isArray(tree)) return tree.map((v) => mapTraced(v, fn));
   if (typeof tree === "object" && tree !== null) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(tree)) out[k] = mapTraced((tree as Record<string, unknown>)[k], fn);
+    for (const k of Object.keys(tree))
+      Object.defineProperty(out, k, { value: mapTraced((tree as Record<string, unknown>)[k], fn), enumerable: true, writable: true, configurable: true });
     return out;
   }
   throw new GradcError(`a differentiated argument must be numbers and tensors, got ${typeof tree}`);
@@ -68,7 +70,7 @@ export function nestedValueAndGrad(
     inputs.push(vars);
   }
   const { result: out, tape } = record(() => run(traced));
-  if (typeof valueOf(out as Val | Var) !== "number") throw new GradcError(`${name} must return a number (a scalar loss)`);
+  if (typeof valueOf(out as Val | Var) !== "number") throw coded("GRADC1032", new GradcError(`${name} must return a number (a scalar loss)`));
   if (out instanceof Var) backwardRecorded(out, tape, new Set([...tape, ...inputs.flat()]));
   const grads = indices.map((i, k) => {
     let next = 0;

@@ -9,6 +9,7 @@ import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
 import { type Val, shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
+import { coded, shapeRefusal } from "./codes.js";
 import { type Traced, apply, isTraced, tracing, valueOf } from "./eager.js";
 import { type DType, type Tensor, isTensor } from "./tensor.js";
 import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
@@ -126,7 +127,7 @@ export function guarded<T>(name: string, run: () => T): T {
   try {
     return run();
   } catch (e) {
-    if (e instanceof ShapeError) throw new GradcError(`${name}: ${e.message}`);
+    if (e instanceof ShapeError) throw shapeRefusal(name, e);
     throw e;
   }
 }
@@ -368,6 +369,6 @@ export function at(x: unknown, i: unknown): unknown {
   const n = shapeOf(valueOf(xs))[0];
   const k = valueOf(index);
   const problem = n !== undefined && typeof k === "number" ? indexProblem(k, n) : undefined;
-  if (problem !== undefined) throw new GradcError(`at: ${problem}`);
+  if (problem !== undefined) throw coded("GRADC2006", new GradcError(`at: ${problem}`));
   return guarded("at", () => apply(TAKE, [xs, index]));
 }

@@ -31,7 +31,8 @@ export function mapLeaves(tree: unknown, fn: (leaf: Leaf, path: Path) => unknown
   if (Array.isArray(tree)) return tree.map((v, i) => mapLeaves(v, fn, [...path, i]));
   if (isContainer(tree)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(tree)) out[k] = mapLeaves(tree[k], fn, [...path, k]);
+    // defineProperty: a key named "__proto__" stays a field rather than setting the prototype.
+    for (const k of Object.keys(tree)) Object.defineProperty(out, k, { value: mapLeaves(tree[k], fn, [...path, k]), enumerable: true, writable: true, configurable: true });
     return out;
   }
   if (typeof tree === "object" && tree !== null) {

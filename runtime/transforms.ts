@@ -4,6 +4,7 @@
 import type { OpDef } from "../compiler/ops/index.js";
 import type { Val } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
+import { coded } from "./codes.js";
 import { grad, runner, valueAndGrad } from "./grad.js";
 import { callNatively, registerTransforms } from "./interpret.js";
 import { containsVar, inputVar, mapTraced, zerosLike } from "./nested.js";
@@ -58,7 +59,8 @@ export function jvp<F extends (...args: any[]) => unknown, const A extends numbe
   const run = runner(f, options.scope ?? {});
   const name = f.name || "f";
   const forward = (primals: unknown[], tangents: unknown[]): [unknown, unknown] => {
-    if (!Array.isArray(primals)) throw new GradcError(`jvp(${name}): primals must be an array of ${name}'s arguments`);
+    // The compiler's GRADC1032 (jvp inside a model) for the same mistake.
+    if (!Array.isArray(primals)) throw coded("GRADC1032", new GradcError(`jvp(${name}): primals must be an array of ${name}'s arguments`));
     if (!Array.isArray(tangents) || tangents.length !== indices.length)
       throw new GradcError(`jvp(${name}): tangents must be an array of ${indices.length} (one per differentiated argument)`);
     // Inside another transformation the tangents are computed by traced ops, so it can differentiate them.
@@ -142,7 +144,7 @@ export function customVjp<F extends (...args: any[]) => unknown>( // eslint-disa
       const r = runVjp([...args, out, g]);
       const cts = Array.isArray(r) ? r : args.length === 1 ? [r] : null;
       if (cts === null || cts.length !== args.length)
-        throw new GradcError(`customVjp(${name}): vjp must return an array of ${args.length} cotangents, one per argument`);
+        throw coded("GRADC1033", new GradcError(`customVjp(${name}): vjp must return an array of ${args.length} cotangents, one per argument`));
       return cts.map((c, i) => (needs[i] ? (c as V) : null));
     },
     jvp: <V>(_b: unknown, ts: readonly (V | null)[], args: readonly V[]) => {

@@ -1,0 +1,167 @@
+// The names interpreted code may use without defining them, and how each is treated: gradc's
+// ops (called on traced values), its transformations, the few globals of the compiler's
+// language (Math, undefined, NaN, Infinity), and the lexical scopes of the evaluator. Anything
+// else must come from the function itself or from `scope`.
+
+import { getOp, type OpDef } from "../compiler/ops/index.js";
+import * as labels from "./labels.js";
+import * as ops from "./ops.js";
+import { ones, zeros } from "./tensor.js";
+
+/** gradc's ops, by the names user code imports them under (the compiler's GRADC_OPS). */
+export const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
+  add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, neg: ops.neg, exp: ops.exp, log: ops.log,
+  sqrt: ops.sqrt, square: ops.square, pow: ops.pow, tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu,
+  maximum: ops.maximum, minimum: ops.minimum, abs: ops.abs, matmul: ops.matmul, transpose: ops.transpose,
+  reshape: ops.reshape, at: ops.at, stopGradient: ops.stopGradient, sum: ops.sum, mean: ops.mean, max: ops.max,
+  softmax: ops.softmax, logSumExp: ops.logSumExp, zeros, ones,
+  take: labels.take, takeAlongAxis: labels.takeAlongAxis, oneHot: labels.oneHot, argmax: labels.argmax, crossEntropy: labels.crossEntropy,
+});
+
+/** Argument counts of the ops that take a fixed number (the others check their own arguments). */
+export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze({
+  add: 2, sub: 2, mul: 2, div: 2, pow: 2, maximum: 2, minimum: 2, matmul: 2,
+  neg: 1, exp: 1, log: 1, sqrt: 1, square: 1, tanh: 1, sigmoid: 1, relu: 1, abs: 1, transpose: 1, stopGradient: 1,
+  crossEntropy: 2,
+});
+
+/** gradc exports that are not ops of the language, and what to do instead (GRADC1028). */
+export const GRADC_ELSEWHERE: Readonly<Record<string, string>> = Object.freeze({
+  tensor: "Build the tensor outside the function and pass it as an argument (one not listed in argnums).",
+  randn: "Draw the random tensor outside the function and pass it as an argument (one not listed in argnums).",
+  isTensor: "Call it outside the differentiable function.",
+  GradcError: "Call it outside the differentiable function.",
+  gradcErrorPrelude: "Call it outside the differentiable function.",
+  checkGrad: "Call it outside the differentiable function.",
+  adam: "Call it outside the differentiable function.",
+  sgd: "Call it outside the differentiable function.",
+});
+
+/** gradc's exports that are not ops, by value (registered by index.ts), for GRADC1028 wherever they are reached. */
+export const elsewhere = new Map<unknown, string>();
+
+/** Registers gradc's exports so that the ones that are not ops of the language are refused (GRADC1028). */
+export function registerExports(exports: Readonly<Record<string, unknown>>): void {
+  for (const [name, value] of Object.entries(exports))
+    if (Object.prototype.hasOwnProperty.call(GRADC_ELSEWHERE, name) && (typeof value === "function" || typeof value === "object")) elsewhere.set(value, name);
+}
+
+/** Functions that handle traced values themselves: called, not interpreted. */
+export const tapeAware = new WeakSet<object>(Object.values(GRADC).filter((v): v is object => typeof v === "function"));
+
+/** gradc's transformations (grad, jvp, …), registered by the files defining them. */
+export const TRANSFORMS: Record<string, unknown> = {};
+const transformFns = new WeakSet<object>();
+
+/** Makes `grad` & co. resolvable in interpreted code, and called rather than interpreted. */
+export function registerTransforms(fns: Readonly<Record<string, object>>): void {
+  Object.assign(TRANSFORMS, fns);
+  for (const f of Object.values(fns)) {
+    tapeAware.add(f);
+    transformFns.add(f);
+  }
+}
+
+/** True for grad, valueAndGrad, jvp and customVjp themselves. */
+export const isTransform = (fn: unknown): boolean => typeof fn === "function" && transformFns.has(fn);
+
+/** Marks a function that handles traced values itself (what a transformation returns). */
+export function callNatively<T extends object>(fn: T): T {
+  tapeAware.add(fn);
+  return fn;
+}
+
+export const callsNatively = (fn: unknown): boolean => typeof fn === "function" && tapeAware.has(fn);
+
+/** The globals of the compiler's language; any other global is refused (GRADC1003). */
+export const GLOBALS: Readonly<Record<string, unknown>> = Object.freeze({
+  Math, Infinity, NaN, undefined,
+  // esbuild's keepNames wraps functions as __name(fn, "name").
+  __name: <T>(fn: T) => fn,
+});
+
+/** What `Math.*` becomes on traced numbers. */
+export type MathRule = { differentiable: OpDef } | { fold: OpDef } | "constant";
+/** The Math functions of the language (the compiler's MATH_FUNCTIONS) and the piecewise-constant ones. */
+export const MATH = new Map<unknown, MathRule>([
+  [Math.exp, { differentiable: getOp("exp") }],
+  [Math.log, { differentiable: getOp("log") }],
+  [Math.sqrt, { differentiable: getOp("sqrt") }],
+  [Math.tanh, { differentiable: getOp("tanh") }],
+  [Math.sin, { differentiable: getOp("sin") }],
+  [Math.cos, { differentiable: getOp("cos") }],
+  [Math.abs, { differentiable: getOp("abs") }],
+  [Math.pow, { differentiable: getOp("pow") }],
+  // Math.max/min fold left, so ties go to the first argument as the max gate requires.
+  [Math.max, { fold: getOp("maximum") }],
+  [Math.min, { fold: getOp("minimum") }],
+  // Piecewise constant: the value is used, the gradient is zero.
+  [Math.floor, "constant"],
+  [Math.ceil, "constant"],
+  [Math.round, "constant"],
+  [Math.trunc, "constant"],
+  [Math.sign, "constant"],
+]);
+/** The Math constants of the language. */
+export const MATH_CONSTANTS: ReadonlySet<string> = new Set(["PI", "E", "LN2", "LN10", "SQRT2"]);
+/** Each Math function's name, for messages. */
+export const MATH_NAMES = new Map<unknown, string>(
+  Object.getOwnPropertyNames(Math).map((k) => [(Math as unknown as Record<string, unknown>)[k], k]),
+);
+
+/**
+ * Internal, for tests that run generated programs: the most trips a loop may run, and the most
+ * calls one evaluation may make, before the evaluator gives up (a loop that never ends, or
+ * helpers that call each other 2^30 times, would hang the test rather than fail it).
+ */
+export const limits = { loopTrips: Infinity, calls: Infinity };
+
+// ---- scopes ------------------------------------------------------------------------------
+
+export interface Binding {
+  value: unknown;
+  readonly mutable: boolean;
+  /** A parameter of the differentiated function (its fields must not be assigned). */
+  readonly param?: boolean;
+}
+
+export class Scope {
+  readonly vars = new Map<string, Binding>();
+  constructor(
+    readonly parent: Scope | null,
+    /** A function's top scope, where `var` declarations live. */
+    readonly isFunction = false,
+  ) {}
+
+  /** The scope `var` declares into. */
+  functionScope(): Scope {
+    let s: Scope = this;
+    while (!s.isFunction && s.parent !== null) s = s.parent;
+    return s;
+  }
+
+  lookup(name: string): Binding | undefined {
+    for (let s: Scope | null = this; s !== null; s = s.parent) {
+      const b = s.vars.get(name);
+      if (b !== undefined) return b;
+    }
+    return undefined;
+  }
+}
+
+/** A free identifier nothing defines. */
+export const UNRESOLVED = Symbol("unresolved");
+
+/** A free identifier: from `scope`, a global of the language, or gradc's ops and transformations. */
+export function resolveFree(name: string, scope: Readonly<Record<string, unknown>>): unknown {
+  if (Object.prototype.hasOwnProperty.call(scope, name)) return scope[name];
+  if (Object.prototype.hasOwnProperty.call(GLOBALS, name)) return GLOBALS[name];
+  if (Object.prototype.hasOwnProperty.call(GRADC, name)) return GRADC[name];
+  if (Object.prototype.hasOwnProperty.call(TRANSFORMS, name)) return TRANSFORMS[name];
+  // Bundlers rename an import that collides with another binding (`sum` → `sum2`).
+  const renamed = /^(.+?)\d+$/.exec(name)?.[1];
+  if (renamed !== undefined && Object.prototype.hasOwnProperty.call(GRADC, renamed)) return GRADC[renamed];
+  return UNRESOLVED;
+}
+
+tapeAware.add(GLOBALS["__name"] as object);

@@ -1,0 +1,81 @@
+// The fallback's language is the compiler's: each construct below is refused uncompiled with the
+// code the compiler gives it (the same message table), and the constructs the compiler gains in
+// this round (while, break, %, Math.floor) run, with gradients worked by hand.
+
+import { describe, expect, it } from "vitest";
+import { MESSAGES } from "../../compiler/diagnostics/messages.js";
+import { GradcError, type Tensor, grad, sum, tensor } from "../../runtime/index.js";
+import { refusalCode } from "../../runtime/refusal.js";
+
+/** The code and message of what `run` throws. */
+function refusedWith(run: () => unknown): { code: string | undefined; message: string } {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GradcError);
+    return { code: refusalCode(e), message: (e as Error).message };
+  }
+  throw new Error("expected a refusal, but it ran");
+}
+
+function helperTwice(a: number): number {
+  return a * 2;
+}
+
+function assignsConst(x: number): number {
+  const k = 1;
+  if (x > 100) {
+    // @ts-expect-error assigning a const is the mistake under test
+    k = 2;
+  }
+  return x * k;
+}
+
+const cases: [string, () => unknown, string][] = [
+  ["for-in", () => grad((x: { a: number }) => { let s = 0; for (const k in x) s = s + 1; return s; })({ a: 1 }), "GRADC1002"],
+  ["return in a loop", () => grad((x: number) => { for (let i = 0; i < 3; i++) { return x; } return x; })(1), "GRADC1018"],
+  ["a parameter's field assigned", () => grad((p: { a: number }) => { p.a = 2; return p.a; })({ a: 1 }), "GRADC1004"],
+  ["a const assigned, in a branch not taken", () => grad(assignsConst)(1), "GRADC1001"],
+  ["??", () => grad((x: number) => (x ?? 1) * 2)(1), "GRADC1013"],
+  ["a bitwise operator", () => grad((x: number) => x | 1)(1), "GRADC1013"],
+  ["a global outside the language", () => grad((x: number) => Date.now() * x)(1), "GRADC1003"],
+  ["tensor() inside the model", () => grad((x: Tensor<[2]>) => sum(x) + sum(tensor([1, 2])))(tensor([1, 2])), "GRADC1028"],
+  ["a missing field", () => grad((p: { a: number }) => (p as unknown as { b: number }).b * p.a)({ a: 1 }), "GRADC1020"],
+  ["an index out of range", () => grad((p: [number, number]) => p[0] + (p as unknown as number[])[2]!)([1, 2]), "GRADC2006"],
+  ["an index computed from a differentiated input", () => grad((p: [number, number], x: number) => p[0] + p[x as 0], { argnums: [0, 1] })([1, 2], 1), "GRADC1014"],
+  ["a number as a condition", () => grad((x: number) => (x ? x : 0))(1), "GRADC2005"],
+  ["recursion, even on a path not taken", () => { const f = (x: number): number => (x > 100 ? f(x - 1) : x); return grad(f, { scope: { f } })(1); }, "GRADC1010"],
+  ["a helper called with too few arguments", () => grad((x: number) => x * (helperTwice as (...a: number[]) => number)(), { scope: { helperTwice } })(1), "GRADC1019"],
+  ["Math outside the language", () => grad((x: number) => Math.random() * x)(1), "GRADC1015"],
+  ["a method of an array", () => grad((p: [number, number]) => p.reduce((a, b) => a + b, 0))([1, 2]), "GRADC1029"],
+  ["a tensor operand of *", () => grad((x: Tensor<[2]>) => sum((x as unknown as number) * 2 as unknown as Tensor<[2]>))(tensor([1, 2])), "GRADC1027"],
+  ["a tensor result", () => grad(((x: Tensor<[2]>) => x) as unknown as (x: Tensor<[2]>) => number)(tensor([1, 2])), "GRADC1005"],
+  ["an unknown option", () => grad((x: number) => x, { argnum: 1 } as never)(1), "GRADC1025"],
+];
+
+describe("the fallback refuses what the compiler refuses, with its code and text", () => {
+  it.each(cases)("%s", (_what, run, code) => {
+    const { code: got, message } = refusedWith(run);
+    expect(got).toBe(code);
+    // The message is the compiler's: its text (up to the first argument) follows the code.
+    const fixed = MESSAGES[code as keyof typeof MESSAGES].split("{")[0]!;
+    expect(message.startsWith(`${code}: ${fixed}`)).toBe(true);
+  });
+});
+
+describe("what the compiler gains this round runs uncompiled", () => {
+  it("while with break and continue, % and Math.floor, with gradients by hand", () => {
+    function f(x: number): number {
+      let y = x;
+      let i = 0;
+      while (i < 10) {
+        i = i + 1;
+        if (i % 2 === 0) continue;
+        if (i > 5) break;
+        y = y * x; // i = 1, 3, 5: y = x⁴
+      }
+      return y + Math.floor(x) * x + (x % 1); // d/dx: 4x³ + floor(x) + 1
+    }
+    expect(grad(f)(1.5)).toBeCloseTo(4 * 1.5 ** 3 + 1 + 1, 12);
+  });
+});
