@@ -9,6 +9,7 @@ import { registerExports } from "./interpret-names.js";
 import { adam, sgd } from "./optim.js";
 import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
 import { refusal } from "./refusal.js";
+import { coded } from "./codes.js";
 import { containsVar, nestedValueAndGrad } from "./nested.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
 import { Var, backward, isRecording, record } from "./tape.js";
@@ -139,7 +140,7 @@ export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | re
       traced[i] = mapLeaves(args[i], (leaf) => {
         // As the compiler refuses it (GRADC2007): integers have no gradient.
         if (typeof leaf === "object" && leaf.data instanceof Int32Array)
-          throw new GradcError(`argnums: argument ${i} of ${f.name || "f"} holds an i32 tensor; labels and indices have no gradient, leave it out of argnums`);
+          throw coded("GRADC2007", new GradcError(`argnums: argument ${i} of ${f.name || "f"} holds an i32 tensor; labels and indices have no gradient, leave it out of argnums`));
         const v = new Var(leaf as Val);
         vars.push(v);
         return v;

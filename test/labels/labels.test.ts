@@ -32,6 +32,17 @@ const floats = (shape: number[], next: () => number, f32 = false): T => {
   return { shape, data };
 };
 const ints = (shape: number[], values: number[]): T => ({ shape, data: Int32Array.from(values) });
+/** `run` throws a GradcError with exactly `message` (the tape's also carry a GRADC code). */
+function throwsGradc(run: () => unknown, message: string): void {
+  let thrown: unknown;
+  try {
+    run();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(GradcError);
+  expect((thrown as Error).message).toBe(message);
+}
 const matmulOf = (a: T, b: T): { shape: [number, number]; data: Float64Array } => matmul(a as never, b as never);
 
 /** Compiled = tape on the value and every gradient; f64 gradients = central differences. */
@@ -171,34 +182,28 @@ describe("an index out of range is a GradcError naming the op, the index and the
 
   it.each([5, -1, 2 ** 31 - 1])("take: index %d, compiled, on the tape and eager", (i) => {
     const message = `take: index ${i} is out of range [0, 5)`;
-    expect(() => (compiled["gEmbed"] as Fn)(e, bad(i), w)).toThrow(new GradcError(message));
-    expect(() => model.gEmbed(e as never, bad(i) as never, w as never)).toThrow(new GradcError(message));
-    expect(() => take(e as never, bad(i) as never)).toThrow(new GradcError(message));
+    throwsGradc(() => (compiled["gEmbed"] as Fn)(e, bad(i), w), message);
+    throwsGradc(() => model.gEmbed(e as never, bad(i) as never, w as never), message);
+    throwsGradc(() => take(e as never, bad(i) as never), message);
   });
 
   it("takeAlongAxis and oneHot", () => {
     const x = floats([3, 4], next);
     const message = "takeAlongAxis: index 4 is out of range [0, 4)";
-    expect(() => (compiled["gAlong"] as Fn)(x, ints([3, 2], [0, 1, 2, 3, 4, 0]), floats([3, 2], next))).toThrow(new GradcError(message));
-    expect(() => model.gAlong(x as never, ints([3, 2], [0, 1, 2, 3, 4, 0]) as never, floats([3, 2], next) as never)).toThrow(new GradcError(message));
+    throwsGradc(() => (compiled["gAlong"] as Fn)(x, ints([3, 2], [0, 1, 2, 3, 4, 0]), floats([3, 2], next)), message);
+    throwsGradc(() => model.gAlong(x as never, ints([3, 2], [0, 1, 2, 3, 4, 0]) as never, floats([3, 2], next) as never), message);
     const label = "oneHot: label 3 is out of range [0, 3)";
-    expect(() => (compiled["gEncoded"] as Fn)(floats([4, 3], next), ints([4], [0, 3, 1, 1]))).toThrow(new GradcError(label));
-    expect(() => (compiled["gClassify"] as Fn)(floats([3, 4], next), floats([4], next), floats([5, 3], next), ints([5], [0, 1, 2, 3, 4]))).toThrow(
-      new GradcError("oneHot: label 4 is out of range [0, 4)"),
-    );
-    expect(() => model.gEncoded(floats([4, 3], next) as never, ints([4], [0, -2, 1, 1]) as never)).toThrow(new GradcError("oneHot: label -2 is out of range [0, 3)"));
+    throwsGradc(() => (compiled["gEncoded"] as Fn)(floats([4, 3], next), ints([4], [0, 3, 1, 1])), label);
+    throwsGradc(() => (compiled["gClassify"] as Fn)(floats([3, 4], next), floats([4], next), floats([5, 3], next), ints([5], [0, 1, 2, 3, 4])), "oneHot: label 4 is out of range [0, 4)");
+    throwsGradc(() => model.gEncoded(floats([4, 3], next) as never, ints([4], [0, -2, 1, 1]) as never), "oneHot: label -2 is out of range [0, 3)");
   });
 });
 
 describe("i32 arguments", () => {
   it("compiled code names the dtype it expected and the one it got", () => {
     const e = floats([5, 3], rng(10));
-    expect(() => (compiled["gEmbed"] as Fn)(e, floats([2, 4], rng(11)), floats([2, 4, 3], rng(12)))).toThrow(
-      new GradcError("gEmbed: argument tokens must be a i32 tensor of shape [2, 4], got a f64 tensor of shape [2, 4] with 8 entries"),
-    );
-    expect(() => (compiled["gEmbed"] as Fn)(ints([5, 3], Array(15).fill(0)), ints([2, 4], Array(8).fill(0)), floats([2, 4, 3], rng(12)))).toThrow(
-      new GradcError("gEmbed: argument e must be a f64 tensor of shape [5, 3], got a i32 tensor of shape [5, 3] with 15 entries"),
-    );
+    throwsGradc(() => (compiled["gEmbed"] as Fn)(e, floats([2, 4], rng(11)), floats([2, 4, 3], rng(12))), "gEmbed: argument tokens must be a i32 tensor of shape [2, 4], got a f64 tensor of shape [2, 4] with 8 entries");
+    throwsGradc(() => (compiled["gEmbed"] as Fn)(ints([5, 3], Array(15).fill(0)), ints([2, 4], Array(8).fill(0)), floats([2, 4, 3], rng(12))), "gEmbed: argument e must be a f64 tensor of shape [5, 3], got a i32 tensor of shape [5, 3] with 15 entries");
   });
 
   it("the uncompiled grad refuses an i32 argument in argnums, as the compiler does", () => {
