@@ -1,5 +1,5 @@
-// The one definition of GradcError, as JavaScript source text. The runtime evaluates it
-// (runtime/error.ts) and code generators embed it in every generated module; all of them store
+// The one definition of GradcError: the class the runtime uses (runtime/error.ts) and, beside
+// it, its source text that code generators embed in every generated module; all of them store
 // the class in one global slot and define it only when the slot is empty, so `instanceof
 // GradcError` holds whichever copy (runtime, generated module, bundled runtime) threw.
 // Kept free of imports: the compiler reads it without loading the runtime.

@@ -12,7 +12,11 @@ export interface GradcError extends Error {
   readonly name: "GradcError";
 }
 
-/** The class of {@link GradcError} (made from source text, so its type is declared here). */
+/**
+ * The class of {@link GradcError}. Declared rather than inferred from the class that
+ * implements it: the inferred type would carry Node's `Error.captureStackTrace` typings into
+ * the published declarations, which must need only the TypeScript standard library.
+ */
 export interface GradcErrorConstructor {
   new (message?: string): GradcError;
   readonly prototype: GradcError;

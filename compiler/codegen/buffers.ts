@@ -15,6 +15,11 @@ export interface Buffers {
   readonly prefix: string;
   /** Declares the storage of a node's result (once) and returns its name. */
   allocate(out: Value): string;
+  /**
+   * A module-level typed array for a `while` loop's history, empty until the loop grows it
+   * (codegen/while.ts), kept between calls; returns its name.
+   */
+  history(dtype: DType): string;
   /** After argument checks: (re)allocates the planned buffers when dimensions changed. */
   prologue(): void;
   /** Module-level declarations: the planned buffers. */
@@ -30,6 +35,7 @@ export function planBuffers(e: Emitter): Buffers {
   const plan: TensorPlan = tensors ? planTensors(fn) : { inlined: new Set(), storage: new Map(), slots: [] };
   const prefix = `$gradc_${spec.exportName}`;
   const slotName = (i: number): string => `${prefix}_b${i}`;
+  const histories: string[] = [];
   const symbolic = new Set<string>();
   plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
 
@@ -78,6 +84,11 @@ export function planBuffers(e: Emitter): Buffers {
     plan,
     prefix,
     allocate,
+    history(dtype) {
+      const name = `${prefix}_h${histories.length}`;
+      histories.push(`let ${name}${e.typed(arrayType(dtype))} = new ${arrayType(dtype)}(0);`);
+      return name;
+    },
     prologue() {
       for (const r of returnBuffers) e.line(`const ${r.name} = new ArrayBuffer(${r.bytes()});`);
       if (plan.slots.length === 0 || symbolic.size === 0) return;
@@ -91,16 +102,19 @@ export function planBuffers(e: Emitter): Buffers {
       e.line("}");
     },
     declarations() {
-      if (plan.slots.length === 0) return [];
+      const grown = histories.length > 0 ? ["// Per-trip storage of while loops, grown as needed and kept between calls.", ...histories] : [];
+      if (plan.slots.length === 0) return grown;
       if (symbolic.size === 0)
         return [
           "// Buffers for intermediates, planned once and reused across calls.",
           ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`),
+          ...grown,
         ];
       return [
         "// Buffers for intermediates, allocated once per set of dimension values.",
         ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
         ...plan.slots.map((sl, i) => `let ${slotName(i)}${e.typed(arrayType(sl.dtype))};`),
+        ...grown,
       ];
     },
     returned(v, as = v.type.dtype) {

@@ -1,12 +1,13 @@
 // Control flow in generated code: the dispatch of each IR node to its emitter, `if` nodes as
 // `if` statements (or a ternary), `loop` nodes as counted `for` loops with their carries and
-// recorded histories, and the loop openers the kernels use.
+// recorded histories (`while` nodes in while.ts), and the loop openers the kernels use.
 
-import { type Block, type Dim, IF, LOOP, type Node, type Type } from "../ir/types.js";
+import { type Block, type Dim, IF, LOOP, type Node, type Type, WHILE } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
 import type { Buffers } from "./buffers.js";
 import type { Emitter } from "./emitter.js";
 import type { KernelEmitter } from "./kernels.js";
+import { emitWhile } from "./while.js";
 
 /** JS text for a literal operand, parenthesized when a minus sign could merge with an operator. */
 function literal(value: number, type: Type): string {
@@ -25,6 +26,10 @@ export function nodeEmitter(e: Emitter, kernels: KernelEmitter, buffers: Buffers
     if (node.op === LOOP) {
       e.locComment(node.loc);
       return emitLoop(e, kernels, buffers, node);
+    }
+    if (node.op === WHILE) {
+      e.locComment(node.loc);
+      return emitWhile(e, buffers, node);
     }
     const def = getOp(node.op);
     const out = node.outs[0]!;
@@ -104,7 +109,8 @@ function emitLoop(e: Emitter, kernels: KernelEmitter, buffers: Buffers, node: No
   e.nested(() => {
     for (const h of hists) {
       const c = carries[h.j]!;
-      e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${c};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
+      const bit = node.args[h.j]!.type.dtype === "bool" ? `${c} ? 1 : 0` : c;
+      e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${bit};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
     }
     e.bind(body.params[0]!, k);
     body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
@@ -128,6 +134,13 @@ function emitLoop(e: Emitter, kernels: KernelEmitter, buffers: Buffers, node: No
   });
   e.line("}");
 }
+
+/**
+ * Static trip counts up to which a short innermost loop (a product's inner dimension, an outer
+ * product's row) is written out: V8 does not unroll loops, and at these sizes the loop's
+ * counter, test and index arithmetic cost as much as the work.
+ */
+export const UNROLL = 4;
 
 /** Opens a loop; a loop of one trip is just a block with its counter at 0. */
 export function openLoop(e: Emitter, counter: string, bound: string): void {

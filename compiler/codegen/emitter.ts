@@ -37,6 +37,8 @@ export interface Emitter {
   nested(body: () => void): void;
   /** Indents what follows; the returned function restores the indentation. */
   enter(): () => void;
+  /** Runs `body`; the lines it passes to `hoist` go before all it emitted, at today's indentation. */
+  hoisting(body: (hoist: (line: string) => void) => void): void;
   /** Runs `body` and returns the lines it emitted (indented one level) instead of keeping them. */
   capture(body: () => void): string[];
   /** Records how a value is written from now on (a name or a literal). */
@@ -154,6 +156,15 @@ export class FunctionState implements Emitter {
     return () => {
       this.indent = saved;
     };
+  }
+
+  hoisting(body: (hoist: (line: string) => void) => void): void {
+    const start = this.lines.length;
+    const [indent, loc] = [this.indent, this.loc];
+    const hoisted: string[] = [];
+    body((line) => hoisted.push(indent + line));
+    this.lines.splice(start, 0, ...hoisted);
+    this.lineLocs.splice(start, 0, ...hoisted.map(() => loc));
   }
 
   nested(body: () => void): void {

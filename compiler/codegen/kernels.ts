@@ -11,11 +11,12 @@ import { reducedAxes } from "../ops/reduce.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import type { Buffers } from "./buffers.js";
 import { isCallForm } from "./callform.js";
-import { openNest } from "./control.js";
+import { UNROLL, openNest } from "./control.js";
 import type { Emitter } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
+import { isOuterProduct } from "./plan.js";
 
 export interface KernelEmitter {
   /** Emits a tensor node (elementwise loop, reduction, matmul, movement). */
@@ -33,6 +34,9 @@ export const LOOP_NAMES = [
   ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
 ];
 
+/** An operand in a product: parenthesized unless atomic. */
+const wrap = (x: Expr): string => (x.atomic ? x.text : `(${x.text})`);
+
 /** Tensor kernels per function beyond which each kernel is emitted as a function of its own. */
 export const OUTLINE_AFTER = 64;
 
@@ -40,6 +44,9 @@ interface Expr {
   readonly text: string;
   readonly atomic: boolean;
 }
+
+/** Where an element is computed: in a loop nest over `space` with counters `cs`, or at `i` of a flat loop over equal shapes. */
+type At = "flat" | { readonly space: readonly Dim[]; readonly cs: readonly string[] };
 
 export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter {
   const fn = e.unit.fn;
@@ -96,25 +103,71 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     return out;
   };
 
-  /** The expression computing one element of `v` (inlining fused producers). */
-  const treeExpr = (v: Value, index: (leaf: Value) => string): Expr => {
+  /**
+   * Reads at a fixed index inside a kernel's loops, while `invariant` is set: hoisted before
+   * the loops into a local (V8 does not move a typed-array read past the loop's stores, which
+   * could alias it), one per array and index.
+   */
+  let invariant: { readonly names: Map<string, string>; readonly decls: string[] } | undefined;
+  const readAt = (v: Value, index: string): string => {
+    const text = e.read(buf(v), index);
+    if (invariant === undefined || !/^\d+$/.test(index)) return text;
+    let name = invariant.names.get(text);
+    if (name === undefined) {
+      name = e.fresh(`${v.name ?? "t"}_at${index}`);
+      invariant.names.set(text, name);
+      invariant.decls.push(`${name} = ${text}`);
+    }
+    return name;
+  };
+  /** Emits `body` (a kernel's loops) with its fixed-index reads hoisted, when `loops` says it loops. */
+  const hoistingReads = (loops: boolean, body: () => void): void => {
+    if (!loops) return body();
+    e.hoisting((hoist) => {
+      const mine = (invariant = { names: new Map(), decls: [] });
+      try {
+        body();
+      } finally {
+        invariant = undefined;
+      }
+      if (mine.decls.length > 0) hoist(`const ${mine.decls.join(", ")};`);
+    });
+  };
+
+  /** The expression computing one element of `v` at `at` (inlining fused producers). */
+  const treeExpr = (v: Value, at: At): Expr => {
     if (v.type.shape.length === 0) {
       const text = e.operand(v);
       return { text, atomic: !/[\s(]/.test(text) || /^\(-?[\d.e+-]+\)$/.test(text) };
     }
-    if (!plan.inlined.has(v)) return { text: e.read(buf(v), index(v)), atomic: true };
-    return nodeExpr(producers.get(v)!, index);
+    if (!plan.inlined.has(v)) return { text: readAt(v, at === "flat" ? "i" : leafIndex(v.type.shape, at.space, at.cs)), atomic: true };
+    return nodeExpr(producers.get(v)!, at);
   };
-  const nodeExpr = (node: Node, index: (leaf: Value) => string): Expr => {
-    if (node.op === "broadcast_to" || node.op === "reshape") return treeExpr(node.args[0]!, index);
+  const nodeExpr = (node: Node, at: At): Expr => {
+    if (node.op === "broadcast_to" || node.op === "reshape") return treeExpr(node.args[0]!, at);
+    if (isOuterProduct(node)) {
+      // In a flat loop every stored tensor has the loop's shape, so `i` indexes the factors too.
+      const [row, col] = at === "flat" ? [undefined, undefined] : (at.cs.slice(-2) as [string, string]);
+      return { text: `${wrap(factor(node, 0, row))} * ${wrap(factor(node, 1, col))}`, atomic: false };
+    }
     const def = getOp(node.op);
     if (def.kind !== "elementwise") throw new CodegenError(`${node.op} cannot be fused`);
     const callForm = isCallForm(node.op);
     const operands = node.args.map((a) => {
-      const x = treeExpr(a, index);
+      const x = treeExpr(a, at);
       return x.atomic || callForm ? x.text : `(${x.text})`;
     });
     return { text: def.expr(operands, node.attrs), atomic: callForm };
+  };
+  /**
+   * Entry `counter` of an outer product's row factor (`k` 0: A, a column unless `ta`) or column
+   * factor (`k` 1: B, a row unless `tb`); with no counter, in a flat loop.
+   */
+  const factor = (node: Node, k: 0 | 1, counter: string | undefined): Expr => {
+    const x = node.args[k]!;
+    if (counter === undefined) return treeExpr(x, "flat");
+    const column = (k === 0) !== (node.attrs[k === 0 ? "ta" : "tb"] === true);
+    return treeExpr(x, { space: x.type.shape, cs: column ? [counter, "0"] : ["0", counter] });
   };
 
   const pointwise = (node: Node): void => {
@@ -125,13 +178,15 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     const flat = stored.every((l) => l.type.shape.length === space.length && l.type.shape.every((d, k) => d === space[k]));
     if (flat) {
       e.line(`for (let i = 0; i < ${e.size(space)}; i++) {`);
-      e.nested(() => e.line(`${target}[i] = ${nodeExpr(node, () => "i").text};`));
+      e.nested(() => e.line(`${target}[i] = ${nodeExpr(node, "flat").text};`));
       e.line("}");
       return;
     }
-    const { cs, close } = openNest(e, space);
-    e.line(`${target}[${leafIndex(space, space, cs)}] = ${nodeExpr(node, (l) => leafIndex(l.type.shape, space, cs)).text};`);
-    close();
+    hoistingReads(space.some((d) => d !== 1), () => {
+      const { cs, close } = openNest(e, space);
+      e.line(`${target}[${leafIndex(space, space, cs)}] = ${nodeExpr(node, { space, cs }).text};`);
+      close();
+    });
   };
 
   const reduce = (node: Node, kind: "sum" | "max"): void => {
@@ -142,7 +197,7 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     const kept = space.map((_d, k) => k).filter((k) => !axes.includes(k));
     const init = kind === "sum" ? "0" : "-Infinity";
     const cs = space.map((_d, k) => `i${k}`);
-    const element = (): string => treeExpr(x, (l) => leafIndex(l.type.shape, space, cs)).text;
+    const element = (): string => treeExpr(x, { space, cs }).text;
     const accumulate = (acc: string): void =>
       e.line(kind === "sum" ? `${acc} += ${element()};` : `${acc} = Math.max(${acc}, ${element()});`);
     if (out.type.shape.length === 0) {
@@ -202,6 +257,31 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     e.line("}");
   };
 
+  /**
+   * An outer product: per row, the row factor once (`a`), then the row written as `a` times the
+   * column factor, written out when the row is short. Either factor may be a fused expression.
+   */
+  const outerProduct = (node: Node): void => {
+    const [M, N] = node.outs[0]!.type.shape.map((d) => e.dim(d)) as [string, string];
+    const C = allocate(node.outs[0]!);
+    const row = (i: string, base: string): void => {
+      e.line(`const a = ${factor(node, 0, i).text};`);
+      const at = (j: string): string => (base === "0" ? j : j === "0" ? base : `${base} + ${j}`);
+      if (/^\d+$/.test(N) && Number(N) <= UNROLL) {
+        e.line(Array.from({ length: Number(N) }, (_x, j) => `${C}[${at(String(j))}] = a * ${wrap(factor(node, 1, String(j)))};`).join(" "));
+      } else e.line(`for (let j = 0; j < ${N}; j++) ${C}[${at("j")}] = a * ${wrap(factor(node, 1, "j"))};`);
+    };
+    hoistingReads(M !== "1", () => {
+      e.line(M === "1" ? "{" : `for (let i = 0; i < ${M}; i++) {`);
+      e.nested(() => {
+        if (M === "1") return row("0", "0");
+        if (N !== "1") e.line(`const o = i * ${N};`);
+        row("i", N === "1" ? "i" : "o");
+      });
+      e.line("}");
+    });
+  };
+
   const transpose = (node: Node): void => {
     const x = node.args[0]!;
     const [M, N] = x.type.shape.map((d) => e.dim(d)) as [string, string];
@@ -245,7 +325,12 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     pointwise,
     reduce,
     argmaxMask,
-    matmul: (node) => emitMatmul(e, node, allocate(node.outs[0]!)),
+    matmul(node) {
+      if (isOuterProduct(node)) return outerProduct(node);
+      const C = allocate(node.outs[0]!);
+      const [A, B] = node.args as [Value, Value];
+      hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index)));
+    },
     loops: (node, write) => emitLoops(e, node, allocate(node.outs[0]!), getOp(node.op).label ?? node.op, write),
     transpose,
     alias(node) {

@@ -1,13 +1,25 @@
 // Matrix products as JS loops, the innermost loop always contiguous: 4×4 register blocks for
-// static sizes that are multiples of 4, row-times-matrix updates when B is read by rows, dot
-// products when B is transposed or a single column.
+// static sizes that are multiples of 4, sums written out for a short static inner dimension,
+// row-times-matrix updates when B is read by rows, dot products when B is transposed or a single
+// column. (An inner dimension of 1, an outer product, is fused like elementwise code: kernels.ts.)
 
 import type { Node, Value } from "../ir/types.js";
-import { loop } from "./control.js";
+import { UNROLL, loop } from "./control.js";
 import type { Emitter } from "./emitter.js";
 
-/** Emits `C = op(A) · op(B)` into the storage `C` (op: transposed when the attribute says so). */
-export function emitMatmul(e: Emitter, node: Node, C: string): void {
+/** `r * stride + c` as JS, leaving out terms that are 0 and factors that are 1. */
+function linear(r: string, stride: string, c: string): string {
+  const numeric = /^\d+$/.test(r) && /^\d+$/.test(stride);
+  const head = r === "0" ? "" : numeric ? String(Number(r) * Number(stride)) : stride === "1" ? r : r === "1" ? stride : `${r} * ${stride}`;
+  if (head === "") return c;
+  return c === "0" ? head : `${head} + ${c}`;
+}
+
+/**
+ * Emits `C = op(A) · op(B)` into the storage `C` (op: transposed when the attribute says so).
+ * `read(0 | 1, index)` reads A or B where a read may be hoisted out of the loops (the short sums).
+ */
+export function emitMatmul(e: Emitter, node: Node, C: string, read: (operand: 0 | 1, index: string) => string): void {
   const [A, B] = node.args as [Value, Value];
   const out = node.outs[0]!;
   const ta = node.attrs["ta"] === true;
@@ -42,6 +54,20 @@ export function emitMatmul(e: Emitter, node: Node, C: string): void {
       e.line("}");
     });
     e.line("}");
+    return;
+  }
+  if (/^\d+$/.test(K) && Number(K) <= UNROLL) {
+    // A short inner dimension: each entry is one sum of products, written out (no accumulator
+    // loop, no zero fill); a dimension of one needs no loop.
+    const entry = (i: string, j: string): void => {
+      const terms = Array.from({ length: Number(K) }, (_x, p) => {
+        const k = String(p);
+        return `${read(0, ta ? linear(k, M, i) : linear(i, K, k))} * ${read(1, tb ? linear(j, K, k) : linear(k, N, j))}`;
+      });
+      e.line(`${C}[${linear(i, N, j)}] = ${terms.join(" + ")};`);
+    };
+    const rows = (body: (i: string) => void): void => (M === "1" ? body("0") : loop(e, "i", M, () => body("i")));
+    rows((i) => (N === "1" ? entry(i, "0") : loop(e, "j", N, () => entry(i, "j"))));
     return;
   }
   if (!tb && N !== "1") {

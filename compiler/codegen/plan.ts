@@ -3,7 +3,9 @@
 // Fusion: an elementwise tensor value used exactly once, by an elementwise op or a reduction
 // in the same block over the same iteration space, is not stored: its expression is inlined
 // into the consumer's loop. Chains of elementwise ops (forward and backward) thus become one
-// loop, and a max gate's mask is recomputed inside the loop that consumes it.
+// loop, and a max gate's mask is recomputed inside the loop that consumes it. An outer product
+// (a matrix product over an inner dimension of 1, common in backward passes: `g ⊗ x`) counts
+// as elementwise: it is inlined into its consumer, and its factors into it.
 //
 // Memory: every other tensor gets storage. Values returned to the caller are allocated fresh
 // per call (the caller keeps them); intermediates live in buffers allocated once per set of
@@ -11,7 +13,7 @@
 // loop may write over an operand that dies in it. `reshape` and tensor `if` results alias the
 // storage they come from.
 
-import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, isRegionOp } from "../ir/types.js";
+import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, WHILE, isRegionOp } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 
 export type Storage =
@@ -20,7 +22,9 @@ export type Storage =
   | { readonly kind: "slot"; readonly slot: number }
   | { readonly kind: "alias"; readonly of: Value }
   /** An `if` result: whichever (pinned) branch buffer was yielded. */
-  | { readonly kind: "branch" };
+  | { readonly kind: "branch" }
+  /** A `while` loop's history: module-level storage that grows with the trip count (codegen/while.ts). */
+  | { readonly kind: "history" };
 
 export interface Slot {
   readonly dtype: DType;
@@ -47,6 +51,17 @@ export function isPointwise(node: Node): boolean {
   if (isRegionOp(node.op)) return false;
   // Reshaping a number into a tensor fills it, like a broadcast.
   return getOp(node.op).kind === "elementwise" || node.op === "broadcast_to" || (node.op === "reshape" && node.args[0]!.type.shape.length === 0);
+}
+
+/**
+ * A matrix product over an inner dimension of 1: an outer product, each entry one multiply of
+ * a row factor by a column factor. It fuses like an elementwise op: into its consumer's loop,
+ * and its factors' elementwise producers into its own (the row factor computed once per row).
+ */
+export function isOuterProduct(node: Node): boolean {
+  if (node.op !== "matmul") return false;
+  const a = node.args[0]!.type.shape;
+  return (node.attrs["ta"] === true ? a[0] : a[1]) === 1;
 }
 
 const sameDims = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -79,14 +94,18 @@ export function planTensors(fn: Func): TensorPlan {
       node.outs.forEach((o) => local.set(o, node));
       node.blocks.forEach(decideFusion);
       if (isRegionOp(node.op)) continue;
-      const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max";
+      const outer = isOuterProduct(node);
+      const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max" || outer;
       if (!fusesInto) continue;
       const space = node.op === "sum" || node.op === "max" ? node.args[0]!.type.shape : node.outs[0]!.type.shape;
       let depth = 1;
-      for (const a of node.args) {
+      for (const [k, a] of node.args.entries()) {
         if (!isTensor(a) || !local.has(a) || uses.get(a) !== 1) continue;
         const producer = local.get(a);
-        if (!producer || !isPointwise(producer) || !sameDims(a.type.shape, space)) continue;
+        if (!producer || !(isPointwise(producer) || isOuterProduct(producer))) continue;
+        // An outer product evaluates its row factor once per row, its column factor once per
+        // entry: the column factor is fused only when there is one row (nothing recomputed).
+        if (outer ? k === 1 && space[0] !== 1 : !sameDims(a.type.shape, space)) continue;
         if ((fusedDepth.get(a) ?? 0) >= MAX_FUSED_DEPTH) continue;
         inlined.add(a);
         consumerOf.set(a, node);
@@ -201,14 +220,19 @@ export function planTensors(fn: Func): TensorPlan {
           storage.set(out, { kind: "branch" });
           continue;
         }
-        if (node.op === LOOP) {
+        if (node.op === WHILE && node.outs.indexOf(out) >= node.args.length) {
+          storage.set(out, { kind: "history" });
+          continue;
+        }
+        if (node.op === LOOP || node.op === WHILE) {
           // Carry buffers and histories live as long as the function: the body reads and
           // rewrites them on every trip.
           storage.set(out, { kind: "slot", slot: takeSlot(out) });
           pinned.add(out);
           const j = node.outs.indexOf(out);
-          const param = node.blocks[0]!.params[j + 1];
+          const param = node.blocks[node.op === WHILE ? 1 : 0]!.params[j + 1];
           if (j < node.args.length && param) storage.set(param, { kind: "alias", of: out });
+          if (node.op === WHILE && j < node.args.length) storage.set(node.blocks[0]!.params[j]!, { kind: "alias", of: out });
           continue;
         }
         if (node.op === "reshape" && !isPointwise(node)) {

@@ -21,7 +21,9 @@ import type { Condition, FunctionLike, LV } from "./types.js";
 export function expr(h: Host, e: Expression | Node): LV {
   switch (e.getKind()) {
     case SyntaxKind.NumericLiteral:
-      return { k: "num", n: Number(e.asKindOrThrow(SyntaxKind.NumericLiteral).getLiteralValue()) };
+      // The scanner's text (exponents kept, separators and hex normalized): ts-morph's
+      // getLiteralValue reads `1e-12` with parseInt, as 1.
+      return { k: "num", n: Number(e.asKindOrThrow(SyntaxKind.NumericLiteral).compilerNode.text) };
     case SyntaxKind.TrueKeyword:
       return { k: "bool", b: true };
     case SyntaxKind.FalseKeyword:

@@ -3,9 +3,10 @@
 // dimension's trips (loop-bounds.ts), becomes a `loop` node whose carries are the outer
 // variables the body assigns. `// @gradc checkpoint` splits a constant loop into √n segments
 // of √n trips, so the backward pass stores only segment boundaries. `for…of` over a tuple or
-// fixed-length array is unrolled, one copy per item.
+// fixed-length array is unrolled, one copy per item. `break` and `continue` are flags
+// (jumps.ts); `while` and `do` loops are in while-loops.ts.
 
-import { Node, type Statement } from "ts-morph";
+import { Node } from "ts-morph";
 import type { Dim } from "../ir/types.js";
 import { LowerError } from "./errors.js";
 import type { Host } from "./host.js";
@@ -15,6 +16,7 @@ import { assignMerged, merge, region } from "./merge.js";
 import { leaves, rebuild } from "./pytrees.js";
 import { bindName } from "./scopes.js";
 import type { LV, Var } from "./types.js";
+import { type LoopFrame, breaksOut, inLoop, tripBody, withLoopFrame } from "./jumps.js";
 
 const MAX_UNROLL = 100_000;
 /** Constant loops of at most this many trips are unrolled; longer ones stay loops. */
@@ -38,15 +40,18 @@ export function forStatement(h: Host, s: import("ts-morph").ForStatement): void 
       if (!i0) throw new LowerError("GRADC1011", d, [d.getName()]);
       bindName(h, d.getNameNode(), h.expr(i0), true);
     }
-    for (let trips = 0; ; trips++) {
-      const c = h.condition(cond);
-      if (c.k !== "bool") throw new LowerError("GRADC1007", cond, ["a value computed at run time"]);
-      if (!c.b) break;
-      if (trips >= MAX_UNROLL) throw new LowerError("GRADC1007", cond, [`a loop of more than ${MAX_UNROLL} iterations`]);
-      h.grow(s);
-      inLoop(h, () => loopBody(h, s.getStatement()));
-      h.effect(incr);
-    }
+    withLoopFrame(h, s, (frame) => {
+      for (let trips = 0; ; trips++) {
+        const c = h.condition(cond);
+        if (c.k !== "bool") throw new LowerError("GRADC1007", cond, ["a value computed at run time"]);
+        if (!c.b) break;
+        if (trips >= MAX_UNROLL) throw new LowerError("GRADC1007", cond, [`a loop of more than ${MAX_UNROLL} iterations`]);
+        h.grow(s);
+        // A break known at compile time ends the unrolling; one decided at run time guards the rest.
+        if (!tripBody(h, frame, s, s.getStatement())) break;
+        h.effect(incr);
+      }
+    });
   });
 }
 
@@ -66,28 +71,16 @@ export function forOfStatement(h: Host, s: import("ts-morph").ForOfStatement): v
     throw new LowerError("GRADC1001", s.getExpression(), [what, "Loop over the indices instead: for (let i = 0; i < x.shape[0]; i++), reading at(x, i)."]);
   }
   const mutable = init.getDeclarationKind() !== "const";
-  for (const item of items.items) {
-    h.grow(s);
-    h.pushScope(() => {
-      bindName(h, decl.getNameNode(), item, mutable);
-      inLoop(h, () => loopBody(h, s.getStatement()));
-    });
-  }
-}
-
-/** Runs `fill` one loop deeper (a return there is refused). */
-export function inLoop<T>(h: Host, fill: () => T): T {
-  h.loopDepth++;
-  try {
-    return fill();
-  } finally {
-    h.loopDepth--;
-  }
-}
-
-/** A loop's body statement, in a scope of its own (a return in it is reported there). */
-export function loopBody(h: Host, body: Statement): void {
-  h.pushScope(() => h.statements([body], 0));
+  withLoopFrame(h, s, (frame) => {
+    for (const item of items.items) {
+      h.grow(s);
+      const go = h.pushScope(() => {
+        bindName(h, decl.getNameNode(), item, mutable);
+        return tripBody(h, frame, s, s.getStatement());
+      });
+      if (!go) break;
+    }
+  });
 }
 
 /**
@@ -96,17 +89,19 @@ export function loopBody(h: Host, body: Statement): void {
  * backward pass stores only segment boundaries and recomputes inside each segment.
  */
 function rolledFor(h: Host, s: import("ts-morph").ForStatement, loop: CountedLoop, checkpoint: boolean): void {
-  const carries = assignedOuter(s.getStatement(), h.scope);
+  withLoopFrame(h, s, (frame) => rolledTrips(h, s, loop, checkpoint, frame));
+}
+
+function rolledTrips(h: Host, s: import("ts-morph").ForStatement, loop: CountedLoop, checkpoint: boolean, frame: LoopFrame): void {
+  // A loop that may break carries its flag; the trips after the break do nothing (jumps.ts).
+  const carries = [...assignedOuter(s.getStatement(), h.scope), ...(breaksOut(s.getStatement()) ? [frame.brk] : [])];
   const body = (k: LV): void =>
     h.pushScope(() => {
       const index = h.arith("+", loop.start, h.arith("*", k, { k: "num", n: loop.step }, s), s);
       h.scope.declare({ name: loop.name, isParam: false, mutable: false });
       h.store.set(h.scope.lookup(loop.name)!, index);
-      if (!loop.guarded) return loopBody(h, s.getStatement());
       // Fewer trips than the dimension: the loop's own condition decides each trip.
-      const c = h.condition(s.getConditionOrThrow());
-      if (c.k === "bool") return c.b ? loopBody(h, s.getStatement()) : undefined;
-      h.ifStatement(c.v, s, [s.getStatement()], [], assignedOuter(s.getStatement(), h.scope), false);
+      tripBody(h, frame, s, s.getStatement(), loop.guarded ? h.condition(s.getConditionOrThrow()) : undefined);
     });
   const T = loop.trips;
   if (checkpoint && typeof T === "number" && T > 1) {

@@ -14,6 +14,8 @@ import type { Value } from "../ir/types.js";
 import { LowerError, MAX_ERRORS, Poisoned } from "./errors.js";
 import type { Host, Item } from "./host.js";
 import { forOfStatement, forStatement } from "./loops.js";
+import { flagsSetBy, guardRest, jumpStatement, labeledStatement } from "./jumps.js";
+import { whileStatement } from "./while-loops.js";
 import { assignedOuter, containsReturn, describeKind, isAssignmentToken, nameOf } from "./lower-support.js";
 import { type Region, assignMerged, branchesDiffer, merge, region } from "./merge.js";
 import { ARITHMETIC, operator } from "./operators.js";
@@ -53,11 +55,12 @@ export const STATEMENTS: Partial<Record<SyntaxKind, StatementRule>> = {
   [SyntaxKind.FunctionDeclaration]: () => undefined,
   [SyntaxKind.ForStatement]: (h, s) => forStatement(h, s.asKindOrThrow(SyntaxKind.ForStatement)),
   [SyntaxKind.ForOfStatement]: (h, s) => forOfStatement(h, s.asKindOrThrow(SyntaxKind.ForOfStatement)),
-  [SyntaxKind.WhileStatement]: refuse("GRADC1002", "while"),
-  [SyntaxKind.DoStatement]: refuse("GRADC1002", "do-while"),
+  [SyntaxKind.WhileStatement]: (h, s) => whileStatement(h, s.asKindOrThrow(SyntaxKind.WhileStatement)),
+  [SyntaxKind.DoStatement]: (h, s) => whileStatement(h, s.asKindOrThrow(SyntaxKind.DoStatement)),
   [SyntaxKind.ForInStatement]: refuse("GRADC1002", "for-in"),
-  [SyntaxKind.BreakStatement]: refuse("GRADC1016", "break"),
-  [SyntaxKind.ContinueStatement]: refuse("GRADC1016", "continue"),
+  [SyntaxKind.BreakStatement]: jumpStatement,
+  [SyntaxKind.ContinueStatement]: jumpStatement,
+  [SyntaxKind.LabeledStatement]: labeledStatement,
 };
 
 /** Lowers a function body; returns the returned value. */
@@ -91,6 +94,8 @@ export function statements(h: Host, stmts: readonly Item[], i: number): LV | und
       continue;
     }
     if (done) return done.ret;
+    // After a possible break or continue, the rest runs only if it did not jump (jumps.ts).
+    if (guardRest(h, s, stmts.slice(i + 1))) return undefined;
   }
   return undefined;
 }
@@ -126,7 +131,7 @@ function statementAt(h: Host, stmts: readonly Item[], i: number, s: Statement): 
       const [r] = h.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
       return { ret: r };
     }
-    h.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], assignedOuter(s, h.scope), false);
+    h.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], [...assignedOuter(s, h.scope), ...flagsSetBy(h, s)], false);
     return undefined;
   }
   const rule = STATEMENTS[s.getKind()];

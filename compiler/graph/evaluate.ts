@@ -8,7 +8,7 @@
 // `loop` nodes are unrolled: every trip's nodes are steps of their own, with the counter a
 // constant, so the drawing shows the recurrence and the gradient flowing back through it.
 
-import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Type, type Value, IF, LOOP } from "../ir/types.js";
+import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Type, type Value, IF, LOOP, WHILE } from "../ir/types.js";
 import { type Builder, getOp, sumTo } from "../ops/index.js";
 import { type Val, dtypeOf, shapeOf } from "../ops/values.js";
 
@@ -46,6 +46,9 @@ export interface Evaluation {
 }
 
 /** Computes with real values: what VJP rules run on here. */
+/** A while loop drawn as its trips stops here: past this, the graph would not be readable anyway. */
+const MAX_WHILE_TRIPS = 100_000;
+
 const eager: Builder<Val> = {
   op: (name, args, attrs = {}) => getOp(name).evaluate(args, attrs),
   constant: (value) => value,
@@ -180,6 +183,30 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
           carries = body.results.map((r) => inner.resolve(r));
         }
         // The loop's results are the last trip's carries (the initial values after no trip).
+        node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
+        continue;
+      }
+      if (node.op === WHILE) {
+        const [cond, body] = node.blocks as [Block, Block];
+        if (node.outs.length !== node.args.length)
+          throw new GraphError("gradc graph draws a function as written; recorded loop histories only exist after AD");
+        let carries = argv;
+        for (let k = 0; ; k++) {
+          if (!(node.attrs["do"] === true && k === 0)) {
+            const test = new Scope(scope, true);
+            carries.forEach((c, j) => test.bind(cond.params[j]!, c));
+            run(cond, test);
+            if (!read(test.resolve(cond.results[0]!))) break;
+          }
+          if (k >= MAX_WHILE_TRIPS) throw new GraphError(`a while loop ran ${MAX_WHILE_TRIPS} trips at these inputs without its condition failing`);
+          const inner = new Scope(scope, true);
+          const counter = define(inner, body.params[0]!);
+          values.set(counter, k);
+          steps.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
+          carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
+          run(body, inner);
+          carries = body.results.map((r) => inner.resolve(r));
+        }
         node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
         continue;
       }

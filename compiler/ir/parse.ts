@@ -93,6 +93,13 @@ export function parseFunc(text: string): Func {
     if (!v) throw new IRParseError(`${ref.trim()} is not defined`, no);
     return v;
   };
+  // A `while` loop's trip count is written `#name` after its first result; stored `#id`.
+  const tripDims = new Map<string, string>();
+  const tripDim = (d: Dim): Dim => (typeof d === "string" && d.startsWith("#") ? (tripDims.get(d.slice(1)) ?? d) : d);
+  const typeOf = (text: string, no: number): Type => {
+    const t = parseType(text, no);
+    return t.shape.some((d) => typeof d === "string" && d.startsWith("#")) ? { dtype: t.dtype, shape: t.shape.map(tripDim) } : t;
+  };
   const refs = (text: string, no: number): Value[] =>
     text.trim() === "" ? [] : text.trim().split(/[\s,]+/).map((r) => use(r, no));
 
@@ -104,7 +111,7 @@ export function parseFunc(text: string): Func {
       ? []
       : hm[2]!.split(/,\s*(?=%)/).map((p) => {
           const [ref, type] = p.split(/:\s*/);
-          return define(ref!, parseType(type!, header.no), header.no);
+          return define(ref!, typeOf(type!, header.no), header.no);
         });
 
   // Reads nodes up to a terminator line (`return`/`yield`), returning the block.
@@ -115,7 +122,7 @@ export function parseFunc(text: string): Func {
       if (first && terminator === "yield" && ln.code.startsWith("params ")) {
         for (const p of ln.code.slice(7).split(/,\s*(?=%)/)) {
           const [ref, type] = p.split(/:\s*/);
-          blockParams.push(define(ref!, parseType(type!, ln.no), ln.no));
+          blockParams.push(define(ref!, typeOf(type!, ln.no), ln.no));
         }
         continue;
       }
@@ -143,16 +150,19 @@ export function parseFunc(text: string): Func {
       if (opensBlock) {
         blocks.push(parseBlock([], "yield"));
         const mid = next();
-        if (mid.code === "} else {" || mid.code === "} backward {") {
+        if (mid.code === "} else {" || mid.code === "} backward {" || mid.code === "} do {") {
           blocks.push(parseBlock([], "yield"));
           const close = next();
           if (close.code !== "}") throw new IRParseError("expected '}'", close.no);
-        } else if (mid.code !== "}") throw new IRParseError("expected '} else {', '} backward {' or '}'", mid.no);
+        } else if (mid.code !== "}") throw new IRParseError("expected '} else {', '} backward {', '} do {' or '}'", mid.no);
       }
-      const outs = (m[1] === "" ? [] : m[1]!.split(/,\s*(?=%)/)).map((o) => {
+      const outs = (m[1] === "" ? [] : m[1]!.split(/,\s*(?=%)/)).map((o, i) => {
         const [ref, type] = o.split(/:\s*/);
-        return define(ref!, parseType(type!, ln.no), ln.no);
+        const v = define(ref!, typeOf(type!, ln.no), ln.no);
+        if (i === 0 && m[2] === "while") tripDims.set(ref!.trim().replace(/^%/, ""), `#${v.id}`);
+        return v;
       });
+      if (typeof attrs["trips"] === "string") attrs = { ...attrs, trips: tripDim(attrs["trips"]) as string };
       nodes.push({ op: m[2]!, args, attrs, outs, blocks, ...(ln.loc ? { loc: ln.loc } : {}) });
     }
   };

@@ -1,11 +1,12 @@
 // The IR's text form, as `gradc --dump` prints it and fixtures store it. Names are stable: source names where they exist,
 // deduplicated in definition order, and numbers in definition order for the rest.
 
-import type { AttrValue, Attrs, Block, Func, Loc, Node, Type, Value } from "./types.js";
+import type { AttrValue, Attrs, Block, Dim, Func, Loc, Node, Type, Value } from "./types.js";
 import { walkValues } from "./types.js";
 
-export function formatType(t: Type): string {
-  return `${t.dtype}[${t.shape.join(",")}]`;
+/** `dim` maps a dimension to its text (a `while` loop's trip count is named after the loop). */
+export function formatType(t: Type, dim: (d: Dim) => string = String): string {
+  return `${t.dtype}[${t.shape.map(dim).join(",")}]`;
 }
 
 function formatAttr(v: AttrValue): string {
@@ -15,10 +16,14 @@ function formatAttr(v: AttrValue): string {
   return String(v);
 }
 
-export function formatAttrs(attrs: Attrs): string {
+export function formatAttrs(attrs: Attrs, dim: (d: Dim) => string = String): string {
   const keys = Object.keys(attrs).sort();
   if (keys.length === 0) return "";
-  return ` {${keys.map((k) => `${k}=${formatAttr(attrs[k]!)}`).join(", ")}}`;
+  const text = (k: string): string => {
+    const v = attrs[k]!;
+    return k === "trips" && typeof v === "string" ? formatAttr(dim(v)) : formatAttr(v);
+  };
+  return ` {${keys.map((k) => `${k}=${text(k)}`).join(", ")}}`;
 }
 
 const PLAIN_NAME = /^[A-Za-z_$][\w$]*$/;
@@ -43,6 +48,8 @@ export function nameValues(body: Block): Map<Value, string> {
   return names;
 }
 
+const formatTypeWith = formatType;
+
 export function formatLoc(loc: Loc | undefined): string {
   return loc ? `${loc.file.replace(/[\r\n\u2028\u2029]/g, " ")}:${loc.line}` : "";
 }
@@ -51,6 +58,15 @@ export function formatLoc(loc: Loc | undefined): string {
 export function printFunc(fn: Func): string {
   const names = nameValues(fn.body);
   const ref = (v: Value): string => `%${names.get(v) ?? `?${v.id}`}`;
+  // A `while` loop's trip count `#<id>` is printed after the loop's first result, `#name`.
+  const byId = new Map<number, Value>();
+  walkValues(fn.body, (v) => byId.set(v.id, v));
+  const dim = (d: Dim): string => {
+    if (typeof d !== "string" || !d.startsWith("#")) return String(d);
+    const v = byId.get(Number(d.slice(1)));
+    return v ? `#${names.get(v)}` : d;
+  };
+  const formatType = (t: Type): string => formatTypeWith(t, dim);
   const lines: string[] = [];
   const comment = (text: string, loc: Loc | undefined): string => {
     if (!loc) return text;
@@ -66,15 +82,15 @@ export function printFunc(fn: Func): string {
     const outs = node.outs.map((o) => `${ref(o)}: ${formatType(o.type)}`).join(", ");
     const args = node.args.map((a) => ` ${ref(a)}`).join("");
     // A region with no results (an `if` kept only for the index check inside it) has no `=`.
-    const head = `${indent}${outs === "" ? "" : `${outs} = `}${node.op}${args}${formatAttrs(node.attrs)}`;
+    const head = `${indent}${outs === "" ? "" : `${outs} = `}${node.op}${args}${formatAttrs(node.attrs, dim)}`;
     if (node.blocks.length === 0) {
       lines.push(comment(head, node.loc));
       return;
     }
     lines.push(comment(`${head} {`, node.loc));
     node.blocks.forEach((b, i) => {
-      // A custom_vjp's second block is its backward pass.
-      if (i > 0) lines.push(`${indent}} ${node.op === "custom_vjp" ? "backward" : "else"} {`);
+      // A custom_vjp's second block is its backward pass, a while's its body.
+      if (i > 0) lines.push(`${indent}} ${node.op === "custom_vjp" ? "backward" : node.op === "while" ? "do" : "else"} {`);
       printBlock(b, indent + "  ", "yield");
     });
     lines.push(`${indent}}`);

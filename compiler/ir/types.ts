@@ -49,8 +49,14 @@ export const LOOP = "loop";
 /** `custom_vjp`: a call with a user-written backward pass (see passes/custom.ts). */
 export const CUSTOM = "custom_vjp";
 
+/**
+ * `while`: a loop with a data-dependent trip count (see ir/while.ts): a condition block over
+ * the carries and a body block over (counter, ...carries).
+ */
+export const WHILE = "while";
+
 /** Region ops: nodes that own blocks. */
-export const isRegionOp = (op: string): boolean => op === IF || op === LOOP || op === CUSTOM;
+export const isRegionOp = (op: string): boolean => op === IF || op === LOOP || op === CUSTOM || op === WHILE;
 
 /**
  * The type rules of the primitives, as the IR layer sees them: injected by the op registry

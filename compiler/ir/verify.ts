@@ -3,15 +3,16 @@
 // rules come from the op registry (`opTypes` in compiler/ops/), passed in: the IR layer does
 // not depend on the registry.
 
+import { historyType, isTripDim, tripDimOf, whileParts } from "./while.js";
 import { formatType } from "./print.js";
-import { type Block, CUSTOM, type Func, IF, LOOP, type OpTypes, type Value, sameType } from "./types.js";
+import { type Block, CUSTOM, type Func, IF, LOOP, type OpTypes, type Value, WHILE, sameType } from "./types.js";
 
 export class VerifyError extends Error {}
 
 /**
- * Checks a function's IR: every value defined once and before use in its scope, every node's
- * type what its op's shape rule gives, every region consistent. Throws a `VerifyError` naming
- * the first fault.
+ * Checks a function's IR against the primitives' type rules `ops`: every value defined once
+ * and before use in its scope, every node's type what its op's shape rule gives, every region
+ * consistent. Throws a `VerifyError` naming the first fault.
  */
 export function verify(fn: Func, ops: OpTypes): void {
   const ids = new Set<number>();
@@ -21,6 +22,11 @@ export function verify(fn: Func, ops: OpTypes): void {
   const define = (v: Value): void => {
     if (ids.has(v.id)) fail(`value id ${v.id} defined twice`);
     ids.add(v.id);
+  };
+  // Trip counts of the `while` loops seen so far (a history or loop over one comes after it).
+  const tripDims = new Set<string>();
+  const checkTrips = (t: unknown, what: string): void => {
+    if (typeof t === "string" && isTripDim(t) && !tripDims.has(t)) fail(`${what} runs over ${t}, the trip count of no while loop before it`);
   };
   const checkBlock = (block: Block, scope: Set<Value>): void => {
     const local = new Set(scope);
@@ -53,11 +59,31 @@ export function verify(fn: Func, ops: OpTypes): void {
         if (body!.results.length !== m) fail("loop body yields one value per carry");
         const history = (node.attrs["record"] as readonly number[] | undefined) ?? [];
         if (node.outs.length !== m + history.length) fail("loop defines its carries and the recorded histories");
+        checkTrips(node.attrs["trips"], "loop");
         node.args.forEach((a, j) => {
           for (const t of [body!.params[j + 1]!.type, body!.results[j]!.type, node.outs[j]!.type])
             if (!sameType(t, a.type)) fail(`loop carry ${j} has type ${formatType(t)}, initial value ${formatType(a.type)}`);
         });
         checkBlock(body!, local);
+      } else if (node.op === WHILE) {
+        const { cond, body, m, record, trips } = whileParts(node);
+        if (node.blocks.length !== 2 || m === 0) fail("while has a condition and a body block and at least one carry");
+        if (cond.params.length !== m || cond.results.length !== 1) fail("while's condition takes the carries and yields one value");
+        const c = cond.results[0]!.type;
+        if (c.dtype !== "bool" || c.shape.length !== 0) fail("while's condition yields a boolean scalar");
+        if (body.params.length !== m + 1 || body.results.length !== m) fail("while's body takes the counter and the carries and yields the carries");
+        if (trips !== tripDimOf(node.outs[0]!)) fail(`while's trip count is named ${String(trips)}, not after its first result`);
+        if (node.outs.length !== m + record.length) fail("while defines its carries and the recorded histories");
+        node.args.forEach((a, j) => {
+          for (const t of [cond.params[j]!.type, body.params[j + 1]!.type, body.results[j]!.type, node.outs[j]!.type])
+            if (!sameType(t, a.type)) fail(`while carry ${j} has type ${formatType(t)}, initial value ${formatType(a.type)}`);
+        });
+        record.forEach((j, h) => {
+          if (!sameType(node.outs[m + h]!.type, historyType(node.args[j]!.type, trips))) fail(`while history ${h} has type ${formatType(node.outs[m + h]!.type)}`);
+        });
+        checkBlock(cond, local);
+        checkBlock(body, local);
+        tripDims.add(trips);
       } else if (node.op === CUSTOM) {
         if (node.blocks.length !== 2 || node.outs.length !== 1) fail("custom_vjp has a forward and a backward block and one result");
         node.blocks.forEach((b) => checkBlock(b, local));

@@ -16,7 +16,8 @@
 // the outer values the body reads.
 
 import { IRBuilder } from "../ir/builder.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes, IF, LOOP } from "../ir/types.js";
+import { recordWhile } from "../ir/while.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes, IF, LOOP, WHILE } from "../ir/types.js";
 import { getOp, opTypes, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
@@ -41,8 +42,8 @@ export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
           node.outs.forEach((o, i) => useful.has(o) && useful.add(b.results[i]!));
           backward(b);
         });
-      } else if (node.op === LOOP) {
-        const body = node.blocks[0]!;
+      } else if (node.op === LOOP || node.op === WHILE) {
+        const body = loopBody(node);
         node.args.forEach((a) => useful.add(a));
         body.params.forEach((p) => useful.add(p));
         body.results.forEach((r) => useful.add(r));
@@ -59,7 +60,15 @@ interface Ctx {
   active: Set<Value>;
   /** The recorded carry histories of each forward loop, by the original loop node. */
   histories: Map<Node, Value[]>;
+  /** The trip count of each recorded forward loop (a `while`'s copy has a name of its own). */
+  trips: Map<Node, number | string>;
 }
+
+/** The block a `loop` or `while` repeats (a `while` also has its condition block). */
+const loopBody = (node: Node): Block => node.blocks[node.op === WHILE ? 1 : 0]!;
+
+/** Carries with an adjoint: a boolean (a `break` flag) has none. */
+const hasAdjoint = (v: Value): boolean => v.type.dtype !== "bool";
 
 /** Adds a contribution to v's adjoint, brought to v's shape and dtype. */
 function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void {
@@ -119,7 +128,7 @@ function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, ou
       return fresh;
     });
     const copy: Node = { ...node, args: node.args.map(m), outs, blocks };
-    b.push(node.op === LOOP ? recording(ctx, node, copy) : copy);
+    b.push(node.op === LOOP || node.op === WHILE ? recording(ctx, node, copy) : copy);
   }
 }
 
@@ -128,9 +137,17 @@ function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, ou
  * iteration, stacked: the per-iteration storage its reverse reads.
  */
 function recording(ctx: Ctx, original: Node, copy: Node): Node {
+  if (copy.op === WHILE) {
+    // A while loop's histories grow as it runs; its trip count is named after the copy.
+    const rec = recordWhile(copy, copy.args.map((_a, j) => j), (t) => ctx.b.ids.value(t));
+    ctx.histories.set(original, rec.hist);
+    ctx.trips.set(original, rec.node.attrs["trips"] as string);
+    return rec.node;
+  }
   const trips = copy.attrs["trips"] as number | string;
   const hist = copy.args.map((a) => ctx.b.ids.value({ dtype: a.type.dtype, shape: [trips, ...a.type.shape] }));
   ctx.histories.set(original, hist);
+  ctx.trips.set(original, trips);
   return { ...copy, attrs: { ...copy.attrs, record: copy.args.map((_a, j) => j) }, outs: [...copy.outs, ...hist] };
 }
 
@@ -150,7 +167,7 @@ function reverseNodes(ctx: Ctx, nodes: readonly Node[], adj: Map<Value, Value>, 
       reverseIf(ctx, node, gs, adj, primal);
       continue;
     }
-    if (node.op === LOOP) {
+    if (node.op === LOOP || node.op === WHILE) {
       reverseLoop(ctx, node, gs, adj, primal);
       continue;
     }
@@ -219,17 +236,19 @@ function reverseLoop(
   primal: (v: Value) => Value,
 ): void {
   const { b, active } = ctx;
-  const body = node.blocks[0]!;
-  const m = node.args.length;
+  const body = loopBody(node);
   const hist = ctx.histories.get(node);
   if (!hist) throw new Error("loop reversed without recorded carries");
-  const targets = freeValues(node).filter((v) => active.has(v));
-  const carryAdj = node.args.map((a, j) => gs[j] ?? zeroAdjoint(ctx, a));
+  // A while's condition reads carries but is not differentiated: only its body is reversed.
+  const targets = freeValues(node.op === WHILE ? { ...node, blocks: [body] } : node).filter((v) => active.has(v));
+  const ds = node.args.flatMap((a, j) => (hasAdjoint(a) ? [j] : []));
+  const m = ds.length;
+  const carryAdj = ds.map((j) => gs[j] ?? zeroAdjoint(ctx, node.args[j]!));
   const accInit = targets.map((t) => zeroAdjoint(ctx, t));
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
-  const adjParams = node.args.map((a, j) => {
+  const adjParams = ds.map((j) => {
     const carry = node.outs[j]!.name;
-    return b.ids.value(adjointType(a), carry === undefined ? undefined : `d${carry}`);
+    return b.ids.value(adjointType(node.args[j]!), carry === undefined ? undefined : `d${carry}`);
   });
   const accParams = targets.map((t) => b.ids.value(adjointType(t), t.name === undefined ? undefined : `d${t.name}`));
   const reversed = b.block(() => {
@@ -242,10 +261,10 @@ function reverseLoop(
     });
     cloneNodes(ctx, body.nodes, copies, primal);
     const local = new Map<Value, Value>();
-    body.results.forEach((r, j) => active.has(r) && accumulate(ctx, local, r, adjParams[j]!));
+    body.results.forEach((r, j) => active.has(r) && accumulate(ctx, local, r, adjParams[ds.indexOf(j)]!));
     reverseNodes(ctx, body.nodes, local, (v) => copies.get(v) ?? primal(v));
     return [
-      ...body.params.slice(1).map((p, j) => local.get(p) ?? zeroAdjoint(ctx, node.args[j]!)),
+      ...ds.map((j) => local.get(body.params[j + 1]!) ?? zeroAdjoint(ctx, node.args[j]!)),
       ...targets.map((t, i) => {
         const c = local.get(t);
         return c === undefined ? accParams[i]! : b.op("add", [accParams[i]!, c]);
@@ -253,8 +272,8 @@ function reverseLoop(
     ];
   }, [k, ...adjParams, ...accParams]);
   b.loc = node.loc;
-  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: node.attrs["trips"]!, reverse: true });
-  node.args.forEach((a, j) => active.has(a) && accumulate(ctx, adj, a, outs[j]!));
+  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: ctx.trips.get(node)!, reverse: true });
+  node.args.forEach((a, j) => active.has(a) && accumulate(ctx, adj, a, outs[ds.indexOf(j)]!));
   targets.forEach((t, i) => accumulate(ctx, adj, t, outs[m + i]!));
 }
 
@@ -266,12 +285,12 @@ export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name
   const b = new IRBuilder(opTypes, ids);
   const active = activeValues(fn.body, wrt);
   walkNodes(fn.body, (n) => {
-    if (n.op === LOOP && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
+    if ((n.op === LOOP || n.op === WHILE) && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
   });
   const output = fn.body.results[0]!;
-  const ctx: Ctx = { b, active, histories: new Map() };
+  const ctx: Ctx = { b, active, histories: new Map(), trips: new Map() };
   // Loops the backward pass reverses record their carries as they run forward.
-  fn.body.nodes.forEach((n) => b.push(n.op === LOOP && n.outs.some((o) => active.has(o)) ? recording(ctx, n, n) : n));
+  fn.body.nodes.forEach((n) => b.push((n.op === LOOP || n.op === WHILE) && n.outs.some((o) => active.has(o)) ? recording(ctx, n, n) : n));
   const adj = new Map<Value, Value>();
   if (active.has(output)) {
     b.loc = fn.loc;

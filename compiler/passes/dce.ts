@@ -1,14 +1,16 @@
 // Dead-code elimination.
 //
 // Guarantees: every node left has a result that reaches the function's results; `if` nodes
-// keep only the results that are used (their blocks yield only those); a loop is kept whole
-// when any of its results is used (its carries feed each other). An `at` whose index is not
+// keep only the results that are used (their blocks yield only those); a loop (`loop` or
+// `while`, whose condition reads the carries) is kept whole when any of its results is used
+// (its carries feed each other), and records only the histories that are read. An `at` whose index is not
 // known to be in range stays even when its value is unused, and so does the `if` or loop
 // holding one: it must still throw where, and in the order, the eager op would
 // (passes/indexrange.ts).
 
-import { type Block, type Func, type Node, type Value, walkNodes, IF, LOOP } from "../ir/types.js";
+import { type Block, type Func, type Node, type Value, walkNodes, IF, LOOP, WHILE } from "../ir/types.js";
 import { indexRanges } from "./indexrange.js";
+import { isTripDim } from "../ir/while.js";
 
 export function dce(fn: Func): Func {
   // Live values by id (ids are unique within a function): cheaper than a Set of values.
@@ -21,6 +23,8 @@ export function dce(fn: Func): Func {
     node.blocks.forEach((b) => walkNodes(b, (n) => (found ||= ranges.mayThrow(n))));
     return found;
   };
+  // Trip counts of `while` loops that a kept loop runs over: the `while` must stay to count them.
+  const liveTrips = new Set<string>();
   const sweep = (block: Block): Block => {
     block.results.forEach((r) => live.add(r));
     const kept: Node[] = [];
@@ -34,12 +38,15 @@ export function dce(fn: Func): Func {
         continue;
       }
       const used = node.outs.map((o) => live.has(o));
-      if (!used.some(Boolean) && !throws(node)) continue;
+      const counted = node.op === WHILE && liveTrips.has(node.attrs["trips"] as string);
+      if (!used.some(Boolean) && !counted && !throws(node)) continue;
+      const trips = node.attrs["trips"];
+      if (node.op === LOOP && typeof trips === "string" && isTripDim(trips)) liveTrips.add(trips);
       if (node.op === IF) {
         const pick = <T,>(xs: readonly T[]): T[] => xs.filter((_x, i) => used[i]);
         const blocks = node.blocks.map((b) => sweep({ ...b, results: pick(b.results) }));
         kept.push({ ...node, outs: pick(node.outs), blocks });
-      } else if (node.op === LOOP) {
+      } else if (node.op === LOOP || node.op === WHILE) {
         // Histories nobody reads are not recorded (the to-be-recorded analysis, by liveness).
         const m = node.args.length;
         const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];

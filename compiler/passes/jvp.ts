@@ -13,7 +13,8 @@
 // reverse-mode rule).
 
 import { IRBuilder } from "../ir/builder.js";
-import { type Block, type Func, type Node, type Value, IdSource, freeValues, hasFixedName, IF, LOOP } from "../ir/types.js";
+import { historyType } from "../ir/while.js";
+import { type Block, type Func, type Node, type Value, IdSource, freeValues, hasFixedName, IF, LOOP, WHILE } from "../ir/types.js";
 import { getOp, opTypes } from "../ops/index.js";
 import { CUSTOM_VJP, expandCustom } from "./custom.js";
 
@@ -27,12 +28,14 @@ export function variedValues(body: Block, wrt: readonly Value[]): Set<Value> {
         node.outs.forEach((o, i) => {
           if (node.blocks.some((b) => varied.has(b.results[i]!))) varied.add(o);
         });
-      } else if (node.op === LOOP) {
+      } else if (node.op === LOOP || node.op === WHILE) {
+        // A boolean carry (a `break` flag) is never varied: nothing differentiable makes one.
+        const body = node.blocks[node.op === WHILE ? 1 : 0]!;
         if (node.args.some((a) => varied.has(a)) || freeValues(node).some((v) => varied.has(v))) {
-          node.blocks[0]!.params.slice(1).forEach((p) => varied.add(p));
-          node.outs.forEach((o) => varied.add(o));
+          body.params.slice(1).forEach((p) => p.type.dtype !== "bool" && varied.add(p));
+          node.outs.forEach((o) => o.type.dtype !== "bool" && varied.add(o));
         }
-        forward(node.blocks[0]!);
+        node.blocks.forEach(forward);
       } else if (node.op === CUSTOM_VJP) {
         if (node.args.some((a) => varied.has(a))) node.outs.forEach((o) => varied.add(o));
       } else if (getOp(node.op).jvp !== "not-differentiable" && node.args.some((a) => varied.has(a))) {
@@ -71,7 +74,7 @@ function forwardNodes(ctx: Ctx, nodes: readonly Node[]): void {
       forwardIf(ctx, node);
       continue;
     }
-    if (node.op === LOOP) {
+    if (node.op === LOOP || node.op === WHILE) {
       forwardLoop(ctx, node);
       continue;
     }
@@ -120,7 +123,8 @@ const tangentType = (v: Value) => ({ dtype: v.type.dtype === "f32" ? ("f32" as c
  */
 function forwardLoop(ctx: Ctx, node: Node): void {
   const { b, varied, tan } = ctx;
-  const body = node.blocks[0]!;
+  const isWhile = node.op === WHILE;
+  const body = node.blocks[isWhile ? 1 : 0]!;
   const m = node.args.length;
   const carried = body.params.slice(1).map((p, j) => (varied.has(p) ? j : -1)).filter((j) => j >= 0);
   if (carried.length === 0) {
@@ -137,7 +141,7 @@ function forwardLoop(ctx: Ctx, node: Node): void {
   }, [...body.params, ...tparams]);
   const tRecord = record.filter((j) => carried.includes(j));
   const touts = carried.map((j) => b.ids.value(tangentType(node.outs[j]!)));
-  const thist = tRecord.map((j) => b.ids.value({ dtype: tangentType(node.outs[j]!).dtype, shape: [node.attrs["trips"] as number | string, ...node.args[j]!.type.shape] }));
+  const thist = tRecord.map((j) => b.ids.value(historyType(tangentType(node.outs[j]!), node.attrs["trips"] as number | string)));
   const attrs = record.length > 0 ? { ...node.attrs, record: [...record, ...tRecord.map((j) => m + carried.indexOf(j))] } : node.attrs;
   b.loc = node.loc;
   b.push({
@@ -145,13 +149,19 @@ function forwardLoop(ctx: Ctx, node: Node): void {
     args: [...node.args, ...inits],
     attrs,
     outs: [...node.outs.slice(0, m), ...touts, ...node.outs.slice(m), ...thist],
-    blocks: [newBody],
+    // A while's condition takes the tangent carries too, and ignores them.
+    blocks: isWhile ? [whileCond(b, node.blocks[0]!, tparams), newBody] : [newBody],
   });
   carried.forEach((j, k) => {
     nameTangent(node.outs[j]!, touts[k]!);
     tan.set(node.outs[j]!, touts[k]!);
   });
   tRecord.forEach((j, h) => tan.set(node.outs[m + record.indexOf(j)]!, thist[h]!));
+}
+
+/** A while's condition block with extra (unused) params like `extra`. */
+function whileCond(b: IRBuilder, cond: Block, extra: readonly Value[]): Block {
+  return { ...cond, params: [...cond.params, ...extra.map((p) => b.ids.value(p.type))] };
 }
 
 /**

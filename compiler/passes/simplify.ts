@@ -2,7 +2,8 @@
 //
 // Guarantees: no elementwise node has only constant operands; no `x+0`, `x-0`, `x*1`, `x/1`,
 // `--x`, `x**1`; an `if` on a constant condition is replaced by its taken branch and an `if`
-// result both branches agree on is the agreed value. Identities apply only where the result
+// result both branches agree on is the agreed value; a boolean result that is true on one
+// branch and false on the other is the condition (or its negation). Identities apply only where the result
 // has exactly the operand's type, so broadcasting is never lost. Folding keeps NaN and
 // infinity semantics (`x*0` is not folded: it is NaN for infinite x); the sign of a zero is
 // not kept (`x+0 → x` turns -0+0 = 0 into -0). After AD, stop_gradient is the identity.
@@ -10,7 +11,7 @@
 // A reduction of a number is that number and its argmax mask is 1: no kernel op is left with
 // only numbers for operands and result (codegen plans no storage for numbers).
 
-import { type Node, type Value, sameType, CUSTOM, IF, LOOP } from "../ir/types.js";
+import { type Node, type Value, sameType, CUSTOM, IF, LOOP, WHILE } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 import { type RewriteScope, type RuleResult, rewrite } from "./rewrite.js";
 import type { Func } from "../ir/types.js";
@@ -53,6 +54,11 @@ function simplifyIf(node: Node, scope: RewriteScope): RuleResult {
     const cc = innerConst(otherwise, c);
     if (ca !== undefined && cc !== undefined && Object.is(ca.value, cc.value) && ca.dtype === cc.dtype)
       return scope.b.op("const", [], ca.node.attrs);
+    // A flag set on one branch only (break, continue): the condition itself, or its negation.
+    if (a.type.dtype === "bool" && a.type.shape.length === 0) {
+      const [ta, tc] = [constOf(scope, a), constOf(scope, c)];
+      if (ta !== undefined && tc !== undefined && (ta !== 0) !== (tc !== 0)) return ta !== 0 ? node.args[0]! : scope.b.op("not", [node.args[0]!]);
+    }
     return undefined;
   });
   if (agreed.every((v) => v === undefined)) return keep(node);
@@ -75,7 +81,7 @@ function innerConst(block: Node["blocks"][0], v: Value): { value: number; dtype:
 export function simplify(fn: Func, options: SimplifyOptions = {}): Func {
   return rewrite(fn, (node, scope) => {
     if (node.op === IF) return simplifyIf(node, scope);
-    if (node.op === LOOP || node.op === CUSTOM) return keep(node);
+    if (node.op === LOOP || node.op === WHILE || node.op === CUSTOM) return keep(node);
     const def = getOp(node.op);
     const out = node.outs[0]!;
     const consts = node.args.map((a) => constOf(scope, a));

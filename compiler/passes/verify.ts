@@ -5,7 +5,11 @@ import { verify as verifyWith } from "../ir/verify.js";
 import type { Func } from "../ir/types.js";
 import { opTypes } from "../ops/index.js";
 
-/** Throws a VerifyError when `fn` is not well-formed IR (scopes, region shapes, op types). */
+/**
+ * Checks a function's IR: every value defined once and before use in its scope, every node's
+ * type what its op's shape rule gives, every region consistent. Throws a `VerifyError` naming
+ * the first fault.
+ */
 export function verify(fn: Func): void {
   verifyWith(fn, opTypes);
 }

@@ -1,7 +1,7 @@
 // The benchmark's reference engine must be right before anything is compared with it: each
 // hand-written model is checked against an independent, naive forward implementation here
 // (value) and against central finite differences of that naive forward (every gradient).
-// Also pins the worked values of SPEC §1.
+// Also pins the worked values of the two circuits.
 
 import { describe, expect, it } from "vitest";
 import { CASES, inputsFor } from "../../bench/cases.js";
@@ -31,7 +31,7 @@ function expectClose(actual: number, expected: number, rel: number, what: string
   expect(err, `${what}: ${actual} vs ${expected}`).toBeLessThan(rel);
 }
 
-describe("hand: SPEC §1 worked values", () => {
+describe("hand: the worked values of the two circuits", () => {
   it("fxyz at (-2, 5, -4)", () => {
     const m = createFxyz();
     expect(m.lossAndGrad(-2, 5, -4)).toBe(-12);

@@ -1,4 +1,4 @@
-// End-to-end tests of the `gradc` bin (SPEC.md section 5), each in a fresh folder outside the
+// End-to-end tests of the `gradc` bin, each in a fresh folder outside the
 // repository with gradc installed, as a user would run it.
 
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -10,18 +10,18 @@ import { NEURON, ROOT, Spawned, gradc, neuronExpected, removeTempProjects, tempP
 
 afterAll(removeTempProjects);
 
-/** The neuron with a `while` loop, which gradc rejects (GRADC1002) at line 5, column 3. */
+/** The neuron with a `for...in` loop, which gradc rejects (GRADC1002) at line 5, column 3. */
 const WITH_WHILE = `import { valueAndGrad } from "gradc";
 
 export function neuron(w: [number, number, number], x: [number, number]): number {
   let dot = w[0] * x[0] + w[1] * x[1] + w[2];
-  while (dot > 10) dot = dot - 1;
+  for (const k in { a: 1 }) dot = dot - 1;
   return 1 / (1 + Math.exp(-dot));
 }
 
 export const neuronGrad = valueAndGrad(neuron, { argnums: [0, 1] });
 `;
-const WHILE_MESSAGE = formatMessage("GRADC1002", ["while"]);
+const WHILE_MESSAGE = formatMessage("GRADC1002", ["for-in"]);
 
 const tempFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".tmp"));
 

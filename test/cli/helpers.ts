@@ -173,7 +173,7 @@ export class Spawned {
   }
 }
 
-/** The sigmoid neuron of the seed (SPEC.md section 1). */
+/** The sigmoid neuron of the worked example: f = σ(w0·x0 + w1·x1 + w2). */
 export const NEURON = `import { valueAndGrad } from "gradc";
 
 export function neuron(w: [number, number, number], x: [number, number]): number {

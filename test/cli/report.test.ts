@@ -13,12 +13,12 @@ afterAll(removeTempProjects);
 
 const at = (file: string, line: number): Diagnostic => ({
   code: "GRADC1002",
-  message: "'while' loops are not supported in a differentiable function.",
+  message: "'for-in' loops are not supported in a differentiable function.",
   file,
   line,
   col: 3,
   length: 5,
-  lineText: "  while (x > 1) x = x / 2;",
+  lineText: "  for (const k in o) x = x / 2;",
 });
 
 describe("errorSummary (tsc's wording)", () => {
@@ -44,8 +44,8 @@ describe("terminal output", { timeout: 300_000 }, () => {
   it("frames each diagnostic with its source line underlined; plain otherwise", () => {
     const d = at("a.ts", 5);
     expect(formatDiagnostics([d], { pretty: true, color: false })).toBe(formatWithFrame(d) + "\n");
-    expect(formatWithFrame(d)).toContain("5   while (x > 1) x = x / 2;\n    ~~~~~\n");
-    expect(formatDiagnostics([d], { pretty: false, color: false })).toBe("a.ts(5,3): error GRADC1002: 'while' loops are not supported in a differentiable function.\n");
+    expect(formatWithFrame(d)).toContain("5   for (const k in o) x = x / 2;\n    ~~~~~\n");
+    expect(formatDiagnostics([d], { pretty: false, color: false })).toBe("a.ts(5,3): error GRADC1002: 'for-in' loops are not supported in a differentiable function.\n");
     const colored = formatDiagnostics([d], { pretty: true, color: true });
     expect(colored).toContain("\u001b[91merror\u001b[0m");
     expect(colored.replace(/\u001b\[\d+m/g, "")).toBe(formatWithFrame(d) + "\n");
@@ -53,7 +53,7 @@ describe("terminal output", { timeout: 300_000 }, () => {
 
   it("main() prints frames and the summary when its output is a terminal", async () => {
     const dir = tempProject({
-      "model.ts": `import { grad } from "gradc";\n\nexport function f(x: number): number {\n  while (x > 1) x = x / 2;\n  return x;\n}\n\nexport const df = grad(f);\n`,
+      "model.ts": `import { grad } from "gradc";\n\nexport function f(x: number): number {\n  for (const k in { a: 1 }) x = x / 2;\n  return x;\n}\n\nexport const df = grad(f);\n`,
     });
     let stdout = "";
     let stderr = "";
@@ -66,6 +66,6 @@ describe("terminal output", { timeout: 300_000 }, () => {
     });
     expect(code).toBe(1);
     expect(stderr).toBe("");
-    expect(stdout).toMatch(/^model\.ts\(4,3\): error GRADC1002: .*\n\n4 {3}while \(x > 1\) x = x \/ 2;\n {4}~+\n\n\nFound 1 error in model\.ts:4\n\n$/);
+    expect(stdout).toMatch(/^model\.ts\(4,3\): error GRADC1002: .*\n\n4 {3}for \(const k in \{ a: 1 \}\) x = x \/ 2;\n {4}~+\n\n\nFound 1 error in model\.ts:4\n\n$/);
   });
 });

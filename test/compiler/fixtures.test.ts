@@ -118,7 +118,7 @@ describe("fxyz: the generated body is what a person would write", () => {
     const code = result("fxyz").module!.code;
     const body = bodyStatements(code, "dfxyz");
     expect(body).toEqual(["const q = x + y;", "return [z, z, q];"]);
-    // The same, spelled out as the properties SPEC §1 asks for.
+    // The same, spelled out as properties of the gates.
     const text = body.join("\n");
     expect(text).not.toMatch(/\*\s*1(?![\d.])/); // no multiplication by one (the add gate passes g through)
     expect(text).not.toMatch(/=\s*0(?![\d.])/); // no zero-initialized accumulators

@@ -232,7 +232,7 @@ describe("cse", () => {
     sameValues(parseFunc(ir(commutative)), out);
   });
 
-  it("max(x, y) + max(y, x) at a tie: each max routes to its first argument (SPEC §1)", () => {
+  it("max(x, y) + max(y, x) at a tie: each max routes to its first argument", () => {
     const fn = parseFunc(ir(commutative.replace(/%g: f64\[\] = add %e %f\n\s*/, "").replace("%out: f64[] = add %g %h", "%out: f64[] = add %h %h").replace("add %h %h", "mul %h %h")));
     // (max(x, y) + max(y, x))² = 4x² at x = y, split evenly between x and y: 4x each.
     const stages = compileStages(fn, [0, 1], { verifyEach: true });
@@ -327,7 +327,7 @@ describe("differentiate", () => {
       return %f
     }`;
 
-  it("emits the gates of SPEC §1: add passes g through to both inputs, mul swaps", () => {
+  it("emits the gates: add passes g through to both inputs, mul swaps", () => {
     const { out, text } = run((f) => differentiate(f, f.body.params), fxyz);
     expect(text).toBe(ir(`
     fn fxyz_grad(%x: f64[], %y: f64[], %z: f64[]) -> (f64[], f64[], f64[], f64[]) {

@@ -1,6 +1,6 @@
-// SPEC §1's worked values, through the compiler: examples/fxyz.ts and examples/neuron.ts are
+// The worked values of the two circuits, through the compiler: examples/fxyz.ts and examples/neuron.ts are
 // compiled, the generated JavaScript is written out and imported like any module, and its
-// numbers are compared with the values SPEC states and with closed forms computed here.
+// numbers are compared with the worked values and with closed forms computed here.
 
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -54,7 +54,7 @@ describe("the sigmoid neuron at w = (2, -3, -3), x = (-1, -2)", () => {
     dx.forEach((g, i) => expect(Math.abs(g - expected.dx[i]!), `dx[${i}]`).toBeLessThanOrEqual(1e-12));
   });
 
-  it("shows SPEC's rounded numbers: f ≈ 0.73, dw ≈ (-0.20, -0.39, 0.20), dx ≈ (0.39, -0.59)", () => {
+  it("shows the worked example's rounded numbers: f ≈ 0.73, dw ≈ (-0.20, -0.39, 0.20), dx ≈ (0.39, -0.59)", () => {
     const [f, [dw, dx]] = (neuron["neuronGrad"] as Fn)([...w], [...x]) as [number, [number[], number[]]];
     const round2 = (v: number) => Math.round(v * 100) / 100;
     expect(round2(f)).toBe(0.73);

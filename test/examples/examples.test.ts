@@ -90,6 +90,46 @@ describe("pendulum", () => {
   });
 });
 
+describe("newton (Kepler's equation solved to convergence in a while loop)", () => {
+  test("dE/de and dE/dM equal the implicit-function theorem's and finite differences", async () => {
+    const { anomalyGrad } = await compiled("newton");
+    const mod = await import("../../examples/newton.js");
+    const g = anomalyGrad as unknown as typeof mod.anomalyGrad;
+    for (const [e, M] of [[0.3, 1.0], [0.85, 0.4], [0.6, 4.0]] as const) {
+      const [E, [dE_de, dE_dM]] = g(e, M);
+      expect(Math.abs(E - e * Math.sin(E) - M)).toBeLessThan(1e-12);
+      // Implicit differentiation of E − e·sin E − M = 0.
+      expect(dE_de).toBeCloseTo(Math.sin(E) / (1 - e * Math.cos(E)), 10);
+      expect(dE_dM).toBeCloseTo(1 / (1 - e * Math.cos(E)), 10);
+      const eps = 1e-6;
+      const fd = (mod.eccentricAnomaly(e + eps, M) - mod.eccentricAnomaly(e - eps, M)) / (2 * eps);
+      expect(dE_de).toBeCloseTo(fd, 6);
+      // The tape (the same source, uncompiled) gives the same numbers.
+      const [E2, [t_de, t_dM]] = mod.anomalyGrad(e, M);
+      expect(Math.abs(E - E2)).toBeLessThanOrEqual(1e-14);
+      expect(Math.abs(dE_de - t_de)).toBeLessThanOrEqual(1e-10);
+      expect(Math.abs(dE_dM - t_dM)).toBeLessThanOrEqual(1e-10);
+    }
+  });
+
+  test("the orbit's loss gradient matches finite differences, and fitting recovers e = 0.6", async () => {
+    const { lossGrad } = await compiled("newton");
+    const mod = await import("../../examples/newton.js");
+    const observed = mod.observe(0.6);
+    const [, de] = (lossGrad as unknown as typeof mod.lossGrad)(0.35, observed);
+    const eps = 1e-6;
+    const fd = (mod.orbitLoss(0.35 + eps, observed) - mod.orbitLoss(0.35 - eps, observed)) / (2 * eps);
+    expect(de).toBeCloseTo(fd, 7);
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      expect(Math.abs(mod.main(lossGrad as unknown as typeof mod.lossGrad) - 0.6)).toBeLessThan(1e-3);
+    } finally {
+      console.log = log;
+    }
+  });
+});
+
 describe("MNIST loader (examples/data/mnist.ts)", () => {
   test("real digits: disjoint, deterministic splits with labels 0–9 and standardized pixels", async () => {
     const { AVAILABLE, loadMnist, oneHot, accuracy } = await import("../../examples/data/mnist.js");

@@ -1,6 +1,6 @@
 // `gradc graph` and the evaluator under it: forward values and gradients of every node of a
-// function's IR at concrete inputs, checked against the seed's worked examples (SPEC.md
-// section 1), against finite differences, and as drawn (DOT and SVG).
+// function's IR at concrete inputs, checked against the worked examples (the two circuits of
+// the README), against finite differences, and as drawn (DOT and SVG).
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -99,7 +99,7 @@ describe("gradc graph (the bin)", { timeout: 300_000 }, () => {
   it("exits 2 for an unknown --fn or unusable inputs, and 1 with diagnostics for code gradc rejects", () => {
     const dir = tempProject({
       "model.ts": NEURON,
-      "bad.ts": `export function f(x: number): number {\n  while (x > 1) x = x / 2;\n  return x;\n}\n`,
+      "bad.ts": `export function f(x: number): number {\n  for (const k in { a: 1 }) x = x / 2;\n  return x;\n}\n`,
       "short.json": "[[2, -3], [-1, -2]]",
       "broken.json": "[[2, -3, -3],",
       ...inputs,
@@ -154,6 +154,28 @@ describe("the graph evaluator", () => {
       const fd = finiteDifferences(g, args);
       r.grads.forEach((gr, i) => expect(gr[0]).toBeCloseTo(fd[i]!, 5));
     }
+  });
+
+  it("draws a while loop as the trips it ran, with break (finite differences)", () => {
+    const dir = tempProject({
+      "newton.ts": `export function root(a: number): number {
+  let x = 1 + a * a;
+  let n = 0;
+  while (Math.abs(x * x - a * a - 1) > 1e-12) {
+    x = x - (x * x - a * a - 1) / (2 * x);
+    n = n + 1;
+    if (n > 50) break;
+  }
+  return x;
+}
+`,
+    });
+    const g = load(dir, "newton.ts", "root");
+    const r = run(g, [0.75]);
+    expect(r.value).toBeCloseTo(1.25, 12);
+    // d sqrt(1 + a²)/da = a / sqrt(1 + a²) = 0.6
+    expect(r.grads[0]![0]).toBeCloseTo(0.6, 10);
+    expect(r.grads[0]![0]).toBeCloseTo(finiteDifferences(g, [0.75])[0]!, 5);
   });
 
   it("unrolls loops, constant and symbolic trip counts alike (finite differences)", () => {

@@ -2,7 +2,7 @@
 // op's registry evaluation. `if` runs only the branch taken. Tests use it to check that a pass
 // keeps a function's meaning and that differentiated IR computes true gradients.
 
-import type { Block, Func, Value } from "../../compiler/ir/types.js";
+import type { Block, Func, Node, Value } from "../../compiler/ir/types.js";
 import { getOp } from "../../compiler/ops/index.js";
 import type { Val } from "../../compiler/ops/values.js";
 
@@ -28,6 +28,8 @@ function run(block: Block, env: Map<Value, Val>, dims: Readonly<Record<string, n
       const name = String(node.attrs["name"]);
       if (!(name in dims)) throw new Error(`no size given for dimension ${name}`);
       env.set(node.outs[0]!, dims[name]!);
+    } else if (node.op === "loop" || node.op === "while") {
+      runLoop(node, env, dims, get);
     } else if (node.blocks.length > 0) {
       throw new Error(`ir-eval: region op '${node.op}' is not supported yet`);
     } else {
@@ -35,4 +37,52 @@ function run(block: Block, env: Map<Value, Val>, dims: Readonly<Record<string, n
     }
   }
   return block.results.map(get);
+}
+
+/**
+ * `loop` (trips from the attribute, or a `while`'s recorded count) and `while` (until its
+ * condition fails; `do` runs the body once first). Recorded carries are stacked per trip.
+ */
+function runLoop(node: Node, env: Map<Value, Val>, dims: Readonly<Record<string, number>>, get: (v: Value) => Val): void {
+  const isWhile = node.op === "while";
+  const body = node.blocks[isWhile ? 1 : 0]!;
+  const m = node.args.length;
+  const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+  const t = node.attrs["trips"];
+  const trips = isWhile ? Infinity : typeof t === "number" ? t : (dims[t as string] ?? tripCounts.get(t as string));
+  if (trips === undefined) throw new Error(`no size given for dimension ${String(t)}`);
+  let carries = node.args.map(get);
+  const hist: Val[][] = record.map(() => []);
+  const order = node.attrs["reverse"] === true ? -1 : 1;
+  let k = 0;
+  for (; k < trips; k++) {
+    if (isWhile && !(node.attrs["do"] === true && k === 0)) {
+      const inner = new Map(env);
+      node.blocks[0]!.params.forEach((p, j) => inner.set(p, carries[j]!));
+      if (!run(node.blocks[0]!, inner, dims)[0]) break;
+    }
+    record.forEach((j, h) => hist[h]!.push(carries[j]!));
+    const inner = new Map(env);
+    inner.set(body.params[0]!, order > 0 ? k : (trips as number) - 1 - k);
+    body.params.slice(1).forEach((p, j) => inner.set(p, carries[j]!));
+    carries = run(body, inner, dims);
+  }
+  if (isWhile) tripCounts.set(t as string, k);
+  carries.slice(0, m).forEach((c, j) => env.set(node.outs[j]!, c));
+  record.forEach((j, h) => env.set(node.outs[m + h]!, stack(hist[h]!, node.outs[m + h]!.type.dtype === "f32")));
+}
+
+/** Trip counts of the while loops run so far, by their trip dimension. */
+const tripCounts = new Map<string, number>();
+
+function stack(rows: readonly Val[], f32: boolean): Val {
+  const first = rows[0];
+  const rowShape = first === undefined || typeof first === "number" || typeof first === "boolean" ? [] : [...first.shape];
+  const n = rowShape.reduce((a, b) => a * b, 1);
+  const data = f32 ? new Float32Array(rows.length * n) : new Float64Array(rows.length * n);
+  rows.forEach((r, i) => {
+    if (typeof r === "number" || typeof r === "boolean") data[i] = Number(r);
+    else data.set(r.data, i * n);
+  });
+  return { shape: [rows.length, ...rowShape], data } as Val;
 }

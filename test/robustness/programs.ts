@@ -539,8 +539,9 @@ export function validParts(d: Draw, tensors: boolean): Parts {
  * away when S is a compile-time constant).
  */
 const BAD_STATEMENTS = [
-  "!while (S < 10) { S = S + 1; }",
-  "!do { S = S * 2; } while (S < 1);",
+  // while and do compile now; bounded by a counter, so no argument makes them run forever.
+  "{ let w = 0; while (w < 3 && S < 10) { S = S + 1; w = w + 1; } }",
+  "{ let w = 0; do { S = S * 2; w = w + 1; if (S > 100) break; } while (w < 3 && S < 1); }",
   "!switch (S) { case 1: S = 2; break; default: S = 3; }",
   "!try { S = S * 2; } catch (e) { S = 0; }",
   "!try { S = S * 2; } finally { S = 1; }",

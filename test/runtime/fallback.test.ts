@@ -20,7 +20,7 @@ import * as gradc from "../../runtime/index.js";
 
 const data = (t: unknown): number[] => [...(t as Tensor).data];
 
-describe("SPEC section 1 worked values", () => {
+describe("the worked values of the two circuits (f = (x + y)·z and the sigmoid neuron)", () => {
   function fxyz(x: number, y: number, z: number): number {
     return (x + y) * z;
   }
@@ -50,7 +50,7 @@ describe("SPEC section 1 worked values", () => {
     const expectedDx = [w[0]! * local, w[1]! * local];
     dw.forEach((g, i) => expect(Math.abs(g - expectedDw[i]!)).toBeLessThan(1e-12));
     dx.forEach((g, i) => expect(Math.abs(g - expectedDx[i]!)).toBeLessThan(1e-12));
-    // The rounded values the SPEC quotes.
+    // The rounded values the worked example quotes.
     expect(dw.map((g) => Math.round(g * 100) / 100)).toEqual([-0.2, -0.39, 0.2]);
     expect(dx.map((g) => Math.round(g * 100) / 100)).toEqual([0.39, -0.59]);
   });

@@ -25,16 +25,24 @@ describe("generated code for the seed MLP", () => {
   test("the sigmoid and its backward are one fused loop each, reusing σ", () => {
     const forward = body.filter((l) => /\[i\] = 1 \/ \(1 \+ Math\.exp\(-.*\[i\]\)\);/.test(l));
     expect(forward).toHaveLength(1);
-    // dh · σ(1 − σ) in one statement over the stored σ: no exp recomputed, no temporaries.
-    const backward = body.filter((l) => /(\S+)\[i\] = \S+\[i\] \* \((\S+)\[i\] \* \(1 - \2\[i\]\)\);/.test(l));
+    // dh · σ(1 − σ) over the stored σ, computed once per row of dW1 = (dh · σ(1 − σ)) ⊗ x as
+    // that outer product's row factor, dh itself the outer product W2ᵀ ⊗ dŷ: no exp
+    // recomputed, no temporaries, no buffer for dh.
+    const backward = body.filter((l) => /const a = \(\S+\[i\] \* \S+\) \* \((\S+)\[i\] \* \(1 - \1\[i\]\)\);/.test(l));
     expect(backward).toHaveLength(1);
     expect(body.filter((l) => l.includes("Math.exp"))).toHaveLength(1);
   });
 
   test("matrix products walk memory contiguously and never copy a transpose", () => {
     const inner = body.filter((l) => /for \(let p = 0; p < \d+; p\+\+\) acc \+=/.test(l));
-    expect(inner.length).toBeGreaterThanOrEqual(2);
+    expect(inner.length).toBeGreaterThanOrEqual(1);
     for (const l of inner) expect(l).toMatch(/\[(\w+ \* \d+ \+ )?p\] \* \S+\[(\w+ \* \d+ \+ )?p\]/);
+    // W1 · x, an inner dimension of 4: one sum per row over a contiguous row of W1, with x's
+    // entries read once before the loop.
+    expect(body.filter((l) => /= \S+\[i \* 4\] \* x_at0 \+ \S+\[i \* 4 \+ 1\] \* x_at1 \+ \S+\[i \* 4 \+ 2\] \* x_at2 \+ \S+\[i \* 4 \+ 3\] \* x_at3;/.test(l))).toHaveLength(1);
+    // The outer products of the backward pass write their rows in order.
+    expect(body.filter((l) => /for \(let j = 0; j < 16; j\+\+\) dp_W2\[j\] = a \* /.test(l))).toHaveLength(1);
+    expect(body.filter((l) => /dp_W1\[o\] = a \* \w+; dp_W1\[o \+ 1\] = a \* \w+; dp_W1\[o \+ 2\] = a \* \w+; dp_W1\[o \+ 3\] = a \* \w+;/.test(l))).toHaveLength(1);
     expect(body.some((l) => /\[j \* \d+ \+ i\] =/.test(l))).toBe(false);
   });
 

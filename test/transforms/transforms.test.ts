@@ -15,7 +15,7 @@ vi.mock("gradc", () => import("../../runtime/index.js"));
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type T = { shape: number[]; data: Float64Array };
 
-const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
+const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-while", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
 let compiled: Map<string, FixtureResult>;
 const gen: Record<string, Record<string, Fn>> = {};
 const tape: Record<string, Record<string, Fn>> = {};
@@ -104,6 +104,38 @@ describe("jvp (forward mode)", () => {
       close(hv, directional((h) => dk(p[0] + h * d[0], p[1] + h * d[1]), 1e-4)[0]!, 1e-4, "H·v");
       close(g2, g, 1e-10, "tape gradient");
       close(hv2, hv, 1e-9, "tape H·v");
+    }
+  });
+
+  const fixed = (p: number, x0: number) => {
+    let x = x0;
+    let step = 1;
+    let n = 0;
+    while (step > 1e-12 && n < 200) {
+      const next = 0.5 * Math.cos(p * x);
+      step = Math.abs(next - x);
+      x = next;
+      n = n + 1;
+    }
+    return x * x;
+  };
+  it("a while loop run to convergence, forward and forward over reverse: compiled = tape = finite differences", () => {
+    const code = compiled.get("jvp-while")!.module!.code;
+    expect(code).toMatch(/for \(; ; k\w*\+\+\)/);
+    const dp = (p: number, x0: number, h = 1e-5) => (fixed(p + h, x0) - fixed(p - h, x0)) / (2 * h);
+    for (const [p, d] of [[[0.8, 0.3], [1, -2]], [[-1.3, 0.9], [0.5, 0.25]]] as const) {
+      const [v, tv] = gen["jvp-while"]!["fixedPointJvp"]!(p, d);
+      const [v2, tv2] = tape["jvp-while"]!["fixedPointJvp"]!(p, d);
+      close(v, fixed(p[0], p[1]), 1e-12, "value");
+      close(v2, v, 1e-12, "tape value");
+      close(tv, directional((h) => fixed(p[0] + h * d[0], p[1] + h * d[1]))[0]!, 1e-5, "tangent");
+      close(tv2, tv, 1e-9, "tape tangent");
+      const [g, hv] = gen["jvp-while"]!["fixedPointHvp"]!(p, d);
+      const [g2, hv2] = tape["jvp-while"]!["fixedPointHvp"]!(p, d);
+      close(g, dp(p[0], p[1]), 1e-6, "gradient");
+      close(hv, directional((h) => dp(p[0] + h * d[0], p[1] + h * d[1]), 1e-4)[0]!, 1e-4, "H·v");
+      close(g2, g, 1e-9, "tape gradient");
+      close(hv2, hv, 1e-8, "tape H·v");
     }
   });
 
