@@ -14,6 +14,7 @@ import { lineAndColumn, lineAndColumnInText } from "./frontend/position.js";
 import { type GradSpec, wrtIndices } from "./ir/signature.js";
 import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
+import { shareParsedFiles } from "./parsed-files.js";
 import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
 import { ReverseOfLoopError } from "./passes/ad.js";
@@ -43,6 +44,13 @@ export interface CompileOptions {
   readonly module?: ModuleFormat;
   /** Write a source map beside the generated module (`name.grad.js.map`), linked from its last line. */
   readonly sourceMap?: boolean;
+  /**
+   * Where heavy kernels run: `wasm` (default) runs large matrix products as embedded
+   * WebAssembly SIMD kernels; `js` keeps the generated code JavaScript only.
+   */
+  readonly backend?: "js" | "wasm";
+  /** Internal, for tests: multiply-adds from which a product runs in WebAssembly. */
+  readonly wasmMinWork?: number;
 }
 
 /** One compiled binding: the name it is exported under, what it computes, and its IR at each stage. */
@@ -122,6 +130,7 @@ export function createProject(files: readonly string[], options: CompileOptions 
     ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: true })
     : new Project({ compilerOptions: DEFAULT_OPTIONS });
   project.compilerOptions.set(leanOptions(project.compilerOptions.get()));
+  shareParsedFiles(project);
   if (tsconfig && files.length === 0) {
     try {
       project.addSourceFilesFromTsConfig(tsconfig);
@@ -317,10 +326,11 @@ export function generate(
   sourceName: string,
   emit: "ts" | "js",
   module: ModuleFormat = "esm",
+  kernels: Pick<CompileOptions, "backend" | "wasmMinWork"> = {},
 ): { code: string; dts: string; lines: readonly (Loc | undefined)[] } {
   const units: CompiledUnit[] = functions.map((f) => ({ spec: f.spec, fn: f.stages.opt }));
-  const { code, lines } = emitMappedModule(units, { sourceName, emit, module: emit === "js" ? module : "esm" });
-  return { code, lines, dts: emitDeclarations(units, { sourceName, emit }) };
+  const { code, lines } = emitMappedModule(units, { sourceName, emit, module: emit === "js" ? module : "esm", ...kernels });
+  return { code, lines, dts: emitDeclarations(units, { sourceName, emit, ...kernels }) };
 }
 
 /**
@@ -392,7 +402,10 @@ export function compileSourceFile(
   // A model shared by two bindings has its errors once, in source order.
   if (diagnostics.length > 0) return { diagnostics: uniqueDiagnostics(diagnostics) };
   const sourceName = relative(dirname(outFile), source).split(sep).join("/");
-  const generated = generate(functions, sourceName, emit, js.format);
+  const generated = generate(functions, sourceName, emit, js.format, {
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.wasmMinWork === undefined ? {} : { wasmMinWork: options.wasmMinWork }),
+  });
   const { dts, lines } = generated;
   let code = generated.code;
   let sourceMap: CompiledModule["sourceMap"];

@@ -2,7 +2,7 @@
 // compiler agree on semantics by construction. Called on values the tape is tracing (inside the
 // `grad` fallback), the same functions record themselves instead, so one `add` serves both.
 
-import { type OpDef, getOp, ShapeError } from "../compiler/ops/index.js";
+import { type OpDef, gradcOps, ShapeError } from "../compiler/ops/index.js";
 import * as composite from "../compiler/ops/composite.js";
 import { indexProblem } from "../compiler/ops/index-check.js";
 import { reshapeTarget } from "../compiler/ops/reshape-target.js";
@@ -102,11 +102,26 @@ function describe(x: unknown): string {
   return typeof x === "object" ? "an object" : typeof x;
 }
 
-function unary(def: OpDef): UnaryOp {
+/** The primitive gradc exports as `name` (its registry entry's `gradc`). */
+function exported(name: string): OpDef {
+  const def = gradcOps().get(name);
+  if (def === undefined) throw new Error(`no op of the registry is exported from gradc as ${name}`);
+  return def;
+}
+
+/**
+ * The runtime function of the elementwise op gradc exports as `name`: one typed line per op,
+ * `export const exp: UnaryOp = unary("exp")`. test/runtime/exports.test.ts checks that every
+ * name the registry exposes has one.
+ */
+function unary(name: string): UnaryOp {
+  const def = exported(name);
   return ((x: unknown) => apply(def, [operand(def.name, x, 0)])) as UnaryOp;
 }
 
-function binary<Op extends string>(def: OpDef): BinaryOp<Op> {
+/** Like `unary`, for ops of two arguments: `export const add: BinaryOp<"add"> = binary("add")`. */
+function binary<Op extends string>(name: Op): BinaryOp<Op> {
+  const def = exported(name);
   return ((x: unknown, y: unknown) => apply(def, [operand(def.name, x, 0), operand(def.name, y, 1)])) as BinaryOp<Op>;
 }
 
@@ -117,7 +132,8 @@ function reduceAttrs(axis: number | readonly number[] | undefined, keepdims: boo
   return axis === undefined ? { keepdims: false } : { axes: typeof axis === "number" ? [axis] : [...axis], keepdims: keepdims === true };
 }
 
-function reduction<Op extends string>(def: OpDef): ReduceOp<Op> {
+function reduction<Op extends string>(name: Op): ReduceOp<Op> {
+  const def = exported(name);
   return ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
     apply(def, [operand(def.name, x, 0)], reduceAttrs(axis, keepdims))) as ReduceOp<Op>;
 }
@@ -138,49 +154,49 @@ export function guarded<T>(name: string, run: () => T): T {
  * @example
  * add(ones([2, 3]), 1)
  */
-export const add: BinaryOp<"add"> = binary(getOp("add"));
+export const add: BinaryOp<"add"> = binary("add");
 /**
  * `x - y` elementwise, with broadcasting.
  *
  * @example
  * sub(1, y)
  */
-export const sub: BinaryOp<"sub"> = binary(getOp("sub"));
+export const sub: BinaryOp<"sub"> = binary("sub");
 /**
  * `x * y` elementwise, with broadcasting.
  *
  * @example
  * mul(x, x)
  */
-export const mul: BinaryOp<"mul"> = binary(getOp("mul"));
+export const mul: BinaryOp<"mul"> = binary("mul");
 /**
  * `x / y` elementwise, with broadcasting.
  *
  * @example
  * div(x, sum(x))
  */
-export const div: BinaryOp<"div"> = binary(getOp("div"));
+export const div: BinaryOp<"div"> = binary("div");
 /**
  * `x ** y` elementwise, with broadcasting.
  *
  * @example
  * pow(x, 3)
  */
-export const pow: BinaryOp<"pow"> = binary(getOp("pow"));
+export const pow: BinaryOp<"pow"> = binary("pow");
 /**
  * Elementwise maximum; the gradient goes to the larger input, ties to the first.
  *
  * @example
  * maximum(x, 0)
  */
-export const maximum: BinaryOp<"maximum"> = binary(getOp("maximum"));
+export const maximum: BinaryOp<"maximum"> = binary("maximum");
 /**
  * Elementwise minimum; the gradient goes to the smaller input, ties to the first.
  *
  * @example
  * minimum(x, 1)
  */
-export const minimum: BinaryOp<"minimum"> = binary(getOp("minimum"));
+export const minimum: BinaryOp<"minimum"> = binary("minimum");
 
 /**
  * `-x`.
@@ -188,63 +204,63 @@ export const minimum: BinaryOp<"minimum"> = binary(getOp("minimum"));
  * @example
  * neg(x)
  */
-export const neg: UnaryOp = unary(getOp("neg"));
+export const neg: UnaryOp = unary("neg");
 /**
  * `e^x`.
  *
  * @example
  * exp(x)
  */
-export const exp: UnaryOp = unary(getOp("exp"));
+export const exp: UnaryOp = unary("exp");
 /**
  * Natural logarithm.
  *
  * @example
  * log(p)
  */
-export const log: UnaryOp = unary(getOp("log"));
+export const log: UnaryOp = unary("log");
 /**
  * Square root.
  *
  * @example
  * sqrt(v)
  */
-export const sqrt: UnaryOp = unary(getOp("sqrt"));
+export const sqrt: UnaryOp = unary("sqrt");
 /**
  * `x * x`.
  *
  * @example
  * sum(square(sub(yHat, y)))
  */
-export const square: UnaryOp = unary(getOp("square"));
+export const square: UnaryOp = unary("square");
 /**
  * Hyperbolic tangent.
  *
  * @example
  * tanh(h)
  */
-export const tanh: UnaryOp = unary(getOp("tanh"));
+export const tanh: UnaryOp = unary("tanh");
 /**
  * Logistic sigmoid `1 / (1 + e^-x)`.
  *
  * @example
  * sigmoid(matmul(x, w))
  */
-export const sigmoid: UnaryOp = unary(getOp("sigmoid"));
+export const sigmoid: UnaryOp = unary("sigmoid");
 /**
  * `max(x, 0)`; the gradient at 0 is 0.
  *
  * @example
  * relu(h)
  */
-export const relu: UnaryOp = unary(getOp("relu"));
+export const relu: UnaryOp = unary("relu");
 /**
  * Absolute value; the gradient at 0 is 0.
  *
  * @example
  * sum(abs(x))
  */
-export const abs: UnaryOp = unary(getOp("abs"));
+export const abs: UnaryOp = unary("abs");
 /**
  * The identity whose gradient is zero: what flows through it is treated as a constant by
  * `grad`, `valueAndGrad` and `jvp` (compiled and on the tape).
@@ -252,7 +268,7 @@ export const abs: UnaryOp = unary(getOp("abs"));
  * @example
  * mul(x, stopGradient(x)) // gradient x, not 2x
  */
-export const stopGradient: UnaryOp = unary(getOp("stop_gradient"));
+export const stopGradient: UnaryOp = unary("stopGradient");
 
 /**
  * Sum over `axis` (one or several; negative counts from the end), or of everything to a
@@ -262,7 +278,7 @@ export const stopGradient: UnaryOp = unary(getOp("stop_gradient"));
  * sum(x)          // number
  * sum(x, 1, true) // [B, C] → [B, 1]
  */
-export const sum: ReduceOp<"sum"> = reduction(getOp("sum"));
+export const sum: ReduceOp<"sum"> = reduction("sum");
 
 /**
  * Maximum over `axis`, or of everything to a number. The gradient goes to the first maximal
@@ -271,7 +287,7 @@ export const sum: ReduceOp<"sum"> = reduction(getOp("sum"));
  * @example
  * max(logits, -1) // [B, C] → [B]
  */
-export const max: ReduceOp<"max"> = reduction(getOp("max"));
+export const max: ReduceOp<"max"> = reduction("max");
 
 /**
  * Mean over `axis`, or of everything to a number.
@@ -302,10 +318,10 @@ export function softmax<S extends readonly number[], D extends DType = "f64">(x:
   return guarded("softmax", () => composite.softmax(tracing, operand("softmax", x, 0), axis)) as unknown as Tensor<S, D>;
 }
 
-const MATMUL = getOp("matmul");
-const TRANSPOSE = getOp("transpose");
-const RESHAPE = getOp("reshape");
-const TAKE = getOp("take");
+const MATMUL = exported("matmul");
+const TRANSPOSE = exported("transpose");
+const RESHAPE = exported("reshape");
+const TAKE = exported("at");
 
 /**
  * Matrix product of 2-D tensors: `[M, K] · [K, N] → [M, N]`. Inner sizes that differ are a

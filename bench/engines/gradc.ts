@@ -90,7 +90,9 @@ export async function compileToFile(source: string, outName: string, forwardOnly
   const cpu0 = process.cpuUsage();
   let result: CompileResult;
   try {
-    result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}) });
+    // GRADC_BENCH_BACKEND=js measures the JavaScript-only backend (default: the compiler's, wasm).
+    const backend = process.env["GRADC_BENCH_BACKEND"];
+    result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}), ...(backend === "js" || backend === "wasm" ? { backend } : {}) });
   } catch (e) {
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
   }

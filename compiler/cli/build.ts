@@ -1,13 +1,14 @@
 // One compilation from the command line: compile, then write the generated files (default),
 // compare them with what is on disk (--check), print IR (--dump), or only report (--noEmit).
 
+import { kernelModule, wasmKernelsOf } from "../codegen/wasm-backend.js";
 import { printFunc } from "../ir/print.js";
 import { type CompiledModule, displayPath } from "../program.js";
 import { type CliIO, reportDiagnostics } from "./report.js";
 import { type Compilation, type InternalError, type Output, Session, type SessionOptions, outputsOf } from "./session.js";
 import { readIfExists, writeIfChanged } from "./write.js";
 
-export type Stage = "ir" | "grad" | "opt";
+export type Stage = "ir" | "grad" | "opt" | "wasm";
 
 /** The command line of one build: what to compile, and what to do with the result. */
 export interface BuildFlags extends SessionOptions {
@@ -17,8 +18,17 @@ export interface BuildFlags extends SessionOptions {
 }
 
 /** The IR of every compiled function at one stage, each headed by the binding it belongs to. */
-export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: string): string {
+export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: string, backend: "js" | "wasm" = "wasm"): string {
   const parts: string[] = [];
+  if (stage === "wasm") {
+    // Which kernels each function calls, then the kernel module as WebAssembly text.
+    for (const m of modules)
+      for (const f of m.functions) {
+        const used = wasmKernelsOf(f.stages.opt, backend);
+        parts.push(`;; ${displayPath(m.sourceFile, cwd)}: ${f.exportName}: ${used.length > 0 ? used.join(", ") : "no WebAssembly kernels (JavaScript only)"}\n`);
+      }
+    return `${parts.join("")}\n${kernelModule().text}`;
+  }
   for (const m of modules)
     for (const f of m.functions) parts.push(`# ${displayPath(m.sourceFile, cwd)}: ${f.exportName}\n${printFunc(f.stages[stage])}`);
   return parts.join("\n");
@@ -112,7 +122,7 @@ function reportStale(stale: readonly StaleOutput[], io: CliIO): void {
 /** Prints what one compilation found, writes or checks outputs; returns the exit code. */
 export function finishCompilation(result: Compilation, flags: BuildFlags, io: CliIO, options: { summary: boolean }): number {
   reportInternalErrors(result.internalErrors, io);
-  if (flags.dump) io.stdout.write(dumpText(result.modules, flags.dump, io.cwd));
+  if (flags.dump) io.stdout.write(dumpText(result.modules, flags.dump, io.cwd, flags.backend));
   // Watch mode ends with its own status line instead of the summary.
   reportDiagnostics(result.diagnostics, io, options.summary);
   let failed = result.diagnostics.length > 0 || result.internalErrors.length > 0;

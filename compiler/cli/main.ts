@@ -1,7 +1,7 @@
 // The `gradc` command line, in the manner of `tsc` (the README's "The gradc CLI" tells it):
 //
 //   gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]
-//         [--sourceMap] [--watch] [--check] [--dump ir|grad|opt] [--noEmit] [--version] [--help]
+//         [--sourceMap] [--watch] [--check] [--dump ir|grad|opt|wasm] [--backend js|wasm] [--noEmit] [--version] [--help]
 //   gradc graph <file> --fn <name> --at <inputs.json> [-o graph.svg]
 //
 // Exit codes: 0 success, 1 diagnostics (or stale outputs with --check), 2 bad usage.
@@ -20,7 +20,7 @@ export { type WatchHandle } from "./watch.js";
 /** The synopsis printed after a usage error. */
 export const USAGE = [
   "Usage: gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]",
-  "             [--sourceMap] [--watch] [--check] [--dump ir|grad|opt] [--noEmit] [--version] [--help]",
+  "             [--sourceMap] [--watch] [--check] [--dump ir|grad|opt|wasm] [--backend js|wasm] [--noEmit] [--version] [--help]",
   "       gradc graph <file> --fn <name> --at <inputs.json> [-o graph.svg]",
 ].join("\n");
 
@@ -68,6 +68,7 @@ interface RootOptions {
   watch?: boolean;
   check?: boolean;
   dump?: Stage;
+  backend?: "js" | "wasm";
   noEmit?: boolean;
 }
 
@@ -87,6 +88,7 @@ function buildFlags(files: string[], o: RootOptions, io: CliIO): BuildFlags {
     ...(o.dump ? { dump: o.dump } : {}),
     ...(o.module ? { module: o.module } : {}),
     ...(o.sourceMap ? { sourceMap: true } : {}),
+    ...(o.backend ? { backend: o.backend } : {}),
   };
 }
 
@@ -125,7 +127,17 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), opt
     .option("--sourceMap", "write name.grad.js.map (or .grad.ts.map) beside each generated file, mapping it to the model's lines")
     .option("--watch", "recompile when a file of the program changes")
     .option("--check", "write nothing; exit 1 if a generated file is missing or stale (for CI)")
-    .addOption(new Option("--dump <stage>", "print the IR: as lowered, after AD, or after optimization (writes nothing)").choices(["ir", "grad", "opt"]))
+    .addOption(
+      new Option("--dump <stage>", "print the IR (as lowered, after AD, or after optimization) or the WebAssembly kernels (writes nothing)").choices([
+        "ir",
+        "grad",
+        "opt",
+        "wasm",
+      ]),
+    )
+    .addOption(
+      new Option("--backend <kind>", "run large matrix products as embedded WebAssembly SIMD kernels, or write JavaScript only").choices(["js", "wasm"]).default("wasm"),
+    )
     .option("--noEmit", "report diagnostics only; write nothing")
     .version(options.version ?? packageVersion(), "-v, --version", "print the version")
     .helpOption("-h, --help", "print this help")

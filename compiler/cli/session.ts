@@ -24,6 +24,8 @@ export interface SessionOptions {
   readonly module?: ModuleFormat;
   /** Write `name.grad.js.map` (or `.grad.ts.map`) beside each generated module. */
   readonly sourceMap?: boolean;
+  /** Where large matrix products run: WebAssembly kernels (default) or JavaScript only. */
+  readonly backend?: "js" | "wasm";
 }
 
 /** A compiler crash on one file: a bug in gradc, reported as such instead of as a diagnostic. */
@@ -76,7 +78,7 @@ export class Session {
   }
 
   private load(): void {
-    const { files, cwd, emit, outDir, project, module, sourceMap } = this.options;
+    const { files, cwd, emit, outDir, project, module, sourceMap, backend } = this.options;
     this.compiler = new IncrementalCompiler({
       files: files.map((f) => resolve(cwd, f)),
       cwd,
@@ -85,6 +87,7 @@ export class Session {
       ...(project ? { project } : {}),
       ...(module ? { module } : {}),
       ...(sourceMap ? { sourceMap } : {}),
+      ...(backend ? { backend } : {}),
     });
   }
 

@@ -24,6 +24,10 @@ export interface EmitOptions {
    * assignments to `exports` (a `.cjs` file, or a module embedded in a function by a plugin).
    */
   readonly module?: "esm" | "cjs";
+  /** `wasm` (default): large matrix products run as WebAssembly kernels; `js`: JavaScript only. */
+  readonly backend?: "js" | "wasm";
+  /** Multiply-adds from which a product runs in WebAssembly (tests lower it; default WASM_MIN_WORK). */
+  readonly wasmMinWork?: number;
 }
 
 /** What the parts of codegen may do to the function being generated. */
@@ -31,6 +35,9 @@ export interface Emitter {
   readonly unit: CompiledUnit;
   /** Generated TypeScript (`--emit ts`) rather than JavaScript. */
   readonly ts: boolean;
+  /** Where heavy kernels run (wasm-backend.ts decides per kernel). */
+  readonly backend: "js" | "wasm";
+  readonly wasmMinWork: number | undefined;
   /** Appends a line at the current indentation. */
   line(text: string): void;
   /** Runs `body` one indentation level deeper. */
@@ -118,6 +125,14 @@ export class FunctionState implements Emitter {
   ) {
     this.names = new NameTable(reserved);
     this.ts = options.emit === "ts";
+  }
+
+  get backend(): "js" | "wasm" {
+    return this.options.backend ?? "wasm";
+  }
+
+  get wasmMinWork(): number | undefined {
+    return this.options.wasmMinWork;
   }
 
   typed(type: string): string {

@@ -17,6 +17,7 @@ import { BAD_INDEX_HELPER, BAD_INDEX_HELPER_TS } from "./indexcheck.js";
 import { LOOP_NAMES, createKernelEmitter } from "./kernels.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { emitFreshReturn, resultType, reusedResult } from "./results.js";
+import { readyExport, wasmKernelsOf, wasmModuleCode } from "./wasm-backend.js";
 
 export { CodegenError };
 export type { CompiledUnit, EmitOptions };
@@ -126,12 +127,28 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
   });
   // The run-time index check's helper joins the helpers (one item of several lines, no location).
   if (checksIndices) out[helpersEnd - 1] += `\n${ts ? BAD_INDEX_HELPER_TS : BAD_INDEX_HELPER}`;
+  // WebAssembly kernels: the embedded module and its helpers, and `ready` exported.
+  if (usesWasm(units, options)) {
+    out[helpersEnd - 1] += `\n${wasmModuleCode(ts)}`;
+    if (exportsReady(units)) {
+      if (cjs) exported.push(readyExport(true, ts));
+      else out.push("", readyExport(false, ts));
+    }
+  }
   if (exported.length > 0) out.push("", ...exported);
   while (locs.length < out.length) locs.push(undefined);
   // One location per line of code: an item of several lines (the helpers) has none.
   const lines = out.flatMap((item, i) => (item.includes("\n") ? item.split("\n").map(() => undefined) : [locs[i]]));
   return { code: out.join("\n") + "\n", lines };
 }
+
+/** True when a module's functions call WebAssembly kernels (it then exports `ready`). */
+function usesWasm(units: readonly CompiledUnit[], options: EmitOptions): boolean {
+  return units.some((u) => wasmKernelsOf(u.fn, options.backend ?? "wasm", options.wasmMinWork).length > 0);
+}
+
+/** `ready` is exported unless a compiled binding already has that name. */
+const exportsReady = (units: readonly CompiledUnit[]): boolean => !units.some((u) => u.spec.exportName === "ready");
 
 /** The call a compiled function stands for, as the user wrote it (for its doc comment). */
 function describeBinding(spec: GradSpec): string {
@@ -162,5 +179,6 @@ export function emitDeclarations(units: readonly CompiledUnit[], options: EmitOp
     if (local === undefined) out.push(`export declare function ${unit.spec.exportName}${sig.generics}(${sig.params}): ${sig.ret};`);
     else out.push(`declare function ${local}${sig.generics}(${sig.params}): ${sig.ret};`, `export { ${local} as ${unit.spec.exportName} };`);
   });
+  if (usesWasm(units, options) && exportsReady(units)) out.push("/** Resolves when the WebAssembly kernels can run (at once where they compile synchronously). */", "export declare const ready: Promise<void>;");
   return out.join("\n") + "\n";
 }

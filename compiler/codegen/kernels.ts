@@ -10,13 +10,13 @@ import { emitLoops } from "./loops.js";
 import { reducedAxes } from "../ops/reduce.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import type { Buffers } from "./buffers.js";
-import { isCallForm } from "./callform.js";
 import { UNROLL, openNest } from "./control.js";
 import type { Emitter } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
 import { isOuterProduct } from "./plan.js";
+import { emitMatmulKernel } from "./wasm-backend.js";
 
 export interface KernelEmitter {
   /** Emits a tensor node (elementwise loop, reduction, matmul, movement). */
@@ -152,7 +152,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     }
     const def = getOp(node.op);
     if (def.kind !== "elementwise") throw new CodegenError(`${node.op} cannot be fused`);
-    const callForm = isCallForm(node.op);
+    // A call (`Math.exp(x)`, entry's `callForm`) delimits itself and its operands.
+    const callForm = def.callForm === true;
     const operands = node.args.map((a) => {
       const x = treeExpr(a, at);
       return x.atomic || callForm ? x.text : `(${x.text})`;
@@ -329,7 +330,10 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       if (isOuterProduct(node)) return outerProduct(node);
       const C = allocate(node.outs[0]!);
       const [A, B] = node.args as [Value, Value];
-      hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index)));
+      // Large products as WebAssembly kernels (wasm-backend.ts), the rest as JavaScript loops.
+      emitMatmulKernel(e, node, C, () =>
+        hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index))),
+      );
     },
     loops: (node, write) => emitLoops(e, node, allocate(node.outs[0]!), getOp(node.op).label ?? node.op, write),
     transpose,

@@ -5,6 +5,7 @@
 
 import { type Expression, type Identifier, Node, SyntaxKind, ts } from "ts-morph";
 import type { Value } from "../ir/types.js";
+import { supportedMathText } from "../ops/index.js";
 import { call } from "./calls.js";
 import { LowerError } from "./errors.js";
 import { gradcNamespaceMember } from "./gradc-names.js";
@@ -14,7 +15,7 @@ import { indexError, memberError } from "./members.js";
 import { type Region, branchesDiffer, merge, region } from "./merge.js";
 import { MATH_CONSTANTS, MATH_FUNCTIONS } from "./opcalls.js";
 import { requireNumbers } from "./operands.js";
-import { ARITHMETIC, COMPARISONS, operator } from "./operators.js";
+import { ARITHMETIC, COMPARISONS, OPERATORS_HINT, PREFIX, operator } from "./operators.js";
 import { identifier } from "./scopes.js";
 import type { Condition, FunctionLike, LV } from "./types.js";
 
@@ -95,7 +96,7 @@ export function member(h: Host, obj: LV, key: string, at: Node): LV {
   if (obj.k === "math") {
     if (Object.hasOwn(MATH_CONSTANTS, key)) return { k: "num", n: MATH_CONSTANTS[key]! };
     const fn = Object.hasOwn(MATH_FUNCTIONS, key) ? MATH_FUNCTIONS[key] : undefined;
-    if (!fn) throw new LowerError("GRADC1015", at, [key]);
+    if (!fn) throw new LowerError("GRADC1015", at, [key, supportedMathText()]);
     return { k: "op", call: fn, name: `Math.${key}` };
   }
   if (obj.k === "arr" && key === "length") return { k: "num", n: obj.items.length };
@@ -116,11 +117,14 @@ export function index(obj: LV, i: number, at: Node): LV {
 
 function prefix(h: Host, e: import("ts-morph").PrefixUnaryExpression): LV {
   const x = h.expr(e.getOperand());
+  const symbol = ts.tokenToString(e.getOperatorToken());
+  const unary = symbol !== undefined && Object.hasOwn(PREFIX, symbol) ? PREFIX[symbol]! : undefined;
+  if (unary) {
+    if (x.k === "num") return { k: "num", n: unary.fold(x.n) };
+    requireNumbers(`unary ${symbol}`, [x], e);
+    return { k: "val", v: h.op(unary.op, [h.asValue(x, e)], e) };
+  }
   switch (e.getOperatorToken()) {
-    case SyntaxKind.MinusToken:
-      if (x.k === "num") return { k: "num", n: -x.n };
-      requireNumbers("unary -", [x], e);
-      return { k: "val", v: h.op("neg", [h.asValue(x, e)], e) };
     case SyntaxKind.PlusToken:
       requireNumbers("unary +", [x], e);
       return x;
@@ -128,7 +132,7 @@ function prefix(h: Host, e: import("ts-morph").PrefixUnaryExpression): LV {
       if (x.k === "bool") return { k: "bool", b: !x.b };
       return { k: "val", v: h.op("not", [boolValue(h, x, e)], e) };
     default:
-      throw new LowerError("GRADC1013", e, [ts.tokenToString(e.getOperatorToken()) ?? "?", "Use + - * / ** and Math functions."]);
+      throw new LowerError("GRADC1013", e, [symbol ?? "?", OPERATORS_HINT]);
   }
 }
 
@@ -169,7 +173,7 @@ function binary(h: Host, e: import("ts-morph").BinaryExpression): LV {
     if (y.k === "bool") return y.b === and ? x : y;
     return { k: "val", v: h.op(and ? "and" : "or", [x.v, y.v], e) };
   }
-  throw new LowerError("GRADC1013", e, [e.getOperatorToken().getText(), "Use + - * / ** and comparisons."]);
+  throw new LowerError("GRADC1013", e, [e.getOperatorToken().getText(), OPERATORS_HINT]);
 }
 
 /** A condition: a compile-time boolean or a boolean scalar value. */

@@ -20,10 +20,22 @@ export interface LowerContext {
 }
 
 /**
- * A statement still to lower, or the end of a block whose statements were spliced into the
- * list (the statements after it see the enclosing scope again).
+ * A statement still to lower, the end of a block whose statements were spliced into the list
+ * (the statements after it see the enclosing scope again), or a lowering step that is not one
+ * statement of the source (see Deferred).
  */
-export type Item = Statement | { readonly exitTo: Scope };
+export type Item = Statement | { readonly exitTo: Scope } | Deferred;
+
+/**
+ * A step of a construct lowered in pieces (the rest of a switch's case chain, one case's
+ * body) placed into a statement list. Like a statement of LIST_STATEMENTS (statements.ts) it
+ * receives the items after it and returns `{ ret }` when it lowered them as well; errors are
+ * reported at `node`.
+ */
+export interface Deferred {
+  readonly node: Statement;
+  lower(rest: readonly Item[]): { ret: LV | undefined } | undefined;
+}
 
 export interface Host {
   readonly b: IRBuilder;

@@ -152,7 +152,7 @@ export function guardRest(h: Host, s: Statement, rest: readonly Item[]): boolean
   if (!j.brk && !j.cont) return false;
   const stop = either(h, asCondition(h, h.store.get(frame.brk), s), asCondition(h, h.store.get(frame.cont), s), s);
   if (stop.k === "bool") return stop.b;
-  const statements = rest.filter((r): r is Statement => !("exitTo" in r));
+  const statements = rest.filter((r): r is Statement => !("exitTo" in r) && !("lower" in r));
   if (statements.length === 0) return true;
   const assigned = new Set<Var>();
   for (const r of statements) {

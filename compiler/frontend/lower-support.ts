@@ -90,7 +90,6 @@ export function describeType(v: Value): string {
 }
 
 const KIND_NAMES: Partial<Record<SyntaxKind, string>> = {
-  [SyntaxKind.SwitchStatement]: "A switch statement",
   [SyntaxKind.TryStatement]: "A try statement",
   [SyntaxKind.ThrowStatement]: "A throw statement",
   [SyntaxKind.ClassDeclaration]: "A class declaration",

@@ -27,7 +27,6 @@ import { type Condition, type FunctionLike, type LV, POISON, Scope, type Var } f
 
 export type { LowerContext } from "./host.js";
 export { type FunctionLike, type LV, isFunctionLike } from "./types.js";
-export { describeKind } from "./lower-support.js";
 
 /**
  * Most operations a lowered function may have. Inlining doubles code for every helper that

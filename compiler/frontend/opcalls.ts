@@ -3,7 +3,7 @@
 
 import type { Dim, Value } from "../ir/types.js";
 import { composites } from "../ops/composite.js";
-import { getOp } from "../ops/index.js";
+import { MATH_CONSTANTS, getOp, gradcOpNames, gradcOps, mathOps } from "../ops/index.js";
 import { reshapeTarget } from "../ops/reshape-target.js";
 import type { LV, OpCall, OpCallContext } from "./types.js";
 import { LABEL_OPS } from "./opcalls-labels.js";
@@ -40,34 +40,22 @@ function variadic(op: string, mathName: string): OpCall {
   };
 }
 
-function mathUnary(op: string, mathName: string): OpCall {
+/** A Math function of a fixed number of arguments: folded when all are compile-time numbers. */
+function mathFixed(op: string, mathName: string, arity: number): OpCall {
   return {
     numbersOnly: true,
-    minArgs: 1,
-    maxArgs: 1,
-    lower: (ctx, args) => ctx.fold(mathName, args) ?? val(ctx.b.op(op, [ctx.value(args[0]!)])),
+    minArgs: arity,
+    maxArgs: arity,
+    lower: (ctx, args) => ctx.fold(mathName, args) ?? val(ctx.b.op(op, args.map((a) => ctx.value(a)))),
   };
 }
 
-export const MATH_FUNCTIONS: Readonly<Record<string, OpCall>> = {
-  exp: mathUnary("exp", "exp"),
-  log: mathUnary("log", "log"),
-  sqrt: mathUnary("sqrt", "sqrt"),
-  tanh: mathUnary("tanh", "tanh"),
-  sin: mathUnary("sin", "sin"),
-  cos: mathUnary("cos", "cos"),
-  abs: mathUnary("abs", "abs"),
-  pow: {
-    numbersOnly: true,
-    minArgs: 2,
-    maxArgs: 2,
-    lower: (ctx, args) => ctx.fold("pow", args) ?? val(ctx.b.op("pow", args.map((a) => ctx.value(a)))),
-  },
-  max: variadic("maximum", "max"),
-  min: variadic("minimum", "min"),
-};
+/** `Math.<name>` → its lowering, one per registry entry exposed in Math (ops/exposure.ts). */
+export const MATH_FUNCTIONS: Readonly<Record<string, OpCall>> = Object.fromEntries(
+  [...mathOps()].map(([name, def]) => [name, def.variadic ? variadic(def.name, name) : mathFixed(def.name, name, def.arity)]),
+);
 
-export const MATH_CONSTANTS: Readonly<Record<string, number>> = { PI: Math.PI, E: Math.E, LN2: Math.LN2, LN10: Math.LN10, SQRT2: Math.SQRT2 };
+export { MATH_CONSTANTS };
 
 // ---- gradc tensor ops ---------------------------------------------------------------------
 
@@ -149,26 +137,12 @@ function filled(value: number): OpCall {
   };
 }
 
-export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
-  add: primitive("add", 2),
-  sub: primitive("sub", 2),
-  mul: primitive("mul", 2),
-  div: primitive("div", 2),
-  pow: primitive("pow", 2),
-  maximum: primitive("maximum", 2),
-  minimum: primitive("minimum", 2),
-  neg: primitive("neg", 1),
-  exp: primitive("exp", 1),
-  log: primitive("log", 1),
-  sqrt: primitive("sqrt", 1),
-  square: primitive("square", 1),
-  tanh: primitive("tanh", 1),
-  sigmoid: primitive("sigmoid", 1),
-  relu: primitive("relu", 1),
-  abs: primitive("abs", 1),
-  matmul: primitive("matmul", 2),
-  transpose: primitive("transpose", 1),
-  stopGradient: primitive("stop_gradient", 1),
+/**
+ * gradc functions whose lowering is more than the primitive applied to its arguments: attributes
+ * read from compile-time arguments, composites, constructors. Every other op exposed in gradc
+ * lowers as `primitive`.
+ */
+const SPECIAL: Readonly<Record<string, OpCall>> = {
   at: {
     minArgs: 2,
     maxArgs: 2,
@@ -217,3 +191,14 @@ export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
   },
   ...LABEL_OPS,
 };
+
+/** gradc function name → its lowering: every op and composite gradc exports, and zeros/ones. */
+export const GRADC_OPS: Readonly<Record<string, OpCall>> = {
+  ...Object.fromEntries([...gradcOps()].map(([name, def]) => [name, primitive(def.name, def.arity)])),
+  ...SPECIAL,
+};
+
+for (const name of [...gradcOpNames(), "zeros", "ones"])
+  if (!Object.hasOwn(GRADC_OPS, name)) throw new Error(`gradc exports ${name}, but the frontend has no lowering for it`);
+for (const name of Object.keys(SPECIAL))
+  if (!gradcOpNames().includes(name) && name !== "zeros" && name !== "ones") throw new Error(`${name} is lowered but gradc exports no such op`);

@@ -4,27 +4,17 @@
 // One check serves every operator and Math function: lowering calls it before building any.
 
 import { Node, SyntaxKind } from "ts-morph";
+import { binaryOperators, mathOps } from "../ops/index.js";
 import { LowerError } from "./errors.js";
 import type { LV } from "./types.js";
 
-/** The gradc op for each arithmetic operator and Math function that has one. */
-const GRADC_OP: Readonly<Record<string, string>> = {
-  "+": "add",
-  "-": "sub",
-  "*": "mul",
-  "/": "div",
-  "**": "pow",
-  "Math.exp": "exp",
-  "Math.log": "log",
-  "Math.sqrt": "sqrt",
-  "Math.tanh": "tanh",
-  "Math.abs": "abs",
-  "Math.pow": "pow",
-  "Math.max": "maximum",
-  "Math.min": "minimum",
-};
+/** The gradc function doing on tensors what operator or Math function `what` does on numbers. */
+function gradcNameOf(what: string): string | undefined {
+  return (what.startsWith("Math.") ? mathOps().get(what.slice(5)) : binaryOperators().get(what))?.gradc;
+}
 
-const COMPARISONS = new Set(["<", "<=", ">", ">=", "==", "===", "!=", "!=="]);
+/** Comparison operators: the binary operators whose op gives a boolean, without a gradient. */
+const isComparison = (what: string): boolean => binaryOperators().get(what)?.vjp === "not-differentiable";
 
 const isTensor = (lv: LV): boolean => lv.k === "val" && lv.v.type.shape.length > 0;
 
@@ -39,16 +29,16 @@ const text = (n: Node): string => {
 
 /** What to write instead of `what` applied to `args` (source texts). */
 function suggestion(what: string, at: Node, args: readonly string[]): string {
-  if (COMPARISONS.has(what))
+  if (isComparison(what))
     return "Compare numbers (a reduction such as sum(x), or an element at(x, i)); for elementwise choices use maximum, minimum or relu.";
   if (what === "unary +") return `Remove the '+': ${args[0]} is already a tensor.`;
   if (what === "unary -") return `Write neg(${args[0]}).`;
-  const op = GRADC_OP[what];
+  const op = gradcNameOf(what);
   if (op === undefined) return `gradc has no tensor op for ${what}: apply it to numbers, e.g. to each element at(x, i).`;
   const call = `${op}(${args.join(", ")})`;
   // `x *= 2` and `x++` assign the result.
   if (Node.isBinaryExpression(at) && at.getOperatorToken().getKind() !== SyntaxKind.EqualsToken && at.getOperatorToken().getText().endsWith("="))
-    if (!COMPARISONS.has(at.getOperatorToken().getText())) return `Write ${args[0]} = ${call}.`;
+    if (!isComparison(at.getOperatorToken().getText())) return `Write ${args[0]} = ${call}.`;
   if (Node.isPrefixUnaryExpression(at) || Node.isPostfixUnaryExpression(at)) return `Write ${args[0]} = ${call}.`;
   return `Write ${call}.`;
 }

@@ -4,9 +4,10 @@
 // takes the rest of the statement list as its other branch. A failed statement is recorded and
 // lowering goes on with the next one (see recover).
 //
-// Statements that only need themselves are lowered by the handler registered for their kind
-// in STATEMENTS (loops.ts adds `for` and `for…of`); `return`, `if` and blocks that may return
-// need the rest of the list and are lowered by statementAt.
+// Each kind of statement is lowered by the rule registered for it: in STATEMENTS if it needs
+// only itself (loops.ts provides `for` and `for…of`), in LIST_STATEMENTS if it may take the
+// statements after it along (`return`, `if`, `switch` in switch.ts); a new kind of statement
+// is one entry in one of them. Blocks that may return are spliced into the list.
 
 import { type Expression, Node, type Statement, SyntaxKind, ts } from "ts-morph";
 import type { DiagnosticCode } from "../diagnostics/messages.js";
@@ -20,6 +21,7 @@ import { assignedOuter, containsReturn, describeKind, isAssignmentToken, nameOf 
 import { type Region, assignMerged, branchesDiffer, merge, region } from "./merge.js";
 import { ARITHMETIC, operator } from "./operators.js";
 import { assign, bindName, hoist, poisonNames } from "./scopes.js";
+import { switchOfBreak, switchStatement } from "./switch.js";
 import { type FunctionLike, type LV, POISON, Scope, type Var } from "./types.js";
 
 /** Lowers one statement that does not take the statements after it along. */
@@ -58,9 +60,45 @@ export const STATEMENTS: Partial<Record<SyntaxKind, StatementRule>> = {
   [SyntaxKind.WhileStatement]: (h, s) => whileStatement(h, s.asKindOrThrow(SyntaxKind.WhileStatement)),
   [SyntaxKind.DoStatement]: (h, s) => whileStatement(h, s.asKindOrThrow(SyntaxKind.DoStatement)),
   [SyntaxKind.ForInStatement]: refuse("GRADC1002", "for-in"),
-  [SyntaxKind.BreakStatement]: jumpStatement,
+  // A break that ends a switch's case was checked by switch.ts: the case's branch ends there.
+  [SyntaxKind.BreakStatement]: (h, s) => (switchOfBreak(s) !== undefined ? undefined : jumpStatement(h, s)),
   [SyntaxKind.ContinueStatement]: jumpStatement,
   [SyntaxKind.LabeledStatement]: labeledStatement,
+};
+
+/**
+ * Lowers a statement that may take the statements after it (`rest`) along: it returns
+ * `{ ret }` when it lowered them as well (an early return makes the rest one of its branches),
+ * undefined when the list goes on after it.
+ */
+export type ListRule = (h: Host, s: Statement, rest: readonly Item[]) => { ret: LV | undefined } | undefined;
+
+/** The statements that may return from the function, and how each lowers with the rest of its list. */
+export const LIST_STATEMENTS: Partial<Record<SyntaxKind, ListRule>> = {
+  [SyntaxKind.ReturnStatement]: (h, s) => {
+    if (h.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
+    const e = s.asKindOrThrow(SyntaxKind.ReturnStatement).getExpression();
+    if (!e) throw new LowerError("GRADC1005", s, ["nothing"]);
+    return { ret: h.expr(e) };
+  },
+  [SyntaxKind.IfStatement]: (h, node, rest) => {
+    const s = node.asKindOrThrow(SyntaxKind.IfStatement);
+    const cond = h.condition(s.getExpression());
+    const then = s.getThenStatement();
+    const otherwise = s.getElseStatement();
+    if (cond.k === "bool") {
+      const taken = cond.b ? then : otherwise;
+      return { ret: h.statements([...(taken ? [taken] : []), ...rest], 0) };
+    }
+    if (containsReturn(s)) {
+      // Early return: the rest of the function belongs to both branches.
+      const [r] = h.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
+      return { ret: r };
+    }
+    h.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], [...assignedOuter(s, h.scope), ...flagsSetBy(h, s)], false);
+    return undefined;
+  },
+  [SyntaxKind.SwitchStatement]: (h, s, rest) => switchStatement(h, s.asKindOrThrow(SyntaxKind.SwitchStatement), rest),
 };
 
 /** Lowers a function body; returns the returned value. */
@@ -84,18 +122,19 @@ export function statements(h: Host, stmts: readonly Item[], i: number): LV | und
       h.scope = new Scope(s.exitTo);
       continue;
     }
+    const node = "lower" in s ? s.node : s;
     let done: { ret: LV | undefined } | undefined;
     try {
-      done = statementAt(h, stmts, i, s);
+      done = "lower" in s ? s.lower(stmts.slice(i + 1)) : statementAt(h, stmts, i, s);
     } catch (e) {
-      recover(h, e, s);
+      recover(h, e, node);
       // The rest of the function was this statement's to lower (an early return).
-      if (Node.isReturnStatement(s) || containsReturn(s)) return POISON;
+      if (Node.isReturnStatement(node) || containsReturn(node)) return POISON;
       continue;
     }
     if (done) return done.ret;
     // After a possible break or continue, the rest runs only if it did not jump (jumps.ts).
-    if (guardRest(h, s, stmts.slice(i + 1))) return undefined;
+    if (guardRest(h, node, stmts.slice(i + 1))) return undefined;
   }
   return undefined;
 }
@@ -111,29 +150,8 @@ function statementAt(h: Host, stmts: readonly Item[], i: number, s: Statement): 
     h.scope = new Scope(outer);
     return { ret: h.statements([...hoist(h, s.getStatements()), { exitTo: outer }, ...stmts.slice(i + 1)], 0) };
   }
-  if (Node.isReturnStatement(s)) {
-    if (h.loopDepth > 0) throw new LowerError("GRADC1018", s, []);
-    const e = s.getExpression();
-    if (!e) throw new LowerError("GRADC1005", s, ["nothing"]);
-    return { ret: h.expr(e) };
-  }
-  if (Node.isIfStatement(s)) {
-    const cond = h.condition(s.getExpression());
-    const then = s.getThenStatement();
-    const otherwise = s.getElseStatement();
-    const rest = stmts.slice(i + 1);
-    if (cond.k === "bool") {
-      const taken = cond.b ? then : otherwise;
-      return { ret: h.statements([...(taken ? [taken] : []), ...rest], 0) };
-    }
-    if (containsReturn(s)) {
-      // Early return: the rest of the function belongs to both branches.
-      const [r] = h.ifStatement(cond.v, s, [then, ...rest], otherwise ? [otherwise, ...rest] : rest, [], true);
-      return { ret: r };
-    }
-    h.ifStatement(cond.v, s, [then], otherwise ? [otherwise] : [], [...assignedOuter(s, h.scope), ...flagsSetBy(h, s)], false);
-    return undefined;
-  }
+  const listRule = LIST_STATEMENTS[s.getKind()];
+  if (listRule) return listRule(h, s, stmts.slice(i + 1));
   const rule = STATEMENTS[s.getKind()];
   if (!rule) throw new LowerError("GRADC1001", s, [describeKind(s), "Use const/let, if/else, for loops with constant bounds and return."]);
   rule(h, s);

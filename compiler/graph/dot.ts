@@ -5,7 +5,7 @@
 
 import { formatAttrs } from "../ir/print.js";
 import type { Func, Value } from "../ir/types.js";
-import { getOp } from "../ops/index.js";
+import { getOp, hasOp } from "../ops/index.js";
 import type { Val } from "../ops/values.js";
 import type { Evaluation, Step } from "./evaluate.js";
 
@@ -45,55 +45,12 @@ function constText(x: number): string {
 const escapeHtml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const quote = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 
-const SYMBOLS: Record<string, string> = {
-  add: "+",
-  sub: "-",
-  mul: "*",
-  div: "/",
-  pow: "^",
-  neg: "*-1",
-  square: "x²",
-  sqrt: "√",
-  sigmoid: "σ",
-  maximum: "max",
-  minimum: "min",
-  lt: "<",
-  le: "≤",
-  gt: ">",
-  ge: "≥",
-  eq: "==",
-  ne: "!=",
-  and: "&&",
-  or: "||",
-  not: "!",
-};
+/** An op's box label: its registry entry's graph label, or its name. */
+const symbol = (op: string): string => (hasOp(op) ? (getOp(op).graph?.label ?? op) : op);
 
-/** Gate labels with one operand folded in, by op and by which side the constant is on. */
-function foldedLabel(op: string, c: string, constFirst: boolean): string {
-  switch (op) {
-    case "add":
-      return `+${c}`;
-    case "mul":
-      return `*${c}`;
-    case "sub":
-      return constFirst ? `${c}-x` : `-${c}`;
-    case "div":
-      return constFirst ? `${c}/x` : `/${c}`;
-    case "pow":
-      return constFirst ? `${c}^x` : `x^${c}`;
-    case "take":
-      return `[${c}]`;
-    case "maximum":
-      return `max(x, ${c})`;
-    case "minimum":
-      return `min(x, ${c})`;
-    default:
-      // Comparisons: `> 1`, or `1 > x` with the constant on the left.
-      return constFirst ? `${c} ${SYMBOLS[op] ?? op} x` : `${SYMBOLS[op] ?? op} ${c}`;
-  }
-}
-
-const FOLDABLE = new Set(["add", "sub", "mul", "div", "pow", "maximum", "minimum", "lt", "le", "gt", "ge", "eq", "ne", "take"]);
+/** The label of a gate with constant operand `c` folded in; undefined when the op does not fold. */
+const foldedLabel = (op: string, c: string, constFirst: boolean): string | undefined =>
+  hasOp(op) ? getOp(op).graph?.fold?.(c, constFirst) : undefined;
 
 /** How to label the drawing. */
 export interface DotOptions {
@@ -124,7 +81,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
   const drawnLeaves = new Set<Value>();
   for (const s of ev.steps) {
     if (leafText.has(s.out)) continue; // a constant: its own inputs are not drawn
-    if (s.kind === "op" && FOLDABLE.has(s.op) && s.args.length === 2) {
+    if (s.kind === "op" && s.args.length === 2 && foldedLabel(s.op, "", false) !== undefined) {
       const isLeaf = s.args.map((a) => leafText.has(a));
       if (isLeaf[0] !== isLeaf[1]) {
         folded.set(s, isLeaf[0] ? 0 : 1);
@@ -175,9 +132,9 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
     }
     let label: string;
     const f = folded.get(s);
-    if (f !== undefined) label = foldedLabel(s.op, leafText.get(s.args[f]!)!, f === 0);
+    if (f !== undefined) label = foldedLabel(s.op, leafText.get(s.args[f]!)!, f === 0)!;
     else if (s.kind === "if") label = `if (${s.taken})`;
-    else label = `${SYMBOLS[s.op] ?? s.op}${formatAttrs(s.attrs)}`;
+    else label = `${symbol(s.op)}${formatAttrs(s.attrs)}`;
     const shape = s.kind === "if" ? ", shape=diamond, style=filled" : "";
     lines.push(`  ${id} [label=${quote(label)}${shape}${tooltip}];`);
   });

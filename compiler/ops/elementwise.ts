@@ -1,94 +1,16 @@
-// Pointwise primitives. Each is a scalar function lifted with NumPy broadcasting; the same
-// expression emitter serves scalar code (`const f = q * z`) and fused tensor loops.
+// Pointwise arithmetic and transcendental functions, `select` and `stop_gradient` (how an entry
+// is defined: pointwise.ts).
 
-import type { Attrs, DType, Type } from "../ir/types.js";
-import type { Builder } from "./registry.js";
-import { type ElementwiseOp, type ExprEmitter, type Jvp, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
+import { elementwise, infix, mathCall, when } from "./pointwise.js";
 import { sugar } from "./sugar.js";
-import { type Val, broadcastIndex, dtypeOf, flatGet, makeVal, shapeOf } from "./values.js";
-
-type DTypeRule = "float" | "bool" | "select";
-
-interface ElementwiseSpec {
-  name: string;
-  arity: number;
-  scalar: (...xs: number[]) => number;
-  expr: ExprEmitter;
-  vjp: Vjp | "not-differentiable";
-  /** Comparisons give booleans; select reads one; arithmetic refuses them. */
-  dtype?: DTypeRule;
-}
-
-function inferDType(rule: DTypeRule, args: readonly Type[]): DType {
-  if (rule === "bool") {
-    // Comparisons of numbers, or logic on booleans.
-    return "bool";
-  }
-  if (rule === "select") {
-    if (args[0]!.dtype !== "bool") throw new ShapeError("the condition of a select must be boolean", "dtype");
-    return resultDType(args.slice(1));
-  }
-  return resultDType(args);
-}
-
-function elementwise(spec: ElementwiseSpec): ElementwiseOp {
-  const rule = spec.dtype ?? "float";
-  return defineOp<ElementwiseOp>({
-    kind: "elementwise",
-    name: spec.name,
-    arity: spec.arity,
-    pure: true,
-    scalar: spec.scalar,
-    expr: spec.expr,
-    vjp: spec.vjp,
-    jvp: spec.vjp === "not-differentiable" ? "not-differentiable" : jvpFromVjp(spec.vjp),
-    infer(args: readonly Type[]): Type {
-      if (args.length !== spec.arity) throw new ShapeError(`${spec.name} takes ${spec.arity} arguments`, "arity");
-      const shape = args.map((a) => a.shape).reduce((a, b) => broadcastShapes(a, b));
-      return { dtype: inferDType(rule, args), shape };
-    },
-    evaluate(args: readonly Val[], _attrs: Attrs): Val {
-      const shapes = args.map(shapeOf);
-      const outShape = shapes.reduce((a, b) => broadcastShapes(a, b) as number[]);
-      const index = shapes.map((s) => broadcastIndex(s, outShape));
-      const dtype = inferDType(rule, args.map((a) => ({ dtype: dtypeOf(a), shape: shapeOf(a) })));
-      const xs = new Array<number>(args.length);
-      return makeVal(outShape, dtype, (i) => {
-        for (let k = 0; k < args.length; k++) xs[k] = flatGet(args[k]!, index[k]!(i));
-        return spec.scalar(...xs);
-      });
-    },
-  });
-}
-
-/**
- * The JVP of a pointwise op from its VJP. A pointwise op's Jacobian is diagonal (up to
- * broadcasting), so it is its own transpose: the VJP of argument i applied to that argument's
- * tangent, instead of to an upstream gradient, is argument i's contribution to the output's
- * tangent. Contributions are broadcast to the output's shape and summed.
- */
-function jvpFromVjp(vjp: Vjp): Jvp {
-  return <V>(b: Builder<V>, tangents: readonly (V | null)[], args: readonly V[], out: V, attrs: Attrs): V | null => {
-    let acc: V | null = null;
-    const shape = b.typeOf(out).shape;
-    tangents.forEach((t, i) => {
-      if (t === null) return;
-      const c = vjp(b, t, args, out, attrs, args.map((_a, j) => j === i))[i];
-      if (c === null || c === undefined) return;
-      const cs = b.typeOf(c).shape;
-      const shaped = cs.length === shape.length && cs.every((d, k) => d === shape[k]) ? c : b.op("broadcast_to", [c], { shape });
-      acc = acc === null ? shaped : b.op("add", [acc, shaped]);
-    });
-    return acc;
-  };
-}
-
-// Returns a cotangent only where the argument is active.
-const when = <V>(need: boolean | undefined, make: () => V): V | null => (need ? make() : null);
 
 export const add = elementwise({
   name: "add",
   arity: 2,
+  gradc: "add",
+  operators: ["+"],
+  commutative: true,
+  graph: infix("+", (c) => `+${c}`),
   scalar: (x, y) => x + y,
   expr: ([x, y]) => `${x} + ${y}`,
   vjp: (_b, g, _args, _out, _attrs, needs) => [needs[0] ? g : null, needs[1] ? g : null],
@@ -97,6 +19,9 @@ export const add = elementwise({
 export const sub = elementwise({
   name: "sub",
   arity: 2,
+  gradc: "sub",
+  operators: ["-"],
+  graph: infix("-", (c, first) => (first ? `${c}-x` : `-${c}`)),
   scalar: (x, y) => x - y,
   expr: ([x, y]) => `${x} - ${y}`,
   vjp: (b, g, _args, _out, _attrs, needs) => [needs[0] ? g : null, when(needs[1], () => sugar(b).neg(g))],
@@ -105,6 +30,10 @@ export const sub = elementwise({
 export const mul = elementwise({
   name: "mul",
   arity: 2,
+  gradc: "mul",
+  operators: ["*"],
+  commutative: true,
+  graph: infix("*", (c) => `*${c}`),
   scalar: (x, y) => x * y,
   expr: ([x, y]) => `${x} * ${y}`,
   // The mul gate swaps: each input's gradient is the upstream times the other input.
@@ -117,6 +46,9 @@ export const mul = elementwise({
 export const div = elementwise({
   name: "div",
   arity: 2,
+  gradc: "div",
+  operators: ["/"],
+  graph: infix("/", (c, first) => (first ? `${c}/x` : `/${c}`)),
   scalar: (x, y) => x / y,
   expr: ([x, y]) => `${x} / ${y}`,
   vjp: (b, g, [, y], out, _attrs, needs) => {
@@ -128,6 +60,10 @@ export const div = elementwise({
 export const pow = elementwise({
   name: "pow",
   arity: 2,
+  gradc: "pow",
+  math: "pow",
+  operators: ["**"],
+  graph: infix("^", (c, first) => (first ? `${c}^x` : `x^${c}`)),
   scalar: (x, y) => x ** y,
   expr: ([x, y]) => `${x} ** ${y}`,
   vjp: (b, g, [x, y], out, _attrs, needs) => {
@@ -143,8 +79,13 @@ export const pow = elementwise({
 export const maximum = elementwise({
   name: "maximum",
   arity: 2,
+  gradc: "maximum",
+  math: "max",
+  variadic: true,
+  graph: { label: "max", fold: (c) => `max(x, ${c})` },
   scalar: Math.max,
   expr: ([x, y]) => `Math.max(${x}, ${y})`,
+  callForm: true,
   vjp: (b, g, [x, y], _out, _attrs, needs) => {
     const s = sugar(b);
     const first = s.ge(x!, y!);
@@ -158,8 +99,13 @@ export const maximum = elementwise({
 export const minimum = elementwise({
   name: "minimum",
   arity: 2,
+  gradc: "minimum",
+  math: "min",
+  variadic: true,
+  graph: { label: "min", fold: (c) => `min(x, ${c})` },
   scalar: Math.min,
   expr: ([x, y]) => `Math.min(${x}, ${y})`,
+  callForm: true,
   vjp: (b, g, [x, y], _out, _attrs, needs) => {
     const s = sugar(b);
     const first = s.le(x!, y!);
@@ -173,6 +119,9 @@ export const minimum = elementwise({
 export const neg = elementwise({
   name: "neg",
   arity: 1,
+  gradc: "neg",
+  prefix: "-",
+  graph: { label: "*-1" },
   scalar: (x) => -x,
   expr: ([x]) => `-${x}`,
   vjp: (b, g) => [sugar(b).neg(g)],
@@ -181,24 +130,25 @@ export const neg = elementwise({
 export const exp = elementwise({
   name: "exp",
   arity: 1,
-  scalar: Math.exp,
-  expr: ([x]) => `Math.exp(${x})`,
+  gradc: "exp",
+  ...mathCall("exp"),
   vjp: (b, g, _args, out) => [sugar(b).mul(g, out)],
 });
 
 export const log = elementwise({
   name: "log",
   arity: 1,
-  scalar: Math.log,
-  expr: ([x]) => `Math.log(${x})`,
+  gradc: "log",
+  ...mathCall("log"),
   vjp: (b, g, [x]) => [sugar(b).div(g, x!)],
 });
 
 export const sqrt = elementwise({
   name: "sqrt",
   arity: 1,
-  scalar: Math.sqrt,
-  expr: ([x]) => `Math.sqrt(${x})`,
+  gradc: "sqrt",
+  ...mathCall("sqrt"),
+  graph: { label: "√" },
   // Reuses the forward output: d sqrt(x) = 0.5 / sqrt(x).
   vjp: (b, g, _args, out) => {
     const s = sugar(b);
@@ -209,6 +159,8 @@ export const sqrt = elementwise({
 export const square = elementwise({
   name: "square",
   arity: 1,
+  gradc: "square",
+  graph: { label: "x²" },
   scalar: (x) => x * x,
   expr: ([x]) => `${x} * ${x}`,
   vjp: (b, g, [x]) => {
@@ -220,8 +172,8 @@ export const square = elementwise({
 export const tanh = elementwise({
   name: "tanh",
   arity: 1,
-  scalar: Math.tanh,
-  expr: ([x]) => `Math.tanh(${x})`,
+  gradc: "tanh",
+  ...mathCall("tanh"),
   // Reuses the forward output: 1 - tanh².
   vjp: (b, g, _args, out) => {
     const s = sugar(b);
@@ -232,6 +184,8 @@ export const tanh = elementwise({
 export const sigmoid = elementwise({
   name: "sigmoid",
   arity: 1,
+  gradc: "sigmoid",
+  graph: { label: "σ" },
   scalar: (x) => 1 / (1 + Math.exp(-x)),
   expr: ([x]) => `1 / (1 + Math.exp(-${x}))`,
   // Reuses the forward output: σ' = σ(1 - σ).
@@ -244,8 +198,10 @@ export const sigmoid = elementwise({
 export const relu = elementwise({
   name: "relu",
   arity: 1,
+  gradc: "relu",
   scalar: (x) => (x > 0 ? x : 0),
   expr: ([x]) => `Math.max(${x}, 0)`,
+  callForm: true,
   // Routes like max(x, 0) with the tie at 0 going to the constant: relu'(0) = 0.
   vjp: (b, g, [x]) => {
     const s = sugar(b);
@@ -256,19 +212,40 @@ export const relu = elementwise({
 export const abs = elementwise({
   name: "abs",
   arity: 1,
-  scalar: Math.abs,
-  expr: ([x]) => `Math.abs(${x})`,
+  gradc: "abs",
+  ...mathCall("abs"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
     return [s.mul(g, s.sign(x!))];
   },
 });
 
+export const log1p = elementwise({
+  name: "log1p",
+  arity: 1,
+  ...mathCall("log1p"),
+  // log(1 + x), exact for small x: d/dx = 1 / (1 + x).
+  vjp: (b, g, [x]) => {
+    const s = sugar(b);
+    return [s.div(g, s.add(s.c(1, x!), x!))];
+  },
+});
+
+export const expm1 = elementwise({
+  name: "expm1",
+  arity: 1,
+  ...mathCall("expm1"),
+  // e^x - 1, exact for small x; reuses the forward output: d/dx = e^x = out + 1.
+  vjp: (b, g, _args, out) => {
+    const s = sugar(b);
+    return [s.mul(g, s.add(out, s.c(1, out)))];
+  },
+});
+
 export const sin = elementwise({
   name: "sin",
   arity: 1,
-  scalar: Math.sin,
-  expr: ([x]) => `Math.sin(${x})`,
+  ...mathCall("sin"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
     return [s.mul(g, s.cos(x!))];
@@ -278,50 +255,11 @@ export const sin = elementwise({
 export const cos = elementwise({
   name: "cos",
   arity: 1,
-  scalar: Math.cos,
-  expr: ([x]) => `Math.cos(${x})`,
+  ...mathCall("cos"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
     return [s.neg(s.mul(g, s.sin(x!)))];
   },
-});
-
-export const sign = elementwise({
-  name: "sign",
-  arity: 1,
-  scalar: Math.sign,
-  expr: ([x]) => `Math.sign(${x})`,
-  vjp: "not-differentiable",
-});
-
-// ---- comparisons and logic: booleans carry no gradient --------------------------------
-
-const compare = (name: string, js: string, scalar: (x: number, y: number) => boolean): ElementwiseOp =>
-  elementwise({
-    name,
-    arity: 2,
-    dtype: "bool",
-    scalar: (x, y) => (scalar(x, y) ? 1 : 0),
-    expr: ([x, y]) => `${x} ${js} ${y}`,
-    vjp: "not-differentiable",
-  });
-
-export const lt = compare("lt", "<", (x, y) => x < y);
-export const le = compare("le", "<=", (x, y) => x <= y);
-export const gt = compare("gt", ">", (x, y) => x > y);
-export const ge = compare("ge", ">=", (x, y) => x >= y);
-export const eq = compare("eq", "===", (x, y) => x === y);
-export const ne = compare("ne", "!==", (x, y) => x !== y);
-export const and = compare("and", "&&", (x, y) => x !== 0 && y !== 0);
-export const or = compare("or", "||", (x, y) => x !== 0 || y !== 0);
-
-export const not = elementwise({
-  name: "not",
-  arity: 1,
-  dtype: "bool",
-  scalar: (x) => (x !== 0 ? 0 : 1),
-  expr: ([x]) => `!${x}`,
-  vjp: "not-differentiable",
 });
 
 /** `c ? x : y` elementwise, both sides already computed: for masks, never for user branches. */
@@ -345,6 +283,7 @@ export const select = elementwise({
 export const stopGradient = elementwise({
   name: "stop_gradient",
   arity: 1,
+  gradc: "stopGradient",
   scalar: (x) => x,
   expr: ([x]) => x!,
   vjp: (_b, _g, _args, _out, _attrs) => [null],

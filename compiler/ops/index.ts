@@ -2,6 +2,8 @@
 
 export * from "./registry.js";
 export * as elementwise from "./elementwise.js";
+export * as rounding from "./rounding.js";
+export * as compare from "./compare.js";
 export * as leaf from "./leaf.js";
 export * as reduce from "./reduce.js";
 export * as movement from "./movement.js";
@@ -12,4 +14,5 @@ export * as gather from "./gather.js";
 export * as labels from "./labels.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
+export * from "./exposure.js";
 export { opTypes } from "./optypes.js";

@@ -20,6 +20,8 @@ export const take = defineOp<KernelOp>({
   kind: "kernel",
   name: "take",
   label: "at",
+  gradc: "at",
+  graph: { label: "take", fold: (c) => `[${c}]` },
   arity: 2,
   pure: true,
   infer([x, i]): Type {

@@ -9,6 +9,7 @@ import { type TensorVal, dtypeOf, makeVal } from "./values.js";
 export const matmul = defineOp<KernelOp>({
   kind: "kernel",
   name: "matmul",
+  gradc: "matmul",
   arity: 2,
   pure: true,
   infer([a, b], attrs): Type {

@@ -12,6 +12,7 @@ const targetShape = (attrs: Attrs): readonly Dim[] => attrs["shape"] as readonly
 export const reshape = defineOp<KernelOp>({
   kind: "kernel",
   name: "reshape",
+  gradc: "reshape",
   arity: 1,
   pure: true,
   infer([x], attrs): Type {
@@ -57,6 +58,7 @@ export const broadcastTo = defineOp<KernelOp>({
 export const transpose = defineOp<KernelOp>({
   kind: "kernel",
   name: "transpose",
+  gradc: "transpose",
   arity: 1,
   pure: true,
   infer([x]): Type {

@@ -65,6 +65,7 @@ const spread: Vjp = (b, g, [x], _out, attrs) => {
 export const sum = defineOp<KernelOp>({
   kind: "kernel",
   name: "sum",
+  gradc: "sum",
   arity: 1,
   pure: true,
   infer: inferReduce,
@@ -77,6 +78,7 @@ export const sum = defineOp<KernelOp>({
 export const max = defineOp<KernelOp>({
   kind: "kernel",
   name: "max",
+  gradc: "max",
   arity: 1,
   pure: true,
   infer: inferReduce,

@@ -54,10 +54,36 @@ export type Jvp = <V>(
 /** Emission of an elementwise op as a JS expression over already-emitted operands. */
 export type ExprEmitter = (operands: readonly string[], attrs: Attrs) => string;
 
+/**
+ * How `gradc graph` draws an op: the text of its box, and the text when one operand is a
+ * constant folded into the box (`+1`, `x^2`, `> 0`). Without `fold`, constants are drawn apart.
+ */
+export interface GraphLabel {
+  readonly label: string;
+  readonly fold?: (constant: string, constantFirst: boolean) => string;
+}
+
 export interface OpDefBase {
   readonly name: string;
   /** The name users call it by, in messages, when it differs (`take` is `at`). */
   readonly label?: string;
+  // ---- how users reach the op: every table of names (the frontend's, the uncompiled
+  // fallback's, the runtime's exports, the diagnostics' lists) is derived from these (exposure.ts).
+  /** Exported from "gradc" under this name, a function of tensors and numbers (`stopGradient`). */
+  readonly gradc?: string;
+  /** `Math.<math>` on numbers lowers to this op. */
+  readonly math?: string;
+  /** The Math function takes any number of arguments, folded left (`Math.max(a, b, c)`). */
+  readonly variadic?: boolean;
+  /** The binary JavaScript operators on numbers that build this op (`+`; `===` and `==`). */
+  readonly operators?: readonly string[];
+  /** The prefix JavaScript operator on numbers that builds this op (`-` for neg). */
+  readonly prefix?: string;
+  // ---- what passes and back ends need to know
+  /** Swapping the two operands changes neither the value nor the gradients (CSE sorts them). */
+  readonly commutative?: boolean;
+  /** How `gradc graph` draws it; by default its name. */
+  readonly graph?: GraphLabel;
   /** Number of value arguments. */
   readonly arity: number;
   /** Result type from argument types; throws ShapeError. */
@@ -77,6 +103,8 @@ export interface ElementwiseOp extends OpDefBase {
   readonly kind: "elementwise";
   readonly scalar: (...xs: number[]) => number;
   readonly expr: ExprEmitter;
+  /** `expr` writes one call (`Math.exp(x)`): its operands need no parentheses, nor does it. */
+  readonly callForm?: boolean;
 }
 
 /**

@@ -6,12 +6,13 @@
 
 import { type Func, type Node, isRegionOp } from "../ir/types.js";
 import { formatAttrs } from "../ir/print.js";
-import { getOp } from "../ops/index.js";
+import { getOp, hasOp } from "../ops/index.js";
 import { rewrite } from "./rewrite.js";
 
-// Not maximum/minimum: their values commute but their gradients do not (a tie routes the
-// gradient to the first argument), and CSE runs before AD.
-const COMMUTATIVE = new Set(["add", "mul", "eq", "ne", "and", "or"]);
+// Commutativity is a fact of the op's registry entry. Not maximum/minimum: their values commute
+// but their gradients do not (a tie routes the gradient to the first argument), and CSE runs
+// before AD. Region ops (if, loop) have no entry.
+const commutative = (op: string): boolean => hasOp(op) && getOp(op).commutative === true;
 
 /**
  * A node's key in parts: op, the first two operand ids (-1 when absent; sorted for commutative
@@ -30,11 +31,11 @@ function keyOf(node: Node): Key {
   if (args.length <= 2) {
     let a = args[0]?.id ?? -1;
     let b = args[1]?.id ?? -1;
-    if (b >= 0 && b < a && COMMUTATIVE.has(op)) [a, b] = [b, a];
+    if (b >= 0 && b < a && commutative(op)) [a, b] = [b, a];
     return { op, a, b, rest: attrs };
   }
   let ids = args.map((v) => v.id);
-  if (COMMUTATIVE.has(op)) ids = ids.sort((x, y) => x - y);
+  if (commutative(op)) ids = ids.sort((x, y) => x - y);
   return { op, a: ids[0]!, b: ids[1]!, rest: `${ids.slice(2).join(",")}${attrs}` };
 }
 

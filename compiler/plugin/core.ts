@@ -26,6 +26,8 @@ export interface GradcPluginOptions {
   readonly project?: string;
   /** Run the IR verifier after every compiler pass (slower; for debugging gradc). */
   readonly verify?: boolean;
+  /** `wasm` (default): large matrix products run as embedded WebAssembly SIMD kernels; `js`: JavaScript only. */
+  readonly backend?: "js" | "wasm";
 }
 
 /** What transforming one module gave. */
@@ -110,6 +112,7 @@ export class GradcCore {
         module: "cjs",
         ...project,
         ...(this.options.verify ? { verify: true } : {}),
+        ...(this.options.backend ? { backend: this.options.backend } : {}),
       });
       return this.compiler;
     }

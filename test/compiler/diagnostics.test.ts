@@ -66,6 +66,9 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-gradc-function-in-model": "GRADC1028",
   "error-unsupported-method": "mixed",
   "error-symbolic-loop-bound": "GRADC1030",
+  "error-switch-fallthrough": "GRADC1050",
+  "error-switch-break": "GRADC1050",
+  "error-switch-label": "GRADC1050",
   "error-index-out-of-range": "GRADC2006",
   "error-reshape-infer": "GRADC2004",
   "error-for-of-tensor": "GRADC1001",
@@ -138,7 +141,7 @@ describe("every error once", () => {
 
   it("every error of a function is reported, in source order, without follow-on errors", () => {
     const r = results.get("error-every-error")!;
-    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual(["6:13 GRADC1027", "8:3 GRADC1001", "13:3 GRADC1002", "14:11 GRADC1011"]);
+    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual(["6:13 GRADC1027", "9:5 GRADC1050", "15:3 GRADC1002", "16:11 GRADC1011"]);
   });
 
   it("a function with more errors than the cap reports the first MAX_ERRORS", async () => {

@@ -2,6 +2,9 @@
 // compiled binding's value against the model run eagerly, its gradients against the same
 // binding uncompiled (the tape) and, for every f64 entry, against central differences of the
 // model. f32 entries are compared with the tape only (differences in f32 are too coarse).
+// Each case runs on both backends: JavaScript only (what expected.js holds), and WebAssembly
+// with every matrix product as a kernel (the size threshold lowered to 1), whose results must
+// also agree with the JavaScript backend's within 1e-5 (f32) and 1e-12 (f64) relative.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,9 +18,11 @@ vi.mock("gradc", () => import("../../runtime/index.js"));
 
 const names = fixtureNames().filter((n) => !isErrorCase(n) && !TRANSFORM_CASES.includes(n) && readFileSync(join(FIXTURES, n, "input.ts"), "utf8").includes("Tensor<"));
 let results: Map<string, FixtureResult>;
+let onWasm: Map<string, FixtureResult>;
 
 beforeAll(() => {
   results = compileFixtures(names);
+  onWasm = compileFixtures(names, { backend: "wasm", wasmMinWork: 1 });
 });
 
 type Data = Float64Array | Float32Array;
@@ -80,11 +85,11 @@ function entries(tree: Tree, where = ""): Entry[] {
   );
 }
 
-describe("tensor fixtures: compiled against the model, the tape and central differences", () => {
+describe.each(["js", "wasm"])("tensor fixtures (%s backend): compiled against the model, the tape and central differences", (backend) => {
   it.each(names)("%s", async (name) => {
-    const r = results.get(name)!;
+    const r = (backend === "js" ? results : onWasm).get(name)!;
     expect(r.diagnostics).toEqual([]);
-    const generated = await importGenerated(r.module!.code, name);
+    const generated = await importGenerated(r.module!.code, `${name}-${backend}`);
     const source = (await import(/* @vite-ignore */ join(r.dir, "input.ts"))) as Record<string, (...a: unknown[]) => unknown>;
     for (const fn of r.module!.functions) {
       const { spec } = fn;
@@ -124,6 +129,41 @@ describe("tensor fixtures: compiled against the model, the tape and central diff
           expect(relErr(g, fd), `${where}: ${g} vs ${fd}`).toBeLessThan(f32 ? 1e-3 : 1e-6);
         }
       });
+    }
+  });
+});
+
+/** Every number of a result (a pytree of numbers and tensors), in order, with its dtype. */
+function numbersOf(v: unknown, out: { x: number; f32: boolean; leaf: number }[] = []): { x: number; f32: boolean; leaf: number }[] {
+  const leaf = out.length === 0 ? 0 : out[out.length - 1]!.leaf + 1;
+  if (typeof v === "number") out.push({ x: v, f32: false, leaf });
+  else if (Array.isArray(v)) v.forEach((item) => numbersOf(item, out));
+  else if (v !== null && typeof v === "object" && "data" in v && "shape" in v) {
+    const data = (v as { data: Data }).data;
+    data.forEach((x) => out.push({ x, f32: data instanceof Float32Array, leaf }));
+  } else if (v !== null && typeof v === "object") Object.values(v).forEach((item) => numbersOf(item, out));
+  return out;
+}
+
+describe("tensor fixtures: the WebAssembly backend agrees with the JavaScript backend", () => {
+  it("at least one case runs a matrix product as a WebAssembly kernel", () => {
+    expect(names.filter((n) => onWasm.get(n)!.module!.code.includes("$gradc_mm_")).length).toBeGreaterThan(0);
+  });
+  it.each(names)("%s", async (name) => {
+    const [js, wasm] = [results.get(name)!, onWasm.get(name)!];
+    const a = await importGenerated(js.module!.code, `${name}-js-vs`);
+    const b = await importGenerated(wasm.module!.code, `${name}-wasm-vs`);
+    for (const fn of js.module!.functions) {
+      const next = rng(name.length * 100 + fn.spec.exportName.length);
+      const args = fn.spec.params.map((p) => argument(p.tree, next));
+      const x = numbersOf((a[fn.spec.exportName] as (...a: unknown[]) => unknown)(...args));
+      const y = numbersOf((b[fn.spec.exportName] as (...a: unknown[]) => unknown)(...args));
+      expect(y.length).toBe(x.length);
+      // Relative to the largest magnitude in the same tensor: a sum of products rounded in
+      // another order differs by a few units of its largest terms, not of a small element.
+      const scale = new Map<number, number>();
+      x.forEach((e) => scale.set(e.leaf, Math.max(scale.get(e.leaf) ?? 1e-30, Math.abs(e.x))));
+      x.forEach((e, i) => expect(Math.abs(e.x - y[i]!.x) / scale.get(e.leaf)!, `${fn.spec.exportName}[${i}]`).toBeLessThan(e.f32 ? 1e-5 : 1e-12));
     }
   });
 });

@@ -6,21 +6,24 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { compile } from "../../compiler/index.js";
+import type { CompileOptions } from "../../compiler/program.js";
 
 const TMP = join(__dirname, "..", ".tmp", "examples");
 
-async function compiled(name: string): Promise<Record<string, never>> {
+async function compiled(name: string, kernels: Pick<CompileOptions, "backend" | "wasmMinWork"> = {}): Promise<Record<string, never>> {
   mkdirSync(TMP, { recursive: true });
-  const result = compile([join(__dirname, "..", "..", "examples", `${name}.ts`)], { emit: "js", verify: true });
+  const result = compile([join(__dirname, "..", "..", "examples", `${name}.ts`)], { emit: "js", verify: true, ...kernels });
   expect(result.diagnostics).toEqual([]);
-  const out = join(TMP, `${name}.grad.mjs`);
+  if (kernels.backend === "js") expect(result.modules[0]!.code).not.toContain("$gradc_wasm");
+  if (kernels.wasmMinWork === 1) expect(result.modules[0]!.code).toContain("$gradc_mm_");
+  const out = join(TMP, `${name}.${kernels.backend ?? "default"}.grad.mjs`);
   writeFileSync(out, result.modules[0]!.code);
   return (await import(pathToFileURL(out).href)) as Record<string, never>;
 }
 
 describe("examples train with compiled gradients", () => {
   test("seed MLP: per-sample SGD lowers the loss", async () => {
-    const { lossGrad } = await compiled("mlp");
+    const { lossGrad } = await compiled("mlp", { backend: "js" });
     const { main } = await import("../../examples/mlp.js");
     const first = main(lossGrad, 1);
     const later = main(lossGrad, 30);
@@ -34,7 +37,7 @@ describe("examples train with compiled gradients", () => {
   });
 
   test("MNIST MLP on real digits: a short run classifies held-out digits far above chance", async () => {
-    const { lossGrad } = await compiled("mnist-mlp");
+    const { lossGrad } = await compiled("mnist-mlp", { backend: "js" });
     const { main } = await import("../../examples/mnist-mlp.js");
     const lines: string[] = [];
     // 2000 training digits, 2 epochs (62 steps), no augmentation; chance is 10%.
@@ -166,5 +169,36 @@ describe("MNIST loader (examples/data/mnist.ts)", () => {
     expect(Array.from(oneHot([2, 0], 3))).toEqual([0, 0, 1, 1, 0, 0]);
     // Ties go to the first class: the last row counts as a 0.
     expect(accuracy([0, 5, 9, 1, 3, 3], [1, 0, 1], 2)).toBeCloseTo(2 / 3, 12);
+  });
+});
+
+// The same training runs with the products as WebAssembly kernels (every one: threshold 1),
+// and the kernels' gradients equal the JavaScript backend's within f32 rounding.
+describe("examples train on the WebAssembly backend", () => {
+  const wasm = { backend: "wasm", wasmMinWork: 1 } as const;
+  test("seed MLP: per-sample SGD lowers the loss", async () => {
+    const { lossGrad } = await compiled("mlp", wasm);
+    const { main } = await import("../../examples/mlp.js");
+    expect(main(lossGrad, 30)).toBeLessThan(main(lossGrad, 1) * 0.5);
+  });
+
+  test("MNIST MLP: held-out accuracy far above chance, gradients equal to the JavaScript backend's", async () => {
+    const { lossGrad } = await compiled("mnist-mlp", wasm);
+    type Step = (...a: unknown[]) => [number, Record<string, { data: Float32Array }>];
+    const onJs = (await compiled("mnist-mlp", { backend: "js" })).lossGrad as unknown as Step;
+    const { main, initMlp } = await import("../../examples/mnist-mlp.js");
+    const acc = main(lossGrad, { train: 2000, test: 1000, epochs: 2, shift: 0, log: () => {} });
+    expect(acc).toBeGreaterThan(0.75);
+    const net = initMlp(3);
+    const x = { shape: [64, 784], data: Float32Array.from({ length: 64 * 784 }, (_v, i) => ((i * 7919) % 1000) / 1000) };
+    const y = { shape: [64, 10], data: Float32Array.from({ length: 640 }, (_v, i) => (i % 10 === (i / 10) % 10 ? 1 : 0)) };
+    const [v1, g1] = (lossGrad as unknown as Step)(net, x, y);
+    const [v2, g2] = onJs(net, x, y);
+    expect(Math.abs(v1 - v2)).toBeLessThanOrEqual(1e-5 * Math.abs(v2));
+    for (const key of ["W1", "b1", "W2", "b2"]) {
+      const [a, b] = [g1[key]!.data, g2[key]!.data];
+      const scale = Math.max(...Array.from(b, Math.abs));
+      a.forEach((d, i) => expect(Math.abs(d - b[i]!) / scale, `${key}[${i}]`).toBeLessThan(1e-5));
+    }
   });
 });

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CompiledModule, compileSourceFile, createProject } from "../../compiler/program.js";
+import { type CompileOptions, type CompiledModule, compileSourceFile, createProject } from "../../compiler/program.js";
 import { type Diagnostic, formatWithFrame } from "../../compiler/diagnostics/diagnostic.js";
 import { printFunc } from "../../compiler/ir/print.js";
 
@@ -38,16 +38,20 @@ export const isErrorCase = (name: string): boolean => name.startsWith("error-");
  * Compiles the cases' input.ts files in one TypeScript project (creating one per case costs
  * about half a second each), each exactly as `compile([input.ts], { cwd: caseDir })` would:
  * `compile` is a loop of `compileSourceFile` over one project. fixtures.test.ts checks that
- * equivalence on a case of each kind.
+ * equivalence on a case of each kind. The expected files are the JavaScript backend's output
+ * (`backend: "js"`); fixture-tensors.test.ts also runs the cases on the WebAssembly backend.
  */
-export function compileFixtures(names: readonly string[]): Map<string, FixtureResult> {
+export function compileFixtures(
+  names: readonly string[],
+  kernels: Pick<CompileOptions, "backend" | "wasmMinWork"> = { backend: "js" },
+): Map<string, FixtureResult> {
   const inputs = names.map((n) => join(FIXTURES, n, "input.ts"));
   const { project, rootDir } = createProject(inputs);
   const out = new Map<string, FixtureResult>();
   names.forEach((name, i) => {
     const dir = join(FIXTURES, name);
     const sf = project.getSourceFileOrThrow(inputs[i]!);
-    const r = compileSourceFile(sf, rootDir, { emit: "js", verify: true, cwd: dir }, dir);
+    const r = compileSourceFile(sf, rootDir, { emit: "js", verify: true, cwd: dir, ...kernels }, dir);
     out.set(name, { name, dir, module: r.module, diagnostics: r.diagnostics });
   });
   return out;

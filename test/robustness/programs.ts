@@ -566,7 +566,7 @@ const BAD_STATEMENTS = [
   "var V = S;",
   "async function af() { return 1; }",
   "function* gf() { yield 1; }",
-  "!S = S % 2;",
+  "!S = S | 2;",
   "!S = S & 1;",
   'S = S + Number("1");',
   "S = (S, 2);",
@@ -578,7 +578,7 @@ const BAD_STATEMENTS = [
   "!console.log(S);",
   "!S = undefinedFunction(S);",
   "!S = Math.random();",
-  "!S = Math.floor(S);",
+  "!S = Math.atan2(S, 1);",
   "S = Math.hypot(S, S);",
   "S = Math.max(...[S, 1]);",
   "S = parseFloat(String(S));",
@@ -618,7 +618,7 @@ const BAD_STATEMENTS = [
 
 /** Expressions in place of a scalar operand (`S` a scalar, `T` a tensor when there is one); `!`: must be refused. */
 const BAD_EXPRESSIONS = [
-  "!S % 3",
+  "!S ^ 3",
   "!S & 7",
   "!S | 0",
   "!S ^ 2",
@@ -641,7 +641,7 @@ const BAD_EXPRESSIONS = [
   "![S, S]",
   "!({ a: S })",
   "!Math.random()",
-  "!Math.floor(S)",
+  "!Math.atan2(S, 1)",
   "!Math.cbrt(S)",
   "Math.SQRT1_2 * S",
   "!Number(S)",

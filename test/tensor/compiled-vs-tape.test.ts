@@ -76,17 +76,24 @@ const LONG = (() => {
 
 type Fn = (...args: unknown[]) => [number, unknown];
 let compiled: Record<string, Fn>;
+/** The same models on the WebAssembly backend, every matrix product a kernel (threshold 1). */
+let onWasm: Record<string, Fn>;
 let interpreted: Record<string, Fn>;
 
 beforeAll(async () => {
   mkdirSync(TMP, { recursive: true });
   const src = join(TMP, "models.ts");
   writeFileSync(src, `${SOURCE}\n${LONG}\n`);
-  const result = compile([src], { emit: "js", verify: true });
+  const result = compile([src], { emit: "js", verify: true, backend: "js" });
   expect(result.diagnostics).toEqual([]);
   const out = join(TMP, "models.compiled.mjs");
   writeFileSync(out, result.modules[0]!.code);
   compiled = (await import(pathToFileURL(out).href)) as Record<string, Fn>;
+  const wasm = compile([src], { emit: "js", verify: true, backend: "wasm", wasmMinWork: 1 });
+  expect(wasm.diagnostics).toEqual([]);
+  const wasmOut = join(TMP, "models.wasm.mjs");
+  writeFileSync(wasmOut, wasm.modules[0]!.code);
+  onWasm = (await import(pathToFileURL(wasmOut).href)) as Record<string, Fn>;
   interpreted = (await import(src)) as Record<string, Fn>;
 });
 
@@ -130,6 +137,31 @@ describe("compiled tensor code equals the tape", () => {
     const [v2, g2] = interpreted[name]!(...args());
     expectClose(v1, v2, tol);
     expectClose(g1, g2, tol);
+  });
+});
+
+describe("the WebAssembly backend equals the tape and the JavaScript backend", () => {
+  test("its products are kernels", async () => {
+    const { readFileSync } = await import("node:fs");
+    const code = readFileSync(join(TMP, "models.wasm.mjs"), "utf8");
+    for (const k of ["matmul_nn_f64", "matmul_nn_f32"]) expect(code).toContain(`$gradc_wasm.get().${k}`);
+    expect(readFileSync(join(TMP, "models.compiled.mjs"), "utf8")).not.toContain("$gradc_wasm");
+  });
+  test.each(CASES)("%s", (name, args, tol) => {
+    const [v1, g1] = onWasm[name]!(...args());
+    const [v2, g2] = interpreted[name]!(...args());
+    const [v3, g3] = compiled[name]!(...args());
+    expectClose(v1, v2, tol);
+    expectClose(g1, g2, tol);
+    expectClose(v1, v3, tol);
+    expectClose(g1, g3, tol);
+  });
+  test("symbolic batch: the same kernels at every size, the memory grown between calls", () => {
+    for (const B of [1, 7, 3, 4000, 2]) {
+      const args = [t([B, 3], 20 + B), t([3, 2], 11), t([2], 12)];
+      expectClose(onWasm.gBatch!(...args), interpreted.gBatch!(...args), 1e-12);
+      expectClose(onWasm.gBatch!(...args), compiled.gBatch!(...args), 1e-12);
+    }
   });
 });
 

@@ -77,12 +77,16 @@ function leaves(tree: unknown, out: number[] = []): number[] {
 
 const close = (x: number, y: number, rel: number): boolean => Math.abs(x - y) <= rel * Math.max(1, Math.abs(x), Math.abs(y));
 
-describe("random tensor programs: compiled = tape ≈ finite differences", () => {
+// On the JavaScript backend, and on the WebAssembly one with every matrix product a kernel.
+describe.each([
+  ["js", { backend: "js" }],
+  ["wasm", { backend: "wasm", wasmMinWork: 1 }],
+] as const)("random tensor programs (%s backend): compiled = tape ≈ finite differences", (backend, kernels) => {
   it.each([2000, 2001])("batch with seed %i", async (seed) => {
     const programs = fc.sample(progArb, { seed, numRuns: 40 });
     const tmp = join(__dirname, "..", ".tmp");
     mkdirSync(tmp, { recursive: true });
-    const file = join(tmp, `random-tensor-${seed}.ts`);
+    const file = join(tmp, `random-tensor-${seed}-${backend}.ts`);
     writeFileSync(
       file,
       [
@@ -90,9 +94,10 @@ describe("random tensor programs: compiled = tape ≈ finite differences", () =>
         ...programs.map((p, n) => render(p, `f${n}`)),
       ].join("\n"),
     );
-    const result = compile([file], { emit: "js", verify: true });
+    const result = compile([file], { emit: "js", verify: true, ...kernels });
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
-    const compiled = await importGenerated(result.modules[0]!.code, `random-tensor-${seed}`);
+    if (backend === "wasm" && programs.some((p) => render(p, "f").includes("matmul("))) expect(result.modules[0]!.code).toContain("$gradc_mm_f64(");
+    const compiled = await importGenerated(result.modules[0]!.code, `random-tensor-${seed}-${backend}`);
     const tape = (await import(/* @vite-ignore */ file)) as Record<string, (...args: unknown[]) => [number, unknown]>;
     let fdChecked = 0;
     programs.forEach((_p, n) => {
