@@ -6,13 +6,33 @@
 
 import { getOp } from "../compiler/ops/index.js";
 import { crossEntropy as crossEntropyOf } from "../compiler/ops/labels.js";
-import { apply, tracing } from "./eager.js";
-import { guarded, operand } from "./ops.js";
+import { ShapeError } from "../compiler/ops/index.js";
+import { type Traced, apply, isTraced, tracing } from "./eager.js";
+import { shapeRefusal } from "./codes.js";
+import { GradcError } from "./error.js";
+import { isTensor } from "./tensor.js";
+import type { Val } from "../compiler/ops/values.js";
 import type { Mutable, ReducedShape, TakeShape, TensorOf } from "./shapes.js";
 import type { DType, Tensor } from "./tensor.js";
 
 /** The dtypes of tensors that hold numbers to compute with. */
 export type FloatDType = "f64" | "f32";
+
+/** An op's argument: a number, a traced value or a tensor (a GradcError naming the op otherwise). */
+function operand(op: string, x: unknown, position: number): Val | Traced {
+  if (typeof x === "number" || isTraced(x) || isTensor(x)) return x as Val | Traced;
+  throw new GradcError(`${op}: argument ${position + 1} must be a tensor, got ${x === null ? "null" : typeof x}`);
+}
+
+/** Runs an op, reporting a shape problem as a GradcError naming it, as the ops of ops.ts do. */
+function guarded<T>(name: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ShapeError) throw shapeRefusal(name, e);
+    throw e;
+  }
+}
 
 const GATHER = getOp("gather");
 const GATHER_ALONG = getOp("gather_along");

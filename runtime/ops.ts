@@ -83,8 +83,7 @@ export type ReduceOp<Op extends string = string> = {
 
 type Arg = Val | Traced;
 
-/** Checks an op's argument: a number, a traced value or a well-formed tensor (a GradcError naming the op otherwise). */
-export function operand(op: string, x: unknown, position: number): Arg {
+function operand(op: string, x: unknown, position: number): Arg {
   if (typeof x === "number" || isTraced(x)) return x;
   if (isTensor(x)) {
     let n = 1;
@@ -139,7 +138,7 @@ function reduction<Op extends string>(name: Op): ReduceOp<Op> {
 }
 
 /** Runs a composite, reporting a shape problem as a GradcError like the primitives do. */
-export function guarded<T>(name: string, run: () => T): T {
+function guarded<T>(name: string, run: () => T): T {
   try {
     return run();
   } catch (e) {

@@ -72,6 +72,7 @@ export const gather = defineOp<KernelOp>({
   kind: "kernel",
   name: "gather",
   label: "take",
+  gradc: "take",
   arity: 2,
   pure: true,
   infer([x, idx], attrs): Type {
@@ -176,6 +177,7 @@ export const gatherAlong = defineOp<KernelOp>({
   kind: "kernel",
   name: "gather_along",
   label: "takeAlongAxis",
+  gradc: "takeAlongAxis",
   arity: 2,
   pure: true,
   infer([x, idx], attrs): Type {

@@ -16,6 +16,7 @@ export const oneHot = defineOp<KernelOp>({
   kind: "kernel",
   name: "one_hot",
   label: "oneHot",
+  gradc: "oneHot",
   arity: 1,
   pure: true,
   infer([labels], attrs): Type {
@@ -55,6 +56,7 @@ export const oneHot = defineOp<KernelOp>({
 export const argmax = defineOp<KernelOp>({
   kind: "kernel",
   name: "argmax",
+  gradc: "argmax",
   arity: 1,
   pure: true,
   infer([x], attrs): Type {
