@@ -10,6 +10,7 @@ export { GradcError, type GradcErrorConstructor, gradcErrorPrelude } from "./err
 // the ops the registry exposes in gradc).
 export * from "./ops.js";
 export * from "./ops-models.js";
+export { type FloatDType, argmax, crossEntropy, oneHot, take, takeAlongAxis } from "./labels.js";
 export type {
   BroadcastShape,
   MatmulShape,
@@ -18,6 +19,7 @@ export type {
   Reduced,
   ReducedShape,
   ShapeError,
+  TakeShape,
   TensorOf,
   TransposeShape,
 } from "./shapes.js";

@@ -4,11 +4,12 @@
 // else must come from the function itself or from `scope`.
 
 import { getOp, gradcOpNames, gradcOps, type OpDef } from "../compiler/ops/index.js";
+import * as labels from "./labels.js";
 import * as ops from "./ops.js";
 import * as modelOps from "./ops-models.js";
 import { ones, zeros } from "./tensor.js";
 
-const RUNTIME_OPS: Readonly<Record<string, unknown>> = { ...ops, ...modelOps };
+const RUNTIME_OPS: Readonly<Record<string, unknown>> = { ...ops, ...modelOps, ...labels };
 
 /** gradc's ops, by the names user code imports them under: every op the registry exposes in gradc. */
 export const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
@@ -22,7 +23,11 @@ export const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
  * others, with axes, options or lists, check their own arguments).
  */
 export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze(
-  Object.fromEntries([...gradcOps()].filter(([, d]) => d.kind === "elementwise" || d.name === "matmul").map(([name, d]) => [name, d.arity])),
+  Object.fromEntries([
+    ...[...gradcOps()].filter(([, d]) => d.kind === "elementwise" || d.name === "matmul").map(([name, d]) => [name, d.arity] as const),
+    // The one composite of a fixed count: crossEntropy(logits, labels).
+    ["crossEntropy", 2] as const,
+  ]),
 );
 
 /** gradc exports that are not ops of the language, and what to do instead (GRADC1028). */

@@ -187,3 +187,26 @@ export type Reduced<S extends readonly number[], D extends DType, A extends numb
       ? number
       : TensorOf<R, D>
     : never;
+
+/** `S` with the dimension at index `P` replaced by the dimensions `I`. */
+type SpliceAxis<S extends readonly number[], P, I extends readonly number[], Acc extends number[] = [], At extends 0[] = []> =
+  S extends readonly [infer H extends number, ...infer R extends number[]]
+    ? SpliceAxis<R, P, I, At["length"] extends P ? [...Acc, ...Mutable<I>] : [...Acc, H], [...At, 0]>
+    : Acc;
+
+/**
+ * The shape `take(x, indices, axis)` gives: x's shape with axis `A` replaced by the indices'
+ * shape (NumPy `take`); a ShapeError for an axis out of range.
+ *
+ * @example
+ * type R = TakeShape<[1000, 16], [B, 8], 0>; // [B, 8, 16]: embedding rows
+ */
+export type TakeShape<S extends readonly number[], I extends readonly number[], A extends number> = number extends S["length"]
+  ? number[]
+  : number extends I["length"]
+    ? number[]
+    : number extends A
+      ? number[]
+      : [PositiveAxis<S["length"], A>] extends [never]
+        ? ShapeError<`take: axis ${A} is out of range for rank ${S["length"]}`>
+        : SpliceAxis<S, PositiveAxis<S["length"], A>, I>;

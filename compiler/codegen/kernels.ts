@@ -6,6 +6,7 @@
 
 import { type Dim, type Node, type Type, type Value, walkNodes } from "../ir/types.js";
 import { getOp, type KernelBackend } from "../ops/index.js";
+import { emitOpLoops } from "./op-loops.js";
 import { reducedAxes } from "../ops/reduce.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import type { Buffers } from "./buffers.js";
@@ -348,7 +349,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       );
     },
     transpose,
-    loops,
+    // The op's own loops (indexing by i32 tensors, op-loops.ts), or the backend's kernel for it.
+    loops: (node, write) => (write === undefined ? loops(node) : emitOpLoops(e, node, allocate(node.outs[0]!), getOp(node.op).label ?? node.op, write)),
     alias(node) {
       const [x, out] = [node.args[0]!, node.outs[0]!];
       if (x.type.shape.length === 0) return pointwise(node);

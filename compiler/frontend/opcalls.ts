@@ -7,6 +7,7 @@ import { MATH_CONSTANTS, getOp, gradcOpNames, gradcOps, mathOps } from "../ops/i
 import { reshapeTarget } from "../ops/reshape-target.js";
 import type { LV, OpCall, OpCallContext } from "./types.js";
 import { MODEL_OPS } from "./opcalls-models.js";
+import { LABEL_OPS } from "./opcalls-labels.js";
 
 export type { OpCall, OpCallContext } from "./types.js";
 
@@ -190,6 +191,7 @@ const SPECIAL: Readonly<Record<string, OpCall>> = {
     lower: (ctx, [x, axis]) => val(composites.softmax(ctx.b, ctx.value(x!), constNumber(axis, ctx, "axis") ?? -1)),
   },
   ...MODEL_OPS,
+  ...LABEL_OPS,
 };
 
 /** gradc function name → its lowering: every op and composite gradc exports, and zeros/ones. */

@@ -14,6 +14,8 @@ export * as conv from "./conv.js";
 export * as pool from "./pool.js";
 export * as indexing from "./indexing.js";
 export * as convert from "./convert.js";
+export * as gather from "./gather.js";
+export * as labels from "./labels.js";
 export { sumTo } from "./broadcast.js";
 export { numberLiteral } from "./leaf.js";
 export * from "./exposure.js";

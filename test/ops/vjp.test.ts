@@ -24,6 +24,8 @@ interface Arg {
   readonly fixed?: number;
   /** A tensor the op's output is piecewise constant in (max pooling's x): drawn, not differentiated. */
   readonly constant?: boolean;
+  /** Fixed i32 indices of `shape` (labels, gathers): never differentiated. */
+  readonly ints?: readonly number[];
 }
 
 interface Case {
@@ -47,6 +49,8 @@ const NOT_DIFFERENTIABLE: Readonly<Record<string, string>> = {
   or: "logic on booleans",
   not: "logic on booleans",
   argmax_mask: "a 0/1 mask, piecewise constant in its input (max's VJP multiplies by it)",
+  one_hot: "its input is i32 labels, integers with no gradient",
+  argmax: "gives i32 positions, piecewise constant in its input",
 };
 
 /** Ops whose gradient is zero by definition (the VJP returns no cotangent). */
@@ -235,6 +239,23 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
     { args: [{ shape: [2, 3] }], attrs: { dtype: "f64" } },
     { args: [{ shape: [] }], attrs: { dtype: "f64" } },
   ],
+  // Repeated indices (the adjoint must accumulate them), every axis, and indices at both ends.
+  gather: [
+    { args: [{ shape: [5, 3] }, { shape: [4], ints: [4, 0, 4, 2] }], attrs: { axis: 0 } },
+    { args: [{ shape: [2, 4, 3] }, { shape: [2, 3], ints: [3, 3, 0, 1, 3, 0] }], attrs: { axis: 1 } },
+    { args: [{ shape: [2, 3] }, { shape: [5], ints: [2, 2, 2, 0, 1] }], attrs: { axis: -1 } },
+  ],
+  scatter_add: [
+    { args: [{ shape: [4, 3] }, { shape: [4], ints: [4, 0, 4, 2] }], attrs: { axis: 0, shape: [5, 3] } },
+    { args: [{ shape: [2, 5] }, { shape: [5], ints: [2, 2, 2, 0, 1] }], attrs: { axis: 1, shape: [2, 3] } },
+  ],
+  gather_along: [
+    { args: [{ shape: [3, 4] }, { shape: [3, 2], ints: [3, 3, 0, 1, 2, 0] }], attrs: { axis: 1 } },
+    { args: [{ shape: [3, 4] }, { shape: [5, 4], ints: [2, 2, 0, 1, 0, 0, 0, 0, 2, 1, 1, 2, 2, 0, 2, 1, 1, 1, 1, 0] }], attrs: { axis: 0 } },
+  ],
+  scatter_along: [
+    { args: [{ shape: [3, 2] }, { shape: [3, 2], ints: [3, 3, 0, 1, 2, 0] }], attrs: { axis: 1, shape: [3, 4] } },
+  ],
   put: [
     { args: [{ shape: [3] }, { shape: [], fixed: 1 }], attrs: { shape: [4, 3] } },
     { args: [{ shape: [] }, { shape: [], fixed: 3 }], attrs: { shape: [4] } },
@@ -243,10 +264,11 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
 
 const zerosLike = (v: Val): Val => (typeof v === "number" ? 0 : { shape: shapeOf(v), data: new Float64Array(flat(v).length) });
 
-const differentiable = (c: Case): number[] => c.args.flatMap((a, i) => (a.bool || a.constant || a.fixed !== undefined ? [] : [i]));
+const differentiable = (c: Case): number[] => c.args.flatMap((a, i) => (a.bool || a.constant || a.fixed !== undefined || a.ints ? [] : [i]));
 
 function drawArg(a: Arg, next: () => number): Val {
   if (a.fixed !== undefined) return a.fixed;
+  if (a.ints) return { shape: [...a.shape], data: Int32Array.from(a.ints) };
   if (a.bool) {
     if (a.shape.length === 0) return next() < 0.5;
     const n = a.shape.reduce((x, y) => x * y, 1);
@@ -264,7 +286,7 @@ function drawPoint(c: Case, next: () => number): Val[] {
 }
 
 const describeCase = (c: Case): string =>
-  `(${c.args.map((a) => (a.bool ? "bool" : a.fixed !== undefined ? String(a.fixed) : "f64") + `[${a.shape.join(",")}]`).join(", ")})` +
+  `(${c.args.map((a) => (a.bool ? "bool" : a.fixed !== undefined ? String(a.fixed) : a.ints ? "i32" : "f64") + `[${a.shape.join(",")}]`).join(", ")})` +
   (c.attrs ? ` ${JSON.stringify(c.attrs)}` : "");
 
 /** Runs the op's VJP eagerly with the given arguments marked active. */
