@@ -16,8 +16,8 @@ import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
 import { shareParsedFiles } from "./parsed-files.js";
 import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
-import { type Stages, compileStages } from "./passes/pipeline.js";
 import { ReverseOfLoopError } from "./passes/ad.js";
+import { type Stages, compileStages } from "./passes/pipeline.js";
 import "./ops/index.js";
 
 /** Options of `compile`, shared by the CLI, the plugins and the incremental compiler. */
@@ -297,7 +297,7 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     argnumsIsArray: isArray,
     params: lowered.params,
     dims: lowered.dims,
-    ...(binding.mode === "jvp" ? { result: lowered.fn.body.results[0]!.type } : {}),
+    ...(binding.mode === "jvp" ? (lowered.resultTree ? { resultTree: lowered.resultTree } : { result: lowered.fn.body.results[0]!.type }) : {}),
     ...(lowered.aux ? { aux: lowered.aux } : {}),
     ...(flags.reuse ? { reuse: true } : {}),
     // The value alone (internal, for the benchmark); a jvp binding keeps its tangent.

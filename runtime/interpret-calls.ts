@@ -12,8 +12,6 @@ import { Var, apply, valueOf } from "./tape.js";
 import { isTensor } from "./tensor.js";
 
 /** The gradc op a Math function's tensor argument should use instead (the compiler's suggestion). */
-const TENSOR_OP: Readonly<Record<string, string>> = { exp: "exp", log: "log", sqrt: "sqrt", tanh: "tanh", abs: "abs", pow: "pow", max: "maximum", min: "minimum" };
-const MATH_ARITY: Readonly<Record<string, [number, number]>> = { pow: [2, 2], max: [1, Infinity], min: [1, Infinity] };
 
 export abstract class Calls extends Core {
   private readonly closures = new WeakSet<object>();
@@ -155,12 +153,12 @@ export abstract class Calls extends Core {
 
   private callMath(node: ES.CallExpression, fn: (...xs: number[]) => number, rule: MathRule, args: unknown[]): unknown {
     const name = MATH_NAMES.get(fn)!;
-    const [min, max] = MATH_ARITY[name] ?? [1, 1];
+    const [min, max] = rule.variadic ? [1, Infinity] : [rule.def.arity, rule.def.arity];
     args.forEach((a, i) => {
       const v = a instanceof Var ? a.value : a;
       if (isTensor(v)) {
         const texts = node.arguments.map((x) => this.text(x, 30));
-        const op = TENSOR_OP[name];
+        const op = rule.def.gradc;
         const instead = op === undefined ? `gradc has no tensor op for Math.${name}: apply it to numbers, e.g. to each element at(x, i).` : `Write ${op}(${texts.join(", ")}).`;
         this.refuse(node, "GRADC1027", [`Math.${name}`, texts[i] ?? "an operand", `[${v.shape.join(", ")}]`, instead]);
       }
@@ -168,9 +166,8 @@ export abstract class Calls extends Core {
     if (args.length < min || args.length > max) this.refuse(node, "GRADC1019", [`Math.${name}`, min === max ? min : `${min}-${max}`, args.length]);
     for (const a of args) if (typeof a !== "number" && !(a instanceof Var)) this.refuse(node, "GRADC2005", [`Math.${name} takes numbers`]);
     if (!args.some((a) => a instanceof Var)) return fn(...(args as number[]));
-    if (rule === "constant") return fn(...args.map((a) => valueOf(a as Val) as number));
-    if ("differentiable" in rule) return apply(rule.differentiable, args as Val[]);
-    return (args as (Val | Var)[]).reduce((acc, x) => apply(rule.fold, [acc, x]));
+    if (!rule.variadic) return apply(rule.def, args as Val[]);
+    return (args as (Val | Var)[]).reduce((acc, x) => apply(rule.def, [acc, x]));
   }
 
   protected callExpression(node: ES.CallExpression, scope: Scope): unknown {

@@ -12,12 +12,14 @@ import type { FunctionNode, ParsedFunction } from "./interpret-parse.js";
 import { refusal } from "./refusal.js";
 
 export const BREAK = { kind: "break" } as const;
+/** A labelled break: it names a loop, so it leaves a switch it is written in. */
+export const BREAK_LOOP = { kind: "break-loop" } as const;
 export const CONTINUE = { kind: "continue" } as const;
 export class Return {
   constructor(readonly value: unknown) {}
 }
 /** How a statement ended: normally (undefined), or by break, continue or return. */
-export type Completion = typeof BREAK | typeof CONTINUE | Return | undefined;
+export type Completion = typeof BREAK | typeof BREAK_LOOP | typeof CONTINUE | Return | undefined;
 
 /** Thrown inside an optional chain (`a?.b.c`) to short-circuit to undefined. */
 export const SHORT_CIRCUIT = Symbol("short-circuit");

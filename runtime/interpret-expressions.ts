@@ -4,7 +4,7 @@
 // `.shape`, Math's functions and constants), refusing the rest with the compiler's codes.
 
 import type * as ES from "acorn";
-import { getOp, type OpDef } from "../compiler/ops/index.js";
+import { type ElementwiseOp, type OpDef, arithmeticOperators, comparisonOperators, prefixOperators } from "../compiler/ops/index.js";
 import type { Val } from "../compiler/ops/values.js";
 import { Calls } from "./interpret-calls.js";
 import { type Expr, SHORT_CIRCUIT } from "./interpret-core.js";
@@ -12,23 +12,19 @@ import { GRADC, MATH, MATH_CONSTANTS, type Scope, TRANSFORMS, UNRESOLVED, resolv
 import { Var, apply } from "./tape.js";
 import { isTensor } from "./tensor.js";
 
-const ARITHMETIC: Readonly<Record<string, OpDef>> = { "+": getOp("add"), "-": getOp("sub"), "*": getOp("mul"), "/": getOp("div"), "**": getOp("pow") };
+/** The arithmetic operators on numbers → their registry op (ops/exposure.ts), as the compiler's. */
+const ARITHMETIC: Readonly<Record<string, OpDef>> = Object.fromEntries(arithmeticOperators());
 /** The gradc op to write instead of an operator on a tensor (the compiler's suggestion). */
-const TENSOR_OP: Readonly<Record<string, string>> = { "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow" };
-const COMPARE: Readonly<Record<string, (a: number, b: number) => boolean>> = {
-  "<": (a, b) => a < b,
-  "<=": (a, b) => a <= b,
-  ">": (a, b) => a > b,
-  ">=": (a, b) => a >= b,
-  "===": (a, b) => a === b,
-  "==": (a, b) => a === b,
-  "!==": (a, b) => a !== b,
-  "!=": (a, b) => a !== b,
-};
+const TENSOR_OP: Readonly<Record<string, string>> = Object.fromEntries(
+  [...arithmeticOperators()].flatMap(([symbol, def]) => (def.gradc === undefined ? [] : [[symbol, def.gradc]])),
+);
+/** Comparisons of numbers, by their registry op's scalar rule (1 for true). */
+const COMPARE: Readonly<Record<string, (a: number, b: number) => boolean>> = Object.fromEntries(
+  [...comparisonOperators()].map(([symbol, def]) => [symbol, (a: number, b: number) => (def as ElementwiseOp).scalar(a, b) !== 0]),
+);
 const ITERATING = new Set(["forEach", "map", "reduce", "reduceRight", "filter", "some", "every", "find", "findIndex", "flatMap", "entries", "keys", "values"]);
-const MUL = getOp("mul");
-const SUB = getOp("sub");
-const NEG = getOp("neg");
+/** Unary minus: the registry's prefix `-`. */
+const NEG = prefixOperators().get("-")!;
 
 /** The value under a traced one. */
 const plain = (v: unknown): unknown => (v instanceof Var ? v.value : v);
@@ -207,29 +203,9 @@ export abstract class Expressions extends Calls {
     if (compare !== undefined) return compare(plain(l) as number, plain(r) as number);
     this.number(node, l);
     this.number(node, r);
-    if (!(l instanceof Var) && !(r instanceof Var)) return fold(op, l as number, r as number);
-    if (op === "%") {
-      // a % b = a - b·trunc(a / b): the quotient is piecewise constant, so the derivatives are 1 and -trunc(a / b).
-      const q = Math.trunc((plain(l) as number) / (plain(r) as number));
-      return apply(SUB, [l as Var, apply(MUL, [r as Var, q])]);
-    }
-    return apply(ARITHMETIC[op]!, [l as Val | Var, r as Val | Var]);
+    const def = ARITHMETIC[op]!;
+    if (!(l instanceof Var) && !(r instanceof Var)) return (def as ElementwiseOp).scalar(l as number, r as number);
+    return apply(def, [l as Val | Var, r as Val | Var]);
   }
 }
 
-function fold(op: string, a: number, b: number): number {
-  switch (op) {
-    case "+":
-      return a + b;
-    case "-":
-      return a - b;
-    case "*":
-      return a * b;
-    case "/":
-      return a / b;
-    case "**":
-      return a ** b;
-    default:
-      return a % b;
-  }
-}

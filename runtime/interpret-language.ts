@@ -12,6 +12,9 @@
 
 import type * as ES from "acorn";
 import type { DiagnosticCode } from "../compiler/diagnostics/messages.js";
+import { arithmeticOperators, arithmeticOperatorsText, comparisonOperators } from "../compiler/ops/index.js";
+import { describe } from "./interpret-describe.js";
+import { type JumpTarget, assignedNames, jumpProblem, labelProblem, loopLabels } from "./interpret-jumps.js";
 import { type FunctionNode, patternNames, walkOwn } from "./interpret-parse.js";
 
 /** A refusal found in the syntax tree: the compiler's code and message arguments, and where. */
@@ -39,54 +42,11 @@ export class LexScope {
 
 const STATEMENT_HINT = "Use const/let, if/else, for loops with constant bounds and return.";
 const EXPRESSION_HINT = "Use arithmetic, Math functions, gradc ops and calls to functions of this program.";
-const ARITHMETIC = new Set(["+", "-", "*", "/", "**", "%"]);
-const COMPARISONS = new Set(["<", "<=", ">", ">=", "===", "==", "!==", "!="]);
-const COMPOUND = new Set(["+=", "-=", "*=", "/=", "**="]);
-
-/** The compiler's words for a statement or expression it does not accept (its describeKind). */
-function describe(n: ES.Node): string {
-  switch (n.type) {
-    case "SwitchStatement":
-      return "A switch statement";
-    case "TryStatement":
-      return "A try statement";
-    case "ThrowStatement":
-      return "A throw statement";
-    case "ClassDeclaration":
-      return "A class declaration";
-    case "LabeledStatement":
-      return "A labeled statement";
-    case "TemplateLiteral":
-      return (n as ES.TemplateLiteral).expressions.length > 0 ? "A template string" : "'NoSubstitutionTemplateLiteral'";
-    case "NewExpression":
-      return "new";
-    case "AwaitExpression":
-      return "await";
-    case "ThisExpression":
-      return "this";
-    case "Literal": {
-      const lit = n as ES.Literal;
-      if (typeof lit.value === "string") return "A string";
-      if (lit.value === null && !("regex" in lit && lit.regex)) return "'NullKeyword'";
-      if ("regex" in lit && lit.regex) return "'RegularExpressionLiteral'";
-      return "'BigIntLiteral'";
-    }
-    case "UnaryExpression": {
-      const op = (n as ES.UnaryExpression).operator;
-      return op === "typeof" ? "'TypeOfExpression'" : op === "void" ? "'VoidExpression'" : "'DeleteExpression'";
-    }
-    case "UpdateExpression":
-      return "'PostfixUnaryExpression'";
-    case "ClassExpression":
-      return "'ClassExpression'";
-    case "Property":
-      return (n as ES.Property).kind === "get" ? "'GetAccessor'" : (n as ES.Property).kind === "set" ? "'SetAccessor'" : "'MethodDeclaration'";
-    case "SpreadElement":
-      return "'SpreadAssignment'";
-    default:
-      return `'${n.type}'`;
-  }
-}
+// The operators are the registry's (ops/exposure.ts), as the compiler's are; `x op= y` for each arithmetic `op`.
+const ARITHMETIC: ReadonlySet<string> = new Set(arithmeticOperators().keys());
+const COMPARISONS: ReadonlySet<string> = new Set(comparisonOperators().keys());
+const COMPOUND: ReadonlySet<string> = new Set([...ARITHMETIC].map((op) => `${op}=`));
+const OPERATORS_HINT = `Use ${arithmeticOperatorsText()} and comparisons.`;
 
 /** Whether an expression calls anything (outside nested functions). */
 function hasCall(e: ES.Node): boolean {
@@ -140,6 +100,9 @@ const refuse = (code: DiagnosticCode, node: ES.Node, args: readonly (string | nu
 
 class Checker {
   private loops = 0;
+  /** The loops and switches around the statement being checked, and labels waiting for their loop. */
+  private readonly targets: JumpTarget[] = [];
+  private labels: string[] = [];
   constructor(private readonly top: boolean) {}
 
   fn(fn: FunctionNode, outer: LexScope | null): void {
@@ -191,7 +154,7 @@ class Checker {
         const inner = new LexScope(scope);
         this.statement(s.init as ES.VariableDeclaration, inner);
         this.expr(s.test!, inner);
-        this.loop(s.body, inner);
+        this.loop(s, s.body, inner);
         return this.effect(s.update!, inner);
       }
       case "ForOfStatement": {
@@ -203,26 +166,38 @@ class Checker {
         const decl = s.left as ES.VariableDeclaration;
         this.pattern(decl.declarations[0]!.id);
         for (const name of patternNames(decl.declarations[0]!.id)) inner.declare(name, decl.kind !== "const");
-        return this.loop(s.body, inner);
+        return this.loop(s, s.body, inner);
       }
       case "WhileStatement":
+        this.loopCondition(s.test, scope);
         this.expr(s.test, scope);
-        return this.loop(s.body, scope);
+        return this.loop(s, s.body, scope);
       case "DoWhileStatement":
-        this.loop(s.body, scope);
+        this.loopCondition(s.test, scope);
+        this.loop(s, s.body, scope);
         return this.expr(s.test, scope);
       case "ForInStatement":
         return refuse("GRADC1002", s, ["for-in"]);
       case "BreakStatement":
-      case "ContinueStatement":
-        return;
+      case "ContinueStatement": {
+        const problem = jumpProblem(s, this.targets);
+        return problem === undefined ? undefined : refuse(...problem);
+      }
+      case "LabeledStatement": {
+        const problem = labelProblem(s);
+        if (problem !== undefined) refuse(...problem);
+        this.labels.push(s.label.name);
+        return this.statement(s.body, scope);
+      }
       case "SwitchStatement": {
         this.expr(s.discriminant, scope);
         const inner = new LexScope(scope);
+        this.targets.push({ node: s, labels: [] });
         for (const c of s.cases) {
           if (c.test) this.expr(c.test, inner);
           this.block(c.consequent, inner);
         }
+        this.targets.pop();
         return;
       }
       case "FunctionDeclaration":
@@ -233,13 +208,24 @@ class Checker {
     }
   }
 
-  private loop(body: ES.Statement, scope: LexScope): void {
+  private loop(node: ES.Statement, body: ES.Statement, scope: LexScope): void {
+    const labels = this.labels;
+    this.labels = [];
+    loopLabels.set(node, labels);
     this.loops++;
+    this.targets.push({ node, labels });
     try {
       this.statement(body, new LexScope(scope));
     } finally {
       this.loops--;
+      this.targets.pop();
     }
+  }
+
+  /** A while/do condition must not assign a variable of the function (the compiler's 1001). */
+  private loopCondition(test: ES.Expression, scope: LexScope): void {
+    for (const name of assignedNames(test))
+      if (scope.lookup(name) !== undefined) refuse("GRADC1001", test, ["An assignment in a loop condition", "Assign in the loop body and test the variable in the condition."]);
   }
 
   /** Destructuring the compiler takes: names, objects and arrays of them, without rest or defaults. */
@@ -307,13 +293,13 @@ class Checker {
         if (e.operator === "-" || e.operator === "+" || e.operator === "!") return this.expr(e.argument, scope);
         if (e.operator === "~") {
           this.expr(e.argument, scope);
-          return refuse("GRADC1013", e, ["~", "Use + - * / ** and Math functions."]);
+          return refuse("GRADC1013", e, ["~", OPERATORS_HINT]);
         }
         return refuse("GRADC1001", e, [describe(e), EXPRESSION_HINT]);
       case "UpdateExpression":
         if (e.prefix) {
           this.expr(e.argument, scope);
-          return refuse("GRADC1013", e, [e.operator, "Use + - * / ** and Math functions."]);
+          return refuse("GRADC1013", e, [e.operator, OPERATORS_HINT]);
         }
         return refuse("GRADC1001", e, [describe(e), EXPRESSION_HINT]);
       case "BinaryExpression":
@@ -321,15 +307,15 @@ class Checker {
           this.expr(e.left, scope);
           return this.expr(e.right, scope);
         }
-        return refuse("GRADC1013", e, [e.operator, "Use + - * / ** and comparisons."]);
+        return refuse("GRADC1013", e, [e.operator, OPERATORS_HINT]);
       case "LogicalExpression":
-        if (e.operator === "??") return refuse("GRADC1013", e, ["??", "Use + - * / ** and comparisons."]);
+        if (e.operator === "??") return refuse("GRADC1013", e, ["??", OPERATORS_HINT]);
         this.expr(e.left, scope);
         return this.expr(e.right, scope);
       case "AssignmentExpression":
-        return refuse("GRADC1013", e, [e.operator, "Use + - * / ** and comparisons."]);
+        return refuse("GRADC1013", e, [e.operator, OPERATORS_HINT]);
       case "SequenceExpression":
-        return refuse("GRADC1013", e, [",", "Use + - * / ** and comparisons."]);
+        return refuse("GRADC1013", e, [",", OPERATORS_HINT]);
       case "ConditionalExpression":
         this.expr(e.test, scope);
         this.expr(e.consequent, scope);

@@ -3,7 +3,7 @@
 // language (Math, undefined, NaN, Infinity), and the lexical scopes of the evaluator. Anything
 // else must come from the function itself or from `scope`.
 
-import { getOp, gradcOpNames, gradcOps, type OpDef } from "../compiler/ops/index.js";
+import { MATH_CONSTANTS as LANGUAGE_CONSTANTS, type OpDef, gradcOpNames, gradcOps, mathOps } from "../compiler/ops/index.js";
 import * as labels from "./labels.js";
 import * as ops from "./ops.js";
 import * as modelOps from "./ops-models.js";
@@ -11,23 +11,31 @@ import { ones, zeros } from "./tensor.js";
 
 const RUNTIME_OPS: Readonly<Record<string, unknown>> = { ...ops, ...modelOps, ...labels };
 
-/** gradc's ops, by the names user code imports them under: every op the registry exposes in gradc. */
-export const GRADC: Readonly<Record<string, unknown>> = Object.freeze({
-  ...Object.fromEntries(gradcOpNames().map((name) => [name, RUNTIME_OPS[name]])),
-  zeros,
-  ones,
-});
+/** gradc's ops, by the names user code imports them under: the registry's list (ops/exposure.ts). */
+export const GRADC: Readonly<Record<string, unknown>> = Object.freeze(
+  Object.fromEntries([
+    ...gradcOpNames().map((name) => {
+      const fn = RUNTIME_OPS[name];
+      if (typeof fn !== "function") throw new Error(`internal: gradc exposes ${name}, but runtime/ops.ts, ops-models.ts and labels.ts do not export it`);
+      return [name, fn] as const;
+    }),
+    ["zeros", zeros],
+    ["ones", ones],
+  ]),
+);
 
 /**
- * Argument counts of the ops that take a fixed number: the pointwise ones and matmul (the
- * others, with axes, options or lists, check their own arguments).
+ * Argument counts of the ops that take exactly their values (the others, with an axis, a shape
+ * or options after them, or a list, check their own arguments): the registry's arity, where the
+ * runtime's function takes no more.
  */
 export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze(
-  Object.fromEntries([
-    ...[...gradcOps()].filter(([, d]) => d.kind === "elementwise" || d.name === "matmul").map(([name, d]) => [name, d.arity] as const),
-    // The one composite of a fixed count: crossEntropy(logits, labels).
-    ["crossEntropy", 2] as const,
-  ]),
+  Object.fromEntries(
+    [...gradcOps()]
+      // An op of a list (concat) counts the tensors in it, not its arguments.
+      .filter(([name, def]) => def.listArgs !== true && (GRADC[name] as (...a: unknown[]) => unknown).length === def.arity)
+      .map(([name, def]) => [name, def.arity]),
+  ),
 );
 
 /** gradc exports that are not ops of the language, and what to do instead (GRADC1028). */
@@ -85,32 +93,17 @@ export const GLOBALS: Readonly<Record<string, unknown>> = Object.freeze({
   __name: <T>(fn: T) => fn,
 });
 
-/** What `Math.*` becomes on traced numbers. */
-export type MathRule = { differentiable: OpDef } | { fold: OpDef } | "constant";
-/** The Math functions of the language (the compiler's MATH_FUNCTIONS) and the piecewise-constant ones. */
-export const MATH = new Map<unknown, MathRule>([
-  [Math.exp, { differentiable: getOp("exp") }],
-  [Math.log, { differentiable: getOp("log") }],
-  [Math.sqrt, { differentiable: getOp("sqrt") }],
-  [Math.tanh, { differentiable: getOp("tanh") }],
-  [Math.sin, { differentiable: getOp("sin") }],
-  [Math.cos, { differentiable: getOp("cos") }],
-  [Math.log1p, { differentiable: getOp("log1p") }],
-  [Math.expm1, { differentiable: getOp("expm1") }],
-  [Math.abs, { differentiable: getOp("abs") }],
-  [Math.pow, { differentiable: getOp("pow") }],
-  // Math.max/min fold left, so ties go to the first argument as the max gate requires.
-  [Math.max, { fold: getOp("maximum") }],
-  [Math.min, { fold: getOp("minimum") }],
-  // Piecewise constant: the value is used, the gradient is zero.
-  [Math.floor, "constant"],
-  [Math.ceil, "constant"],
-  [Math.round, "constant"],
-  [Math.trunc, "constant"],
-  [Math.sign, "constant"],
-]);
+/** What `Math.*` becomes on traced numbers: its registry op, folded left when variadic (max, min). */
+export interface MathRule {
+  readonly def: OpDef;
+  readonly variadic: boolean;
+}
+/** The Math functions of the language: the registry's (ops/exposure.ts), by function value. */
+export const MATH = new Map<unknown, MathRule>(
+  [...mathOps()].map(([name, def]) => [(Math as unknown as Record<string, unknown>)[name], { def, variadic: def.variadic === true }]),
+);
 /** The Math constants of the language. */
-export const MATH_CONSTANTS: ReadonlySet<string> = new Set(["PI", "E", "LN2", "LN10", "SQRT2"]);
+export const MATH_CONSTANTS: ReadonlySet<string> = new Set(Object.keys(LANGUAGE_CONSTANTS));
 /** Each Math function's name, for messages. */
 export const MATH_NAMES = new Map<unknown, string>(
   Object.getOwnPropertyNames(Math).map((k) => [(Math as unknown as Record<string, unknown>)[k], k]),

@@ -4,8 +4,9 @@
 
 import type * as ES from "acorn";
 import type { Val } from "../compiler/ops/values.js";
-import { BREAK, type Completion, CONTINUE, Return } from "./interpret-core.js";
+import { BREAK, BREAK_LOOP, type Completion, CONTINUE, Return } from "./interpret-core.js";
 import { Expressions } from "./interpret-expressions.js";
+import { NEVER_ENDS_EMPTY, NEVER_ENDS_STILL, assignedNames, breaksOut, hasLeaves, loopLabels } from "./interpret-jumps.js";
 import { Scope, limits } from "./interpret-names.js";
 import { containsFunction, declaresNames } from "./interpret-parse.js";
 import { Var, valueOf } from "./tape.js";
@@ -43,18 +44,20 @@ export abstract class Statements extends Expressions {
       case "ForStatement":
         return this.execFor(node, scope);
       case "WhileStatement":
+        this.mayEnd(node, scope);
         for (let trips = 0; this.condition(node.test, this.eval(node.test, scope)); trips++) {
           this.count(trips);
           const c = this.exec(node.body, scope);
-          if (c === BREAK) break;
+          if (c === BREAK || c === BREAK_LOOP) break;
           if (c instanceof Return) return c;
         }
         return undefined;
       case "DoWhileStatement":
+        this.mayEnd(node, scope);
         for (let trips = 0; ; trips++) {
           this.count(trips);
           const c = this.exec(node.body, scope);
-          if (c === BREAK) break;
+          if (c === BREAK || c === BREAK_LOOP) break;
           if (c instanceof Return) return c;
           if (!this.condition(node.test, this.eval(node.test, scope))) break;
         }
@@ -71,13 +74,16 @@ export abstract class Statements extends Expressions {
           const iter = new Scope(scope);
           this.bind(left.declarations[0]!.id, item, iter, left.kind === "const" ? "const" : "let");
           const c = this.exec(node.body, iter);
-          if (c === BREAK) break;
+          if (c === BREAK || c === BREAK_LOOP) break;
           if (c instanceof Return) return c;
         }
         return undefined;
       }
       case "BreakStatement":
-        return BREAK;
+        return node.label ? BREAK_LOOP : BREAK;
+      case "LabeledStatement":
+        // A label on a loop (checked before running), named only by jumps to that loop.
+        return this.exec(node.body, scope);
       case "ContinueStatement":
         return CONTINUE;
       case "SwitchStatement":
@@ -101,7 +107,7 @@ export abstract class Statements extends Expressions {
       this.count(trips);
       if (!this.condition(node.test!, this.bound(node.test!, scope))) break;
       const c = this.exec(node.body, scope);
-      if (c === BREAK) break;
+      if (c === BREAK || c === BREAK_LOOP) break;
       if (c instanceof Return) return c;
       if (perIteration) {
         const next = new Scope(outer);
@@ -111,6 +117,22 @@ export abstract class Statements extends Expressions {
       this.effect(node.update!, scope);
     }
     return undefined;
+  }
+
+  /**
+   * Refuses a while/do loop whose condition cannot change, as the compiler does: its body assigns
+   * no variable declared before it and has no break (and its condition holds), or the variables
+   * it assigns hold no numbers or tensors.
+   */
+  private mayEnd(node: ES.WhileStatement | ES.DoWhileStatement, scope: Scope): void {
+    const what = node.type === "DoWhileStatement" ? "do-while" : "while";
+    if (breaksOut(node.body, loopLabels.get(node) ?? [])) return;
+    const carried = [...assignedNames(node.body)].filter((n) => scope.lookup(n) !== undefined);
+    if (carried.length === 0) {
+      if (this.condition(node.test, this.eval(node.test, scope))) this.refuse(node, "GRADC1034", [what, NEVER_ENDS_STILL]);
+      return;
+    }
+    if (!carried.some((n) => hasLeaves(scope.lookup(n)!.value))) this.refuse(node, "GRADC1034", [what, NEVER_ENDS_EMPTY]);
   }
 
   private count(trips: number): void {

@@ -48,7 +48,14 @@ function paramDType(spec: GradSpec, index: number): DType | undefined {
 
 export function resultTree(spec: GradSpec, results: readonly Value[]): ResultTree {
   // jvp: [value, tangent], both shaped like the function's result.
-  if (spec.mode === "jvp" && !spec.forwardOnly) return { kind: "array", items: [0, 1].map((i) => ({ kind: "leaf", value: results[i]! })) };
+  if (spec.mode === "jvp" && !spec.forwardOnly) {
+    const tree = spec.resultTree;
+    if (!tree) return { kind: "array", items: [0, 1].map((i) => ({ kind: "leaf", value: results[i]! })) };
+    // A structured result: the values' leaves, then the tangents' in the same order.
+    const n = leavesOf(tree).length;
+    const side = (offset: number): ResultTree => mapLeaves<ResultTree>(tree, (_o, i) => ({ kind: "leaf", value: results[offset + i]! }), rebuild);
+    return { kind: "array", items: [side(0), side(n)] };
+  }
   const at = resultLayout(spec);
   const pair = (items: ResultTree[]): ResultTree => ({ kind: "array", items });
   let k = at.gradStart;
@@ -64,7 +71,7 @@ export function resultTree(spec: GradSpec, results: readonly Value[]): ResultTre
 
 /** The TypeScript type of what the compiled function returns. */
 export function resultType(spec: GradSpec, treeType: (t: Tree) => string): string {
-  const out = spec.result ? treeType({ kind: "leaf", index: 0, type: spec.result }) : "number";
+  const out = spec.resultTree ? treeType(spec.resultTree) : spec.result ? treeType({ kind: "leaf", index: 0, type: spec.result }) : "number";
   if (spec.mode === "jvp") return spec.forwardOnly ? out : `[${out}, ${out}]`;
   const grads = (): string => {
     const per = spec.argnums.map((n) => treeType(spec.params[n]!.tree));

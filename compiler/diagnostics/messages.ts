@@ -34,7 +34,7 @@ export const MESSAGES = {
   GRADC1028: "'{0}' from gradc cannot be used inside a differentiable function. {1}",
   GRADC1029: "'{1}.{0}' exists, but gradc does not support it in a differentiable function. {2}",
   GRADC1030: "This loop over a symbolic dimension is not supported: {0}.",
-  GRADC1031: "Reverse-mode differentiation of a gradient computed through a loop is not supported. Write the second derivative as forward over reverse, jvp(grad(f)), which keeps the loops rolled.",
+  GRADC1031: "Reverse-mode differentiation of a gradient computed through a while loop is not supported. Write the second derivative as forward over reverse, jvp(grad(f)), which keeps the loops rolled.",
   GRADC1032: "{0}(...) inside a differentiable function: {1}",
   GRADC1033: "customVjp: {0}",
   GRADC1034: "This '{0}' loop never ends: {1}. Assign in the body a variable the condition reads, or leave the loop with break.",

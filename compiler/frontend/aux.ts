@@ -46,20 +46,39 @@ function describe(lv: LV): string {
   }
 }
 
-export function splitAux(result: LV, decl: FunctionLike, name: string, asValue: (lv: LV) => Value): AuxSplit {
-  const at = returnSite(decl);
-  if (result.k !== "arr" || result.items.length !== 2) throw new LowerError("GRADC1041", at, [name, describe(result)]);
-  const [loss, auxLV] = result.items as [LV, LV];
+/**
+ * The leaves of a structured value (objects and arrays of numbers and tensors), in order, and
+ * its structure with leaf `index` the position in `values`. `bad(path, lv)` reports a leaf
+ * that is neither.
+ */
+export function flattenTree(root: LV, rootPath: string, asValue: (lv: LV) => Value, bad: (path: string, what: string) => LowerError): { tree: Tree; values: Value[] } {
   const values: Value[] = [];
   const walk = (lv: LV, path: string): Tree => {
     if (lv.k === "obj") return { kind: "object", fields: [...lv.fields].map(([key, f]) => ({ key, tree: walk(f, `${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`) })) };
     if (lv.k === "arr") return { kind: "array", items: lv.items.map((f, i) => walk(f, `${path}[${i}]`)) };
     const leaf = lv.k === "num" || (lv.k === "val" && lv.v.type.dtype !== "bool");
-    if (!leaf) throw new LowerError("GRADC1042", at, [name, path, describe(lv)]);
+    if (!leaf) throw bad(path, describe(lv));
     const v = asValue(lv);
     values.push(v);
     return { kind: "leaf", index: values.length - 1, type: v.type };
   };
-  const aux = walk(auxLV, "aux");
+  return { tree: walk(root, rootPath), values };
+}
+
+export function splitAux(result: LV, decl: FunctionLike, name: string, asValue: (lv: LV) => Value): AuxSplit {
+  const at = returnSite(decl);
+  if (result.k !== "arr" || result.items.length !== 2) throw new LowerError("GRADC1041", at, [name, describe(result)]);
+  const [loss, auxLV] = result.items as [LV, LV];
+  const { tree: aux, values } = flattenTree(auxLV, "aux", asValue, (path, what) => new LowerError("GRADC1042", at, [name, path, what]));
   return { loss, aux, values };
+}
+
+/**
+ * `jvp` of a function with a structured result (objects and arrays of numbers and tensors, as
+ * on the tape): its leaves become the function's results, in order.
+ */
+export function splitResultTree(result: LV, decl: FunctionLike, asValue: (lv: LV) => Value): { tree: Tree; values: Value[] } | undefined {
+  if (result.k !== "obj" && result.k !== "arr") return undefined;
+  const at = returnSite(decl);
+  return flattenTree(result, "result", asValue, (path, what) => new LowerError("GRADC1005", at, [`${what} at ${path}`]));
 }

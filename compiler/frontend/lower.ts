@@ -12,7 +12,7 @@ import { type CallExpression, type Expression, Node } from "ts-morph";
 import { IRBuilder } from "../ir/builder.js";
 import type { AttrValue, Func, Loc, Value } from "../ir/types.js";
 import { ShapeError, opTypes } from "../ops/index.js";
-import { splitAux } from "./aux.js";
+import { splitAux, splitResultTree } from "./aux.js";
 import { callLV, inlineValues } from "./calls.js";
 import { LowerError, Poisoned } from "./errors.js";
 import { arith, condition, expr, index, member } from "./expressions.js";
@@ -43,6 +43,8 @@ export interface Lowered {
   readonly dims: readonly string[];
   /** With hasAux: the auxiliary value's structure (leaf i is result i + 1). */
   readonly aux?: Tree;
+  /** A jvp target with a structured result: its structure (leaf i is result i). */
+  readonly resultTree?: Tree;
 }
 
 /**
@@ -107,6 +109,12 @@ class Lowerer implements Host {
     if (this.errors.length > 0) throw LowerError.of(this.errors);
     const split = this.ctx.hasAux ? splitAux(result, decl, name, (lv) => this.asValue(lv, decl)) : undefined;
     if (split) result = split.loss;
+    const tree = this.ctx.tensorResult === true ? splitResultTree(result, decl, (lv) => this.asValue(lv, decl)) : undefined;
+    if (tree) {
+      this.b.loc = this.loc(decl);
+      const body = this.b.finish(tree.values, leaves);
+      return { fn: { name, body, loc: this.loc(decl) }, params, dims: [...dims], resultTree: tree.tree };
+    }
     if (result.k !== "val" && result.k !== "num" && result.k !== "bool")
       throw new LowerError("GRADC1005", decl, [result.k === "obj" || result.k === "arr" ? "an object or array" : result.k === "undefined" ? "undefined" : "a function"]);
     const out = this.asValue(result, decl);

@@ -126,10 +126,28 @@ function rebuild(lv: LV, next: () => Value): LV {
   return { k: "val", v: next() };
 }
 
-/** Lowers `fn` on `args` into a block with `params`, as the body of a sub-function. */
-function subFunction(host: NestedHost, t: TransformLV & { k: "transformed" }, args: readonly LV[], params: Value[], at: CallExpression): Func {
+/**
+ * Lowers `fn` on `args` into a block with `params`, as the body of a sub-function. With
+ * `structured` (jvp), a result of objects and arrays yields its leaves, and its shape is kept
+ * in `structured.lv`.
+ */
+function subFunction(host: NestedHost, t: TransformLV & { k: "transformed" }, args: readonly LV[], params: Value[], at: CallExpression, structured?: { lv?: LV }): Func {
   const body = host.b.block(() => {
-    const out = host.asValue(host.callLV(t.fn, args, at), at);
+    const result = host.callLV(t.fn, args, at);
+    if (structured && (result.k === "arr" || result.k === "obj")) {
+      structured.lv = result;
+      const leaves: Value[] = [];
+      const walk = (lv: LV): void => {
+        if (lv.k === "arr") return lv.items.forEach(walk);
+        if (lv.k === "obj") return lv.fields.forEach(walk);
+        const v = lv.k === "val" || lv.k === "num" ? host.asValue(lv, at) : undefined;
+        if (v === undefined || v.type.dtype === "bool") throw misuse(t.name, at, "a structured result may hold only numbers and tensors (in objects and arrays).");
+        leaves.push(v);
+      };
+      walk(result);
+      return leaves;
+    }
+    const out = host.asValue(result, at);
     if (out.type.dtype === "bool" || (t.name !== "jvp" && out.type.shape.length !== 0))
       throw misuse(t.name, at, `the function must return a number (a scalar loss), but it returns ${out.type.dtype === "bool" ? "a boolean" : `a tensor of shape [${out.type.shape.join(", ")}]`}.`);
     return [out];
@@ -183,10 +201,18 @@ function callJvp(host: NestedHost, t: TransformLV & { k: "transformed" }, args: 
   tangents.items.forEach(collect);
   if (tangentValues.length !== fresh.length || tangentValues.some((v, i) => v.type.shape.join() !== fresh[i]!.type.shape.join()))
     throw misuse("jvp", at, "each tangent must have the structure and shapes of its argument.");
-  const fn = subFunction(host, t, inner, fresh, at);
-  const forward = forwardDerivative(fn, fresh, host.b.ids, "nested_jvp");
-  const [value, tangent] = splice((n) => host.b.push(n), forward.body, [...actual, ...tangentValues]);
-  return { k: "arr", items: [{ k: "val", v: value! }, { k: "val", v: tangent! }] };
+  const structured: { lv?: LV } = {};
+  const fn = subFunction(host, t, inner, fresh, at, structured);
+  const n = fn.body.results.length;
+  const forward = forwardDerivative(fn, fresh, host.b.ids, "nested_jvp", n);
+  const outs = splice((node) => host.b.push(node), forward.body, [...actual, ...tangentValues]);
+  if (structured.lv === undefined) return { k: "arr", items: [{ k: "val", v: outs[0]! }, { k: "val", v: outs[1]! }] };
+  // A structured result: the values, then the tangents, each rebuilt in its shape.
+  const side = (offset: number): LV => {
+    let k = offset;
+    return rebuild(structured.lv!, () => outs[k++]!);
+  };
+  return { k: "arr", items: [side(0), side(n)] };
 }
 
 /** A call of a `customVjp(f, vjp)` function: a `custom_vjp` region over its arguments. */

@@ -134,6 +134,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
     const f = folded.get(s);
     if (f !== undefined) label = foldedLabel(s.op, leafText.get(s.args[f]!)!, f === 0)!;
     else if (s.kind === "if") label = `if (${s.taken})`;
+    else if (s.kind === "custom") label = "customVjp";
     else label = `${symbol(s.op)}${formatAttrs(s.attrs)}`;
     const shape = s.kind === "if" ? ", shape=diamond, style=filled" : "";
     lines.push(`  ${id} [label=${quote(label)}${shape}${tooltip}];`);
@@ -144,7 +145,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
     if (leafText.has(s.out)) return;
     const grads = ev.edgeGrads.get(s);
     // A gate with a gradient rule that no gradient reached passes back zero; comparisons none.
-    const differentiable = s.kind === "if" || getOp(s.op).vjp !== "not-differentiable";
+    const differentiable = s.kind !== "op" || getOp(s.op).vjp !== "not-differentiable";
     s.args.forEach((a, i) => {
       if (folded.get(s) === i) return;
       const from = producer.get(a);

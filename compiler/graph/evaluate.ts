@@ -7,18 +7,21 @@
 // inputs are the condition (no gradient) and the taken branch's result (gets the gradient).
 // `loop` nodes are unrolled: every trip's nodes are steps of their own, with the counter a
 // constant, so the drawing shows the recurrence and the gradient flowing back through it.
+// `custom_vjp` nodes (`customVjp(f, vjp)` calls) are one step each, drawn as one gate: the
+// forward block computes its value and the user's backward block its inputs' gradients, as
+// compiled code does; the nodes inside either block are not drawn.
 
-import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Type, type Value, IF, LOOP, WHILE } from "../ir/types.js";
+import { type AttrValue, type Attrs, type Block, type Dim, type Func, type Loc, type Node, type Type, type Value, CUSTOM, IF, LOOP, WHILE } from "../ir/types.js";
 import { type Builder, getOp, sumTo } from "../ops/index.js";
 import { type Val, dtypeOf, shapeOf } from "../ops/values.js";
 
 /** A user-facing problem with the inputs or the function (bad shape, unsupported construct). */
 export class GraphError extends Error {}
 
-/** One executed operation: a primitive, or the routing of one result of an `if`. */
+/** One executed operation: a primitive, a `customVjp` call, or the routing of one result of an `if`. */
 export interface Step {
-  readonly kind: "op" | "if";
-  /** The op name (`"if"` for routing steps). */
+  readonly kind: "op" | "if" | "custom";
+  /** The op name (`"if"` for routing steps, `"custom_vjp"` for customVjp calls). */
   readonly op: string;
   readonly attrs: Attrs;
   /** The values read; for `if`, [condition, taken branch's result]. */
@@ -147,7 +150,17 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
     return x;
   };
 
-  const run = (block: Block, scope: Scope): void => {
+  /** customVjp steps: the node (for its backward block) and the scope it ran in. */
+  const customs = new Map<Step, { node: Node; scope: Scope }>();
+  /** Runs `block` once with its params bound to `inputs`; yields the instances of its results. */
+  const runBlock = (block: Block, scope: Scope, inputs: readonly Value[]): Value[] => {
+    const inner = new Scope(scope, true);
+    block.params.forEach((p, i) => inner.bind(p, inputs[i]!));
+    run(block, inner, []);
+    return block.results.map((r) => inner.resolve(r));
+  };
+
+  const run = (block: Block, scope: Scope, sink: Step[] = steps): void => {
     for (const node of block.nodes) {
       const loc = node.loc ? { loc: node.loc } : {};
       const argv = node.args.map((a) => scope.resolve(a));
@@ -156,12 +169,12 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
         const taken = cond === true || (typeof cond === "number" && cond !== 0) ? 0 : 1;
         const branch = node.blocks[taken]!;
         const inner = new Scope(scope, scope.repeated);
-        run(branch, inner);
+        run(branch, inner, sink);
         node.outs.forEach((o, i) => {
           const r = inner.resolve(branch.results[i]!);
           const out = define(scope, o);
           values.set(out, read(r));
-          steps.push({ kind: "if", op: IF, attrs: {}, args: [argv[0]!, r], out, taken: taken === 0 ? "then" : "else", ...loc });
+          sink.push({ kind: "if", op: IF, attrs: {}, args: [argv[0]!, r], out, taken: taken === 0 ? "then" : "else", ...loc });
         });
         continue;
       }
@@ -177,13 +190,23 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
           // The counter is a constant of this trip.
           const counter = define(inner, body.params[0]!);
           values.set(counter, k);
-          steps.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
+          sink.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
           carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
-          run(body, inner);
+          run(body, inner, sink);
           carries = body.results.map((r) => inner.resolve(r));
         }
         // The loop's results are the last trip's carries (the initial values after no trip).
         node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
+        continue;
+      }
+      if (node.op === CUSTOM) {
+        // The forward block's nodes run but are not steps: the call is drawn as one gate.
+        const r = runBlock(node.blocks[0]!, scope, argv)[0]!;
+        const out = define(scope, node.outs[0]!);
+        values.set(out, read(r));
+        const step: Step = { kind: "custom", op: CUSTOM, attrs: {}, args: argv, out, ...loc };
+        customs.set(step, { node, scope });
+        sink.push(step);
         continue;
       }
       if (node.op === WHILE) {
@@ -195,16 +218,16 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
           if (!(node.attrs["do"] === true && k === 0)) {
             const test = new Scope(scope, true);
             carries.forEach((c, j) => test.bind(cond.params[j]!, c));
-            run(cond, test);
+            run(cond, test, sink);
             if (!read(test.resolve(cond.results[0]!))) break;
           }
           if (k >= MAX_WHILE_TRIPS) throw new GraphError(`a while loop ran ${MAX_WHILE_TRIPS} trips at these inputs without its condition failing`);
           const inner = new Scope(scope, true);
           const counter = define(inner, body.params[0]!);
           values.set(counter, k);
-          steps.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
+          sink.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
           carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
-          run(body, inner);
+          run(body, inner, sink);
           carries = body.results.map((r) => inner.resolve(r));
         }
         node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
@@ -216,7 +239,7 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
       const value = node.op === "dim" ? dimValue(dims, String(node.attrs["name"])) : getOp(node.op).evaluate(argv.map(read), attrs);
       const out = define(scope, node.outs[0]!);
       values.set(out, value);
-      steps.push({ kind: "op", op: node.op, attrs, args: argv, out, ...loc });
+      sink.push({ kind: "op", op: node.op, attrs, args: argv, out, ...loc });
     }
   };
   const top = new Scope();
@@ -237,7 +260,14 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
     if (g === undefined) continue;
     let cts: (Val | null)[];
     if (step.kind === "if") cts = [null, g];
-    else {
+    else if (step.kind === "custom") {
+      // The user's backward block, run on (arguments, result, cotangent).
+      const { node, scope } = customs.get(step)!;
+      const seed: Value = { id: nextId--, type: step.out.type };
+      values.set(seed, g);
+      const results = runBlock(node.blocks[1]!, scope, [...step.args, step.out, seed]);
+      cts = results.map((r, i) => (step.args[i]!.type.dtype === "bool" ? null : read(r)));
+    } else {
       const def = getOp(step.op);
       if (def.vjp === "not-differentiable") continue;
       const needs = step.args.map((a) => a.type.dtype !== "bool" && a.type.dtype !== "i32");

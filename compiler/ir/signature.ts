@@ -42,6 +42,8 @@ export interface GradSpec {
   readonly wrapped?: string;
   /** For `jvp`: the type of the function's result (a number or a tensor). */
   readonly result?: Type;
+  /** For `jvp` of a structured result: its structure, leaf i being result i (tangent leaf i result n + i). */
+  readonly resultTree?: Tree;
 }
 
 /**

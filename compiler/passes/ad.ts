@@ -13,7 +13,11 @@
 // iteration (preallocated per-iteration storage); the backward pass is a loop running the
 // iterations in reverse that recomputes one iteration's forward values from the recorded
 // carries and reverses it, carrying the carries' adjoints and summing the contributions to
-// the outer values the body reads.
+// the outer values the body reads. Reverse over reverse: a loop that records already (an inner
+// gradient's forward loop) keeps its histories, and its reverse adds each history's adjoint,
+// row k, to the adjoint of the carries at the start of trip k; the inner backward loop (it
+// runs its trips in reverse) is reversed by a loop running them forward, summing the adjoints
+// of the histories it read into history-shaped accumulators.
 
 import { IRBuilder } from "../ir/builder.js";
 import { recordWhile } from "../ir/while.js";
@@ -23,8 +27,8 @@ import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
 
 /**
- * Reverse mode over a loop that already records its carries for a reverse pass (the backward
- * of an inner `grad` through a loop) is not supported; forward-over-reverse is.
+ * Reverse mode over a `while` loop that already records its carries for a reverse pass (the
+ * backward of an inner `grad` through a while loop) is not supported; forward-over-reverse is.
  */
 export class ReverseOfLoopError extends Error {}
 
@@ -137,18 +141,25 @@ function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, ou
  * iteration, stacked: the per-iteration storage its reverse reads.
  */
 function recording(ctx: Ctx, original: Node, copy: Node): Node {
+  // A loop that records already (the forward loop of an inner gradient) keeps its histories,
+  // and records the carries it did not.
+  const m = copy.args.length;
+  const had = (copy.attrs["record"] as readonly number[] | undefined) ?? [];
+  const missing = copy.args.map((_a, j) => j).filter((j) => !had.includes(j));
+  const all = [...had, ...missing];
   if (copy.op === WHILE) {
     // A while loop's histories grow as it runs; its trip count is named after the copy.
-    const rec = recordWhile(copy, copy.args.map((_a, j) => j), (t) => ctx.b.ids.value(t));
-    ctx.histories.set(original, rec.hist);
+    const rec = recordWhile(copy, missing, (t) => ctx.b.ids.value(t));
+    ctx.histories.set(original, copy.args.map((_a, j) => rec.node.outs[m + all.indexOf(j)]!));
     ctx.trips.set(original, rec.node.attrs["trips"] as string);
     return rec.node;
   }
   const trips = copy.attrs["trips"] as number | string;
-  const hist = copy.args.map((a) => ctx.b.ids.value({ dtype: a.type.dtype, shape: [trips, ...a.type.shape] }));
+  const fresh = new Map(missing.map((j) => [j, ctx.b.ids.value({ dtype: copy.args[j]!.type.dtype, shape: [trips, ...copy.args[j]!.type.shape] })]));
+  const hist = copy.args.map((_a, j) => fresh.get(j) ?? copy.outs[m + had.indexOf(j)]!);
   ctx.histories.set(original, hist);
   ctx.trips.set(original, trips);
-  return { ...copy, attrs: { ...copy.attrs, record: copy.args.map((_a, j) => j) }, outs: [...copy.outs, ...hist] };
+  return { ...copy, attrs: { ...copy.attrs, record: all }, outs: [...copy.outs, ...missing.map((j) => hist[j]!)] };
 }
 
 /**
@@ -244,6 +255,10 @@ function reverseLoop(
   const ds = node.args.flatMap((a, j) => (hasAdjoint(a) ? [j] : []));
   const m = ds.length;
   const carryAdj = ds.map((j) => gs[j] ?? zeroAdjoint(ctx, node.args[j]!));
+  // Reverse over reverse: the adjoints of the histories this loop recorded for an inner
+  // backward pass (whose reverse read them row by row).
+  const recorded = (node.attrs["record"] as readonly number[] | undefined) ?? [];
+  const histAdj = ds.map((j) => (recorded.includes(j) ? gs[node.args.length + recorded.indexOf(j)] : undefined));
   const accInit = targets.map((t) => zeroAdjoint(ctx, t));
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
   const adjParams = ds.map((j) => {
@@ -263,6 +278,8 @@ function reverseLoop(
     const local = new Map<Value, Value>();
     body.results.forEach((r, j) => active.has(r) && accumulate(ctx, local, r, adjParams[ds.indexOf(j)]!));
     reverseNodes(ctx, body.nodes, local, (v) => copies.get(v) ?? primal(v));
+    // A recorded history's adjoint: its row k goes to the carry at the start of trip k.
+    histAdj.forEach((g, i) => g && accumulate(ctx, local, body.params[ds[i]! + 1]!, b.op("take", [g, k])));
     return [
       ...ds.map((j) => local.get(body.params[j + 1]!) ?? zeroAdjoint(ctx, node.args[j]!)),
       ...targets.map((t, i) => {
@@ -272,7 +289,7 @@ function reverseLoop(
     ];
   }, [k, ...adjParams, ...accParams]);
   b.loc = node.loc;
-  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: ctx.trips.get(node)!, reverse: true });
+  const outs = b.loopNode([...carryAdj, ...accInit], reversed, { trips: ctx.trips.get(node)!, reverse: node.attrs["reverse"] !== true });
   node.args.forEach((a, j) => active.has(a) && accumulate(ctx, adj, a, outs[ds.indexOf(j)]!));
   targets.forEach((t, i) => accumulate(ctx, adj, t, outs[m + i]!));
 }
@@ -285,7 +302,7 @@ export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name
   const b = new IRBuilder(opTypes, ids);
   const active = activeValues(fn.body, wrt);
   walkNodes(fn.body, (n) => {
-    if ((n.op === LOOP || n.op === WHILE) && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded loop");
+    if (n.op === WHILE && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded while loop");
   });
   const output = fn.body.results[0]!;
   const ctx: Ctx = { b, active, histories: new Map(), trips: new Map() };

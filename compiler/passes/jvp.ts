@@ -2,7 +2,7 @@
 //
 // Guarantees: the result takes the function's parameters followed by one tangent per
 // differentiated parameter (same types) and returns the original value followed by its
-// tangent. Every primal node is kept as it was; each node with a nonzero tangent on an
+// tangent (the first `outputs` results followed by their tangents, for a structured result). Every primal node is kept as it was; each node with a nonzero tangent on an
 // argument gets its tangent from the op's `jvp` rule right after it. Tangents are symbolic
 // zeros until something varies (only values depending on a differentiated parameter get
 // one). An `if` yields its results' tangents from both branches; a `loop` stays a loop that
@@ -169,7 +169,7 @@ function whileCond(b: IRBuilder, cond: Block, extra: readonly Value[]): Block {
  * results `[value, tangent of the value]`. `ids` must be the id source of any function the
  * result is spliced into.
  */
-export function forwardDerivative(fn: Func, wrt: readonly Value[], ids: IdSource = IdSource.after(fn), name = `${fn.name}_jvp`): Func {
+export function forwardDerivative(fn: Func, wrt: readonly Value[], ids: IdSource = IdSource.after(fn), name = `${fn.name}_jvp`, outputs = 1): Func {
   const expanded = expandCustom(fn, ids);
   const b = new IRBuilder(opTypes, ids);
   const varied = variedValues(expanded.body, wrt);
@@ -179,7 +179,8 @@ export function forwardDerivative(fn: Func, wrt: readonly Value[], ids: IdSource
   const ctx: Ctx = { b, varied, tan };
   forwardNodes(ctx, expanded.body.nodes);
   b.loc = fn.loc;
-  const output = expanded.body.results[0]!;
-  const tout = tangentOrZero(ctx, output);
-  return { name, body: b.finish([output, tout], [...expanded.body.params, ...tparams]), ...(fn.loc ? { loc: fn.loc } : {}) };
+  // The first `outputs` results (a structured result's leaves), then their tangents.
+  const values = expanded.body.results.slice(0, outputs);
+  const tangents = values.map((v) => tangentOrZero(ctx, v));
+  return { name, body: b.finish([...values, ...tangents], [...expanded.body.params, ...tparams]), ...(fn.loc ? { loc: fn.loc } : {}) };
 }

@@ -89,9 +89,11 @@ export function compileStages(
   // Forward mode (jvp): results are [value, tangent]; reverse mode: [value, ...gradients]. The
   // auxiliary results, forward values AD keeps, go between.
   const aux = clean.body.results.slice(1);
-  const differentiated = options.forward === true ? forwardDerivative(clean, wrt) : differentiate(clean, wrt);
+  // A jvp differentiates every result (the leaves of a structured result): [values, tangents].
+  const forward = options.forward === true;
+  const differentiated = forward ? forwardDerivative(clean, wrt, undefined, undefined, clean.body.results.length) : differentiate(clean, wrt);
   const [value, ...grads] = differentiated.body.results;
-  const full = aux.length === 0 ? differentiated : { ...differentiated, body: { ...differentiated.body, results: [value!, ...aux, ...grads] } };
+  const full = forward || aux.length === 0 ? differentiated : { ...differentiated, body: { ...differentiated.body, results: [value!, ...aux, ...grads] } };
   // `grad` alone does not return the value: dropping it lets DCE remove what only it needed.
   const grad = options.keepValue === false ? { ...full, body: { ...full.body, results: full.body.results.slice(1) } } : full;
   if (options.verifyEach) verify(grad);

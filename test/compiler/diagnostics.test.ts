@@ -43,7 +43,7 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-nested-too-deeply": "GRADC1021",
   "error-destructured-binding": "GRADC1022",
   "error-function-too-large": "GRADC1023",
-  "error-reverse-over-loop": "GRADC1031",
+  "error-reverse-over-while": "GRADC1031",
   "error-nested-transform": "mixed",
   "error-broadcast": "GRADC2001",
   "error-matmul-shape": "GRADC2002",

@@ -228,6 +228,65 @@ export function recur<T extends number>(w: number, xs: Tensor<[T]>): number {
     for (const i of [0, 1, 2, 3]) expect(dot).toContain(`label="[${i}]"`);
   });
 
+  it("draws customVjp calls as one gate: the forward block's value, the user's backward rule (hand-worked, finite differences)", () => {
+    const dir = tempProject({
+      "custom.ts": `import { customVjp } from "gradc";
+
+export const softplus = customVjp(
+  (x: number) => (x > 0 ? x + Math.log(1 + Math.exp(-x)) : Math.log(1 + Math.exp(x))),
+  (x: number, _out: number, g: number) => [g / (1 + Math.exp(-x))],
+);
+
+// A straight-through estimator: the forward rounds to ±1, the backward passes g through.
+export const ste = customVjp(
+  (x: number) => (x > 0 ? 1 : -1),
+  (_x: number, _out: number, g: number) => [g],
+);
+
+export function model(a: number, b: number): number {
+  return softplus(a * b) + ste(a) * b;
+}
+
+export function looped(a: number): number {
+  let v = a;
+  for (let i = 0; i < 3; i++) v = softplus(v) * 0.5;
+  return v;
+}
+`,
+    });
+    const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+    const softplus = (x: number): number => Math.log(1 + Math.exp(x));
+    const g = load(dir, "custom.ts", "model");
+    for (const [a, b] of [
+      [0.7, -1.3],
+      [-0.4, 2.1],
+    ] as const) {
+      const r = run(g, [a, b]);
+      const s = a > 0 ? 1 : -1;
+      expect(r.value).toBeCloseTo(softplus(a * b) + s * b, 12);
+      // The straight-through estimator's gradient is the user's rule, not the (zero) derivative of sign.
+      expect(r.grads[0]![0]).toBeCloseTo(b * sigmoid(a * b) + b, 12);
+      expect(r.grads[1]![0]).toBeCloseTo(a * sigmoid(a * b) + s, 12);
+    }
+    const { dot } = drawGraph(g, [0.7, -1.3]);
+    expect(dot.match(/label="customVjp"/g)).toHaveLength(2);
+    // Nothing of the bodies is drawn: no exp or log gate, and the sign's comparison is hidden.
+    expect(dot).not.toMatch(/label="(exp|log|> 0)"/);
+    // The edge into the softplus gate carries a*b = -0.91 and gets back sigmoid(-0.91) ≈ 0.29.
+    const edges = dotEdges(dot);
+    const nodes = [...dot.matchAll(/^ {2}(n\d+) \[label="customVjp"/gm)].map((m) => m[1]!);
+    expect(edges.find((e) => nodes.includes(e.to) && e.value === "-0.91")?.grad).toBe("0.29");
+
+    // Inside an unrolled loop: one gate per trip, gradients matching finite differences.
+    const looped = load(dir, "custom.ts", "looped");
+    let v = 0.3;
+    for (let i = 0; i < 3; i++) v = softplus(v) * 0.5;
+    const r = run(looped, [0.3]);
+    expect(r.value).toBeCloseTo(v, 12);
+    expect(r.grads[0]![0]).toBeCloseTo(finiteDifferences(looped, [0.3])[0]!, 6);
+    expect(drawGraph(looped, [0.3]).dot.match(/label="customVjp"/g)).toHaveLength(3);
+  });
+
   it("undoes broadcasting in tensor gradients and reads symbolic dimensions from the arguments", () => {
     const dir = tempProject({
       "tensors.ts": `import { type Tensor, mean, mul, sum, tanh } from "gradc";

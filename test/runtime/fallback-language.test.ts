@@ -51,6 +51,11 @@ const cases: [string, () => unknown, string][] = [
   ["a tensor operand of *", () => grad((x: Tensor<[2]>) => sum((x as unknown as number) * 2 as unknown as Tensor<[2]>))(tensor([1, 2])), "GRADC1027"],
   ["a tensor result", () => grad(((x: Tensor<[2]>) => x) as unknown as (x: Tensor<[2]>) => number)(tensor([1, 2])), "GRADC1005"],
   ["an unknown option", () => grad((x: number) => x, { argnum: 1 } as never)(1), "GRADC1025"],
+  ["a label on a block", () => grad((x: number) => { let y = x; done: { y = y * 2; } return y; })(1), "GRADC1016"],
+  ["a jump to an outer labelled loop, in a branch not taken", () => grad((x: number) => { let y = x; outer: for (let i = 0; i < 2; i++) { for (let j = 0; j < 2; j++) { if (x > 100) continue outer; y = y * x; } } return y; })(1), "GRADC1016"],
+  ["a while loop whose body assigns nothing from before it", () => grad((x: number) => { const y = x; while (y > 0) { const z = y * 2; } return y; })(1), "GRADC1034"],
+  ["a do loop whose variables hold no numbers", () => grad((x: number) => { let h = (): number => x; do { h = () => x * 2; } while (x > 0); return h(); })(1), "GRADC1034"],
+  ["an assignment in a while condition", () => grad((x: number) => { let i = 0; while ((i = i + 1) < 3) { x = x * 2; } return x; })(1), "GRADC1001"],
 ];
 
 describe("the fallback refuses what the compiler refuses, with its code and text", () => {
@@ -77,5 +82,27 @@ describe("what the compiler gains this round runs uncompiled", () => {
       return y + Math.floor(x) * x + (x % 1); // d/dx: 4x³ + floor(x) + 1
     }
     expect(grad(f)(1.5)).toBeCloseTo(4 * 1.5 ** 3 + 1 + 1, 12);
+  });
+
+  it("labelled loops, with jumps to the innermost one (labelled or plain), with gradients by hand", () => {
+    function f(x: number): number {
+      let y = 1;
+      outer: for (let i = 0; i < 3; i++) {
+        inner: for (let j = 0; j < 3; j++) {
+          if (j === 1) continue inner;
+          if (j === 2) break inner;
+          y = y * x; // j = 0 only: y = x³ after the outer loop
+        }
+        if (i === 5) break outer;
+      }
+      let k = 0;
+      loop: while (k < 10) {
+        k = k + 1;
+        if (k > 2) break loop;
+        y = y * x; // k = 1, 2: y = x⁵
+      }
+      return y; // d/dx: 5x⁴
+    }
+    expect(grad(f)(1.5)).toBeCloseTo(5 * 1.5 ** 4, 12);
   });
 });

@@ -15,7 +15,7 @@ vi.mock("gradc", () => import("../../runtime/index.js"));
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type T = { shape: number[]; data: Float64Array };
 
-const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-while", "jvp-tensor", "grad-of-grad", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
+const CASES = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-while", "jvp-tensor", "jvp-pytree", "grad-of-grad", "grad-of-grad-loop", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient"];
 let compiled: Map<string, FixtureResult>;
 const gen: Record<string, Record<string, Fn>> = {};
 const tape: Record<string, Record<string, Fn>> = {};
@@ -164,6 +164,62 @@ describe("jvp (forward mode)", () => {
     closeAll(tv2.data, tv.data, 1e-10, "tape tangent");
   });
 
+  it("a structured result: value and tangent with its structure, compiled = tape = finite differences", () => {
+    type P = { w: T; b: number };
+    type R = { y: T; parts: [number, number]; decay: number };
+    const stats = (p: P, x: T): R => {
+      const y = p.w.data.map((w, i) => Math.tanh(w * x.data[i]!));
+      const s = y.reduce((a, b) => a + b, 0) + p.b;
+      let d = p.b;
+      for (let i = 0; i < 30; i++) d = Math.sin(d) * 0.9 + s * 0.01;
+      return { y: { shape: [3], data: y }, parts: [s * s, 2], decay: d };
+    };
+    const flat = (r: R) => [...r.y.data, ...r.parts, r.decay];
+    const next = rng(11);
+    const p: P = { w: t([3], next), b: 0.3 };
+    const x = t([3], next);
+    const tp: P = { w: t([3], next), b: -0.7 };
+    const tx = t([3], next);
+    const [v, tv] = gen["jvp-pytree"]!["statsJvp"]!([p, x], [tp, tx]) as [R, R];
+    const [v2, tv2] = tape["jvp-pytree"]!["statsJvp"]!([p, x], [tp, tx]) as [R, R];
+    expect(Object.keys(v)).toEqual(["y", "parts", "decay"]);
+    expect(tv.y.shape).toEqual([3]);
+    expect(tv.parts).toHaveLength(2);
+    closeAll(flat(v), flat(stats(p, x)), 1e-12, "value");
+    const fd = directional((h) => {
+      const r = stats({ w: axpy(p.w, h, tp.w), b: p.b + h * tp.b }, axpy(x, h, tx));
+      return { shape: [7], data: Float64Array.from(flat(r)) };
+    });
+    closeAll(flat(tv), fd.map((d, i) => (i === 4 ? 0 : d)), 1e-6, "tangent");
+    expect(tv.parts[1]).toBe(0);
+    closeAll(flat(v2), flat(v), 1e-12, "tape value");
+    closeAll(flat(tv2), flat(tv), 1e-10, "tape tangent");
+
+    // Differentiating only p (argnums 0), and the reused result: same numbers, same objects.
+    const [, tp0] = gen["jvp-pytree"]!["statsJvpP"]!([p, x], [tp]) as [R, R];
+    const [, tp0Tape] = tape["jvp-pytree"]!["statsJvpP"]!([p, x], [tp]) as [R, R];
+    closeAll(flat(tp0), flat(tp0Tape), 1e-10, "argnums 0 vs tape");
+    const first = gen["jvp-pytree"]!["statsJvpReuse"]!([p, x], [tp, tx]) as [R, R];
+    closeAll(flat(first[1]), flat(tv), 1e-15, "reuse");
+    const again = gen["jvp-pytree"]!["statsJvpReuse"]!([p, x], [tp, { shape: [3], data: new Float64Array(3) }]) as [R, R];
+    expect(again).toBe(first);
+    expect(again[1].y).toBe(first[1].y);
+    closeAll(flat(again[1]), flat(tp0), 1e-12, "reuse, overwritten");
+  });
+
+  it("jvp of a structured result inside a differentiated model (hand-written derivative, tape)", () => {
+    for (const [a, b] of [
+      [0.4, -1.2],
+      [2.1, 0.5],
+    ] as const) {
+      // usesPair = a·b·cos(a) + b.
+      const want = [b * Math.cos(a) - a * b * Math.sin(a), a * Math.cos(a) + 1];
+      const got = gen["jvp-pytree"]!["dUsesPair"]!(a, b) as number[];
+      closeAll(got, want, 1e-12, "compiled");
+      closeAll(tape["jvp-pytree"]!["dUsesPair"]!(a, b) as number[], want, 1e-12, "tape");
+    }
+  });
+
   it("validates its two tuples with a GradcError naming them", () => {
     expect(() => gen["jvp-loop"]!["pendulumJvp"]!([1], [1, 1])).toThrow(/pendulumJvp: argument primals must be an array of 2 arguments/);
     expect(() => gen["jvp-loop"]!["pendulumJvp"]!([1, 2], [1])).toThrow(/argument tangents must be an array of 2 tangents/);
@@ -249,17 +305,54 @@ describe("second order", () => {
     }
   });
 
-  it("reverse over reverse through a loop is a located diagnostic, naming the forward-over-reverse alternative", async () => {
-    const { compileSource } = await import("./compile-source.js");
-    const d = compileSource(`import { grad } from "gradc";
-export function f(x: number): number {
-  let s = x;
-  for (let i = 0; i < 40; i++) s = Math.sin(s) + x;
-  return s;
-}
-export const d2 = grad(grad(f));`);
-    expect(d.map((x) => `${x.line}:${x.col} ${x.code}`)).toEqual(["7:19 GRADC1031"]);
-    expect(d[0]!.message).toMatch(/jvp\(grad\(f\)\)/);
+  it("reverse over reverse through rolled loops: second differences and the tape", () => {
+    const code = compiled.get("grad-of-grad-loop")!.module!.code;
+    // The loops stay loops: the inner backward loop runs in reverse, its reverse forward again.
+    expect(code).toMatch(/for \(let \w+ = 40 - 1; \w+ >= 0; \w+--\)/);
+    expect(code).toMatch(/for \(let \w+ = 0; \w+ < 40; \w+\+\+\)/);
+    const d1 = (h: (x: number) => number, x: number, e = 1e-5) => (h(x + e) - h(x - e)) / (2 * e);
+    const f = (x: number) => {
+      let s = x;
+      for (let i = 0; i < 40; i++) s = Math.sin(s) + x;
+      return s;
+    };
+    const run = (name: string, ...args: unknown[]) => [gen["grad-of-grad-loop"]![name]!(...args), tape["grad-of-grad-loop"]![name]!(...args)];
+    for (const x of [0.3, -0.8, 1.4]) {
+      const second = (f(x + 1e-4) - 2 * f(x) + f(x - 1e-4)) / 1e-8;
+      const [c, tp] = run("d2", x);
+      close(c, second, 1e-5, `f'' at ${x}`);
+      close(tp, c, 1e-9, "tape");
+      // slope = f'(x)·x: slope' = f''(x)·x + f'(x).
+      const first = d1(f, x, 1e-6);
+      const [cs, ts] = run("dSlope", x);
+      close(cs, second * x + first, 1e-5, `slope' at ${x}`);
+      close(ts, cs, 1e-9, "tape");
+    }
+    const g = (a: number, w: T): number => {
+      let p = a;
+      let q = 0.5;
+      let h = Array.from(w.data);
+      for (let i = 0; i < 25; i++) {
+        const np = Math.tanh(p * q + 0.1);
+        q = q * 0.9 + p * a * 0.05;
+        p = np;
+        h = h.map((v, j) => Math.tanh(v * w.data[j]!));
+      }
+      return p * q + h.reduce((u, v) => u + v, 0) * a;
+    };
+    const dga = (a: number, w: T) => d1((y) => g(y, w), a, 1e-5);
+    const next = rng(5);
+    const w = t([3], next);
+    for (const a of [0.6, -0.3]) {
+      const [[ca, cw], [ta, tw]] = run("d2g", a, w) as [[number, T], [number, T]];
+      close(ca, (g(a + 1e-4, w) - 2 * g(a, w) + g(a - 1e-4, w)) / 1e-8, 1e-4, `g_aa at ${a}`);
+      closeAll(cw.data, directional((h) => dga(a, axpy(w, h, { shape: [3], data: Float64Array.from([1, 0, 0]) })), 1e-4).concat(
+        directional((h) => dga(a, axpy(w, h, { shape: [3], data: Float64Array.from([0, 1, 0]) })), 1e-4),
+        directional((h) => dga(a, axpy(w, h, { shape: [3], data: Float64Array.from([0, 0, 1]) })), 1e-4),
+      ), 1e-4, `g_aw at ${a}`);
+      close(ta, ca, 1e-9, "tape g_aa");
+      closeAll(tw.data, cw.data, 1e-9, "tape g_aw");
+    }
   });
 });
 
