@@ -32,7 +32,7 @@ export abstract class Calls extends Core {
     const name = functionName(node) ?? (node === fn.node ? fn.name : "function");
     try {
       const problem = languageProblem(node, top);
-      if (problem !== null) this.refuse(problem.node, problem.code, problem.args);
+      if (problem !== null) this.refuse(problem.node, problem.code, problem.argsFor?.((n, max) => this.text(n, max)) ?? problem.args);
       const scope = new Scope(closure, true);
       for (const v of hoistedVars(node)) scope.vars.set(v, { value: undefined, mutable: true });
       node.params.forEach((p, i) => {

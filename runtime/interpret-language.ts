@@ -16,22 +16,31 @@ import { arithmeticOperators, arithmeticOperatorsText, comparisonOperators } fro
 import { describe } from "./interpret-describe.js";
 import { type JumpTarget, assignedNames, jumpProblem, labelProblem, loopLabels } from "./interpret-jumps.js";
 import { type FunctionNode, patternNames, walkOwn } from "./interpret-parse.js";
+import { type SwitchRefusal, caseLabelProblem, readsRuntime, runtimeNodes, switchShapeProblem } from "./interpret-switch.js";
 
 /** A refusal found in the syntax tree: the compiler's code and message arguments, and where. */
 export interface Problem {
   readonly code: DiagnosticCode;
   readonly args: readonly (string | number)[];
   readonly node: ES.Node;
+  /** Arguments taken from the source text (a switch's case label), given the evaluator's reader. */
+  readonly argsFor?: SwitchRefusal["args"];
 }
 
-/** Names declared in a function, lexically: whether each may be assigned and whether it is a parameter. */
+/**
+ * Names declared in a function, lexically: whether each may be assigned, whether it is a
+ * parameter, and whether it holds a value computed at run time (from a parameter of the
+ * differentiated function), as far as the syntax tells.
+ */
 export class LexScope {
-  private readonly names = new Map<string, { mutable: boolean; param: boolean }>();
+  private readonly names = new Map<string, { mutable: boolean; param: boolean; runtime: boolean }>();
   constructor(readonly parent: LexScope | null) {}
-  declare(name: string, mutable: boolean, param = false): void {
-    this.names.set(name, { mutable, param });
+  declare(name: string, mutable: boolean, param = false, runtime = false): void {
+    this.names.set(name, { mutable, param, runtime });
   }
-  lookup(name: string): { mutable: boolean; param: boolean } | undefined {
+  /** Whether `name` holds a run-time value (false for names of the module, or not declared). */
+  readonly isRuntime = (name: string): boolean => this.lookup(name)?.runtime === true;
+  lookup(name: string): { mutable: boolean; param: boolean; runtime: boolean } | undefined {
     for (let s: LexScope | null = this; s !== null; s = s.parent) {
       const b = s.names.get(name);
       if (b !== undefined) return b;
@@ -97,6 +106,9 @@ class Refused {
 const refuse = (code: DiagnosticCode, node: ES.Node, args: readonly (string | number)[]): never => {
   throw new Refused({ code, node, args });
 };
+const refuseSwitch = (r: SwitchRefusal | undefined): void => {
+  if (r !== undefined) throw new Refused({ code: r.code, node: r.node, args: [], argsFor: r.args });
+};
 
 class Checker {
   private loops = 0;
@@ -111,7 +123,7 @@ class Checker {
       if (this.top && p.type !== "Identifier" && !(p.type === "AssignmentPattern" && p.left.type === "Identifier"))
         refuse("GRADC1001", p, ["A destructured parameter", "Take the parameter whole and destructure it in the body."]);
       if (!this.top) this.pattern(p.type === "AssignmentPattern" ? p.left : p);
-      for (const name of patternNames(p)) scope.declare(name, true, this.top);
+      for (const name of patternNames(p)) scope.declare(name, true, this.top, this.top);
     }
     if (fn.body.type !== "BlockStatement") return this.expr(fn.body, scope);
     this.block(fn.body.body, scope);
@@ -130,7 +142,8 @@ class Checker {
           if (d.init && d.id.type === "Identifier") boundNames.set(d.init, d.id.name);
           if (d.init) this.expr(d.init, scope);
           this.pattern(d.id);
-          for (const name of patternNames(d.id)) scope.declare(name, s.kind !== "const");
+          const runtime = d.init != null && readsRuntime(d.init, scope.isRuntime);
+          for (const name of patternNames(d.id)) scope.declare(name, s.kind !== "const", false, runtime);
         }
         return;
       case "ExpressionStatement":
@@ -165,7 +178,8 @@ class Checker {
         const inner = new LexScope(scope);
         const decl = s.left as ES.VariableDeclaration;
         this.pattern(decl.declarations[0]!.id);
-        for (const name of patternNames(decl.declarations[0]!.id)) inner.declare(name, decl.kind !== "const");
+        const runtime = readsRuntime(s.right, scope.isRuntime);
+        for (const name of patternNames(decl.declarations[0]!.id)) inner.declare(name, decl.kind !== "const", false, runtime);
         return this.loop(s, s.body, inner);
       }
       case "WhileStatement":
@@ -190,11 +204,17 @@ class Checker {
         return this.statement(s.body, scope);
       }
       case "SwitchStatement": {
+        refuseSwitch(switchShapeProblem(s));
         this.expr(s.discriminant, scope);
+        if (readsRuntime(s.discriminant, scope.isRuntime)) runtimeNodes.add(s.discriminant);
         const inner = new LexScope(scope);
         this.targets.push({ node: s, labels: [] });
         for (const c of s.cases) {
-          if (c.test) this.expr(c.test, inner);
+          if (c.test) {
+            this.expr(c.test, inner);
+            if (readsRuntime(c.test, inner.isRuntime)) runtimeNodes.add(c.test);
+            refuseSwitch(caseLabelProblem(s, c.test));
+          }
           this.block(c.consequent, inner);
         }
         this.targets.pop();
@@ -251,6 +271,9 @@ class Checker {
     if (e.type === "AssignmentExpression" && (e.operator === "=" || COMPOUND.has(e.operator))) {
       if (e.operator !== "=" && e.left.type !== "ObjectPattern" && e.left.type !== "ArrayPattern") this.expr(e.left as ES.Expression, scope);
       this.expr(e.right, scope);
+      // A variable assigned a run-time value holds one from then on (as far as the syntax tells).
+      const assigned = e.left.type === "Identifier" ? scope.lookup(e.left.name) : undefined;
+      if (assigned !== undefined && readsRuntime(e.right, scope.isRuntime)) assigned.runtime = true;
       // The compiler lowers the value before it looks at the target: a call in the value may be
       // refused first, as it runs, so the target is then checked by the evaluator, after it.
       if (hasCall(e.right)) return;

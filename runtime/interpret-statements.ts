@@ -9,6 +9,7 @@ import { Expressions } from "./interpret-expressions.js";
 import { NEVER_ENDS_EMPTY, NEVER_ENDS_STILL, assignedNames, breaksOut, hasLeaves, loopLabels } from "./interpret-jumps.js";
 import { Scope, limits } from "./interpret-names.js";
 import { containsFunction, declaresNames } from "./interpret-parse.js";
+import { BOOL_LABEL, BOOL_LABEL_FIX, BOTH_RUNTIME, BOTH_RUNTIME_FIX, DISCRIMINANT_FIX, LABEL_FIX, LABEL_NOT_KNOWN, discriminantProblem, runtimeNodes } from "./interpret-switch.js";
 import { Var, valueOf } from "./tape.js";
 
 export abstract class Statements extends Expressions {
@@ -150,25 +151,45 @@ export abstract class Statements extends Expressions {
     return this.eval(test, scope);
   }
 
+  /**
+   * Runs a switch as the compiler lowers it (interpret-switch.ts): the discriminant a number or
+   * a boolean, the labels numbers known at compile time (or booleans), all of them tested when
+   * the discriminant is computed at run time, and up to the first match when it may be known.
+   */
   private execSwitch(node: ES.SwitchStatement, outer: Scope): Completion {
-    const d = valueOf(this.eval(node.discriminant, outer) as Val);
+    const raw = this.eval(node.discriminant, outer);
+    const d = valueOf(raw as Val);
+    const what = discriminantProblem(d);
+    if (what !== undefined) this.refuse(node.discriminant, "GRADC1050", [what, DISCRIMINANT_FIX]);
+    const dRuntime = raw instanceof Var || runtimeNodes.has(node.discriminant);
     const scope = new Scope(outer);
-    const run = (from: number): Completion => {
-      for (let i = from; i < node.cases.length; i++) {
-        for (const s of node.cases[i]!.consequent) {
-          const c = this.exec(s, scope);
-          if (c === BREAK) return undefined;
-          if (c !== undefined) return c;
-        }
-      }
-      return undefined;
-    };
+    let taken = -1;
     for (let i = 0; i < node.cases.length; i++) {
       const test = node.cases[i]!.test;
-      if (test && valueOf(this.eval(test, scope) as Val) === d) return run(i);
+      if (!test) continue;
+      const rawLabel = this.eval(test, scope);
+      const l = valueOf(rawLabel as Val);
+      const lRuntime = rawLabel instanceof Var || runtimeNodes.has(test);
+      if (typeof d === "boolean") {
+        if (typeof l !== "boolean") this.refuse(test, "GRADC1050", [BOOL_LABEL, BOOL_LABEL_FIX]);
+        if (lRuntime && dRuntime) this.refuse(test, "GRADC1050", [BOTH_RUNTIME, BOTH_RUNTIME_FIX]);
+      } else if (typeof l !== "number" || lRuntime) this.refuse(test, "GRADC1050", [LABEL_NOT_KNOWN, LABEL_FIX]);
+      if (taken < 0 && l === d) {
+        taken = i;
+        if (!dRuntime) break;
+      }
     }
-    const def = node.cases.findIndex((c) => !c.test);
-    return def >= 0 ? run(def) : undefined;
+    if (taken < 0) taken = node.cases.findIndex((c) => !c.test);
+    if (taken < 0) return undefined;
+    // Checked before running: a case with statements ends in break (lowered as nothing), return or continue.
+    for (let i = taken; i < node.cases.length; i++) {
+      for (const s of node.cases[i]!.consequent) {
+        const c = this.exec(s, scope);
+        if (c === BREAK) return undefined;
+        if (c !== undefined) return c;
+      }
+    }
+    return undefined;
   }
 
   /** An expression statement: an assignment, an increment or a call (checked before running). */
