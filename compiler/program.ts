@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { type SourceFile, ts } from "ts-morph";
 import { type CompiledUnit, emitDeclarations, emitMappedModule } from "./codegen/js.js";
 import { type Diagnostic, makeDiagnostic } from "./diagnostics/diagnostic.js";
-import { type GradBinding, findGradBindings, readArgnums, readFlags, resolveModel, unknownTransforms } from "./frontend/discover.js";
+import { type GradBinding, findGradBindings, readArgnums, refuseIntegerArgnums, readFlags, resolveModel, unknownTransforms } from "./frontend/discover.js";
 import { LowerError } from "./frontend/errors.js";
 import { lowerFunction } from "./frontend/lower.js";
 import { isStackOverflow } from "./frontend/nesting.js";
@@ -167,7 +167,8 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
   );
   const arity = lowered?.params.length ?? decl.getParameters().filter((p) => p.getName() !== "this").length;
   const chosen = attempt(() => readArgnums(binding, arity));
-  if (!lowered || !chosen || !flags) throw LowerError.of(errors);
+  if (lowered && chosen) attempt(() => refuseIntegerArgnums(binding, chosen.argnums, lowered.params));
+  if (!lowered || !chosen || !flags || errors.length > 0) throw LowerError.of(errors);
   const { argnums, isArray } = chosen;
   const spec: GradSpec = {
     exportName: binding.exportName,

@@ -9,6 +9,7 @@ import { registerExports } from "./interpret-names.js";
 import { adam, sgd } from "./optim.js";
 import { Interpreter, callNatively, callsNatively, parseFunction } from "./interpret.js";
 import { refusal } from "./refusal.js";
+import { coded } from "./codes.js";
 import { containsVar, nestedValueAndGrad } from "./nested.js";
 import { type Leaf, mapLeaves } from "./pytree.js";
 import { Var, backward, isRecording, record } from "./tape.js";
@@ -137,6 +138,9 @@ export function valueAndGrad(f: LossFn | AuxFn, options: GradOptions<number | re
       if (i >= args.length) badArgnums(args.length, `${i} is out of range, ${f.name || "f"} got ${args.length} arguments`);
       const vars: Var[] = [];
       traced[i] = mapLeaves(args[i], (leaf) => {
+        // As the compiler refuses it (GRADC2009): integers have no gradient.
+        if (typeof leaf === "object" && leaf.data instanceof Int32Array)
+          throw coded("GRADC2009", new GradcError(`argnums: argument ${i} of ${f.name || "f"} holds an i32 tensor; labels and indices have no gradient, leave it out of argnums`));
         const v = new Var(leaf as Val);
         vars.push(v);
         return v;
@@ -232,7 +236,7 @@ function gradientOf(v: Var, leaf: Leaf, handedOut: Set<object>): Leaf {
   const dtype: DType = dtypeOfTensor(leaf);
   const shape = [...leaf.shape];
   if (g === null || typeof g !== "object") return { shape, data: allocate(dtype, leaf.data.length) } as Tensor<number[], DType>;
-  let data = g.data as Float64Array | Float32Array;
+  let data = g.data as Float64Array | Float32Array | Int32Array;
   // Cotangents may be shared between leaves (add passes its gradient to both sides) or be
   // stored in the other dtype; hand out each buffer once, in the leaf's dtype.
   if (handedOut.has(data) || (dtype === "f32") !== data instanceof Float32Array) {

@@ -5,16 +5,21 @@
 
 export { type DType, type DataOf, type NestedArray, type Shape, type Tensor, isTensor, ones, randn, tensor, zeros } from "./tensor.js";
 export { GradcError, type GradcErrorConstructor, gradcErrorPrelude } from "./error.js";
-// Every tensor op and its types: one exported line in ops.ts per op (the export test checks
-// that they are exactly the ops the registry exposes in gradc).
+// Every tensor op and its types: one exported function per op in ops.ts (and ops-models.ts for
+// the ops of convolutional and attention models; the export test checks that they are exactly
+// the ops the registry exposes in gradc).
 export * from "./ops.js";
+export * from "./ops-models.js";
+export { type FloatDType, argmax, crossEntropy, oneHot, take, takeAlongAxis } from "./labels.js";
 export type {
   BroadcastShape,
   MatmulShape,
+  PermutedShape,
   PromoteDType,
   Reduced,
   ReducedShape,
   ShapeError,
+  TakeShape,
   TensorOf,
   TransposeShape,
 } from "./shapes.js";

@@ -347,8 +347,17 @@ class Checker {
         this.callee(e.callee, scope);
         for (const a of e.arguments) {
           if (a.type === "SpreadElement") refuse("GRADC1001", a, ["A spread argument", "List the arguments one by one."]);
-          // A string is an argument of the ops that read one (the dtype of zeros and ones).
-          if (!(a.type === "Literal" && typeof a.value === "string")) this.expr(a, scope);
+          // A string is an argument of the ops that read one (the dtype of zeros and ones), also
+          // as an option's value (`conv2d(x, w, { padding: "same" })`).
+          if (a.type === "Literal" && typeof a.value === "string") continue;
+          if (a.type === "ObjectExpression" && a.properties.every((p) => p.type === "Property" && p.kind === "init" && !p.method)) {
+            for (const p of a.properties) {
+              const v = (p as ES.Property).value;
+              if (!(v.type === "Literal" && typeof v.value === "string")) this.expr(v as ES.Expression, scope);
+            }
+            continue;
+          }
+          this.expr(a, scope);
         }
         return;
       case "MemberExpression":

@@ -4,15 +4,19 @@
 // else must come from the function itself or from `scope`.
 
 import { MATH_CONSTANTS as LANGUAGE_CONSTANTS, type OpDef, gradcOpNames, gradcOps, mathOps } from "../compiler/ops/index.js";
+import * as labels from "./labels.js";
 import * as ops from "./ops.js";
+import * as modelOps from "./ops-models.js";
 import { ones, zeros } from "./tensor.js";
+
+const RUNTIME_OPS: Readonly<Record<string, unknown>> = { ...ops, ...modelOps, ...labels };
 
 /** gradc's ops, by the names user code imports them under: the registry's list (ops/exposure.ts). */
 export const GRADC: Readonly<Record<string, unknown>> = Object.freeze(
   Object.fromEntries([
     ...gradcOpNames().map((name) => {
-      const fn = (ops as Record<string, unknown>)[name];
-      if (typeof fn !== "function") throw new Error(`internal: gradc exposes ${name}, but runtime/ops.ts does not export it`);
+      const fn = RUNTIME_OPS[name];
+      if (typeof fn !== "function") throw new Error(`internal: gradc exposes ${name}, but runtime/ops.ts, ops-models.ts and labels.ts do not export it`);
       return [name, fn] as const;
     }),
     ["zeros", zeros],
@@ -22,11 +26,16 @@ export const GRADC: Readonly<Record<string, unknown>> = Object.freeze(
 
 /**
  * Argument counts of the ops that take exactly their values (the others, with an axis, a shape
- * or options after them, check their own arguments): the registry's arity, where the runtime's
- * function takes no more.
+ * or options after them, or a list, check their own arguments): the registry's arity, where the
+ * runtime's function takes no more.
  */
 export const GRADC_ARITY: Readonly<Record<string, number>> = Object.freeze(
-  Object.fromEntries([...gradcOps()].filter(([name, def]) => (GRADC[name] as (...a: unknown[]) => unknown).length === def.arity).map(([name, def]) => [name, def.arity])),
+  Object.fromEntries(
+    [...gradcOps()]
+      // An op of a list (concat) counts the tensors in it, not its arguments.
+      .filter(([name, def]) => def.listArgs !== true && (GRADC[name] as (...a: unknown[]) => unknown).length === def.arity)
+      .map(([name, def]) => [name, def.arity]),
+  ),
 );
 
 /** gradc exports that are not ops of the language, and what to do instead (GRADC1028). */
@@ -149,10 +158,25 @@ export function resolveFree(name: string, scope: Readonly<Record<string, unknown
   if (Object.prototype.hasOwnProperty.call(GLOBALS, name)) return GLOBALS[name];
   if (Object.prototype.hasOwnProperty.call(GRADC, name)) return GRADC[name];
   if (Object.prototype.hasOwnProperty.call(TRANSFORMS, name)) return TRANSFORMS[name];
-  // Bundlers rename an import that collides with another binding (`sum` → `sum2`).
+  // A bundler renames an import that collides with another binding (`sum` → `sum2`). Read so
+  // only where a bundler can have done it: unbundled, `add3` is the program's own helper (one
+  // `scope` does not supply), never gradc's `add`.
+  if (!runtimeBundled) return UNRESOLVED;
   const renamed = /^(.+?)\d+$/.exec(name)?.[1];
   if (renamed !== undefined && Object.prototype.hasOwnProperty.call(GRADC, renamed)) return GRADC[renamed];
   return UNRESOLVED;
+}
+
+/**
+ * Whether gradc's runtime runs from a bundle (where the bundler may have renamed its imports in
+ * the program): this file's URL is then the bundle's, or absent (CommonJS). Internal: tests set
+ * it to check both readings.
+ */
+export let runtimeBundled = !/\/interpret-names\.[cm]?[jt]s(\?.*)?$/.test(String(import.meta.url));
+
+/** Internal, for tests: read free names as a bundle's (true) or as unbundled modules' (false). */
+export function setRuntimeBundled(bundled: boolean): void {
+  runtimeBundled = bundled;
 }
 
 tapeAware.add(GLOBALS["__name"] as object);

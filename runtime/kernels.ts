@@ -104,13 +104,14 @@ function broadcastStrides(inShape: readonly number[], outShape: readonly number[
 }
 
 /**
- * `op(A)·op(B)` of 2-D float tensors, op transposing when `ta`/`tb` is set. The inner loop
+ * `op(A)·op(B)` of 2-D float tensors, op transposing when `ta`/`tb` is set (batched products
+ * take the registry's evaluation). The inner loop
  * runs along rows of B (or, for Bᵀ, along rows of both), so memory is read sequentially.
  */
 export function matmul(args: readonly Val[], attrs: Attrs): Val | null {
   const A = args[0]!;
   const B = args[1]!;
-  if (!isFloat(A) || !isFloat(B)) return null;
+  if (!isFloat(A) || !isFloat(B) || A.shape.length !== 2 || B.shape.length !== 2) return null;
   const ta = attrs["ta"] === true;
   const tb = attrs["tb"] === true;
   const m = ta ? A.shape[1]! : A.shape[0]!;

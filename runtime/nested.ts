@@ -63,6 +63,10 @@ export function nestedValueAndGrad(
     if (i >= args.length) throw new GradcError(`argnums: ${i} is out of range, ${name} got ${args.length} arguments`);
     const vars: Var[] = [];
     traced[i] = mapTraced(args[i], (leaf) => {
+      // The compiler's GRADC1032 for the same mistake: integers have no gradient.
+      const value = valueOf(leaf as Val | Var);
+      if (typeof value === "object" && value.data instanceof Int32Array)
+        throw coded("GRADC1032", new GradcError(`grad(${name}): argument ${i} holds an i32 tensor (labels, indices), which cannot be differentiated; leave it out of argnums`));
       const v = inputVar(leaf);
       vars.push(v);
       return v;

@@ -2,17 +2,17 @@
 // compiler agree on semantics by construction. Called on values the tape is tracing (inside the
 // `grad` fallback), the same functions record themselves instead, so one `add` serves both.
 
-import { type OpDef, gradcOps, ShapeError } from "../compiler/ops/index.js";
 import * as composite from "../compiler/ops/composite.js";
 import { indexProblem } from "../compiler/ops/index-check.js";
 import { reshapeTarget } from "../compiler/ops/reshape-target.js";
 import type { Attrs } from "../compiler/ir/types.js";
-import { type Val, shapeOf } from "../compiler/ops/values.js";
+import { shapeOf } from "../compiler/ops/values.js";
 import { GradcError } from "./error.js";
-import { coded, shapeRefusal } from "./codes.js";
-import { type Traced, apply, isTraced, tracing, valueOf } from "./eager.js";
-import { type DType, type Tensor, isTensor } from "./tensor.js";
-import type { BroadcastShape, Check, MatmulShape, Mutable, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
+import { coded } from "./codes.js";
+import { apply, tracing, valueOf } from "./eager.js";
+import { binary, describe, exported, guarded, operand, unary } from "./op-args.js";
+import type { DType, Tensor } from "./tensor.js";
+import type { BroadcastShape, Check, MatmulShape, Mutable, PermutedShape, PromoteDType, Reduced, ReducedShape, TensorOf, TransposeShape } from "./shapes.js";
 
 /** A value a tensor op accepts: a tensor or a plain number (broadcast like a rank-0 tensor). */
 export type Operand = Tensor<readonly number[], DType> | number;
@@ -81,49 +81,6 @@ export type ReduceOp<Op extends string = string> = {
 
 // ---- implementation -------------------------------------------------------------------
 
-type Arg = Val | Traced;
-
-function operand(op: string, x: unknown, position: number): Arg {
-  if (typeof x === "number" || isTraced(x)) return x;
-  if (isTensor(x)) {
-    let n = 1;
-    for (const d of x.shape) n *= d;
-    if (n !== x.data.length)
-      throw new GradcError(`${op}: argument ${position + 1} has shape [${x.shape.join(", ")}] but ${x.data.length} values`);
-    return x;
-  }
-  throw new GradcError(`${op}: argument ${position + 1} must be a number or a tensor, got ${describe(x)}`);
-}
-
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return "an array (make it a tensor with tensor(...))";
-  return typeof x === "object" ? "an object" : typeof x;
-}
-
-/** The primitive gradc exports as `name` (its registry entry's `gradc`). */
-function exported(name: string): OpDef {
-  const def = gradcOps().get(name);
-  if (def === undefined) throw new Error(`no op of the registry is exported from gradc as ${name}`);
-  return def;
-}
-
-/**
- * The runtime function of the elementwise op gradc exports as `name`: one typed line per op,
- * `export const exp: UnaryOp = unary("exp")`. test/runtime/exports.test.ts checks that every
- * name the registry exposes has one.
- */
-function unary(name: string): UnaryOp {
-  const def = exported(name);
-  return ((x: unknown) => apply(def, [operand(def.name, x, 0)])) as UnaryOp;
-}
-
-/** Like `unary`, for ops of two arguments: `export const add: BinaryOp<"add"> = binary("add")`. */
-function binary<Op extends string>(name: Op): BinaryOp<Op> {
-  const def = exported(name);
-  return ((x: unknown, y: unknown) => apply(def, [operand(def.name, x, 0), operand(def.name, y, 1)])) as BinaryOp<Op>;
-}
-
 // With no axis a reduction always gives a number, keepdims or not (as compiled code does).
 const keepOf = (axis: unknown, keepdims: boolean | undefined): boolean => axis !== undefined && keepdims === true;
 
@@ -135,16 +92,6 @@ function reduction<Op extends string>(name: Op): ReduceOp<Op> {
   const def = exported(name);
   return ((x: unknown, axis?: number | readonly number[], keepdims?: boolean) =>
     apply(def, [operand(def.name, x, 0)], reduceAttrs(axis, keepdims))) as ReduceOp<Op>;
-}
-
-/** Runs a composite, reporting a shape problem as a GradcError like the primitives do. */
-function guarded<T>(name: string, run: () => T): T {
-  try {
-    return run();
-  } catch (e) {
-    if (e instanceof ShapeError) throw shapeRefusal(name, e);
-    throw e;
-  }
 }
 
 /**
@@ -323,29 +270,43 @@ const RESHAPE = exported("reshape");
 const TAKE = exported("at");
 
 /**
- * Matrix product of 2-D tensors: `[M, K] · [K, N] → [M, N]`. Inner sizes that differ are a
- * type error (`ShapeError<"matmul: inner dimensions differ: …">`) where the checker knows them.
+ * Matrix product with NumPy batch semantics: `[..., M, K] · [..., K, N] → [..., M, N]`, the
+ * batch dimensions broadcast (`[8, 64, 64] · [64, 64]` multiplies each of the 8 by the same
+ * matrix). Inner sizes that differ are a type error
+ * (`ShapeError<"matmul: inner dimensions differ: …">`) where the checker knows them.
  *
  * @example
  * const h = matmul(x, w1); // Tensor<[64, 128]>
+ * const scores = matmul(q, transpose(k, [0, 2, 1])); // [B, T, D] · [B, D, T] → [B, T, T]
  */
 export function matmul<A extends readonly number[], B extends readonly number[], DA extends DType = "f64", DB extends DType = "f64">(
   a: Tensor<A, DA>,
   b: Tensor<B, DB> & NoInfer<Check<MatmulShape<A, B>>>,
 ): TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>> {
-  return apply(MATMUL, [operand("matmul", a, 0), operand("matmul", b, 1)]) as TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>>;
+  return guarded("matmul", () => apply(MATMUL, [operand("matmul", a, 0), operand("matmul", b, 1)])) as TensorOf<MatmulShape<A, B>, PromoteDType<DA, DB>>;
 }
 
 /**
- * Transpose of a 2-D tensor (the only form the op has: no axis permutation).
+ * The axes of `x` permuted: axis k of the result is axis `perm[k]` of x (negative entries count
+ * from the end). Without `perm` the axes are reversed, so a matrix is transposed.
  *
  * @example
- * transpose(w) // [3, 4] → [4, 3]
+ * transpose(w)            // [3, 4] → [4, 3]
+ * transpose(k, [0, 2, 1]) // [B, T, D] → [B, D, T]
  */
 export function transpose<S extends readonly number[], D extends DType = "f64">(
   x: Tensor<S, D> & NoInfer<Check<TransposeShape<S>>>,
-): TensorOf<TransposeShape<S>, D> {
-  return apply(TRANSPOSE, [operand("transpose", x, 0)]) as TensorOf<TransposeShape<S>, D>;
+): TensorOf<TransposeShape<S>, D>;
+export function transpose<S extends readonly number[], const P extends readonly number[], D extends DType = "f64">(
+  x: Tensor<S, D>,
+  perm: P,
+): Tensor<PermutedShape<S, P>, D>;
+export function transpose(x: unknown, perm?: readonly number[]): unknown {
+  const arg = operand("transpose", x, 0);
+  if (perm === undefined) return guarded("transpose", () => apply(TRANSPOSE, [arg]));
+  const rank = shapeOf(valueOf(arg)).length;
+  if (!Array.isArray(perm)) throw new GradcError(`transpose: perm must be an array of axes, got ${describe(perm)}`);
+  return guarded("transpose", () => apply(TRANSPOSE, [arg], { perm: perm.map((a: number) => (a < 0 ? a + rank : a)) }));
 }
 
 /**

@@ -83,34 +83,44 @@ export type TensorOf<S, D extends DType> = S extends ShapeError<string>
     ? Tensor<T, D>
     : never;
 
-/** The result shape of `matmul(a, b)`: `[M, K] · [K, N] → [M, N]`, or a ShapeError. */
-export type MatmulShape<A extends readonly number[], B extends readonly number[]> = A extends readonly [
-  infer M extends number,
-  infer K extends number,
-]
-  ? B extends readonly [infer K2 extends number, infer N extends number]
-    ? Pair<K, K2> extends Pair<K2, unknown>
-      ? [M, N]
-      : number extends K
-        ? [M, N]
-        : number extends K2
-          ? [M, N]
-          : ShapeError<`matmul: inner dimensions differ: ${K} (axis 1 of a) vs ${K2} (axis 0 of b)`>
-    : number extends B["length"]
-      ? [M, number]
-      : ShapeError<`matmul takes 2-D tensors: b has rank ${B["length"]}`>
-  : number extends A["length"]
-    ? B extends readonly [number, infer N extends number]
-      ? [number, N]
-      : [number, number]
-    : ShapeError<`matmul takes 2-D tensors: a has rank ${A["length"]}`>;
+/**
+ * The result shape of `matmul(a, b)`: `[..., M, K] · [..., K, N] → [..., M, N]`, the batch
+ * dimensions broadcast; or a ShapeError.
+ */
+export type MatmulShape<A extends readonly number[], B extends readonly number[]> = number extends A["length"]
+  ? number[]
+  : number extends B["length"]
+    ? number[]
+    : A extends readonly [...infer AB extends number[], infer M extends number, infer K extends number]
+      ? B extends readonly [...infer BB extends number[], infer K2 extends number, infer N extends number]
+        ? Pair<K, K2> extends Pair<K2, unknown>
+          ? MatmulBatch<AB, BB, M, N>
+          : number extends K
+            ? MatmulBatch<AB, BB, M, N>
+            : number extends K2
+              ? MatmulBatch<AB, BB, M, N>
+              : ShapeError<`matmul: inner dimensions differ: ${K} (axis ${[...AB, M]["length"]} of a) vs ${K2} (axis ${BB["length"]} of b)`>
+        : ShapeError<`matmul takes tensors of rank 2 or more: b has rank ${B["length"]}`>
+      : ShapeError<`matmul takes tensors of rank 2 or more: a has rank ${A["length"]}`>;
 
-/** The transpose of a 2-D shape, or a ShapeError. */
-export type TransposeShape<S extends readonly number[]> = S extends readonly [infer A extends number, infer B extends number]
-  ? [B, A]
-  : number extends S["length"]
-    ? [number, number]
-    : ShapeError<`transpose takes a 2-D tensor: got rank ${S["length"]}`>;
+type MatmulBatch<AB extends number[], BB extends number[], M extends number, N extends number> =
+  BroadcastShape<AB, BB, "matmul"> extends infer R ? (R extends readonly number[] ? [...R, M, N] : R) : never;
+
+type Reverse<S extends readonly number[], Acc extends number[] = []> = S extends readonly [infer H extends number, ...infer T extends number[]]
+  ? Reverse<T, [H, ...Acc]>
+  : Acc;
+
+/** The shape of `transpose(x)`: the axes reversed (`[2, 3]` → `[3, 2]`). */
+export type TransposeShape<S extends readonly number[]> = number extends S["length"]
+  ? number[]
+  : S extends readonly []
+    ? ShapeError<"transpose takes a tensor: got rank 0">
+    : Reverse<S>;
+
+/** The shape of `transpose(x, perm)`: axis k of the result is axis `perm[k]` of x. */
+export type PermutedShape<S extends readonly number[], P extends readonly number[]> = number extends P["length"]
+  ? number[]
+  : { -readonly [K in keyof P]: P[K] extends keyof S ? S[P[K]] : number };
 
 type Zeros<N extends number, T extends 0[] = []> = T["length"] extends N ? T : Zeros<N, [...T, 0]>;
 
@@ -177,3 +187,26 @@ export type Reduced<S extends readonly number[], D extends DType, A extends numb
       ? number
       : TensorOf<R, D>
     : never;
+
+/** `S` with the dimension at index `P` replaced by the dimensions `I`. */
+type SpliceAxis<S extends readonly number[], P, I extends readonly number[], Acc extends number[] = [], At extends 0[] = []> =
+  S extends readonly [infer H extends number, ...infer R extends number[]]
+    ? SpliceAxis<R, P, I, At["length"] extends P ? [...Acc, ...Mutable<I>] : [...Acc, H], [...At, 0]>
+    : Acc;
+
+/**
+ * The shape `take(x, indices, axis)` gives: x's shape with axis `A` replaced by the indices'
+ * shape (NumPy `take`); a ShapeError for an axis out of range.
+ *
+ * @example
+ * type R = TakeShape<[1000, 16], [B, 8], 0>; // [B, 8, 16]: embedding rows
+ */
+export type TakeShape<S extends readonly number[], I extends readonly number[], A extends number> = number extends S["length"]
+  ? number[]
+  : number extends I["length"]
+    ? number[]
+    : number extends A
+      ? number[]
+      : [PositiveAxis<S["length"], A>] extends [never]
+        ? ShapeError<`take: axis ${A} is out of range for rank ${S["length"]}`>
+        : SpliceAxis<S, PositiveAxis<S["length"], A>, I>;

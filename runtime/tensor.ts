@@ -3,11 +3,11 @@
 
 import { GradcError } from "./error.js";
 
-/** Element type of a tensor. */
-export type DType = "f64" | "f32";
+/** Element type of a tensor: f64 or f32 numbers, or i32 labels and indices (never differentiated). */
+export type DType = "f64" | "f32" | "i32";
 
 /** The typed array that stores a tensor of dtype `D`. */
-export type DataOf<D extends DType> = D extends "f32" ? Float32Array : Float64Array;
+export type DataOf<D extends DType> = D extends "f32" ? Float32Array : D extends "i32" ? Int32Array : Float64Array;
 
 /**
  * A row-major tensor of static shape `S` (a tuple of sizes) and dtype `D`.
@@ -32,20 +32,20 @@ export type NestedShape<A> = A extends readonly (infer E)[]
   ? [A["length"], ...(E extends readonly unknown[] ? NestedShape<E> : [])]
   : [];
 
-/** True when `x` is a tensor: an object with an array `shape` and a float typed-array `data`. */
+/** True when `x` is a tensor: an object with an array `shape` and `data` a Float64Array, Float32Array or Int32Array. */
 export function isTensor(x: unknown): x is Tensor<readonly number[], DType> {
   if (typeof x !== "object" || x === null) return false;
   const t = x as { shape?: unknown; data?: unknown };
-  return Array.isArray(t.shape) && (t.data instanceof Float64Array || t.data instanceof Float32Array);
+  return Array.isArray(t.shape) && (t.data instanceof Float64Array || t.data instanceof Float32Array || t.data instanceof Int32Array);
 }
 
 /** Dtype of a tensor's storage. */
 export const dtypeOfTensor = (t: Tensor<readonly number[], DType>): DType =>
-  t.data instanceof Float32Array ? "f32" : "f64";
+  t.data instanceof Float32Array ? "f32" : t.data instanceof Int32Array ? "i32" : "f64";
 
 /** Zeroed storage for `n` entries of `dtype`. */
 export function allocate<D extends DType>(dtype: D, n: number): DataOf<D> {
-  return (dtype === "f32" ? new Float32Array(n) : new Float64Array(n)) as DataOf<D>;
+  return (dtype === "f32" ? new Float32Array(n) : dtype === "i32" ? new Int32Array(n) : new Float64Array(n)) as DataOf<D>;
 }
 
 function checkShape(shape: readonly number[]): number {
@@ -64,21 +64,25 @@ function checkShape(shape: readonly number[]): number {
  * @example
  * const a = tensor([[1, 2], [3, 4]]);                       // Tensor<[2, 2]>
  * const b = tensor(new Float32Array(6), [2, 3]);            // Tensor<[2, 3], "f32">
+ * const y = tensor(Int32Array.from([3, 0, 7]));             // Tensor<[number], "i32">: labels
+ * const z = tensor([1, 0, 2], undefined, "i32");            // Tensor<[3], "i32">
  */
 export function tensor<const A extends NestedArray, D extends DType = "f64">(values: A, shape?: undefined, dtype?: D): Tensor<NestedShape<A>, D>;
 export function tensor<const S extends readonly number[], D extends DType = "f64">(values: NestedArray | Float64Array, shape: S, dtype?: D): Tensor<Shape<S>, D>;
 export function tensor<const S extends readonly number[], D extends DType = "f32">(values: Float32Array, shape: S, dtype?: D): Tensor<Shape<S>, D>;
 export function tensor<D extends DType = "f64">(values: Float64Array, shape?: undefined, dtype?: D): Tensor<[number], D>;
 export function tensor<D extends DType = "f32">(values: Float32Array, shape?: undefined, dtype?: D): Tensor<[number], D>;
+export function tensor<const S extends readonly number[], D extends DType = "i32">(values: Int32Array, shape: S, dtype?: D): Tensor<Shape<S>, D>;
+export function tensor<D extends DType = "i32">(values: Int32Array, shape?: undefined, dtype?: D): Tensor<[number], D>;
 export function tensor(
-  values: NestedArray | Float64Array | Float32Array,
+  values: NestedArray | Float64Array | Float32Array | Int32Array,
   shape?: readonly number[],
   dtype?: DType,
 ): Tensor<readonly number[], DType> {
-  const dt: DType = dtype ?? (values instanceof Float32Array ? "f32" : "f64");
+  const dt: DType = dtype ?? (values instanceof Float32Array ? "f32" : values instanceof Int32Array ? "i32" : "f64");
   let flat: ArrayLike<number>;
   let inferred: number[];
-  if (values instanceof Float64Array || values instanceof Float32Array) {
+  if (values instanceof Float64Array || values instanceof Float32Array || values instanceof Int32Array) {
     flat = values;
     inferred = [values.length];
   } else {
@@ -96,6 +100,7 @@ export function tensor(
   for (let i = 0; i < n; i++) {
     const v = flat[i];
     if (typeof v !== "number") throw new GradcError(`tensor: entry ${i} is not a number`);
+    if (dt === "i32" && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) throw new GradcError(`tensor: entry ${i} (${v}) is not a 32-bit integer, as an i32 tensor holds`);
     data[i] = v;
   }
   return { shape: s, data };

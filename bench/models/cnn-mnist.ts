@@ -3,9 +3,9 @@
 // [32, 784] → linear 784→10 → cross-entropy against integer labels. Gradients for every
 // weight and bias.
 //
-// Written against gradc's convolution ops (conv2d, maxPool2d, crossEntropy with i32 labels);
-// until the runtime has them the harness reports gradc and the tape as "n/a (needs …)", and
-// bench/tsconfig.json leaves this file out of the type check.
+// Written with gradc's convolution ops (conv2d, maxPool2d) and crossEntropy with i32 labels;
+// until the runtime has integer tensors and crossEntropy the harness reports gradc and the
+// tape as "n/a (needs …)", and bench/tsconfig.json leaves this file out of the type check.
 import { add, conv2d, crossEntropy, matmul, maxPool2d, relu, reshape, valueAndGrad, type Tensor } from "gradc";
 
 export type Params = {

@@ -12,12 +12,12 @@ import { type Emitter, arrayType } from "./emitter.js";
 import { propertyAccess } from "./names.js";
 
 /** The module-level helpers every generated module starts with (after its header). */
-export function argumentHelpers(ts: boolean): string {
+export function argumentHelpers(ts: boolean, i32 = false): string {
   const text = `${gradcErrorBinding("$gradc_GradcError")}
 function $gradc_describe(v) {
   if (v === null) return "null";
   if (typeof v === "object" && Array.isArray(v.shape)) {
-    const dtype = v.data instanceof Float32Array ? "f32" : v.data instanceof Float64Array ? "f64" : "non-float";
+    const dtype = v.data instanceof Float32Array ? "f32" : v.data instanceof Float64Array ? "f64" : ${i32 ? `v.data instanceof Int32Array ? "i32" : ` : ""}"non-float";
     return \`a \${dtype} tensor of shape [\${v.shape.join(", ")}] with \${v.data?.length} entries\`;
   }
   if (Array.isArray(v)) return \`an array of \${v.length}\`;

@@ -88,7 +88,8 @@ export interface Emitter {
 }
 
 /** The typed array holding a tensor of `dtype`. */
-export const arrayType = (dtype: DType): string => (dtype === "f32" ? "Float32Array" : dtype === "bool" ? "Uint8Array" : "Float64Array");
+export const arrayType = (dtype: DType): string =>
+  dtype === "f32" ? "Float32Array" : dtype === "bool" ? "Uint8Array" : dtype === "i32" ? "Int32Array" : "Float64Array";
 
 /**
  * The lines, locations, names and value bindings of one function. Dispatch of IR nodes to the

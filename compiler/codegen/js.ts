@@ -35,7 +35,7 @@ export function treeType(tree: Tree): string {
   if (tree.kind === "leaf") {
     if (tree.type.shape.length === 0) return "number";
     const dims = tree.type.shape.map((d) => (typeof d === "number" ? String(d) : d)).join(", ");
-    return tree.type.dtype === "f32" ? `Tensor<[${dims}], "f32">` : `Tensor<[${dims}]>`;
+    return tree.type.dtype === "f64" ? `Tensor<[${dims}]>` : `Tensor<[${dims}], "${tree.type.dtype}">`;
   }
   if (tree.kind === "array") return `[${tree.items.map(treeType).join(", ")}]`;
   return `{ ${tree.fields.map((f) => `${objectKey(f.key)}: ${treeType(f.tree)}`).join("; ")} }`;
@@ -73,7 +73,9 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     "/* eslint-disable */",
   ];
   if (ts && units.some((u) => usesTensors(u.spec))) out.push(`import type { Tensor } from "gradc";`);
-  out.push("", argumentHelpers(ts));
+  // A module taking i32 tensors names that dtype when it reports a wrong argument.
+  const i32 = units.some((u) => u.fn.body.params.some((p) => p.type.dtype === "i32"));
+  out.push("", argumentHelpers(ts, i32));
   const helpersEnd = out.length;
   let checksIndices = false;
   // The location of each item of `out` (an item of several lines has none).

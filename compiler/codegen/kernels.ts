@@ -6,6 +6,7 @@
 
 import { type Dim, type Node, type Type, type Value, walkNodes } from "../ir/types.js";
 import { getOp, type KernelBackend } from "../ops/index.js";
+import { emitOpLoops } from "./op-loops.js";
 import { reducedAxes } from "../ops/reduce.js";
 import { indexRanges, indexedSize } from "../passes/indexrange.js";
 import type { Buffers } from "./buffers.js";
@@ -14,6 +15,7 @@ import type { Emitter } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
+import { LOOP_KERNEL_NAMES, emitLoops } from "./loops.js";
 import { isOuterProduct } from "./plan.js";
 import { emitMatmulKernel } from "./wasm-backend.js";
 
@@ -31,6 +33,7 @@ export const LOOP_NAMES = [
   ...["i", "j", "p", "o", "r", "acc", "best", "at", "a", "ci", "bp", "ao", "bo", "next"],
   ...Array.from({ length: 8 }, (_x, k) => `i${k}`),
   ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
+  ...LOOP_KERNEL_NAMES,
 ];
 
 /** An operand in a product: parenthesized unless atomic. */
@@ -175,16 +178,18 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     const space = out.type.shape;
     const target = allocate(out);
     const stored = node.args.flatMap((a) => treeLeaves(a));
+    // A stored mask is a Uint8Array: its elements are written as 1 and 0, not true and false.
+    const element = (text: string): string => (out.type.dtype === "bool" ? `(${text}) ? 1 : 0` : text);
     const flat = stored.every((l) => l.type.shape.length === space.length && l.type.shape.every((d, k) => d === space[k]));
     if (flat) {
       e.line(`for (let i = 0; i < ${e.size(space)}; i++) {`);
-      e.nested(() => e.line(`${target}[i] = ${nodeExpr(node, "flat").text};`));
+      e.nested(() => e.line(`${target}[i] = ${element(nodeExpr(node, "flat").text)};`));
       e.line("}");
       return;
     }
     hoistingReads(space.some((d) => d !== 1), () => {
       const { cs, close } = openNest(e, space);
-      e.line(`${target}[${leafIndex(space, space, cs)}] = ${nodeExpr(node, { space, cs }).text};`);
+      e.line(`${target}[${leafIndex(space, space, cs)}] = ${element(nodeExpr(node, { space, cs }).text)};`);
       close();
     });
   };
@@ -282,8 +287,15 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     });
   };
 
+  /** Kernels with loop nests of their own (loops.ts, windows.ts). */
+  const loops = (node: Node): void =>
+    emitLoops({ line: (t) => e.line(t), nested: (f) => e.nested(f), allocate, buf, read: (a, i) => e.read(a, i), bang: e.bang, dim: (d) => e.dim(d), size: (s) => e.size(s) }, node);
+
   const transpose = (node: Node): void => {
     const x = node.args[0]!;
+    // Other ranks and permutations walk the result through permuted strides.
+    const perm = node.attrs["perm"] as readonly number[] | undefined;
+    if (x.type.shape.length !== 2 || (perm !== undefined && perm[0] !== 1)) return loops(node);
     const [M, N] = x.type.shape.map((d) => e.dim(d)) as [string, string];
     const target = allocate(node.outs[0]!);
     e.line(`for (let i = 0; i < ${M}; i++) {`);
@@ -326,6 +338,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
     reduce,
     argmaxMask,
     matmul(node) {
+      // Batched products (rank above 2) take the loop kernel of loops.ts.
+      if (node.outs[0]!.type.shape.length > 2) return loops(node);
       if (isOuterProduct(node)) return outerProduct(node);
       const C = allocate(node.outs[0]!);
       const [A, B] = node.args as [Value, Value];
@@ -335,6 +349,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       );
     },
     transpose,
+    // The op's own loops (indexing by i32 tensors, op-loops.ts), or the backend's kernel for it.
+    loops: (node, write) => (write === undefined ? loops(node) : emitOpLoops(e, node, allocate(node.outs[0]!), getOp(node.op).label ?? node.op, write)),
     alias(node) {
       const [x, out] = [node.args[0]!, node.outs[0]!];
       if (x.type.shape.length === 0) return pointwise(node);

@@ -61,6 +61,8 @@ export function isPointwise(node: Node): boolean {
 export function isOuterProduct(node: Node): boolean {
   if (node.op !== "matmul") return false;
   const a = node.args[0]!.type.shape;
+  // Batched products have loop kernels of their own (loops.ts).
+  if (a.length !== 2 || node.args[1]!.type.shape.length !== 2) return false;
   return (node.attrs["ta"] === true ? a[0] : a[1]) === 1;
 }
 

@@ -80,7 +80,7 @@ export function resultType(spec: GradSpec, treeType: (t: Tree) => string): strin
   return assemble(spec, () => out, treeType, grads, (items) => `[${items.join(", ")}]`);
 }
 
-const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : "Float64Array");
+const arrayType = (t: Type): string => (t.dtype === "f32" ? "Float32Array" : t.dtype === "i32" ? "Int32Array" : "Float64Array");
 
 /** The tensor leaves of a result, in order, each with the name of its reused buffer. */
 export function reusedBuffers(spec: GradSpec, results: readonly Value[], prefix: string): Map<Value, string> {

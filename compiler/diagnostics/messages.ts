@@ -48,6 +48,9 @@ export const MESSAGES = {
   GRADC2004: "Bad reshape: {0}. The new shape must hold as many elements as the old; at most one dimension may be -1 (inferred).",
   GRADC2005: "Type mismatch: {0}.",
   GRADC2006: "Index out of range: {0}. Indices count from 0 and stay below the dimension's size; negative indices are not supported.",
+  GRADC2007: "Bad window: {0}. conv2d takes x [N, C, H, W] and w [O, C, KH, KW], pooling takes [N, C, H, W]; the window (with its padding) must fit in the input.",
+  GRADC2008: "Shapes do not fit: {0}. concat and stack join tensors of one dtype that agree on every other axis; slice takes 0 ≤ start ≤ end ≤ size on each axis.",
+  GRADC2009: "argnums selects '{0}', but {1} is an i32 tensor: labels and indices are integers and have no gradient. Leave it out of argnums (pass it as a further argument).",
   GRADC3001: "Cannot read file '{0}'.",
 } as const;
 

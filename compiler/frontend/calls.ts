@@ -20,11 +20,7 @@ export function call(h: Host, e: CallExpression): LV {
   if (isTransformLV(callee))
     return callTransform(h, callee, args.map((a, i) => (Node.isSpreadElement(a) ? spread(a) : callee.k === "transform" && i === 1 ? transformOptions(a, (x) => h.expr(x)) : h.expr(a))), e);
   if (callee.k === "op") {
-    // String literals are read by ops that take them (the dtype of zeros and ones).
-    const lowered = args.map((a): LV =>
-      Node.isSpreadElement(a) ? spread(a) : Node.isStringLiteral(a) ? { k: "str", s: a.getLiteralValue() } : h.expr(a),
-    );
-    return callOp(h, callee, lowered, e);
+    return callOp(h, callee, args.map((a) => opArgument(h, a)), e);
   }
   if (callee.k === "fn") return inline(h, callee.decl, args, e, callee.scope);
   throw new LowerError("GRADC1003", e.getExpression(), [e.getExpression().getText()]);
@@ -62,6 +58,24 @@ function callOp(h: Host, callee: LV & { k: "op" }, lowered: readonly LV[], e: Ca
   } finally {
     h.b.loc = saved;
   }
+}
+
+/**
+ * An argument of a gradc op. String literals are read by ops that take them (the dtype of zeros
+ * and ones), also as option values (`conv2d(x, w, { padding: "same" })`).
+ */
+function opArgument(h: Host, a: Node): LV {
+  if (Node.isSpreadElement(a)) return spread(a);
+  if (Node.isStringLiteral(a)) return { k: "str", s: a.getLiteralValue() };
+  if (Node.isObjectLiteralExpression(a) && a.getProperties().every((p) => Node.isPropertyAssignment(p))) {
+    const fields = new Map<string, LV>();
+    for (const p of a.getProperties()) {
+      if (!Node.isPropertyAssignment(p)) continue;
+      fields.set(p.getName().replace(/^["']|["']$/g, ""), opArgument(h, p.getInitializerOrThrow()));
+    }
+    return { k: "obj", fields };
+  }
+  return h.expr(a as Expression);
 }
 
 function spread(n: Node): never {

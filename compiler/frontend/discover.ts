@@ -4,6 +4,7 @@
 import { type CallExpression, Node, type ObjectLiteralExpression, type SourceFile, SyntaxKind, type VariableDeclaration } from "ts-morph";
 import { LowerError } from "./errors.js";
 import { type FunctionLike, isFunctionLike } from "./types.js";
+import { type ParamSpec, leavesOf } from "../ir/signature.js";
 
 export interface GradBinding {
   /** The name the generated module exports it under (`default` for `export default grad(f)`). */
@@ -230,6 +231,23 @@ export function readArgnums(binding: GradBinding, arity: number): { argnums: num
     return { argnums, isArray: true };
   }
   return { argnums: [position(init)], isArray: false };
+}
+
+/**
+ * Refuses an argument position in argnums whose parameter holds an i32 tensor (GRADC2009), at
+ * the argnums option (or at the function, when the default position 0 is the one).
+ */
+export function refuseIntegerArgnums(binding: GradBinding, argnums: readonly number[], params: readonly ParamSpec[]): void {
+  for (const k of argnums) {
+    const p = params[k];
+    const leaf = p ? leavesOf(p.tree).find((l) => l.type.dtype === "i32") : undefined;
+    if (!p || !leaf) continue;
+    const opts = binding.call.getArguments()[1];
+    const prop = opts && Node.isObjectLiteralExpression(opts) ? opts.getProperty("argnums") : undefined;
+    const at = prop ?? binding.call.getArguments()[0] ?? binding.call;
+    const path = [p.name, ...leaf.path.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`))].join("");
+    throw new LowerError("GRADC2009", at, [p.name, leaf.path.length === 0 ? "it" : `'${path}'`]);
+  }
 }
 
 const KNOWN_OPTIONS = new Set(["argnums", "scope", "hasAux", "reuse"]);

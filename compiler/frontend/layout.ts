@@ -51,7 +51,10 @@ function tensorLayout(args: Type[], type: Type, at: Node, paramName: string, dim
     throw new LowerError("GRADC2005", at, [`'${paramName}' would hold ${elements} elements, more than a typed array can (2^32 - 1)`]);
   let dtype: DType = "f64";
   const d = args[1];
-  if (d && d.isStringLiteral()) dtype = d.getLiteralValue() === "f32" ? "f32" : "f64";
+  if (d && d.isStringLiteral()) {
+    const name = d.getLiteralValue();
+    dtype = name === "f32" || name === "i32" ? name : "f64";
+  }
   else if (d && !d.isTypeParameter()) {
     // A defaulted D shows up as the constraint union; anything else is not a layout we know.
     if (!d.isUnion()) return bad();

@@ -106,7 +106,7 @@ export function describeKind(n: Node): string {
 }
 
 export function shapeDiagnostic(e: ShapeError, at: Node): LowerError {
-  const code = e.code === "matmul" ? "GRADC2002" : e.code === "axis" ? "GRADC2003" : e.code === "reshape" ? "GRADC2004" : e.code === "broadcast" ? "GRADC2001" : "GRADC2005";
+  const code = e.code === "matmul" ? "GRADC2002" : e.code === "axis" ? "GRADC2003" : e.code === "reshape" ? "GRADC2004" : e.code === "broadcast" ? "GRADC2001" : e.code === "window" ? "GRADC2007" : e.code === "fit" ? "GRADC2008" : "GRADC2005";
   return new LowerError(code, at, [e.message]);
 }
 

@@ -104,6 +104,7 @@ function freshLeaves(host: NestedHost, lv: LV, at: Node, fresh: Value[], actual:
     case "num": {
       const v = host.asValue(lv, at);
       if (v.type.dtype === "bool") throw misuse(what, at, "a boolean cannot be differentiated.");
+      if (v.type.dtype === "i32") throw misuse(what, at, "an i32 tensor (labels, indices) cannot be differentiated; leave it out of argnums.");
       const p = host.b.param(v.type, v.name);
       fresh.push(p);
       actual.push(v);

@@ -6,6 +6,8 @@ import { composites } from "../ops/composite.js";
 import { MATH_CONSTANTS, getOp, gradcOpNames, gradcOps, mathOps } from "../ops/index.js";
 import { reshapeTarget } from "../ops/reshape-target.js";
 import type { LV, OpCall, OpCallContext } from "./types.js";
+import { MODEL_OPS } from "./opcalls-models.js";
+import { LABEL_OPS } from "./opcalls-labels.js";
 
 export type { OpCall, OpCallContext } from "./types.js";
 
@@ -188,6 +190,8 @@ const SPECIAL: Readonly<Record<string, OpCall>> = {
     maxArgs: 2,
     lower: (ctx, [x, axis]) => val(composites.softmax(ctx.b, ctx.value(x!), constNumber(axis, ctx, "axis") ?? -1)),
   },
+  ...MODEL_OPS,
+  ...LABEL_OPS,
 };
 
 /** gradc function name → its lowering: every op and composite gradc exports, and zeros/ones. */

@@ -106,7 +106,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
     return parts.join("<br/>");
   };
   const gradText = (v: Value): string | undefined => {
-    if (v.type.dtype === "bool") return undefined;
+    if (v.type.dtype === "bool" || v.type.dtype === "i32") return undefined;
     const g = ev.adjoints.get(v);
     return g === undefined ? formatNumber(0) : formatVal(g);
   };
@@ -158,7 +158,7 @@ export function toDot(fn: Func, ev: Evaluation, options: DotOptions = {}): strin
       }
       const g = grads?.[i];
       const grad =
-        a.type.dtype === "bool" ? undefined : g !== null && g !== undefined ? formatVal(g) : differentiable ? formatNumber(0) : undefined;
+        a.type.dtype === "bool" || a.type.dtype === "i32" ? undefined : g !== null && g !== undefined ? formatVal(g) : differentiable ? formatNumber(0) : undefined;
       const isCondition = s.kind === "if" && i === 0;
       const style = isCondition || grad === undefined ? ", style=dashed" : "";
       lines.push(`  ${from} -> n${k} [label=<${twoLines(formatVal(value), grad)}>${style}];`);

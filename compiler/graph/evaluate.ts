@@ -270,7 +270,7 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
     } else {
       const def = getOp(step.op);
       if (def.vjp === "not-differentiable") continue;
-      const needs = step.args.map((a) => a.type.dtype !== "bool");
+      const needs = step.args.map((a) => a.type.dtype !== "bool" && a.type.dtype !== "i32");
       const argVals = step.args.map(read);
       cts = def
         .vjp(eager, g, argVals, read(step.out), step.attrs, needs)

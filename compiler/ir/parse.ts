@@ -9,7 +9,7 @@ export class IRParseError extends Error {
   }
 }
 
-const TYPE = /^(f64|f32|bool)\[([^\]]*)\]$/;
+const TYPE = /^(f64|f32|i32|bool)\[([^\]]*)\]$/;
 
 export function parseType(text: string, line = 0): Type {
   const m = TYPE.exec(text.trim());

@@ -1,7 +1,8 @@
 // The IR: typed SSA in structured form. A function is a block of nodes in topological order;
 // control flow (`if`) is a node that owns blocks, so every pass stays a walk over lists.
 
-export type DType = "f64" | "f32" | "bool";
+/** `i32` holds labels and indices (never differentiated); `bool` holds conditions and masks. */
+export type DType = "f64" | "f32" | "i32" | "bool";
 
 /** A dimension: a static size, or the name of a symbolic dimension fixed per call. */
 export type Dim = number | string;

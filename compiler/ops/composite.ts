@@ -5,6 +5,7 @@
 import type { Dim } from "../ir/types.js";
 import { reducedShape } from "./reduce.js";
 import { type Builder, normalizeAxes } from "./registry.js";
+import { stack } from "./structure.js";
 
 /** Axes as the user wrote them: one axis, several, or all of them (`undefined`). */
 export type AxesArg = number | readonly number[] | undefined;
@@ -62,4 +63,4 @@ export function logSumExp<V>(b: Builder<V>, x: V, axes?: AxesArg, keepdims = fal
 }
 
 /** The composites by name, for lowering a call to one of them. */
-export const composites = { mean, softmax, logSumExp } as const;
+export const composites = { mean, softmax, logSumExp, stack } as const;

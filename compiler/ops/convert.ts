@@ -19,7 +19,7 @@ export const cast = defineOp<ElementwiseOp>({
   expr: ([x], attrs) => (target(attrs) === "f32" ? `Math.fround(${x})` : x!),
   infer([x], attrs): Type {
     const to = target(attrs);
-    if ((to !== "f32" && to !== "f64") || x!.dtype === "bool") throw new ShapeError(`cannot convert ${x!.dtype} to ${String(to)}`, "dtype");
+    if ((to !== "f32" && to !== "f64") || x!.dtype === "bool" || x!.dtype === "i32") throw new ShapeError(`cannot convert ${x!.dtype} to ${String(to)}`, "dtype");
     return { dtype: to, shape: x!.shape };
   },
   evaluate([x], attrs): Val {

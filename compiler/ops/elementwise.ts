@@ -223,6 +223,7 @@ export const abs = elementwise({
 export const log1p = elementwise({
   name: "log1p",
   arity: 1,
+  gradc: "log1p",
   ...mathCall("log1p"),
   // log(1 + x), exact for small x: d/dx = 1 / (1 + x).
   vjp: (b, g, [x]) => {
@@ -234,6 +235,7 @@ export const log1p = elementwise({
 export const expm1 = elementwise({
   name: "expm1",
   arity: 1,
+  gradc: "expm1",
   ...mathCall("expm1"),
   // e^x - 1, exact for small x; reuses the forward output: d/dx = e^x = out + 1.
   vjp: (b, g, _args, out) => {
@@ -245,6 +247,7 @@ export const expm1 = elementwise({
 export const sin = elementwise({
   name: "sin",
   arity: 1,
+  gradc: "sin",
   ...mathCall("sin"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);
@@ -255,6 +258,7 @@ export const sin = elementwise({
 export const cos = elementwise({
   name: "cos",
   arity: 1,
+  gradc: "cos",
   ...mathCall("cos"),
   vjp: (b, g, [x]) => {
     const s = sugar(b);

@@ -33,7 +33,7 @@ function byName(pick: (def: OpDef) => readonly string[] | string | undefined, wh
 export const gradcOps: () => ReadonlyMap<string, OpDef> = byName((d) => d.gradc, "gradc name");
 
 /** Functions of "gradc" written from primitives (composite.ts), by their export name. */
-export const GRADC_COMPOSITES: readonly string[] = Object.keys(composites);
+export const GRADC_COMPOSITES: readonly string[] = [...Object.keys(composites), "crossEntropy"];
 
 /** Every op "gradc" exports, primitives and composites, sorted: runtime/index.ts exports each. */
 export const gradcOpNames = memo((): readonly string[] => [...gradcOps().keys(), ...GRADC_COMPOSITES].sort());

@@ -1,10 +1,62 @@
-// Matrix product of 2-D tensors. The transposition flags let the backward pass read A and B
-// transposed in place, so no transposed copy is ever made.
+// Matrix product with NumPy batch semantics: `[..., M, K] · [..., K, N] → [..., M, N]`, the
+// batch dimensions broadcast. The transposition flags (`ta`, `tb`: the last two axes swapped)
+// let the backward pass read A and B transposed in place, so no transposed copy is ever made.
 
-import type { Type } from "../ir/types.js";
-import { type KernelOp, defineOp, formatShape, resultDType, ShapeError } from "./registry.js";
+import type { Attrs, Dim, Type } from "../ir/types.js";
+import { sumTo } from "./broadcast.js";
+import { type KernelOp, broadcastShapes, defineOp, formatShape, resultDType, ShapeError } from "./registry.js";
 import { sugar } from "./sugar.js";
-import { type TensorVal, dtypeOf, makeVal } from "./values.js";
+import { type TensorVal, allocData, broadcastIndex, dtypeOf, sizeOf } from "./values.js";
+
+/** The batch shape, M, K and N of `op(A)·op(B)`; throws a ShapeError naming both shapes. */
+export function matmulDims(a: readonly Dim[], b: readonly Dim[], attrs: Attrs): { batch: Dim[]; m: Dim; k: Dim; n: Dim } {
+  if (a.length < 2 || b.length < 2)
+    throw new ShapeError(`matmul takes tensors of rank 2 or more, got ${formatShape(a)} and ${formatShape(b)}`, "matmul");
+  const [a0, a1] = [a[a.length - 2]!, a[a.length - 1]!];
+  const [b0, b1] = [b[b.length - 2]!, b[b.length - 1]!];
+  const [m, ka] = attrs["ta"] === true ? [a1, a0] : [a0, a1];
+  const [kb, n] = attrs["tb"] === true ? [b1, b0] : [b0, b1];
+  if (ka !== kb)
+    throw new ShapeError(`matmul of ${formatShape(a)} by ${formatShape(b)}: inner dimensions ${ka} and ${kb} differ`, "matmul");
+  let batch: Dim[];
+  try {
+    batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
+  } catch {
+    throw new ShapeError(
+      `matmul of ${formatShape(a)} by ${formatShape(b)}: batch dimensions ${formatShape(a.slice(0, -2))} and ${formatShape(b.slice(0, -2))} do not broadcast`,
+      "matmul",
+    );
+  }
+  return { batch, m, k: ka, n };
+}
+
+/**
+ * `op(A)·op(B)` on concrete values, per batch entry, accumulating in float64 over p in order
+ * (so rank-2 products are bit-identical to the tape's kernel) and rounding once for f32.
+ */
+function evaluateMatmul(A: TensorVal, B: TensorVal, attrs: Attrs): TensorVal {
+  const { batch, m, k, n } = matmulDims(A.shape, B.shape, attrs) as { batch: number[]; m: number; k: number; n: number };
+  const ta = attrs["ta"] === true;
+  const tb = attrs["tb"] === true;
+  const aIndex = broadcastIndex(A.shape.slice(0, -2), batch);
+  const bIndex = broadcastIndex(B.shape.slice(0, -2), batch);
+  const dtype = resultDType([{ dtype: dtypeOf(A), shape: A.shape }, { dtype: dtypeOf(B), shape: B.shape }]);
+  const out = allocData(dtype, sizeOf(batch) * m * n);
+  const a = A.data;
+  const b = B.data;
+  for (let t = 0; t < sizeOf(batch); t++) {
+    const ao = aIndex(t) * m * k;
+    const bo = bIndex(t) * k * n;
+    const co = t * m * n;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[ao + (ta ? p * m + i : i * k + p)]! * b[bo + (tb ? j * k + p : p * n + j)]!;
+        out[co + i * n + j] = s;
+      }
+  }
+  return { shape: [...batch, m, n], data: out };
+}
 
 export const matmul = defineOp<KernelOp>({
   kind: "kernel",
@@ -13,46 +65,19 @@ export const matmul = defineOp<KernelOp>({
   arity: 2,
   pure: true,
   infer([a, b], attrs): Type {
-    if (a!.shape.length !== 2 || b!.shape.length !== 2)
-      throw new ShapeError(
-        `matmul takes 2-D tensors, got ${formatShape(a!.shape)} and ${formatShape(b!.shape)}`,
-        "matmul",
-      );
-    const [m, ka] = attrs["ta"] === true ? [a!.shape[1]!, a!.shape[0]!] : [a!.shape[0]!, a!.shape[1]!];
-    const [kb, n] = attrs["tb"] === true ? [b!.shape[1]!, b!.shape[0]!] : [b!.shape[0]!, b!.shape[1]!];
-    if (ka !== kb)
-      throw new ShapeError(
-        `matmul of ${formatShape(a!.shape)} by ${formatShape(b!.shape)}: inner dimensions ${ka} and ${kb} differ`,
-        "matmul",
-      );
-    return { dtype: resultDType([a!, b!]), shape: [m, n] };
+    const { batch, m, n } = matmulDims(a!.shape, b!.shape, attrs);
+    return { dtype: resultDType([a!, b!]), shape: [...batch, m, n] };
   },
-  evaluate([a, b], attrs) {
-    const A = a as TensorVal;
-    const B = b as TensorVal;
-    const ta = attrs["ta"] === true;
-    const tb = attrs["tb"] === true;
-    const [m, k] = ta ? [A.shape[1]!, A.shape[0]!] : [A.shape[0]!, A.shape[1]!];
-    const n = tb ? B.shape[0]! : B.shape[1]!;
-    const at = (i: number, p: number) => (ta ? A.data[p * m + i]! : A.data[i * k + p]!);
-    const bt = (p: number, j: number) => (tb ? B.data[j * k + p]! : B.data[p * n + j]!);
-    const dtype = resultDType([{ dtype: dtypeOf(A), shape: A.shape }, { dtype: dtypeOf(B), shape: B.shape }]);
-    return makeVal([m, n], dtype, (idx) => {
-      const i = Math.floor(idx / n);
-      const j = idx % n;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += at(i, p) * bt(p, j);
-      return s;
-    });
-  },
-  // C = op(A)·op(B): dA and dB are products of G with the other operand, read transposed.
+  evaluate: ([a, b], attrs) => evaluateMatmul(a as TensorVal, b as TensorVal, attrs),
+  // C = op(A)·op(B): dA and dB are products of G with the other operand, read transposed, then
+  // summed over the batch dimensions their operand was broadcast along.
   vjp(b, g, [A, B], _out, attrs, needs) {
     const s = sugar(b);
     const ta = attrs["ta"] === true;
     const tb = attrs["tb"] === true;
     return [
-      needs[0] ? (ta ? s.matmul(B!, g, tb, true) : s.matmul(g, B!, false, !tb)) : null,
-      needs[1] ? (tb ? s.matmul(g, A!, true, ta) : s.matmul(A!, g, !ta, false)) : null,
+      needs[0] ? sumTo(b, ta ? s.matmul(B!, g, tb, true) : s.matmul(g, B!, false, !tb), s.shape(A!)) : null,
+      needs[1] ? sumTo(b, tb ? s.matmul(g, A!, true, ta) : s.matmul(A!, g, !ta, false), s.shape(B!)) : null,
     ];
   },
   // Product rule: dC = op(dA)·op(B) + op(A)·op(dB), with the same flags.
@@ -61,5 +86,6 @@ export const matmul = defineOp<KernelOp>({
     const right = tB ? b.op("matmul", [A!, tB], attrs) : null;
     return left && right ? b.op("add", [left, right]) : (left ?? right);
   },
+  // The backend writes batched products (rank above 2) with the loops of its own table.
   emit: (k, node) => k.matmul(node),
 });

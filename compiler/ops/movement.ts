@@ -1,11 +1,12 @@
-// Ops that move or replicate data without arithmetic: reshape, broadcast_to, transpose.
+// Ops that move or replicate data without arithmetic: reshape, broadcast_to, transpose (any
+// permutation of the axes).
 
 import type { Attrs, Dim, Type } from "../ir/types.js";
 import { sumTo } from "./broadcast.js";
 import { type KernelOp, linearJvp, broadcastShapes, defineOp, formatShape, ShapeError } from "./registry.js";
 import { sizeFactors } from "./shape.js";
 import { sugar } from "./sugar.js";
-import { type Val, broadcastIndex, dtypeOf, isTensorVal, makeVal, shapeOf } from "./values.js";
+import { type Val, broadcastIndex, dtypeOf, isTensorVal, makeVal, shapeOf, strides } from "./values.js";
 
 const targetShape = (attrs: Attrs): readonly Dim[] => attrs["shape"] as readonly Dim[];
 
@@ -55,23 +56,57 @@ export const broadcastTo = defineOp<KernelOp>({
   emit: (k, node) => k.pointwise(node),
 });
 
+/** The permutation of a transpose: `perm` when given, else the axes reversed. */
+export function permOf(attrs: Attrs, rank: number): number[] {
+  const perm = attrs["perm"] as readonly number[] | undefined;
+  return perm === undefined ? [...Array(rank).keys()].reverse() : [...perm];
+}
+
+/** Checks `perm` is a permutation of the axes of a tensor of rank `rank`. */
+export function checkPerm(perm: readonly number[], rank: number): void {
+  const seen = new Set<number>();
+  for (const a of perm) {
+    if (!Number.isInteger(a) || a < 0 || a >= rank || seen.has(a))
+      throw new ShapeError(`transpose: ${formatShape(perm)} is not a permutation of the ${rank} axes of the tensor`, "axis");
+    seen.add(a);
+  }
+  if (perm.length !== rank) throw new ShapeError(`transpose: ${formatShape(perm)} is not a permutation of the ${rank} axes of the tensor`, "axis");
+}
+
+/** `x` with its axes permuted: axis k of the result is axis `perm[k]` of x (reversed by default). */
 export const transpose = defineOp<KernelOp>({
   kind: "kernel",
   name: "transpose",
   gradc: "transpose",
   arity: 1,
   pure: true,
-  infer([x]): Type {
-    if (x!.shape.length !== 2)
-      throw new ShapeError(`transpose takes a 2-D tensor, got shape ${formatShape(x!.shape)}`, "axis");
-    return { dtype: x!.dtype, shape: [x!.shape[1]!, x!.shape[0]!] };
+  infer([x], attrs): Type {
+    if (x!.shape.length === 0) throw new ShapeError("transpose takes a tensor, not a number", "axis");
+    const perm = permOf(attrs, x!.shape.length);
+    checkPerm(perm, x!.shape.length);
+    return { dtype: x!.dtype, shape: perm.map((a) => x!.shape[a]!) };
   },
-  evaluate: ([x]) => {
+  evaluate: ([x], attrs) => {
     const t = x as { shape: number[]; data: Float64Array };
-    const [m, n] = t.shape as [number, number];
-    return makeVal([n, m], dtypeOf(t), (i) => t.data[(i % m) * n + Math.floor(i / m)]!);
+    const perm = permOf(attrs, t.shape.length);
+    const outShape = perm.map((a) => t.shape[a]!);
+    const inStrides = strides(t.shape);
+    const outStrides = strides(outShape);
+    return makeVal(outShape, dtypeOf(t), (i) => {
+      let j = 0;
+      for (let k = 0; k < perm.length; k++) j += (Math.floor(i / outStrides[k]!) % outShape[k]!) * inStrides[perm[k]!]!;
+      return t.data[j]!;
+    });
   },
-  vjp: (b, g) => [b.op("transpose", [g])],
+  // The inverse permutation; the default (reversal) is its own inverse.
+  vjp: (b, g, _args, _out, attrs) => {
+    const perm = attrs["perm"] as readonly number[] | undefined;
+    if (perm === undefined) return [b.op("transpose", [g])];
+    const inverse = new Array<number>(perm.length);
+    perm.forEach((a, k) => (inverse[a] = k));
+    return [b.op("transpose", [g], { perm: inverse })];
+  },
   jvp: linearJvp("transpose"),
+  // The backend writes 2-D transposes itself and others with the loops of its own table.
   emit: (k, node) => k.transpose(node),
 });

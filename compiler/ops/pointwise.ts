@@ -1,14 +1,15 @@
 // How pointwise primitives are defined: a scalar function lifted with NumPy broadcasting, whose
 // expression emitter serves scalar code (`const f = q * z`) and fused tensor loops alike, and
 // whose JVP is derived from its VJP. The entries live in elementwise.ts (arithmetic and
-// transcendental functions), rounding.ts (piecewise constant, `%`) and compare.ts (booleans).
+// transcendental functions), rounding.ts (piecewise constant, `%`), compare.ts (booleans) and
+// elementwise-more.ts (clip, where and the 1/0 masks users call).
 
 import type { Attrs, DType, Type } from "../ir/types.js";
 import type { Builder } from "./registry.js";
 import { type ElementwiseOp, type ExprEmitter, type GraphLabel, type Jvp, type Vjp, broadcastShapes, defineOp, resultDType, ShapeError } from "./registry.js";
 import { type Val, broadcastIndex, dtypeOf, flatGet, makeVal, shapeOf } from "./values.js";
 
-type DTypeRule = "float" | "bool" | "select";
+type DTypeRule = "float" | "bool" | "select" | "where";
 
 /** What an entry may say about how users reach it and how it is drawn (see OpDefBase). */
 type Exposure = Pick<ElementwiseOp, "gradc" | "math" | "variadic" | "operators" | "prefix" | "commutative" | "graph" | "callForm">;
@@ -28,6 +29,8 @@ function inferDType(rule: DTypeRule, args: readonly Type[]): DType {
     // Comparisons of numbers, or logic on booleans.
     return "bool";
   }
+  // `where(mask, a, b)`: the mask may be any dtype (nonzero is true) and takes no part in promotion.
+  if (rule === "where") return resultDType(args.slice(1));
   if (rule === "select") {
     if (args[0]!.dtype !== "bool") throw new ShapeError("the condition of a select must be boolean", "dtype");
     return resultDType(args.slice(1));

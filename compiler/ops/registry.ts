@@ -9,7 +9,7 @@ import type { Val } from "./values.js";
 export class ShapeError extends Error {
   constructor(
     message: string,
-    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" = "broadcast",
+    readonly code: "broadcast" | "matmul" | "axis" | "reshape" | "dtype" | "arity" | "index" | "window" | "fit" = "broadcast",
   ) {
     super(message);
   }
@@ -84,8 +84,10 @@ export interface OpDefBase {
   readonly commutative?: boolean;
   /** How `gradc graph` draws it; by default its name. */
   readonly graph?: GraphLabel;
-  /** Number of value arguments. */
+  /** Number of value arguments (the least number, for an op that takes a list). */
   readonly arity: number;
+  /** Takes any number of arguments from `arity` on (`concat`). */
+  readonly listArgs?: true;
   /** Result type from argument types; throws ShapeError. */
   infer(args: readonly Type[], attrs: Attrs): Type;
   /** Reference evaluation on concrete values. */
@@ -124,7 +126,37 @@ export interface KernelBackend<N> {
   take(node: N): void;
   /** Writes a slice into zeros. */
   put(node: N): void;
+  /**
+   * A loop nest: the op's own `write` (indexing by i32 tensors), given storage names by the
+   * backend; or, without one, the backend's kernel for the op (convolution, pooling, batched
+   * matmul, any-rank transpose, concat and slice).
+   */
+  loops(node: N, write?: LoopEmitter): void;
 }
+
+/** What a backend hands an op that writes its own loops: names and text, no internals. */
+export interface OpLoopWriter {
+  /** The storage of each argument (a typed array's name). */
+  readonly args: readonly string[];
+  /** The result's storage, allocated. */
+  readonly out: string;
+  /** `!` after an element access in generated TypeScript (in bounds by construction), else "". */
+  readonly bang: string;
+  line(text: string): void;
+  /** An element read, `a[i]` (with `!` in TypeScript). */
+  read(array: string, index: string): string;
+  dim(d: Dim): string;
+  /** The product of dimensions, constants folded. */
+  size(shape: readonly Dim[]): string;
+  /**
+   * A statement throwing the op's GradcError when `index` (an i32) is outside [0, bound),
+   * worded as ops/index-check.ts words it (`take: index 7 is out of range [0, 5)`).
+   */
+  checkIndex(index: string, bound: string, noun?: string): string;
+}
+
+/** An op's own loops, from the types of its arguments and result and its attributes. */
+export type LoopEmitter = (w: OpLoopWriter, types: { readonly args: readonly Type[]; readonly out: Type }, attrs: Attrs) => void;
 
 /** Ops that need a loop nest of their own (reductions, matmul, movement). */
 export interface KernelOp extends OpDefBase {
@@ -191,7 +223,10 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
  * `mul(x32, 2)` stays f32. Among numbers alone, f64 unless all of them are f32.
  */
 export function resultDType(types: readonly Type[]): DType {
-  for (const t of types) if (t.dtype === "bool") throw new ShapeError("arithmetic on a boolean value", "dtype");
+  for (const t of types) {
+    if (t.dtype === "bool") throw new ShapeError("arithmetic on a boolean value", "dtype");
+    if (t.dtype === "i32") throw new ShapeError("arithmetic on an i32 tensor (labels and indices are not numbers to compute with; use oneHot for a float encoding)", "dtype");
+  }
   const tensors = types.filter((t) => t.shape.length > 0);
   const decide = tensors.length > 0 ? tensors : types;
   return decide.length > 0 && decide.every((t) => t.dtype === "f32") ? "f32" : "f64";

@@ -3,7 +3,7 @@
 
 import type { DType } from "../ir/types.js";
 
-export type TensorData = Float64Array | Float32Array | Uint8Array;
+export type TensorData = Float64Array | Float32Array | Int32Array | Uint8Array;
 
 export interface TensorVal {
   readonly shape: readonly number[];
@@ -22,13 +22,13 @@ export function shapeOf(v: Val): number[] {
 export function dtypeOf(v: Val): DType {
   if (typeof v === "boolean") return "bool";
   if (typeof v === "number") return "f64";
-  return v.data instanceof Float32Array ? "f32" : v.data instanceof Uint8Array ? "bool" : "f64";
+  return v.data instanceof Float32Array ? "f32" : v.data instanceof Uint8Array ? "bool" : v.data instanceof Int32Array ? "i32" : "f64";
 }
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export function allocData(dtype: DType, n: number): TensorData {
-  return dtype === "f32" ? new Float32Array(n) : dtype === "bool" ? new Uint8Array(n) : new Float64Array(n);
+  return dtype === "f32" ? new Float32Array(n) : dtype === "bool" ? new Uint8Array(n) : dtype === "i32" ? new Int32Array(n) : new Float64Array(n);
 }
 
 /** Reads element `i` of a value viewed as flat (a scalar reads as itself everywhere). */

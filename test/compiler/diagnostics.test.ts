@@ -52,6 +52,13 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-condition-type": "GRADC2005",
   "error-branch-dtypes": "GRADC2005",
   "error-tensor-dimensions": "GRADC2005",
+  "error-i32-argnums": "GRADC2009",
+  "error-i32-arithmetic": "GRADC2005",
+  "error-take-indices": "GRADC2005",
+  "error-take-along-shape": "GRADC2005",
+  "error-cross-entropy-labels": "GRADC2005",
+  "error-argmax-rank": "GRADC2005",
+  "error-nested-i32": "GRADC1032",
   "error-unknown-transform": "GRADC1024",
   "error-unknown-option": "GRADC1025",
   "error-has-aux": "mixed",
@@ -67,6 +74,8 @@ const FIXTURE_CODES: Record<string, DiagnosticCode | "mixed"> = {
   "error-for-of-tensor": "GRADC1001",
   "error-shared-model": "GRADC1002",
   "error-every-error": "mixed",
+  "error-conv-pool-shapes": "mixed",
+  "error-structure-shapes": "mixed",
 };
 
 const errorCases = fixtureNames().filter(isErrorCase);

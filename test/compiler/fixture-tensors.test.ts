@@ -34,6 +34,8 @@ function argument(tree: Tree, next: () => number): unknown {
     if (shape.length === 0) return uniform(next, -2, 2);
     const dims = shape.map((d) => (typeof d === "number" ? d : 20));
     const n = dims.reduce((a, b) => a * b, 1);
+    // Labels and indices: 0 and 1 only, so they are in range of any axis and repeat.
+    if (dtype === "i32") return { shape: dims, data: Int32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1)) };
     const data = dtype === "f32" ? new Float32Array(n) : new Float64Array(n);
     for (let i = 0; i < n; i++) data[i] = uniform(next, -1, 1);
     return { shape: dims, data };

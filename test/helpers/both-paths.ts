@@ -138,6 +138,8 @@ export function argumentFor(t: Tree | Layout, next: () => number): unknown {
     if (shape.length === 0) return value();
     const dims = shape.map((d) => (typeof d === "number" ? d : 3));
     const n = dims.reduce((a, b) => a * b, 1);
+    // Labels and indices: 0 and 1, in range of any axis, and repeated.
+    if (dtype === "i32") return { shape: dims, data: Int32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1)) };
     const data = dtype === "f32" ? new Float32Array(n) : new Float64Array(n);
     for (let i = 0; i < n; i++) data[i] = value();
     return { shape: dims, data };

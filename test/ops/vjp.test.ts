@@ -22,6 +22,10 @@ interface Arg {
   readonly bool?: boolean;
   /** A fixed number (an index): never differentiated. */
   readonly fixed?: number;
+  /** A tensor the op's output is piecewise constant in (max pooling's x): drawn, not differentiated. */
+  readonly constant?: boolean;
+  /** Fixed i32 indices of `shape` (labels, gathers): never differentiated. */
+  readonly ints?: readonly number[];
 }
 
 interface Case {
@@ -45,11 +49,16 @@ const NOT_DIFFERENTIABLE: Readonly<Record<string, string>> = {
   or: "logic on booleans",
   not: "logic on booleans",
   argmax_mask: "a 0/1 mask, piecewise constant in its input (max's VJP multiplies by it)",
+  one_hot: "its input is i32 labels, integers with no gradient",
+  argmax: "gives i32 positions, piecewise constant in its input",
 };
 
 /** Ops whose gradient is zero by definition (the VJP returns no cotangent). */
 const ZERO_GRADIENT: Readonly<Record<string, string>> = {
   stop_gradient: "the identity whose gradient is cut (softmax's shift by the max)",
+  greater: "a 1/0 mask: piecewise constant in its operands",
+  less: "a 1/0 mask: piecewise constant in its operands",
+  equal: "a 1/0 mask: piecewise constant in its operands",
 };
 
 const BINARY_SHAPES: readonly (readonly [number[], number[]])[] = [
@@ -85,6 +94,10 @@ const distinctEntries = ([x]: readonly Val[]): boolean => {
   const xs = flat(x!).sort((a, b) => a - b);
   return xs.every((v, i) => i === 0 || v - xs[i - 1]! > 1e-3);
 };
+
+/** clip has kinks where x meets lo or hi: keep every broadcast triple apart. */
+const clipApart = ([x, lo, hi]: readonly Val[]): boolean =>
+  apart([x!, lo!]) && apart([x!, hi!]) && apart([lo!, hi!]);
 
 const reductions = (valid?: Case["valid"]): Case[] =>
   ([{ axes: [1], keepdims: false }, { axes: [0, 2], keepdims: true }, { axes: [2], keepdims: false }, {}, { keepdims: false }] as Attrs[]).map((attrs) => ({
@@ -139,13 +152,82 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
     { args: [{ shape: [1, 3] }], attrs: { shape: [4, 3] } },
     { args: [{ shape: [] }], attrs: { shape: [2, 2] } },
   ],
-  transpose: [{ args: [{ shape: [2, 3] }] }, { args: [{ shape: [1, 4] }] }],
+  transpose: [
+    { args: [{ shape: [2, 3] }] },
+    { args: [{ shape: [1, 4] }] },
+    { args: [{ shape: [2, 3, 4] }] },
+    { args: [{ shape: [2, 3, 4] }], attrs: { perm: [1, 2, 0] } },
+    { args: [{ shape: [2, 3, 4, 2] }], attrs: { perm: [0, 2, 1, 3] } },
+  ],
   matmul: [
     { args: [{ shape: [2, 3] }, { shape: [3, 4] }] },
     { args: [{ shape: [3, 2] }, { shape: [3, 4] }], attrs: { ta: true } },
     { args: [{ shape: [2, 3] }, { shape: [4, 3] }], attrs: { tb: true } },
     { args: [{ shape: [3, 2] }, { shape: [4, 3] }], attrs: { ta: true, tb: true } },
     { args: [{ shape: [1, 1] }, { shape: [1, 5] }] },
+    // Batch dimensions, broadcast both ways (the cotangent of a broadcast operand sums over them).
+    { args: [{ shape: [2, 2, 3] }, { shape: [2, 3, 4] }] },
+    { args: [{ shape: [2, 2, 3] }, { shape: [3, 4] }] },
+    { args: [{ shape: [2, 3] }, { shape: [3, 3, 4] }], attrs: { tb: false } },
+    { args: [{ shape: [3, 1, 2, 3] }, { shape: [2, 4, 3] }], attrs: { tb: true } },
+    { args: [{ shape: [2, 3, 2] }, { shape: [1, 3, 4] }], attrs: { ta: true } },
+  ],
+  clip: [
+    // lo < x < hi, x below lo, x above hi, broadcast bounds; kept away from the kinks.
+    { args: [{ shape: [2, 3] }, { shape: [] }, { shape: [] }], valid: clipApart },
+    { args: [{ shape: [4] }, { shape: [4] }, { shape: [1] }], valid: clipApart },
+    { args: [{ shape: [2, 3] }, { shape: [3] }, { shape: [2, 1] }], valid: clipApart },
+  ],
+  where: [
+    { args: [{ shape: [2, 3], constant: true }, { shape: [2, 3] }, { shape: [2, 3] }] },
+    { args: [{ shape: [3], constant: true }, { shape: [2, 3] }, { shape: [] }] },
+    { args: [{ shape: [2, 3], bool: true }, { shape: [3] }, { shape: [2, 1] }] },
+  ],
+  concat: [
+    { args: [{ shape: [2, 3] }, { shape: [2, 1] }], attrs: { axis: 1 } },
+    { args: [{ shape: [1, 3] }, { shape: [2, 3] }, { shape: [3, 3] }], attrs: { axis: 0 } },
+    { args: [{ shape: [2, 2, 2] }], attrs: { axis: 2 } },
+  ],
+  slice: [
+    { args: [{ shape: [4, 5] }], attrs: { start: [1, 0], end: [3, 5] } },
+    { args: [{ shape: [2, 3, 4] }], attrs: { start: [0, 1, 1], end: [2, 3, 2] } },
+  ],
+  pad: [
+    { args: [{ shape: [2, 5] }], attrs: { shape: [4, 5], start: [1, 0] } },
+    { args: [{ shape: [2, 2, 1] }], attrs: { shape: [2, 3, 4], start: [0, 1, 1] } },
+  ],
+  conv2d: [
+    { args: [{ shape: [2, 2, 5, 5] }, { shape: [3, 2, 3, 3] }], attrs: { stride: 1, padding: [0, 0, 0, 0] } },
+    { args: [{ shape: [1, 2, 6, 5] }, { shape: [2, 2, 3, 2] }], attrs: { stride: 2, padding: [1, 1, 2, 2] } },
+    { args: [{ shape: [2, 1, 4, 4] }, { shape: [2, 1, 2, 2] }], attrs: { stride: 1, padding: [0, 1, 0, 1] } },
+  ],
+  conv2d_dx: [
+    { args: [{ shape: [2, 3, 3, 3] }, { shape: [3, 2, 3, 3] }], attrs: { stride: 1, padding: [0, 0, 0, 0], size: [5, 5] } },
+    { args: [{ shape: [1, 2, 3, 4] }, { shape: [2, 2, 3, 2] }], attrs: { stride: 2, padding: [1, 1, 2, 2], size: [6, 5] } },
+  ],
+  conv2d_dw: [
+    { args: [{ shape: [2, 2, 5, 5] }, { shape: [2, 3, 3, 3] }], attrs: { stride: 1, padding: [0, 0, 0, 0], size: [3, 3] } },
+    { args: [{ shape: [1, 2, 6, 5] }, { shape: [1, 2, 3, 4] }], attrs: { stride: 2, padding: [1, 1, 2, 2], size: [3, 2] } },
+  ],
+  max_pool2d: [
+    { args: [{ shape: [2, 2, 4, 4] }], attrs: { window: 2, stride: 2 }, valid: distinctEntries },
+    { args: [{ shape: [1, 2, 5, 5] }], attrs: { window: 3, stride: 1 }, valid: distinctEntries },
+  ],
+  max_pool2d_grad: [
+    { args: [{ shape: [2, 2, 4, 4], constant: true }, { shape: [2, 2, 2, 2] }], attrs: { window: 2, stride: 2 } },
+    { args: [{ shape: [1, 2, 5, 5], constant: true }, { shape: [1, 2, 3, 3] }], attrs: { window: 3, stride: 1 } },
+  ],
+  max_pool2d_pick: [
+    { args: [{ shape: [2, 2, 4, 4], constant: true }, { shape: [2, 2, 4, 4] }], attrs: { window: 2, stride: 2 } },
+    { args: [{ shape: [1, 2, 5, 5], constant: true }, { shape: [1, 2, 5, 5] }], attrs: { window: 3, stride: 1 } },
+  ],
+  avg_pool2d: [
+    { args: [{ shape: [2, 2, 4, 4] }], attrs: { window: 2, stride: 2 } },
+    { args: [{ shape: [1, 2, 5, 4] }], attrs: { window: 2, stride: 1 } },
+  ],
+  avg_pool2d_grad: [
+    { args: [{ shape: [2, 2, 2, 2] }], attrs: { window: 2, stride: 2, input: [4, 4] } },
+    { args: [{ shape: [1, 2, 4, 3] }], attrs: { window: 2, stride: 1, input: [5, 4] } },
   ],
   take: [
     { args: [{ shape: [4, 3] }, { shape: [], fixed: 2 }] },
@@ -157,6 +239,23 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
     { args: [{ shape: [2, 3] }], attrs: { dtype: "f64" } },
     { args: [{ shape: [] }], attrs: { dtype: "f64" } },
   ],
+  // Repeated indices (the adjoint must accumulate them), every axis, and indices at both ends.
+  gather: [
+    { args: [{ shape: [5, 3] }, { shape: [4], ints: [4, 0, 4, 2] }], attrs: { axis: 0 } },
+    { args: [{ shape: [2, 4, 3] }, { shape: [2, 3], ints: [3, 3, 0, 1, 3, 0] }], attrs: { axis: 1 } },
+    { args: [{ shape: [2, 3] }, { shape: [5], ints: [2, 2, 2, 0, 1] }], attrs: { axis: -1 } },
+  ],
+  scatter_add: [
+    { args: [{ shape: [4, 3] }, { shape: [4], ints: [4, 0, 4, 2] }], attrs: { axis: 0, shape: [5, 3] } },
+    { args: [{ shape: [2, 5] }, { shape: [5], ints: [2, 2, 2, 0, 1] }], attrs: { axis: 1, shape: [2, 3] } },
+  ],
+  gather_along: [
+    { args: [{ shape: [3, 4] }, { shape: [3, 2], ints: [3, 3, 0, 1, 2, 0] }], attrs: { axis: 1 } },
+    { args: [{ shape: [3, 4] }, { shape: [5, 4], ints: [2, 2, 0, 1, 0, 0, 0, 0, 2, 1, 1, 2, 2, 0, 2, 1, 1, 1, 1, 0] }], attrs: { axis: 0 } },
+  ],
+  scatter_along: [
+    { args: [{ shape: [3, 2] }, { shape: [3, 2], ints: [3, 3, 0, 1, 2, 0] }], attrs: { axis: 1, shape: [3, 4] } },
+  ],
   put: [
     { args: [{ shape: [3] }, { shape: [], fixed: 1 }], attrs: { shape: [4, 3] } },
     { args: [{ shape: [] }, { shape: [], fixed: 3 }], attrs: { shape: [4] } },
@@ -165,10 +264,11 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
 
 const zerosLike = (v: Val): Val => (typeof v === "number" ? 0 : { shape: shapeOf(v), data: new Float64Array(flat(v).length) });
 
-const differentiable = (c: Case): number[] => c.args.flatMap((a, i) => (a.bool || a.fixed !== undefined ? [] : [i]));
+const differentiable = (c: Case): number[] => c.args.flatMap((a, i) => (a.bool || a.constant || a.fixed !== undefined || a.ints ? [] : [i]));
 
 function drawArg(a: Arg, next: () => number): Val {
   if (a.fixed !== undefined) return a.fixed;
+  if (a.ints) return { shape: [...a.shape], data: Int32Array.from(a.ints) };
   if (a.bool) {
     if (a.shape.length === 0) return next() < 0.5;
     const n = a.shape.reduce((x, y) => x * y, 1);
@@ -186,7 +286,7 @@ function drawPoint(c: Case, next: () => number): Val[] {
 }
 
 const describeCase = (c: Case): string =>
-  `(${c.args.map((a) => (a.bool ? "bool" : a.fixed !== undefined ? String(a.fixed) : "f64") + `[${a.shape.join(",")}]`).join(", ")})` +
+  `(${c.args.map((a) => (a.bool ? "bool" : a.fixed !== undefined ? String(a.fixed) : a.ints ? "i32" : "f64") + `[${a.shape.join(",")}]`).join(", ")})` +
   (c.attrs ? ` ${JSON.stringify(c.attrs)}` : "");
 
 /** Runs the op's VJP eagerly with the given arguments marked active. */
@@ -205,7 +305,7 @@ function checkCase(def: OpDef, c: Case, seed: number): void {
   const needs = c.args.map((_a, i) => wrt.includes(i));
   const eager = new EagerBuilder();
   const cts = cotangents(def, g, args, out, attrs, needs);
-  expect(cts).toHaveLength(def.arity);
+  expect(cts).toHaveLength(def.listArgs ? args.length : def.arity);
 
   // Each active argument gets a cotangent of its own shape (after undoing broadcasting).
   const grads = wrt.map((i) => {
@@ -267,9 +367,10 @@ describe("VJPs against central finite differences in a random direction", () => 
 describe("zero-gradient ops", () => {
   it.each(Object.keys(ZERO_GRADIENT))("%s gives no cotangent", (name) => {
     const def = getOp(name);
-    const x = draw([2, 3], "any", rng(1));
-    const out = def.evaluate([x], {});
-    expect(cotangents(def, out, [x], out, {}, [true])).toEqual([null]);
+    const next = rng(1);
+    const xs = Array.from({ length: def.arity }, () => draw([2, 3], "any", next));
+    const out = def.evaluate(xs, {});
+    expect(cotangents(def, out, xs, out, {}, xs.map(() => true))).toEqual(xs.map(() => null));
   });
 });
 

@@ -99,6 +99,10 @@ expectTypeOf(matmul(a, zeros([3, 4]))).toEqualTypeOf<Tensor<[2, 4]>>();
 expectTypeOf(matmul(f32, zeros([3, 4]))).toEqualTypeOf<Tensor<[2, 4], "f32">>();
 expectTypeOf(matmul(unknownRows, zeros([3, 4]))).toEqualTypeOf<Tensor<[number, 4]>>();
 expectTypeOf(transpose(a)).toEqualTypeOf<Tensor<[3, 2]>>();
+expectTypeOf(matmul(zeros([5, 2, 3]), zeros([3, 4]))).toEqualTypeOf<Tensor<[5, 2, 4]>>();
+expectTypeOf(matmul(zeros([5, 1, 2, 3]), zeros([6, 3, 4]))).toEqualTypeOf<Tensor<[5, 6, 2, 4]>>();
+expectTypeOf(transpose(zeros([2, 3, 4]))).toEqualTypeOf<Tensor<[4, 3, 2]>>();
+expectTypeOf(transpose(zeros([2, 3, 4]), [0, 2, 1])).toEqualTypeOf<Tensor<[2, 4, 3]>>();
 expectTypeOf(reshape(a, [3, 2])).toEqualTypeOf<Tensor<[3, 2]>>();
 expectTypeOf(reshape(zeros([1]), [])).toEqualTypeOf<number>();
 expectTypeOf(at(a, 0)).toEqualTypeOf<Tensor<[3]>>();
@@ -138,14 +142,14 @@ expectTypeOf(grad((w: Tensor<[3], "f32">) => sum(w))).returns.toEqualTypeOf<Tens
 add(a, v4);
 // @ts-expect-error inner dimensions differ
 matmul(a, a);
-// @ts-expect-error matmul takes 2-D tensors
-matmul(zeros([2, 3, 4]), zeros([4, 2]));
+// @ts-expect-error matmul's batch dimensions do not broadcast
+matmul(zeros([2, 3, 4]), zeros([3, 4, 2]));
 // @ts-expect-error axis out of range
 sum(a, 2);
 // @ts-expect-error axis out of range, counted from the end
 mean(a, [0, -3]);
-// @ts-expect-error transpose takes a 2-D tensor
-transpose(v3);
+// @ts-expect-error transpose takes a tensor
+transpose(3);
 // @ts-expect-error elementwise ops keep the shape
 export const wrongShape: Tensor<[3, 2]> = add(a, a);
 // @ts-expect-error f32 stays f32

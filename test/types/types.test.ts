@@ -40,8 +40,8 @@ const MISTAKES: [code: string, says: string][] = [
   ["add(zeros([2, 3]), zeros([4]))", 'ShapeError<"add: shapes do not broadcast: 3 (axis 1 of x) vs 4 (axis 0 of y)">'],
   ["mul(zeros([5, 2, 3]), zeros([4, 1]))", 'ShapeError<"mul: shapes do not broadcast: 2 (axis 1 of x) vs 4 (axis 0 of y)">'],
   ["matmul(zeros([2, 3]), zeros([2, 3]))", 'ShapeError<"matmul: inner dimensions differ: 3 (axis 1 of a) vs 2 (axis 0 of b)">'],
-  ["matmul(zeros([2, 3, 4]), zeros([4, 2]))", 'ShapeError<"matmul takes 2-D tensors: a has rank 3">'],
-  ["transpose(zeros([3]))", 'ShapeError<"transpose takes a 2-D tensor: got rank 1">'],
+  ["matmul(zeros([3]), zeros([3, 2]))", 'ShapeError<"matmul takes tensors of rank 2 or more: a has rank 1">'],
+  ["matmul(zeros([2, 3, 4]), zeros([3, 4, 2]))", 'ShapeError<"matmul: shapes do not broadcast: 2 (axis 0 of x) vs 3 (axis 0 of y)">'],
   ["sum(zeros([2, 3]), 2)", 'ShapeError<"sum: axis 2 is out of range for rank 2">'],
   ["logSumExp(zeros([2, 3]), [0, -3], true)", 'ShapeError<"logSumExp: axis -3 is out of range for rank 2">'],
   [
