@@ -15,40 +15,13 @@ import type { Emitter } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
-import { LOOP_KERNEL_NAMES, emitLoops } from "./loops.js";
+import { emitLoops } from "./loops.js";
 import { isOuterProduct } from "./plan.js";
 import { emitMatmulKernel } from "./wasm-backend.js";
 
-export interface KernelEmitter {
-  /** Emits a tensor node (elementwise loop, reduction, matmul, movement). */
-  emit(node: Node): void;
-  /** Before the loop node `loop` of `trips` trips: the hoisted checks of indices in its body. */
-  loopPrechecks(loop: Node, trips: string): void;
-  /** Module-level declarations: kernels outlined from a function too large for V8. */
-  declarations(): string[];
-}
+import { type At, type Expr, type KernelEmitter, OUTLINE_AFTER, wrap } from "./kernel-parts.js";
 
-/** Loop counters and accumulators: reserved so user-derived names never collide with them. */
-export const LOOP_NAMES = [
-  ...["i", "j", "p", "o", "r", "acc", "best", "at", "a", "ci", "bp", "ao", "bo", "next"],
-  ...Array.from({ length: 8 }, (_x, k) => `i${k}`),
-  ...[0, 1, 2, 3].flatMap((r) => [`a${r}`, `b${r}`, `ar${r}`, `br${r}`, ...[0, 1, 2, 3].map((c) => `c${r}${c}`)]),
-  ...LOOP_KERNEL_NAMES,
-];
-
-/** An operand in a product: parenthesized unless atomic. */
-const wrap = (x: Expr): string => (x.atomic ? x.text : `(${x.text})`);
-
-/** Tensor kernels per function beyond which each kernel is emitted as a function of its own. */
-export const OUTLINE_AFTER = 64;
-
-interface Expr {
-  readonly text: string;
-  readonly atomic: boolean;
-}
-
-/** Where an element is computed: in a loop nest over `space` with counters `cs`, or at `i` of a flat loop over equal shapes. */
-type At = "flat" | { readonly space: readonly Dim[]; readonly cs: readonly string[] };
+export { type KernelEmitter, LOOP_NAMES, OUTLINE_AFTER } from "./kernel-parts.js";
 
 export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter {
   const fn = e.unit.fn;
