@@ -3,7 +3,7 @@
 // in fresh typed arrays per call (views on one ArrayBuffer per dtype), or with `reuse` straight
 // in the reused result's buffers (results.ts).
 
-import { type DType, type Value, walkValues } from "../ir/types.js";
+import { type DType, type Node, type Value, walkValues } from "../ir/types.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
@@ -124,4 +124,23 @@ export function planBuffers(e: Emitter): Buffers {
       return `{ shape: [${v.type.shape.map((d) => e.dim(d)).join(", ")}], data: ${data} }`;
     },
   };
+}
+
+/**
+ * Declares a loop node's carries before the loop, from its initial values: numbers in `let`
+ * locals bound to the node's results, tensors in their planned buffers. Returns their names.
+ */
+export function declareCarries(e: Emitter, buffers: Buffers, node: Node): string[] {
+  return node.args.map((init, j) => {
+    const out = node.outs[j]!;
+    if (out.type.shape.length === 0) {
+      const name = e.freshName(out);
+      e.line(`let ${name} = ${e.operand(init)};`);
+      e.bind(out, name);
+      return name;
+    }
+    const name = buffers.allocate(out);
+    e.line(`${name}.set(${e.operand(init)});`);
+    return name;
+  });
 }

@@ -4,7 +4,7 @@
 
 import { type Block, type Dim, IF, LOOP, type Node, type Type, WHILE } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
-import type { Buffers } from "./buffers.js";
+import { type Buffers, declareCarries } from "./buffers.js";
 import type { Emitter } from "./emitter.js";
 import type { KernelEmitter } from "./kernels.js";
 import { emitWhile } from "./while.js";
@@ -87,18 +87,7 @@ function emitLoop(e: Emitter, kernels: KernelEmitter, buffers: Buffers, node: No
   const m = node.args.length;
   const trips = e.dim(node.attrs["trips"] as Dim);
   const record = (node.attrs["record"] as readonly number[] | undefined) ?? [];
-  const carries = node.args.map((init, j) => {
-    const out = node.outs[j]!;
-    if (out.type.shape.length === 0) {
-      const name = e.freshName(out);
-      e.line(`let ${name} = ${e.operand(init)};`);
-      e.bind(out, name);
-      return name;
-    }
-    const name = buffers.allocate(out);
-    e.line(`${name}.set(${e.operand(init)});`);
-    return name;
-  });
+  const carries = declareCarries(e, buffers, node);
   const hists = record.map((j, h) => {
     const out = node.outs[m + h]!;
     return { j, name: buffers.allocate(out), size: e.size(node.args[j]!.type.shape) };

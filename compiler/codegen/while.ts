@@ -7,24 +7,13 @@
 
 import type { Node, Value } from "../ir/types.js";
 import { whileParts } from "../ir/while.js";
-import type { Buffers } from "./buffers.js";
+import { type Buffers, declareCarries } from "./buffers.js";
 import { type Emitter, arrayType } from "./emitter.js";
 
 export function emitWhile(e: Emitter, buffers: Buffers, node: Node): void {
   const { cond, body, m, record, trips } = whileParts(node);
   const isTensor = (v: Value): boolean => v.type.shape.length > 0;
-  const carries = node.args.map((init, j) => {
-    const out = node.outs[j]!;
-    if (!isTensor(out)) {
-      const name = e.freshName(out);
-      e.line(`let ${name} = ${e.operand(init)};`);
-      e.bind(out, name);
-      return name;
-    }
-    const name = buffers.allocate(out);
-    e.line(`${name}.set(${e.operand(init)});`);
-    return name;
-  });
+  const carries = declareCarries(e, buffers, node);
   const hists = record.map((j, k) => {
     const out = node.outs[m + k]!;
     const type = arrayType(out.type.dtype);
