@@ -7,7 +7,7 @@ import { build } from "esbuild";
 import { gradc } from "gradc/esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const names = ["fxyz", "neuron", "mlp", "iris", "mnist-mlp", "pendulum", "newton"];
+const names = ["fxyz", "neuron", "mlp", "iris", "mnist-mlp", "mnist-cnn", "attention", "pendulum", "newton"];
 const name = process.argv[2] ?? "mlp";
 if (!names.includes(name)) {
   console.error(`unknown example '${name}'; one of: ${names.join(", ")}`);

@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, test } from "vitest";
 import { compile } from "../../compiler/index.js";
 import type { CompileOptions } from "../../compiler/program.js";
+import { tensor } from "../../runtime/index.js";
 
 const TMP = join(__dirname, "..", ".tmp", "examples");
 
@@ -48,6 +49,48 @@ describe("examples train with compiled gradients", () => {
       "epoch  #  train loss #  held-out accuracy #%",
       "epoch  #  train loss #  held-out accuracy #%",
     ]);
+  });
+
+  test("MNIST CNN on real digits: a short run classifies held-out digits far above chance", async () => {
+    const { lossGrad } = await compiled("mnist-cnn", { backend: "js" });
+    const { main } = await import("../../examples/mnist-cnn.js");
+    const lines: string[] = [];
+    // 1280 training digits, 1 epoch (20 steps), no augmentation; chance is 10%.
+    const acc = main(lossGrad, { train: 1280, test: 500, epochs: 1, shift: 0, log: (l) => lines.push(l) });
+    expect(acc).toBeGreaterThan(0.6);
+    expect(lines[0]).toMatch(/^MNIST: 1280 training digits, 500 held out/);
+    expect(lines.slice(1).map((l) => l.replace(/ {2}\(.*$/, "").replace(/[\d.]+/g, "#"))).toEqual([
+      "epoch  #  train loss #  held-out accuracy #%",
+    ]);
+  });
+
+  test("attention: one self-attention layer learns to reverse token sequences", async () => {
+    const { lossGrad } = await compiled("attention", { backend: "js" });
+    const mod = await import("../../examples/attention.js");
+    // The compiled gradient equals the tape's on one batch.
+    type Step = (...a: unknown[]) => [number, Record<string, { data: Float32Array }>];
+    const net = mod.initAttention(2);
+    const tokens = new Int32Array(mod.BATCH * mod.LENGTH);
+    const targets = new Int32Array(mod.BATCH * mod.LENGTH);
+    mod.fillBatch(tokens, targets, mod.seeded(3));
+    expect(Array.from(targets.subarray(0, 8))).toEqual(Array.from(tokens.subarray(0, 8)).reverse());
+    const x = tensor(tokens, [mod.BATCH, mod.LENGTH], "i32");
+    const y = tensor(targets, [mod.BATCH * mod.LENGTH], "i32");
+    const [v1, g1] = (lossGrad as unknown as Step)(net, x, y);
+    const [v2, g2] = (mod.lossGrad as unknown as Step)(net, x, y);
+    expect(Math.abs(v1 - v2)).toBeLessThanOrEqual(1e-5 * Math.abs(v2));
+    for (const key of ["E", "P", "Wq", "Wk", "Wv", "Wo", "bo"]) {
+      const [a, b] = [g1[key]!.data, g2[key]!.data];
+      const scale = Math.max(...Array.from(b, Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      for (let i = 0; i < b.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * scale);
+    }
+    // Chance is 10% per token; a short run gets far above it.
+    const lines: string[] = [];
+    const acc = mod.main(lossGrad, { epochs: 3, steps: 20, log: (l) => lines.push(l) });
+    expect(acc).toBeGreaterThan(0.9);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^epoch {2}3 {2}train loss [\d.]+ {2}token accuracy [\d.]+% {2}\(/);
   });
 
   test("fxyz and neuron print the worked values", async () => {
