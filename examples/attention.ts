@@ -39,7 +39,8 @@ export function loss(net: Attention, tokens: Tensor<[32, 8], "i32">, targets: Te
   return crossEntropy(logits(net, tokens, 256), targets);
 }
 
-export const lossGrad = valueAndGrad(loss);
+// `scope` lets the uncompiled tape (tests compare it with the compiled gradient) resolve `logits`.
+export const lossGrad = valueAndGrad(loss, { scope: { logits } });
 
 /** Fills `tokens` with random sequences (from `random`) and `targets` with them reversed. */
 export function fillBatch(tokens: Int32Array, targets: Int32Array, random: () => number): void {
