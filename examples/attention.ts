@@ -24,7 +24,7 @@ export interface Attention {
 }
 
 /** The logits of every position's output token, [B·8, 10], for i32 tokens [B, 8]. */
-export function logits(net: Attention, tokens: Tensor<[number, 8], "i32">, rows: number): Tensor<[number, 10], "f32"> {
+export function logits<B extends number>(net: Attention, tokens: Tensor<[B, 8], "i32">, rows: number): Tensor<[number, 10], "f32"> {
   const x = add(take(net.E, tokens), net.P); // [B, 8, 32]
   const q = matmul(x, net.Wq);
   const k = matmul(x, net.Wk);

@@ -103,8 +103,17 @@ export type MatmulShape<A extends readonly number[], B extends readonly number[]
         : ShapeError<`matmul takes tensors of rank 2 or more: b has rank ${B["length"]}`>
       : ShapeError<`matmul takes tensors of rank 2 or more: a has rank ${A["length"]}`>;
 
-type MatmulBatch<AB extends number[], BB extends number[], M extends number, N extends number> =
-  BroadcastShape<AB, BB, "matmul"> extends infer R ? (R extends readonly number[] ? [...R, M, N] : R) : never;
+// A side without batch dimensions takes the other's as they are, without a conditional on the
+// broadcast result: with a generic batch (`[B]`) that conditional would stay unresolved.
+type MatmulBatch<AB extends number[], BB extends number[], M extends number, N extends number> = BB extends []
+  ? [...AB, M, N]
+  : AB extends []
+    ? [...BB, M, N]
+    : BroadcastShape<AB, BB, "matmul"> extends infer R extends readonly number[] | ShapeError<string>
+      ? Ok<R> extends Ok<ShapeError<string>>
+        ? R
+        : [...Exclude<R, ShapeError<string>>, M, N]
+      : never;
 
 type Reverse<S extends readonly number[], Acc extends number[] = []> = S extends readonly [infer H extends number, ...infer T extends number[]]
   ? Reverse<T, [H, ...Acc]>

@@ -94,6 +94,16 @@ export function dense<B extends number, I extends number, O extends number>(x: T
   return h;
 }
 
+// A symbolic batch through batched matmul (attention): the batch dimension keeps its name whether
+// one side has batch dimensions or both do.
+export function attentionScores<B extends number>(x: Tensor<[B, 8, 32], "f32">, Wq: Tensor<[32, 32], "f32">) {
+  const q = matmul(x, Wq);
+  expectTypeOf(q).toEqualTypeOf<Tensor<[B, 8, 32], "f32">>();
+  expectTypeOf(matmul(Wq, transpose(x, [0, 2, 1]))).toEqualTypeOf<Tensor<[B, 32, 8], "f32">>();
+  expectTypeOf(matmul(q, transpose(q, [0, 2, 1]))).toEqualTypeOf<Tensor<[B, 8, 8], "f32">>();
+  return q;
+}
+
 // ---- matmul, transpose, reshape, at, softmax ---------------------------------------------
 expectTypeOf(matmul(a, zeros([3, 4]))).toEqualTypeOf<Tensor<[2, 4]>>();
 expectTypeOf(matmul(f32, zeros([3, 4]))).toEqualTypeOf<Tensor<[2, 4], "f32">>();
