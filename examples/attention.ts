@@ -6,6 +6,7 @@
 // Reversing needs each position to look at its mirror image, which the attention learns from
 // the position embeddings. Prints the loss and the token accuracy on fresh sequences per epoch.
 import { add, adam, argmax, crossEntropy, div, matmul, mul, randn, reshape, softmax, take, tensor, transpose, valueAndGrad, zeros, type Tensor } from "gradc";
+import { seeded } from "./data/random.js";
 
 /** Tokens, positions per sequence, model width, sequences per batch. */
 export const VOCAB = 10;
@@ -50,17 +51,7 @@ export function fillBatch(tokens: Int32Array, targets: Int32Array, random: () =>
   }
 }
 
-/** A small deterministic generator (mulberry32) of numbers in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded };
 
 /** The fraction of output tokens that equal the reversed sequence's, over `count` sequences. */
 export function accuracy(net: Attention, count: number, random: () => number): number {

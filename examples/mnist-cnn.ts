@@ -4,7 +4,7 @@
 // the digits' integer labels. Prints the mean training loss and the held-out accuracy after each
 // epoch. Training digits are shifted at random by up to one pixel each time they are drawn.
 import { add, adam, argmax, conv2d, crossEntropy, matmul, maxPool2d, mul, randn, relu, reshape, tensor, valueAndGrad, zeros, type Tensor } from "gradc";
-import { CLASSES, fillBatch, loadMnist, permutation, PIXELS, seeded, type Shift } from "./data/mnist.js";
+import { CLASSES, fillBatch, loadMnist, permutation, PIXELS, seeded, type Shift, type TrainOptions } from "./data/mnist.js";
 
 export interface Cnn {
   K1: Tensor<[8, 1, 3, 3], "f32">;
@@ -41,17 +41,7 @@ export function accuracy(net: Cnn, images: Float32Array, labels: Int32Array): nu
   return labels.length === 0 ? 0 : right / labels.length;
 }
 
-export interface TrainOptions {
-  epochs?: number;
-  /** Training and held-out sizes (at most 10 000 together). */
-  train?: number;
-  test?: number;
-  lr?: number;
-  /** Largest random translation of a training image, in pixels (0: none). */
-  shift?: number;
-  /** Called after each epoch instead of printing the progress line. */
-  log?: (line: string) => void;
-}
+export type { TrainOptions };
 
 const BATCH = 64;
 

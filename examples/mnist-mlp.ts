@@ -4,7 +4,7 @@
 // training loss and the held-out accuracy (argmax of the logits against the labels) after each
 // epoch. Training digits are shifted at random by up to one pixel each time they are drawn.
 import { add, adam, argmax, crossEntropy, matmul, mul, randn, relu, tensor, valueAndGrad, zeros, type Tensor } from "gradc";
-import { CLASSES, fillBatch, loadMnist, permutation, PIXELS, seeded, type Shift } from "./data/mnist.js";
+import { CLASSES, fillBatch, loadMnist, permutation, PIXELS, seeded, type Shift, type TrainOptions } from "./data/mnist.js";
 
 export interface Mlp {
   W1: Tensor<[784, 128], "f32">;
@@ -33,17 +33,7 @@ export function accuracy<B extends number>(net: Mlp, x: Tensor<[B, 784], "f32">,
 
 export const lossGrad = valueAndGrad(loss);
 
-export interface TrainOptions {
-  epochs?: number;
-  /** Training and held-out sizes (at most 10 000 together). */
-  train?: number;
-  test?: number;
-  lr?: number;
-  /** Largest random translation of a training image, in pixels (0: none). */
-  shift?: number;
-  /** Called after each epoch instead of printing the progress line. */
-  log?: (line: string) => void;
-}
+export type { TrainOptions };
 
 const BATCH = 64;
 

@@ -10,6 +10,9 @@
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { seeded } from "./random.js";
+
+export { seeded };
 
 /** Pixels per image (28 × 28). */
 export const PIXELS = 784;
@@ -155,17 +158,6 @@ export interface Shift {
   background: number;
 }
 
-/** A seeded uniform generator on [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Copies the examples `order[start … start + size)` of `split` (wrapping around) into
@@ -207,4 +199,17 @@ export function accuracy(logits: ArrayLike<number>, labels: ArrayLike<number>, c
     if (best === labels[i]) right++;
   }
   return labels.length === 0 ? 0 : right / labels.length;
+}
+
+/** How the MNIST examples train: epochs, split sizes, learning rate, augmentation, logging. */
+export interface TrainOptions {
+  epochs?: number;
+  /** Training and held-out sizes (at most 10 000 together). */
+  train?: number;
+  test?: number;
+  lr?: number;
+  /** Largest random translation of a training image, in pixels (0: none). */
+  shift?: number;
+  /** Called after each epoch instead of printing the progress line. */
+  log?: (line: string) => void;
 }
