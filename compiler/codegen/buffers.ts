@@ -3,7 +3,7 @@
 // in fresh typed arrays per call (views on one ArrayBuffer per dtype), or with `reuse` straight
 // in the reused result's buffers (results.ts).
 
-import { type DType, type Node, type Value, walkValues } from "../ir/types.js";
+import { type Block, type DType, type Node, type Value, walkValues } from "../ir/types.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
@@ -142,5 +142,28 @@ export function declareCarries(e: Emitter, buffers: Buffers, node: Node): string
     const name = buffers.allocate(out);
     e.line(`${name}.set(${e.operand(init)});`);
     return name;
+  });
+}
+
+/**
+ * One trip of a loop node's body: binds the counter `k` and the current carries, emits the
+ * body, then assigns the next carries, through temporaries when one carry's next value is
+ * another's current one (so the swap reads the old values).
+ */
+export function emitTrip(e: Emitter, node: Node, body: Block, k: string, carries: readonly string[]): void {
+  e.bind(body.params[0]!, k);
+  body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
+  e.emitBlock(body);
+  const nexts = body.results.map((r) => e.operand(r));
+  const crossed = body.results.some((r, j) => body.params.slice(1).some((p, i) => p === r && i !== j));
+  const temps = nexts.map((src, j) => {
+    if (!crossed || node.outs[j]!.type.shape.length > 0) return src;
+    const t = e.fresh("next");
+    e.line(`const ${t} = ${src};`);
+    return t;
+  });
+  temps.forEach((src, j) => {
+    if (src === carries[j]) return;
+    e.line(node.outs[j]!.type.shape.length === 0 ? `${carries[j]} = ${src};` : `${carries[j]}.set(${src});`);
   });
 }

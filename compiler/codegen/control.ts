@@ -4,7 +4,7 @@
 
 import { type Block, type Dim, IF, LOOP, type Node, type Type, WHILE } from "../ir/types.js";
 import { getOp, numberLiteral } from "../ops/index.js";
-import { type Buffers, declareCarries } from "./buffers.js";
+import { type Buffers, declareCarries, emitTrip } from "./buffers.js";
 import type { Emitter } from "./emitter.js";
 import type { KernelEmitter } from "./kernels.js";
 import { emitWhile } from "./while.js";
@@ -101,25 +101,7 @@ function emitLoop(e: Emitter, kernels: KernelEmitter, buffers: Buffers, node: No
       const bit = node.args[h.j]!.type.dtype === "bool" ? `${c} ? 1 : 0` : c;
       e.line(node.args[h.j]!.type.shape.length === 0 ? `${h.name}[${k}] = ${bit};` : `${h.name}.set(${c}, ${k} * ${h.size});`);
     }
-    e.bind(body.params[0]!, k);
-    body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
-    e.emitBlock(body);
-    // Next carries: through temporaries when one carry's next value is another's current one.
-    const nexts = body.results.map((r) => e.operand(r));
-    const crossed = body.results.some((r, j) => body.params.slice(1).some((p, i) => p === r && i !== j));
-    const assign = (j: number, src: string): void => {
-      if (src === carries[j]) return;
-      e.line(node.outs[j]!.type.shape.length === 0 ? `${carries[j]} = ${src};` : `${carries[j]}.set(${src});`);
-    };
-    if (crossed) {
-      const temps = nexts.map((src, j) => {
-        if (node.outs[j]!.type.shape.length > 0) return src;
-        const t = e.fresh("next");
-        e.line(`const ${t} = ${src};`);
-        return t;
-      });
-      temps.forEach((t, j) => assign(j, t));
-    } else nexts.forEach((src, j) => assign(j, src));
+    emitTrip(e, node, body, k, carries);
   });
   e.line("}");
 }

@@ -7,7 +7,7 @@
 
 import type { Node, Value } from "../ir/types.js";
 import { whileParts } from "../ir/while.js";
-import { type Buffers, declareCarries } from "./buffers.js";
+import { type Buffers, declareCarries, emitTrip } from "./buffers.js";
 import { type Emitter, arrayType } from "./emitter.js";
 
 export function emitWhile(e: Emitter, buffers: Buffers, node: Node): void {
@@ -57,23 +57,7 @@ export function emitWhile(e: Emitter, buffers: Buffers, node: Node): void {
       if (isTensor(node.args[hist.j]!)) e.line(`${hist.name}.set(${c}, ${k} * ${hist.size});`);
       else e.line(`${hist.name}[${k}] = ${hist.bool ? `${c} ? 1 : 0` : c};`);
     }
-    e.bind(body.params[0]!, k);
-    body.params.slice(1).forEach((p, j) => e.bind(p, carries[j]!));
-    e.emitBlock(body);
-    // Next carries: through temporaries when one carry's next value is another's current one.
-    const nexts = body.results.map((r) => e.operand(r));
-    const crossed = body.results.some((r, j) => body.params.slice(1).some((p, i) => p === r && i !== j));
-    const assign = (j: number, src: string): void => {
-      if (src === carries[j]) return;
-      e.line(isTensor(node.outs[j]!) ? `${carries[j]}.set(${src});` : `${carries[j]} = ${src};`);
-    };
-    const temps = nexts.map((src, j) => {
-      if (!crossed || isTensor(node.outs[j]!)) return src;
-      const t = e.fresh("next");
-      e.line(`const ${t} = ${src};`);
-      return t;
-    });
-    temps.forEach((t, j) => assign(j, t));
+    emitTrip(e, node, body, k, carries);
   });
   e.line("}");
   // The backward loop over the trips this loop ran reads its count from the counter.
