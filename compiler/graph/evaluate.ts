@@ -160,6 +160,16 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
     return block.results.map((r) => inner.resolve(r));
   };
 
+  /** One trip of a loop body at counter `k` (drawn as a constant step) from `carries`: the next carries. */
+  const trip = (body: Block, k: number, carries: readonly Value[], scope: Scope, sink: Step[], loc: { loc?: Loc }): Value[] => {
+    const inner = new Scope(scope, true);
+    const counter = define(inner, body.params[0]!);
+    values.set(counter, k);
+    sink.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
+    carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
+    run(body, inner, sink);
+    return body.results.map((r) => inner.resolve(r));
+  };
   const run = (block: Block, scope: Scope, sink: Step[] = steps): void => {
     for (const node of block.nodes) {
       const loc = node.loc ? { loc: node.loc } : {};
@@ -185,16 +195,7 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
         const t = node.attrs["trips"];
         const trips = typeof t === "string" ? dimValue(dims, t) : Number(t);
         let carries = argv;
-        for (let k = 0; k < trips; k++) {
-          const inner = new Scope(scope, true);
-          // The counter is a constant of this trip.
-          const counter = define(inner, body.params[0]!);
-          values.set(counter, k);
-          sink.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
-          carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
-          run(body, inner, sink);
-          carries = body.results.map((r) => inner.resolve(r));
-        }
+        for (let k = 0; k < trips; k++) carries = trip(body, k, carries, scope, sink, loc);
         // The loop's results are the last trip's carries (the initial values after no trip).
         node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
         continue;
@@ -222,13 +223,7 @@ export function evaluateWithGradients(fn: Func, args: readonly Val[], paramNames
             if (!read(test.resolve(cond.results[0]!))) break;
           }
           if (k >= MAX_WHILE_TRIPS) throw new GraphError(`a while loop ran ${MAX_WHILE_TRIPS} trips at these inputs without its condition failing`);
-          const inner = new Scope(scope, true);
-          const counter = define(inner, body.params[0]!);
-          values.set(counter, k);
-          sink.push({ kind: "op", op: "const", attrs: { value: k }, args: [], out: counter, ...loc });
-          carries.forEach((c, j) => inner.bind(body.params[j + 1]!, c));
-          run(body, inner, sink);
-          carries = body.results.map((r) => inner.resolve(r));
+          carries = trip(body, k, carries, scope, sink, loc);
         }
         node.outs.forEach((o, j) => scope.bind(o, carries[j]!));
         continue;
