@@ -20,6 +20,7 @@ import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import type { Emitter } from "./emitter.js";
 import { isOuterProduct } from "./plan.js";
+import { batchedHelperSource, batchedKernelOf, type WasmTarget } from "./wasm-batched.js";
 
 export type Backend = "js" | "wasm";
 
@@ -70,9 +71,11 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
   walkNodes(fn.body, (n) => {
-    if (n.op !== "matmul" || matmulChoice(n, backend, minWork) === "js") return;
-    const k = kernelOf(n)!;
-    if (!used.includes(k)) used.push(k);
+    if (n.op !== "matmul" || backend !== "wasm") return;
+    // Batched products (rank above 2): wasm-batched.ts.
+    const batched = n.outs[0]!.type.shape.length > 2;
+    const k = batched ? batchedKernelOf(n, minWork) : matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
+    if (k !== undefined && !used.includes(k)) used.push(k);
   });
   return used;
 }
@@ -97,6 +100,11 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
   e.line("} else {");
   e.nested(js);
   e.line("}");
+}
+
+/** What the batched products of wasm-batched.ts need to call kernels (undefined: JavaScript only). */
+export function wasmTarget(e: Pick<Emitter, "backend" | "wasmMinWork">): WasmTarget | undefined {
+  return e.backend === "wasm" ? { minWork: e.wasmMinWork ?? WASM_MIN_WORK, kernels: `${WASM_STATE}.get()` } : undefined;
 }
 
 let cached: KernelModule | undefined;
@@ -146,7 +154,8 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
 }
 // C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
 ${helper("f32")}
-${helper("f64")}`;
+${helper("f64")}
+${batchedHelperSource(ts, kernelType)}`;
 }
 
 /** The export statement of `ready` (resolves when the kernels can run). */
