@@ -135,12 +135,13 @@ const TOL = { f32: 1e-5, f64: 1e-12 } as const;
 const CASES = Object.keys(SHAPES).flatMap((m) => (["f32", "f64"] as const).map((d) => [m, d] as const));
 
 describe("the plan", () => {
-  it("B not batched: one 2-D product over batch·M rows (forward nn and dx nt)", () => {
+  it("B not batched: one 2-D product over batch·M rows (forward nn, dx nt, dw tn)", () => {
     const f = body(code.wasm, "gFlat_f32");
     expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_nn_f32, [\w$]+, x_d, w_d, 1536, 480, 64, 20, 24\);/);
     expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_nt_f32, [\w$]+, [\w$]+, w_d, 1280, 480, 64, 24, 20\);/);
-    // dw = Σ xᵀ·dy: tn per batch entry (4 of them, x walking 384 elements per entry).
-    expect(f).toMatch(/\$gradc_bmm_f32\(\$gradc_wasm\.get\(\)\.matmul_tn_f32, [\w$]+, x_d, [\w$]+, 1536, 1280, 24, 20, 16, 1, 0, 0, 4, 384, 320\);/);
+    // dw = Σ xᵀ·dy over the batch: one tn product over the 64 rows (the VJP reshapes x and dy).
+    expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_tn_f32, [\w$]+, x_d, [\w$]+, 24 \* 64, 64 \* 20, 24, 20, 64\);/);
+    expect(f).not.toContain("$gradc_bmm");
   });
 
   it("transpose(k, [0, 2, 1]) is read in place by the nt kernel, and every backward form is a kernel", () => {
@@ -170,6 +171,8 @@ describe("the plan", () => {
   it("a symbolic batch decides with one comparison; the JavaScript backend calls no kernel", () => {
     const f = body(code.threshold, "gSym_f64");
     expect(f).toMatch(/if \(B \* 960 >= 5000\) \{\n\s+\$gradc_mm_f64\(\$gradc_wasm\.get\(\)\.matmul_nn_f64, [\w$]+, x_d, w_d, B \* 96, 120, B \* 8, 10, 12\);\n\s+\} else \{/);
+    // dw = Σ xᵀ·d(x·w): B·8 is not one dimension, so a tn per batch entry, then a sum.
+    expect(f).toMatch(/if \(B \* 960 >= 5000\) \{\n\s+\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_tn_f64, [\w$]+, x_d, [\w$]+, B \* 96, B \* 80, 12, 10, 8, 1, 0, 0, B, 96, 80\);/);
     // (x·w)ᵀ·y per batch entry: 10×9 by an inner 8.
     expect(f).toMatch(/if \(B \* 720 >= 5000\) \{\n\s+\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_tn_f64, [\w$]+, [\w$]+, y_d, B \* 80, B \* 72, 10, 9, 8, 1, 0, 0, B, 80, 72\);\n\s+\} else \{/);
     expect(code.js).not.toContain("$gradc_wasm");
