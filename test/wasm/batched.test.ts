@@ -58,8 +58,18 @@ export function sym_${d}<B extends number>(x: Tensor<[B, 8, 12], "${d}">, w: Ten
 export const gSym_${d} = valueAndGrad(sym_${d}, { argnums: [0, 1, 2] });
 `;
 
-const SOURCE = `import { matmul, mul, softmax, square, sum, transpose, valueAndGrad, type Tensor } from "gradc";
-${models("f32")}${models("f64")}`;
+// Past OUTLINE_AFTER kernels each kernel becomes a module-level function: the batched call
+// must find its operands and its symbolic batch there too.
+const LONG = (() => {
+  const lines = ["export function long<B extends number>(a: Tensor<[B, 6, 8]>, b: Tensor<[B, 8, 5]>): number {", "  const v0 = matmul(a, b);", "  const v1 = tanh(v0);", "  const v2 = sigmoid(v0);"];
+  for (let i = 3; i < 40; i++) lines.push(`  const v${i} = tanh(add(mul(v${i - 1}, v${i - 2}), v${i - 3}));`);
+  lines.push("  return sum(matmul(v39, transpose(v38, [0, 2, 1])));", "}", "export const gLong = valueAndGrad(long, { argnums: [0, 1] });");
+  return lines.join("\n");
+})();
+
+const SOURCE = `import { add, matmul, mul, sigmoid, softmax, square, sum, tanh, transpose, valueAndGrad, type Tensor } from "gradc";
+${models("f32")}${models("f64")}${LONG}
+`;
 
 const SHAPES: Record<string, number[][]> = {
   Flat: [[4, 16, 24], [24, 20]],
@@ -196,6 +206,14 @@ describe("results", () => {
       expectAgree(threshold[name]!(...a()), reference, TOL[d]);
       expectAgree(wasm[name]!(...a()), reference, TOL[d]);
       if (B <= 12) expectAgree(wasm[name]!(...a()), tape[name]!(...a()), TOL[d]);
+    }
+  });
+
+  it("a function past the outlining limit calls batched kernels from its outlined kernels", () => {
+    expect(code.wasm).toMatch(/^function \$gradc_gLong_k\d+\([^)]*\) \{\n\s+\$gradc_bmm_f64\(/m);
+    for (const B of [3, 1]) {
+      const a = () => args([[B, 6, 8], [B, 8, 5]], "f64", 60 + B);
+      expectAgree(wasm["gLong"]!(...a()), js["gLong"]!(...a()), 1e-12);
     }
   });
 
