@@ -18,7 +18,7 @@ export interface Local {
 /** One recorded instruction; `comment` entries encode to nothing and print as `;; text`. */
 export type Instr =
   | { readonly op: OpName; readonly local?: Local; readonly value?: number; readonly memarg?: MemArg;
-      readonly blockType?: ValType | null; readonly v128?: readonly number[] }
+      readonly blockType?: ValType | null; readonly v128?: readonly number[]; readonly callee?: string }
   | { readonly op: "comment"; readonly text: string };
 
 export interface MemArg {
@@ -175,6 +175,12 @@ export class FunctionBuilder {
   ret(): void {
     this.instr({ op: "return" });
   }
+
+  /** Calls another function of the module by name (resolved to its index when encoded). */
+  call(callee: string, ...args: Expr[]): void {
+    for (const a of args) a();
+    this.instr({ op: "call", callee });
+  }
 }
 
 export type MemorySpec =
@@ -264,13 +270,14 @@ export class ModuleBuilder {
     });
     section(SECTION.code, (w) => {
       w.u32(this.functions.length);
-      for (const f of this.functions) w.sized(encodeBody(f));
+      const index = new Map(this.functions.map((f, i) => [f.name, i]));
+      for (const f of this.functions) w.sized(encodeBody(f, index));
     });
     return Uint8Array.from(out.bytes);
   }
 }
 
-function encodeBody(f: FunctionBuilder): ByteWriter {
+function encodeBody(f: FunctionBuilder, functions: ReadonlyMap<string, number>): ByteWriter {
   const w = new ByteWriter();
   // Locals as runs of one type, in declaration order (indices were assigned in that order).
   const runs: Array<[number, ValType]> = [];
@@ -315,6 +322,12 @@ function encodeBody(f: FunctionBuilder): ByteWriter {
       case "v128":
         w.raw(i.v128!);
         break;
+      case "func": {
+        const callee = functions.get(i.callee!);
+        if (callee === undefined) throw new Error(`${f.name}: call to undefined function ${i.callee}`);
+        w.u32(callee);
+        break;
+      }
     }
     if (i.op === "block" || i.op === "loop" || i.op === "if") depth++;
     if (i.op === "end") depth--;

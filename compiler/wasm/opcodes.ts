@@ -16,7 +16,8 @@ export type ImmKind =
   | "f64"
   | "memarg" // alignment (log2) and offset
   | "lane" // lane index byte
-  | "v128"; // 16 literal bytes
+  | "v128" // 16 literal bytes
+  | "func"; // function index (call)
 
 export interface OpInfo {
   readonly bytes: readonly number[];
@@ -44,6 +45,7 @@ export const OPCODES = {
   br: plain(0x0c, "label"),
   br_if: plain(0x0d, "label"),
   return: plain(0x0f),
+  call: plain(0x10, "func"),
   drop: plain(0x1a),
   select: plain(0x1b),
   // variables

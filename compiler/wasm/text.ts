@@ -58,6 +58,8 @@ function printInstr(i: Instr): string {
     }
     case "v128":
       return `${i.op} i8x16 ${i.v128!.join(" ")}`;
+    case "func":
+      return `${i.op} $${i.callee}`;
   }
 }
 
