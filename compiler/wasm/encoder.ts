@@ -172,14 +172,14 @@ export class FunctionBuilder {
     this.instr({ op: "end" });
   }
 
-  ret(): void {
-    this.instr({ op: "return" });
-  }
-
-  /** Calls another function of the module by name (resolved to its index when encoded). */
+  /** Calls another function of the module by name (a statement: its results, if any, are dropped). */
   call(callee: string, ...args: Expr[]): void {
     for (const a of args) a();
     this.instr({ op: "call", callee });
+  }
+
+  ret(): void {
+    this.instr({ op: "return" });
   }
 }
 
@@ -270,14 +270,14 @@ export class ModuleBuilder {
     });
     section(SECTION.code, (w) => {
       w.u32(this.functions.length);
-      const index = new Map(this.functions.map((f, i) => [f.name, i]));
-      for (const f of this.functions) w.sized(encodeBody(f, index));
+      const indexOf = new Map(this.functions.map((f, i) => [f.name, i]));
+      for (const f of this.functions) w.sized(encodeBody(f, indexOf));
     });
     return Uint8Array.from(out.bytes);
   }
 }
 
-function encodeBody(f: FunctionBuilder, functions: ReadonlyMap<string, number>): ByteWriter {
+function encodeBody(f: FunctionBuilder, indexOf: ReadonlyMap<string, number>): ByteWriter {
   const w = new ByteWriter();
   // Locals as runs of one type, in declaration order (indices were assigned in that order).
   const runs: Array<[number, ValType]> = [];
@@ -307,6 +307,12 @@ function encodeBody(f: FunctionBuilder, functions: ReadonlyMap<string, number>):
       case "local":
         w.u32(i.local!.index);
         break;
+      case "func": {
+        const index = indexOf.get(i.callee!);
+        if (index === undefined) throw new Error(`${f.name}: call to ${i.callee}, which the module does not define`);
+        w.u32(index);
+        break;
+      }
       case "i32":
         w.s32(i.value!);
         break;
@@ -322,12 +328,6 @@ function encodeBody(f: FunctionBuilder, functions: ReadonlyMap<string, number>):
       case "v128":
         w.raw(i.v128!);
         break;
-      case "func": {
-        const callee = functions.get(i.callee!);
-        if (callee === undefined) throw new Error(`${f.name}: call to undefined function ${i.callee}`);
-        w.u32(callee);
-        break;
-      }
     }
     if (i.op === "block" || i.op === "loop" || i.op === "if") depth++;
     if (i.op === "end") depth--;

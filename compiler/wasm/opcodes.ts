@@ -10,14 +10,14 @@ export type ImmKind =
   | "none"
   | "block" // block type: 0x40 (no result) or a value type
   | "label" // relative branch depth
+  | "func" // function index (resolved from the callee's name when the module is encoded)
   | "local" // local index
   | "i32"
   | "f32"
   | "f64"
   | "memarg" // alignment (log2) and offset
   | "lane" // lane index byte
-  | "v128" // 16 literal bytes
-  | "func"; // function index (call)
+  | "v128"; // 16 literal bytes
 
 export interface OpInfo {
   readonly bytes: readonly number[];
