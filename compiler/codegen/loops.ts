@@ -7,7 +7,7 @@ import type { Dim, Node, Value } from "../ir/types.js";
 import { matmulDims } from "../ops/linalg.js";
 import { permOf } from "../ops/movement.js";
 import { CodegenError } from "./errors.js";
-import { emitBatchedMatmul, type WasmTarget } from "./wasm-batched.js";
+import { emitBatchedMatmul } from "./wasm-batched.js";
 import { WINDOW_KERNELS } from "./windows.js";
 
 /** What a loop kernel may use of the function emitter. */
@@ -26,8 +26,9 @@ export interface LoopWriter {
   dim(d: Dim): string;
   /** The product of dimensions as JS text, constants folded. */
   size(shape: readonly Dim[]): string;
-  /** Set with the WebAssembly backend: large batched products call its kernels (wasm-batched.ts). */
-  readonly wasm?: WasmTarget | undefined;
+  /** Where heavy kernels run, and from how many multiply-adds WebAssembly pays (wasm-backend.ts). */
+  readonly backend: "js" | "wasm";
+  readonly wasmMinWork: number;
 }
 
 export type LoopKernel = (w: LoopWriter, node: Node) => void;

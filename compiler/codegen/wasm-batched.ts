@@ -8,7 +8,7 @@
 // do the same merge into one group, so a batch of any rank becomes at most a few groups:
 // - No group where B walks, A walks all of them and is not read transposed (`x·W` with x
 //   [B, S, D] and W [D, E], and its dX = dY·Wᵀ): A's batch rows are contiguous, so the product
-//   is ONE 2-D product with batch·M rows, through the 2-D helper (`$gradc_mm_*`).
+//   is ONE 2-D product with batch·M rows (with threads, split by rows like any 2-D product).
 // - Otherwise one host call (`$gradc_bmm_*`) copies both operands in once, runs the 2-D kernel
 //   per batch entry at offset addresses (an operand broadcast over a group has stride 0 in it)
 //   and copies the whole result out once. Up to two groups (outer, inner); a product whose
@@ -54,13 +54,6 @@ export interface BatchedPlan {
   readonly k: Dim;
 }
 
-/** What code generation needs to call kernels: the threshold and the text naming the exports. */
-export interface WasmTarget {
-  readonly minWork: number;
-  /** JavaScript text evaluating to the kernel module's exports (`$gradc_wasm.get()`). */
-  readonly kernels: string;
-}
-
 /** What the batched call may use of the function emitter (a subset of loops.ts's `LoopWriter`). */
 export interface BatchedWriter {
   line(text: string): void;
@@ -68,8 +61,9 @@ export interface BatchedWriter {
   buf(v: Value): string;
   dim(d: Dim): string;
   size(shape: readonly Dim[]): string;
-  /** Set with the WebAssembly backend. */
-  readonly wasm?: WasmTarget | undefined;
+  readonly backend: "js" | "wasm";
+  /** Multiply-adds from which a product runs in WebAssembly. */
+  readonly wasmMinWork: number;
 }
 
 /** The plan of a batched product (result of rank above 2), or undefined when no kernel fits. */
@@ -126,36 +120,31 @@ export function batchedKernelOf(node: Node, minWork: number): string | undefined
  * JavaScript loops that `js` writes, or both with a run-time choice.
  */
 export function emitBatchedMatmul(w: BatchedWriter, node: Node, C: string, js: () => void): void {
-  const plan = w.wasm === undefined ? undefined : batchedPlan(node);
-  if (w.wasm === undefined || plan === undefined) return js();
-  const choice = batchedChoice(plan, w.wasm.minWork);
+  const plan = w.backend === "wasm" ? batchedPlan(node) : undefined;
+  if (plan === undefined) return js();
+  const choice = batchedChoice(plan, w.wasmMinWork);
   if (choice === "js") return js();
   const [A, B] = node.args as [Value, Value];
   const dtype = node.outs[0]!.type.dtype;
-  const [M, N, K] = [plan.m, plan.n, plan.k].map((d) => w.dim(d)) as [string, string, string];
-  const kernel = `${w.wasm.kernels}.${plan.kernel}`;
-  const sizes = `${w.size(A.type.shape)}, ${w.size(B.type.shape)}`;
-  let call: string;
-  if (plan.flat) {
-    call = `$gradc_mm_${dtype}(${kernel}, ${C}, ${w.buf(A)}, ${w.buf(B)}, ${sizes}, ${w.size([...plan.batch, plan.m])}, ${N}, ${K});`;
-  } else {
-    /** Per group: its size and each operand's element stride over it (0 where broadcast). */
-    const loop = (g: Group | undefined): string => {
-      if (g === undefined) return "1, 0, 0";
-      const stride = (x: Value, walks: boolean): string => {
-        if (!walks) return "0";
-        const own = x.type.shape.slice(0, -2);
-        const after = own.slice(g.end - (plan.batch.length - own.length));
-        return w.size([...after, ...x.type.shape.slice(-2)]);
-      };
-      return `${w.size(g.dims)}, ${stride(A, g.a)}, ${stride(B, g.b)}`;
+  const [N, K] = [w.dim(plan.n), w.dim(plan.k)];
+  /** Per group: its size and each operand's element stride over it (0 where broadcast). */
+  const loop = (g: Group | undefined): string => {
+    if (g === undefined) return "1, 0, 0";
+    const stride = (x: Value, walks: boolean): string => {
+      if (!walks) return "0";
+      const own = x.type.shape.slice(0, -2);
+      const after = own.slice(g.end - (plan.batch.length - own.length));
+      return w.size([...after, ...x.type.shape.slice(-2)]);
     };
-    const [outer, inner] = plan.groups.length === 2 ? plan.groups : [undefined, plan.groups[0]];
-    call = `$gradc_bmm_${dtype}(${kernel}, ${C}, ${w.buf(A)}, ${w.buf(B)}, ${sizes}, ${M}, ${N}, ${K}, ${loop(outer)}, ${loop(inner)});`;
-  }
+    return `${w.size(g.dims)}, ${stride(A, g.a)}, ${stride(B, g.b)}`;
+  };
+  // Flat: one entry of batch·M rows. Looped: outer × inner entries of M rows.
+  const M = plan.flat ? w.size([...plan.batch, plan.m]) : w.dim(plan.m);
+  const [outer, inner] = plan.groups.length === 2 ? plan.groups : [undefined, plan.groups[0]];
+  const call = `$gradc_bmm_${dtype}("${plan.kernel}", ${C}, ${w.buf(A)}, ${w.buf(B)}, ${w.size(A.type.shape)}, ${w.size(B.type.shape)}, ${M}, ${N}, ${K}, ${loop(outer)}, ${loop(inner)});`;
   if (choice === "wasm") return w.line(call);
   // A symbolic size: the kernel above the threshold, the JavaScript loops below it.
-  w.line(`if (${w.size([...plan.batch, plan.m, plan.n, plan.k])} >= ${w.wasm.minWork}) {`);
+  w.line(`if (${w.size([...plan.batch, plan.m, plan.n, plan.k])} >= ${w.wasmMinWork}) {`);
   w.nested(() => w.line(call));
   w.line("} else {");
   w.nested(js);
@@ -163,18 +152,23 @@ export function emitBatchedMatmul(w: BatchedWriter, node: Node, C: string, js: (
 }
 
 /**
- * The host helpers of looped products, one per dtype: the operands copied into the kernels'
- * memory once, the 2-D kernel run per batch entry (outer × inner, each operand's address
- * advanced by its stride, 0 where it is broadcast), the whole result copied out once. They use
- * the memory, its views and `$gradc_wasm_room` of the module code in wasm-backend.ts.
+ * The host helper of batched products, one per dtype, the one place they touch the kernels'
+ * memory: the operands copied in once, the 2-D kernel named `name` run per batch entry (outer ×
+ * inner, each operand's address advanced by its stride, 0 where it is broadcast; one entry for
+ * a flat product), the whole result copied out once. With threads (`parallel`) each entry runs
+ * through `state.par`, which splits a large one by rows across the workers. Uses the memory,
+ * its views and `$gradc_wasm_room` of the module code in wasm-backend.ts.
  */
-export function batchedHelperSource(ts: boolean, kernelType: string): string {
+export function batchedHelperSource(ts: boolean, state: string, parallel: boolean): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
   const helper = (dtype: "f32" | "f64"): string => {
     const array = dtype === "f32" ? "Float32Array" : "Float64Array";
     const size = dtype === "f32" ? 4 : 8;
     const num = t("number");
-    return `function $gradc_bmm_${dtype}(kernel${t(kernelType)}, C${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, m${num}, n${num}, k${num}, outer${num}, sao${num}, sbo${num}, inner${num}, sai${num}, sbi${num})${t("void")} {
+    const args = `co, a + (o * sao + i * sai) * ${size}, b + (o * sbo + i * sbi) * ${size}, m, n, k, 0`;
+    const run = parallel ? `${state}.par(kernel, m, m * n * k, [${args}])` : `kernel(${args})`;
+    return `function $gradc_bmm_${dtype}(name${t("string")}, C${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, m${num}, n${num}, k${num}, outer${num}, sao${num}, sbo${num}, inner${num}, sai${num}, sbi${num})${t("void")} {
+  const kernel = ${state}.get()[name];
   const a = 16;
   const b = a + Math.ceil((na * ${size}) / 16) * 16;
   const c = b + Math.ceil((nb * ${size}) / 16) * 16;
@@ -185,7 +179,7 @@ export function batchedHelperSource(ts: boolean, kernelType: string): string {
   view.set(B.length === nb ? B : B.subarray(0, nb), b / ${size});
   let co = c;
   for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++, co += mn * ${size}) kernel(co, a + (o * sao + i * sai) * ${size}, b + (o * sbo + i * sbi) * ${size}, m, n, k, 0);
+    for (let i = 0; i < inner; i++, co += mn * ${size}) ${run};
   }
   C.set(view.subarray(c / ${size}, c / ${size} + outer * inner * mn));
 }`;

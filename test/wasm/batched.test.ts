@@ -145,33 +145,35 @@ const TOL = { f32: 1e-5, f64: 1e-12 } as const;
 const CASES = Object.keys(SHAPES).flatMap((m) => (["f32", "f64"] as const).map((d) => [m, d] as const));
 
 describe("the plan", () => {
-  it("B not batched: one 2-D product over batch·M rows (forward nn, dx nt, dw tn)", () => {
+  it("B not batched: one product over batch·M rows (forward nn, dx nt; dw tn is 2-D after the VJP)", () => {
     const f = body(code.wasm, "gFlat_f32");
-    expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_nn_f32, [\w$]+, x_d, w_d, 1536, 480, 64, 20, 24\);/);
-    expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_nt_f32, [\w$]+, [\w$]+, w_d, 1280, 480, 64, 24, 20\);/);
+    expect(f).toMatch(/\$gradc_bmm_f32\("matmul_nn_f32", [\w$]+, x_d, w_d, 1536, 480, 64, 20, 24, 1, 0, 0, 1, 0, 0\);/);
+    expect(f).toMatch(/\$gradc_bmm_f32\("matmul_nt_f32", [\w$]+, [\w$]+, w_d, 1280, 480, 64, 24, 20, 1, 0, 0, 1, 0, 0\);/);
     // dw = Σ xᵀ·dy over the batch: one tn product over the 64 rows (the VJP reshapes x and dy).
     expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_tn_f32, [\w$]+, x_d, [\w$]+, 24 \* 64, 64 \* 20, 24, 20, 64\);/);
-    expect(f).not.toContain("$gradc_bmm");
+    expect(f.match(/\$gradc_bmm_f32\(/g)).toHaveLength(2);
   });
 
   it("transpose(k, [0, 2, 1]) is read in place by the nt kernel, and every backward form is a kernel", () => {
     const f = body(code.wasm, "gAtt_f64");
-    expect(f).toMatch(/\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_nt_f64, [\w$]+, q_d, k_d, 576, 576, 16, 16, 12, 1, 0, 0, 3, 192, 192\);/);
-    for (const form of ["nn", "nt", "tn"]) expect(f).toContain(`.matmul_${form}_f64,`);
+    expect(f).toMatch(/\$gradc_bmm_f64\("matmul_nt_f64", [\w$]+, q_d, k_d, 576, 576, 16, 16, 12, 1, 0, 0, 3, 192, 192\);/);
+    for (const form of ["nn", "nt", "tn"]) expect(f).toContain(`$gradc_bmm_f64("matmul_${form}_f64",`);
     expect(f).not.toMatch(/for \(let \$p = 0/);
   });
 
   it("broadcast batch dimensions: stride 0 for the operand that is broadcast", () => {
     // cross [2,1]×[1,3]: outer group (a walks, 96 per entry), inner group (b walks, 120 per entry).
-    expect(body(code.wasm, "gCross_f64")).toMatch(/\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_nn_f64, [\w$]+, a_d, b_d, 192, 360, 8, 10, 12, 2, 96, 0, 3, 0, 120\);/);
+    expect(body(code.wasm, "gCross_f64")).toMatch(/\$gradc_bmm_f64\("matmul_nn_f64", [\w$]+, a_d, b_d, 192, 360, 8, 10, 12, 2, 96, 0, 3, 0, 120\);/);
     // left: A not batched.
-    expect(body(code.wasm, "gLeft_f64")).toMatch(/\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_nn_f64, [\w$]+, a_d, b_d, 96, 600, 8, 10, 12, 1, 0, 0, 5, 0, 120\);/);
+    expect(body(code.wasm, "gLeft_f64")).toMatch(/\$gradc_bmm_f64\("matmul_nn_f64", [\w$]+, a_d, b_d, 96, 600, 8, 10, 12, 1, 0, 0, 5, 0, 120\);/);
     // outer [3,5]×[5]: A walks both groups, B only the inner one.
-    expect(body(code.wasm, "gOuter_f64")).toMatch(/\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_nn_f64, [\w$]+, a_d, b_d, 1440, 600, 8, 10, 12, 3, 480, 0, 5, 96, 120\);/);
+    expect(body(code.wasm, "gOuter_f64")).toMatch(/\$gradc_bmm_f64\("matmul_nn_f64", [\w$]+, a_d, b_d, 1440, 600, 8, 10, 12, 3, 480, 0, 5, 96, 120\);/);
   });
 
   it("three broadcast groups stay JavaScript, and so do products below the threshold", () => {
-    expect(body(code.wasm, "gAlt_f64")).not.toContain("$gradc_wasm");
+    expect(body(code.wasm, "gAlt_f64")).not.toContain("$gradc_bmm");
+    const alt = compile([src], { emit: "js", verify: true }).modules[0]!.functions.find((f) => f.exportName === "gAlt_f64")!;
+    expect(wasmKernelsOf(alt.stages.opt, "wasm", 1)).toEqual([]);
     // At the default threshold (32768 multiply-adds) the attention-sized products of these models are loops.
     const fn = compile([src], { emit: "js", verify: true }).modules[0]!.functions.find((f) => f.exportName === "gAtt_f32")!;
     expect(wasmKernelsOf(fn.stages.opt, "wasm")).toEqual([]);
@@ -180,11 +182,11 @@ describe("the plan", () => {
 
   it("a symbolic batch decides with one comparison; the JavaScript backend calls no kernel", () => {
     const f = body(code.threshold, "gSym_f64");
-    expect(f).toMatch(/if \(B \* 960 >= 5000\) \{\n\s+\$gradc_mm_f64\(\$gradc_wasm\.get\(\)\.matmul_nn_f64, [\w$]+, x_d, w_d, B \* 96, 120, B \* 8, 10, 12\);\n\s+\} else \{/);
+    expect(f).toMatch(/if \(B \* 960 >= 5000\) \{\n\s+\$gradc_bmm_f64\("matmul_nn_f64", [\w$]+, x_d, w_d, B \* 96, 120, B \* 8, 10, 12, 1, 0, 0, 1, 0, 0\);\n\s+\} else \{/);
     // dw = Σ xᵀ·d(x·w): B·8 is not one dimension, so a tn per batch entry, then a sum.
-    expect(f).toMatch(/if \(B \* 960 >= 5000\) \{\n\s+\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_tn_f64, [\w$]+, x_d, [\w$]+, B \* 96, B \* 80, 12, 10, 8, 1, 0, 0, B, 96, 80\);/);
+    expect(f).toMatch(/if \(B \* 960 >= 5000\) \{\n\s+\$gradc_bmm_f64\("matmul_tn_f64", [\w$]+, x_d, [\w$]+, B \* 96, B \* 80, 12, 10, 8, 1, 0, 0, B, 96, 80\);/);
     // (x·w)ᵀ·y per batch entry: 10×9 by an inner 8.
-    expect(f).toMatch(/if \(B \* 720 >= 5000\) \{\n\s+\$gradc_bmm_f64\(\$gradc_wasm\.get\(\)\.matmul_tn_f64, [\w$]+, [\w$]+, y_d, B \* 80, B \* 72, 10, 9, 8, 1, 0, 0, B, 80, 72\);\n\s+\} else \{/);
+    expect(f).toMatch(/if \(B \* 720 >= 5000\) \{\n\s+\$gradc_bmm_f64\("matmul_tn_f64", [\w$]+, [\w$]+, y_d, B \* 80, B \* 72, 10, 9, 8, 1, 0, 0, B, 80, 72\);\n\s+\} else \{/);
     expect(code.js).not.toContain("$gradc_wasm");
   });
 });
