@@ -155,8 +155,8 @@ export function emitBatchedMatmul(w: BatchedWriter, node: Node, C: string, js: (
  * The host helper of batched products, one per dtype, the one place they touch the kernels'
  * memory: the operands copied in once, the 2-D kernel named `name` run per batch entry (outer ×
  * inner, each operand's address advanced by its stride, 0 where it is broadcast; one entry for
- * a flat product), the whole result copied out once. With threads (`parallel`) each entry runs
- * through `state.par`, which splits a large one by rows across the workers. Uses the memory,
+ * a flat product), the whole result copied out once. With threads (`parallel`) a single entry
+ * runs through `state.par`, which splits a large one by rows across the workers. Uses the memory,
  * its views and `$gradc_wasm_room` of the module code in wasm-backend.ts.
  */
 export function batchedHelperSource(ts: boolean, state: string, parallel: boolean): string {
@@ -166,7 +166,9 @@ export function batchedHelperSource(ts: boolean, state: string, parallel: boolea
     const size = dtype === "f32" ? 4 : 8;
     const num = t("number");
     const args = `co, a + (o * sao + i * sai) * ${size}, b + (o * sbo + i * sbi) * ${size}, m, n, k, 0`;
-    const run = parallel ? `${state}.par(kernel, m, m * n * k, [${args}])` : `kernel(${args})`;
+    // With threads only a single entry (a flat product) is split by rows: splitting each entry
+    // of a batch costs one hand-off per entry, more than it saves at attention's sizes.
+    const run = parallel ? `outer * inner === 1 ? ${state}.par(kernel, m, m * n * k, [${args}]) : kernel(${args})` : `kernel(${args})`;
     return `function $gradc_bmm_${dtype}(name${t("string")}, C${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, m${num}, n${num}, k${num}, outer${num}, sao${num}, sbo${num}, inner${num}, sai${num}, sbi${num})${t("void")} {
   const kernel = ${state}.get()[name];
   const a = 16;

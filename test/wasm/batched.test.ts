@@ -219,6 +219,23 @@ describe("results", () => {
     }
   });
 
+  it("with threads, a flat product is split by rows and the results are bit-identical", { timeout: 120_000 }, async () => {
+    const threaded = `${build({ backend: "wasm", wasmMinWork: 1, threads: 2, threadMinWork: 1 })}export const helped = () => $gradc_wasm.helped();\n`;
+    const one = (await importGenerated(build({ backend: "wasm", wasmMinWork: 1, threads: 1 }), "batched-one")) as Module;
+    const two = await importGenerated(threaded, "batched-two");
+    const helped = two["helped"] as () => number;
+    const a = () => args(SHAPES["Flat"]!, "f32", 3);
+    const reference = leaves(one["gFlat_f32"]!(...a()));
+    // Workers start with the first large call and help once they are ready.
+    const end = Date.now() + 60_000;
+    do {
+      expect(leaves((two["gFlat_f32"] as Fn)(...a()))).toEqual(reference);
+      expect(leaves((two["gAtt_f32"] as Fn)(...args(SHAPES["Att"]!, "f32", 3)))).toEqual(leaves(one["gAtt_f32"]!(...args(SHAPES["Att"]!, "f32", 3))));
+      await new Promise((r) => setTimeout(r, 5));
+    } while (helped() === 0 && Date.now() < end);
+    expect(helped()).toBeGreaterThan(0);
+  });
+
   it.each(["Att", "Cross", "Outer", "Tn"])("%s f64: gradients agree with central finite differences", (model) => {
     const shapes = SHAPES[model]!;
     const inputs = args(shapes, "f64", 5);
