@@ -40,8 +40,8 @@ const TIMING = { warmupMs: 150, batchMs: 20, rounds: 9, maxMs: 1500 };
 
 const HELP = `usage: npm run bench:scaling -- [options]
 
-  --batches <list>   batch sizes at hidden width 128 (default 8,64,512)
-  --hiddens <list>   hidden widths at batch 64 (default 128,512,2048)
+  --batches <list>   batch sizes at hidden width 128 (default 8,64,512; "" for none)
+  --hiddens <list>   hidden widths at batch 64 (default 128,512,2048; "" for none)
   --engine <names>   columns besides hand, comma-separated (default: all)
                      ${COLUMN_NAMES.join(", ")}
                      (gradc-symbolic: gradc with the batch a type parameter, <B extends number>)
@@ -67,9 +67,10 @@ interface Cell {
   report: EngineReport | undefined;
 }
 
+/** A comma-separated list of sizes; empty (`--hiddens ""`) leaves that table out. */
 function numbers(raw: string, what: string): number[] {
-  const xs = raw.split(",").map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) {
+  const xs = raw.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  if (xs.some((x) => !Number.isInteger(x) || x < 1)) {
     console.error(`bench:scaling: --${what} takes positive integers, comma-separated (got '${raw}')`);
     process.exit(2);
   }
@@ -133,14 +134,12 @@ function render(sizes: Size[], batches: number[], hiddens: number[], columns: Co
     }),
   ]);
   const out = [
-    "### mlp-mnist forward + backward per call, by batch (hidden 128): median (ratio to hand)",
-    "",
-    table(header("batch"), rowsFor(batches.map((b) => bySize(b, 128)), (s) => String(s.batch))),
-    "",
-    "### …by hidden width (batch 64)",
-    "",
-    table(header("hidden"), rowsFor(hiddens.map((h) => bySize(64, h)), (s) => String(s.hidden))),
-    "",
+    ...(batches.length > 0
+      ? ["### mlp-mnist forward + backward per call, by batch (hidden 128): median (ratio to hand)", "", table(header("batch"), rowsFor(batches.map((b) => bySize(b, 128)), (s) => String(s.batch))), ""]
+      : []),
+    ...(hiddens.length > 0
+      ? ["### mlp-mnist forward + backward per call, by hidden width (batch 64): median (ratio to hand)", "", table(header("hidden"), rowsFor(hiddens.map((h) => bySize(64, h)), (s) => String(s.hidden))), ""]
+      : []),
     "The last columns divide one column's ratio to hand by another's (each engine was timed next to hand in its own process): below 1× the first is faster. MFLOP: 2 × the multiply-adds of one call.",
     "",
     "### Wall / CPU time per call (CPU/wall; above 1: more than one thread)",
@@ -204,6 +203,10 @@ async function main(): Promise<void> {
   for (const b of batches) add(b, 128);
   for (const h of hiddens) add(64, h);
 
+  if (sizes.length === 0) {
+    console.error("bench:scaling: no sizes (--batches and --hiddens are both empty)");
+    process.exit(2);
+  }
   const info = machine();
   const started = new Date();
   console.log(`gradc bench:scaling: mlp-mnist at ${sizes.length} sizes × ${columns.length} engine(s) + hand on ${info.cpu} (${info.cores} cores), Node ${info.node}, load ${info.loadavg.join(" ")}`);

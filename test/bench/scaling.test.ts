@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { CASES, inputsFor, sizedMlpMnist } from "../../bench/cases.js";
+import { awayFromKink, CASES, inputsFor, sizedMlpMnist } from "../../bench/cases.js";
 import { createMlpMnist } from "../../bench/hand/mlp-mnist.js";
 import { Rng } from "../../bench/lib/prng.js";
 import type { TensorValue } from "../../bench/lib/tree.js";
@@ -90,6 +90,21 @@ describe("the sized inputs and sources", () => {
     const [p, x, y] = inputsFor(sizedMlpMnist({ batch: 8, hidden: 512 }, "x.ts")) as [P, TensorValue, TensorValue];
     expect([p.W1.shape, p.b1.shape, p.W2.shape, p.b2.shape, x.shape, y.shape]).toEqual([[784, 512], [512], [512, 10], [10], [8, 784], [8, 10]]);
     expect(Array.from(y.data).reduce((a, b) => a + b, 0)).toBe(8); // one-hot rows
+  });
+
+  it("keep every pre-activation away from ReLU's kink, moving only the hidden biases", () => {
+    const W1 = new Float32Array(784 * 2);
+    W1[0] = 1; // unit 0 sees x[0]
+    const x = new Float32Array(784);
+    x[0] = -0.25;
+    const inputs = [{ W1: { shape: [784, 2], data: W1 }, b1: { shape: [2], data: Float32Array.of(0.25, 0.5) } }, { shape: [1, 784], data: x }];
+    awayFromKink(inputs, 1, 2);
+    const b1 = (inputs[0] as { b1: TensorValue }).b1.data;
+    // z0 = −0.25 + 0.25 = 0: its bias moves by 3e-4; z1 = 0.5 stays.
+    expect(b1[0]).toBeCloseTo(0.25 + 3e-4, 7);
+    expect(b1[1]).toBe(0.5);
+    expect(W1[0]).toBe(1);
+    expect(x[0]).toBe(-0.25);
   });
 
   it("replace every size of bench/models/mlp-mnist.ts, literal or symbolic", () => {
