@@ -20,6 +20,7 @@ import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import type { Emitter } from "./emitter.js";
 import { isOuterProduct } from "./plan.js";
+import { convChoice, convHostCode, convKernelOf } from "./wasm-conv.js";
 
 export type Backend = "js" | "wasm";
 
@@ -70,9 +71,11 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
   walkNodes(fn.body, (n) => {
-    if (n.op !== "matmul" || matmulChoice(n, backend, minWork) === "js") return;
-    const k = kernelOf(n)!;
-    if (!used.includes(k)) used.push(k);
+    let k: string | undefined;
+    if (n.op === "matmul") k = matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
+    // Convolutions and their adjoints: wasm-conv.ts.
+    else if (convChoice(n, backend, minWork) !== "js") k = convKernelOf(n);
+    if (k !== undefined && !used.includes(k)) used.push(k);
   });
   return used;
 }
@@ -146,7 +149,8 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
 }
 // C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
 ${helper("f32")}
-${helper("f64")}`;
+${helper("f64")}
+${convHostCode(ts, WASM_STATE)}`;
 }
 
 /** The export statement of `ready` (resolves when the kernels can run). */

@@ -1,7 +1,8 @@
-// The kernel module: every matrix-product variant and the fused elementwise kernels, in f32
-// and f64, over one linear memory (see memory.ts for the contract between host and kernels).
+// The kernel module: every matrix-product variant, the convolutions (im2col + those products)
+// and the fused elementwise kernels, in f32 and f64, over one linear memory (see memory.ts for the contract between host and kernels).
 
 import { ModuleBuilder, type MemorySpec } from "./encoder.js";
+import { addConv } from "./conv.js";
 import { addElementwise } from "./elementwise.js";
 import { addMatmul, DEFAULT_KC, VARIANTS } from "./matmul.js";
 import { PRECISIONS } from "./precision.js";
@@ -37,6 +38,7 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
   const mod = new ModuleBuilder(memory);
   for (const p of PRECISIONS) {
     for (const v of VARIANTS) addMatmul(mod, v, p, options.kc ?? DEFAULT_KC);
+    addConv(mod, p);
     addElementwise(mod, p);
   }
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
@@ -50,6 +52,16 @@ export interface KernelExports {
   matmul_nn_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
   matmul_nt_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
   matmul_tn_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
+  im2col_f32(col: number, x: number, ...geometry: ConvImageGeometry): void;
+  im2col_f64(col: number, x: number, ...geometry: ConvImageGeometry): void;
+  col2im_f32(x: number, col: number, ...geometry: ConvImageGeometry): void;
+  col2im_f64(x: number, col: number, ...geometry: ConvImageGeometry): void;
+  conv2d_f32(y: number, x: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_f64(y: number, x: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dx_f32(dx: number, dy: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dx_f64(dx: number, dy: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dw_f32(dw: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dw_f64(dw: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   bias_relu_f32(out: number, x: number, bias: number, rows: number, cols: number): void;
   bias_relu_f64(out: number, x: number, bias: number, rows: number, cols: number): void;
   relu_mask_f32(dx: number, dy: number, y: number, n: number): void;
@@ -57,3 +69,10 @@ export interface KernelExports {
   col_sum_f32(out: number, x: number, rows: number, cols: number, acc: number): void;
   col_sum_f64(out: number, x: number, rows: number, cols: number, acc: number): void;
 }
+
+/** A convolution's sizes as its kernels take them: c, h, w, o, kh, kw, oh, ow, stride, pad top, pad left. */
+export type ConvGeometryArgs = [c: number, h: number, w: number, o: number, kh: number, kw: number, oh: number, ow: number,
+  stride: number, pt: number, pl: number];
+/** The same without o (im2col and col2im see one image). */
+export type ConvImageGeometry = [c: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number,
+  stride: number, pt: number, pl: number];

@@ -10,6 +10,7 @@ export type ImmKind =
   | "none"
   | "block" // block type: 0x40 (no result) or a value type
   | "label" // relative branch depth
+  | "func" // function index (resolved from the callee's name when the module is encoded)
   | "local" // local index
   | "i32"
   | "f32"
@@ -44,6 +45,7 @@ export const OPCODES = {
   br: plain(0x0c, "label"),
   br_if: plain(0x0d, "label"),
   return: plain(0x0f),
+  call: plain(0x10, "func"),
   drop: plain(0x1a),
   select: plain(0x1b),
   // variables
