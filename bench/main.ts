@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const h = merged.engines.find((e) => e.engine === "hand");
     if (h && engines.length > 1) {
       const over = parts.length > 1 ? ` (median over ${parts.length} processes)` : "";
-      console.log(`  ${m.padEnd(10)} ${"hand".padEnd(10)} ${fmtTime(h.medianMs).padStart(9)}/call  reference${over}`);
+      console.log(`  ${m.padEnd(12)} ${"hand".padEnd(10)} ${fmtTime(h.medianMs).padStart(9)}/call  reference${over}`);
     }
     reports.push(merged);
   }

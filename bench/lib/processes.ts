@@ -87,7 +87,7 @@ export function runModelProcess(model: ModelName, engines: EngineName[], args: s
       if (report) return resolve(report);
       const lastLines = stderr.trim().split("\n").slice(-6).join(" | ");
       const error = `exit ${code ?? signal}${lastLines ? `: ${lastLines}` : ""}`;
-      console.log(`  ${label.padEnd(10)} process failed: ${error}`);
+      console.log(`  ${label.padEnd(12)} process failed: ${error}`);
       const c = CASES[model];
       const failed = engines.filter((e) => e !== "hand").map((e) => ({ engine: e, status: "error" as const, reason: `model process failed: ${error}` }));
       resolve({ model, description: c.description, dtype: c.dtype, tolerance: tolerance(c.dtype), engines: failed, error });
