@@ -11,7 +11,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CASES, MODEL_NAMES, SEED } from "./cases.js";
+import { benchThreads } from "./engines/gradc.js";
 import { DEFAULT_ENGINES, ENGINE_NAMES, type EngineName } from "./engines/types.js";
+import { AUTO_THREADS_CAP } from "../compiler/wasm/threads.js";
 import { ROOT } from "./lib/build.js";
 import { machine, merge, runModelProcess } from "./lib/processes.js";
 import { fmtTime, renderTables, type ModelReport } from "./lib/report.js";
@@ -80,6 +82,12 @@ async function main(): Promise<void> {
 
   const info = machine();
   console.log(`gradc bench: ${models.length} model(s) × ${engines.length} engine(s) on ${info.cpu} (${info.cores} cores), Node ${info.node}, load ${info.loadavg.join(" ")}`);
+  if (engines.some((e) => e.startsWith("gradc"))) {
+    // What the generated code was compiled with (GRADC_BENCH_BACKEND, GRADC_BENCH_THREADS; unset: the compiler's defaults).
+    const threads = benchThreads() ?? "auto";
+    const here = threads === "auto" ? Math.min(os.availableParallelism(), AUTO_THREADS_CAP) : threads;
+    console.log(`gradc kernels: backend ${process.env["GRADC_BENCH_BACKEND"] || "wasm"}, threads ${threads} (${here} on this machine)`);
+  }
   const reports: ModelReport[] = [];
   for (const m of models) {
     console.log(`${m}: ${CASES[m].description}`);

@@ -55,14 +55,14 @@ export function envBackend(): Backend | undefined {
 
 /**
  * `GRADC_BENCH_THREADS=N|auto`: the threads the WebAssembly kernels may use, passed to the
- * compiler as its `threads` option (default: the compiler's).
+ * compiler as its `threads` option (unset: the compiler's default, auto).
  */
-export function envThreads(): Threads | undefined {
-  const t = process.env["GRADC_BENCH_THREADS"]?.trim();
-  if (!t) return undefined;
-  if (t === "auto") return t;
-  const n = Number(t);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`GRADC_BENCH_THREADS must be a positive integer or auto, got '${t}'`);
+export function benchThreads(): Threads | undefined {
+  const value = process.env["GRADC_BENCH_THREADS"]?.trim();
+  if (value === undefined || value === "") return undefined;
+  if (value === "auto") return "auto";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Unavailable(`GRADC_BENCH_THREADS must be a positive whole number or auto, not '${value}'`);
   return n;
 }
 
@@ -114,7 +114,7 @@ export async function compileToFile(source: string, outName: string, forwardOnly
   const cpu0 = process.cpuUsage();
   let result: CompileResult;
   try {
-    const threads = envThreads();
+    const threads = benchThreads();
     result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}), ...(backend ? { backend } : {}), ...(threads === undefined ? {} : { threads }) });
   } catch (e) {
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
@@ -242,7 +242,7 @@ function gradcEngine(name: "gradc" | "gradc-fresh" | "gradc-js", exportName: str
         call: () => void (out = f()),
         ...(fv ? { valueOnly: () => void (v = fv()) } : {}),
         result: () => fromGradc(model, inputs, out),
-        info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs, backend: b ?? "default", threads: envThreads() ?? "default" },
+        info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs, backend: b ?? "default", threads: benchThreads() ?? "default" },
       };
     },
   };
