@@ -210,6 +210,7 @@ async function main(): Promise<void> {
   const info = machine();
   const started = new Date();
   console.log(`gradc bench:scaling: mlp-mnist at ${sizes.length} sizes × ${columns.length} engine(s) + hand on ${info.cpu} (${info.cores} cores), Node ${info.node}, load ${info.loadavg.join(" ")}`);
+  console.log(`gradc kernels: threads ${values.threads ?? "the compiler's default (auto)"}`);
   const cells: Cell[] = [];
   const hands = new Map<Size, EngineReport | undefined>();
   const reports: { size: Size; column: string; report: ModelReport }[] = [];
