@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { awayFromKink, CASES, inputsFor, sizedMlpMnist } from "../../bench/cases.js";
 import { createMlpMnist } from "../../bench/hand/mlp-mnist.js";
 import { Rng } from "../../bench/lib/prng.js";
-import type { TensorValue } from "../../bench/lib/tree.js";
+import type { TensorValue, Tree } from "../../bench/lib/tree.js";
 import { createSizedMlp } from "../../bench/scaling/hand-mlp.js";
 import { mlpSource } from "../../bench/scaling/model.js";
 import { compile } from "../../compiler/index.js";
@@ -97,7 +97,7 @@ describe("the sized inputs and sources", () => {
     W1[0] = 1; // unit 0 sees x[0]
     const x = new Float32Array(784);
     x[0] = -0.25;
-    const inputs = [{ W1: { shape: [784, 2], data: W1 }, b1: { shape: [2], data: Float32Array.of(0.25, 0.5) } }, { shape: [1, 784], data: x }];
+    const inputs: Tree[] = [{ W1: { shape: [784, 2], data: W1 }, b1: { shape: [2], data: Float32Array.of(0.25, 0.5) } }, { shape: [1, 784], data: x }];
     awayFromKink(inputs, 1, 2);
     const b1 = (inputs[0] as { b1: TensorValue }).b1.data;
     // z0 = −0.25 + 0.25 = 0: its bias moves by 3e-4; z1 = 0.5 stays.
