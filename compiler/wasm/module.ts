@@ -46,14 +46,24 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
 }
 
+type Matmul = (c: number, a: number, b: number, m: number, n: number, k: number, acc: number) => void;
+/** A matrix product over rows [r0, r1) of C only (the host's parallel loop splits by these). */
+type MatmulRows = (c: number, a: number, b: number, m: number, n: number, k: number, acc: number, r0: number, r1: number) => void;
+
 /** The exports of an instantiated kernel module (all addresses in bytes). */
 export interface KernelExports {
-  matmul_nn_f32(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_nt_f32(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_tn_f32(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_nn_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_nt_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_tn_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
+  matmul_nn_f32_rows: MatmulRows;
+  matmul_nt_f32_rows: MatmulRows;
+  matmul_tn_f32_rows: MatmulRows;
+  matmul_nn_f64_rows: MatmulRows;
+  matmul_nt_f64_rows: MatmulRows;
+  matmul_tn_f64_rows: MatmulRows;
+  matmul_nn_f32: Matmul;
+  matmul_nt_f32: Matmul;
+  matmul_tn_f32: Matmul;
+  matmul_nn_f64: Matmul;
+  matmul_nt_f64: Matmul;
+  matmul_tn_f64: Matmul;
   im2col_f32(col: number, x: number, ...geometry: ConvImageGeometry): void;
   im2col_f64(col: number, x: number, ...geometry: ConvImageGeometry): void;
   col2im_f32(x: number, col: number, ...geometry: ConvImageGeometry): void;
