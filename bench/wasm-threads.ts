@@ -9,8 +9,11 @@
 // it shows what the split costs in total). Back-to-back calls find the workers awake (still
 // spinning after the previous job); "asleep" times single calls made 2 ms after the previous
 // one, when the workers sleep in Atomics.wait and must be woken (median of 200). On a machine
-// shared with other work, run it with real-time priority (`chrt -f 10 npx tsx …`, as root) to
-// see what an idle machine gives.
+// shared with other work, what an idle machine gives needs real-time priority (as root): bundle
+// it first (`npx esbuild bench/wasm-threads.ts --bundle --platform=node --format=esm
+// --outfile=/tmp/wasm-threads.mjs`), then `timeout 120 chrt -f 10 node /tmp/wasm-threads.mjs`.
+// Never put npm, npx or tsx under a real-time policy: their helper threads busy-wait and then
+// starve the whole machine.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
