@@ -28,7 +28,7 @@ import { wasmLoaderSource } from "../wasm/embed.js";
 import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
 import type { Emitter } from "./emitter.js";
 import { isOuterProduct } from "./plan.js";
-import { convChoice, convHostCode, convKernelOf } from "./wasm-conv.js";
+import { windowChoice, windowHostCode, windowKernelOf } from "./wasm-conv.js";
 
 export type Backend = "js" | "wasm";
 
@@ -91,8 +91,8 @@ export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WOR
   walkNodes(fn.body, (n) => {
     let k: string | undefined;
     if (n.op === "matmul") k = matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
-    // Convolutions and their adjoints: wasm-conv.ts.
-    else if (convChoice(n, backend, minWork) !== "js") k = convKernelOf(n);
+    // Convolutions and max pooling: wasm-conv.ts.
+    else if (windowChoice(n, backend, minWork) !== "js") k = windowKernelOf(n);
     if (k !== undefined && !used.includes(k)) used.push(k);
   });
   return used;
@@ -196,7 +196,7 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
 // C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
 ${helper("f32")}
 ${helper("f64")}
-${convHostCode(ts, WASM_STATE)}`;
+${windowHostCode(ts, WASM_STATE)}`;
 }
 
 /** The export statement of `ready` (resolves when the kernels can run). */

@@ -103,10 +103,10 @@ export class FunctionBuilder {
     };
   }
 
-  /** An operator with a lane immediate (extract_lane). */
-  lane(name: OpName, index: number, v: Expr): Expr {
+  /** An operator with a lane immediate: extract_lane (a vector), replace_lane (a vector, a value). */
+  lane(name: OpName, index: number, ...args: Expr[]): Expr {
     return () => {
-      v();
+      for (const a of args) a();
       this.instr({ op: name, value: index });
     };
   }

@@ -1,10 +1,11 @@
-// The kernel module: every matrix-product variant, the convolutions (im2col + those products)
-// and the fused elementwise kernels, in f32 and f64, over one linear memory (see memory.ts for the contract between host and kernels).
+// The kernel module: every matrix-product variant, the convolutions (im2col + those products),
+// max pooling and the fused elementwise kernels, in f32 and f64, over one linear memory (see memory.ts for the contract between host and kernels).
 
 import { ModuleBuilder, type MemorySpec } from "./encoder.js";
 import { addConv } from "./conv.js";
 import { addElementwise } from "./elementwise.js";
 import { addMatmul, DEFAULT_KC, VARIANTS } from "./matmul.js";
+import { addPool } from "./pool.js";
 import { PRECISIONS } from "./precision.js";
 import { printModule } from "./text.js";
 
@@ -39,6 +40,7 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
   for (const p of PRECISIONS) {
     for (const v of VARIANTS) addMatmul(mod, v, p, options.kc ?? DEFAULT_KC);
     addConv(mod, p);
+    addPool(mod, p);
     addElementwise(mod, p);
   }
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
@@ -72,6 +74,10 @@ export interface KernelExports {
   conv2d_dx_f64(dx: number, dy: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   conv2d_dw_f32(dw: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   conv2d_dw_f64(dw: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_f32(y: number, x: number, unused: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_f64(y: number, x: number, unused: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_grad_f32(dx: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_grad_f64(dx: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   bias_relu_f32(out: number, x: number, bias: number, rows: number, cols: number): void;
   bias_relu_f64(out: number, x: number, bias: number, rows: number, cols: number): void;
   relu_mask_f32(dx: number, dy: number, y: number, n: number): void;

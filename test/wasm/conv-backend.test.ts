@@ -1,4 +1,4 @@
-// Convolutions on the WebAssembly backend, in generated code: which ones become kernels (literal
+// Convolutions and max pooling on the WebAssembly backend, in generated code: which ones become kernels (literal
 // sizes at compile time, a symbolic batch at run time), the kernels listed wherever the module
 // is described (`--dump wasm`, `ready` in the module and its declarations), and results: equal
 // to the JavaScript backend's within 1e-5 (f32) and 1e-12 (f64) of each tensor's scale, to the
@@ -15,7 +15,7 @@ import { centralDifference } from "../helpers/numeric.js";
 
 vi.mock("gradc", () => import("../../runtime/index.js"));
 
-const SOURCE = `import { add, conv2d, mul, relu, sum, square, valueAndGrad, type Tensor } from "gradc";
+const SOURCE = `import { add, conv2d, maxPool2d, mul, relu, sum, square, valueAndGrad, type Tensor } from "gradc";
 // 4·8·16·16·3·3·3 multiply-adds: a kernel at the default threshold, forward and both adjoints.
 export function big(x: Tensor<[4, 3, 16, 16], "f32">, w: Tensor<[8, 3, 3, 3], "f32">): number {
   return sum(square(conv2d(x, w, { padding: 1 })));
@@ -47,6 +47,12 @@ export function batched<B extends number>(x: Tensor<[B, 2, 10, 10]>, w: Tensor<[
   return sum(square(conv2d(x, w)));
 }
 export const gBatched = valueAndGrad(batched, { argnums: [0, 1] });
+// Max pooling, overlapping windows (stride below the window) and a symbolic batch: 3·6·6·9 = 972
+// comparisons per image, a kernel from B = 34 at the default threshold.
+export function pooled<B extends number>(x: Tensor<[B, 3, 13, 14], "f32">, w: Tensor<[2, 3, 2, 2], "f32">): number {
+  return sum(square(maxPool2d(x, { size: 3, stride: 2 }))) + sum(square(maxPool2d(conv2d(x, w), { size: 2 })));
+}
+export const gPooled = valueAndGrad(pooled, { argnums: [0, 1] });
 `;
 
 /** A module with convolutions and no matrix product. */
@@ -105,21 +111,24 @@ describe("the plan: convolutions above the size threshold", () => {
   it("literal sizes decide at compile time; a symbolic batch at run time", () => {
     const code = build({ backend: "wasm" }).code;
     const big = section(code, "gBig", "gSmall");
-    for (const k of ["conv2d_f32", "conv2d_dx_f32", "conv2d_dw_f32"]) expect(big).toContain(`$gradc_conv_f32("${k}", `);
+    for (const k of ["conv2d_f32", "conv2d_dx_f32", "conv2d_dw_f32"]) expect(big).toContain(`$gradc_window_f32("${k}", `);
     expect(big).not.toMatch(/ >= \d+\) \{/);
-    expect(section(code, "gSmall", "gStrided")).not.toContain("$gradc_conv");
-    expect(section(code, "gBatched")).toMatch(new RegExp(`if \\(B \\* 4608 >= ${WASM_MIN_WORK}\\) \\{\\n\\s+\\$gradc_conv_f64\\("conv2d_f64", `));
+    expect(section(code, "gSmall", "gStrided")).not.toContain("$gradc_window");
+    expect(section(code, "gBatched", "gPooled")).toMatch(new RegExp(`if \\(B \\* 4608 >= ${WASM_MIN_WORK}\\) \\{\\n\\s+\\$gradc_window_f64\\("conv2d_f64", `));
+    const pooled = section(code, "gPooled");
+    expect(pooled).toMatch(new RegExp(`if \\(B \\* 972 >= ${WASM_MIN_WORK}\\) \\{\\n\\s+\\$gradc_window_f32\\("max_pool2d_f32", `));
+    expect(pooled).toContain(`$gradc_window_f32("max_pool2d_grad_f32", `);
   });
 
   it("the JavaScript backend keeps the loops", () => {
     const { code } = build({ backend: "js" });
-    expect(code).not.toContain("$gradc_conv");
+    expect(code).not.toContain("$gradc_window");
     expect(code).not.toContain("WebAssembly");
   });
 
   it("a module whose only kernels are convolutions embeds the kernels and exports `ready`", () => {
     const m = build({ backend: "wasm" }, "conv.ts");
-    expect(m.code).toContain(`$gradc_conv_f32("conv2d_dw_f32", `);
+    expect(m.code).toContain(`$gradc_window_f32("conv2d_dw_f32", `);
     expect(m.code).toMatch(/^export const ready = \$gradc_wasm\.ready;$/m);
     expect(m.declarations?.text).toContain("export declare const ready: Promise<void>;");
   });
@@ -157,6 +166,7 @@ describe("results", () => {
     ["gSame", () => [tensor([3, 2, 6, 5], true), tensor([2, 2, 4, 2], true)], true],
     ["gLayers", () => [tensor([2, 2, 9, 9]), { w1: tensor([3, 2, 3, 3]), b1: tensor([3, 1, 1]), w2: tensor([5, 3, 3, 3]) }], false],
     ["gBatched", () => [tensor([3, 2, 10, 10]), tensor([4, 2, 3, 3])], false],
+    ["gPooled", () => [tensor([5, 3, 13, 14], true), tensor([2, 3, 2, 2], true)], true],
   ];
 
   it.each(CASES)("%s: the kernels equal the JavaScript backend and the tape", (name, make, f32) => {
@@ -192,6 +202,16 @@ describe("results", () => {
       }
     }
     expect(checked).toBeGreaterThan(20);
+  });
+
+  it("max pooling at the default threshold, below and above it, agrees with the JavaScript loops", () => {
+    for (const B of [2, 33, 34, 40]) {
+      const args = [tensor([B, 3, 13, 14], true), tensor([2, 3, 2, 2], true)];
+      const [, [dx]] = planned["gPooled"]!(...args) as [number, [{ data: Float32Array }]];
+      const [, [want]] = js["gPooled"]!(...args) as [number, [{ data: Float32Array }]];
+      expect(dx.data.length).toBe(B * 3 * 13 * 14);
+      expectAgree(dx, want, 1e-5, `B = ${B}`);
+    }
   });
 
   it("a symbolic batch below and above the threshold, the memory growing between calls", () => {
