@@ -208,14 +208,19 @@ export function planTensors(fn: Func): TensorPlan {
     return s?.kind === "slot" ? s.slot : undefined;
   };
   const release = (pos: number): void => {
-    const due = late.splice(0);
+    // Most positions free nothing: no arrays are made for them.
+    let due = late.length > 0 ? late.splice(0) : undefined;
     for (; scannedUpTo < pos - 1; scannedUpTo++) {
-      for (const entry of expiring.get(scannedUpTo + 1) ?? []) due.push(entry);
+      const entries = expiring.get(scannedUpTo + 1);
+      if (entries === undefined) continue;
       expiring.delete(scannedUpTo + 1);
+      if (due === undefined) due = entries;
+      else for (const entry of entries) due.push(entry);
     }
-    const freed = new Set<number>();
+    if (due === undefined) return;
+    const freed: number[] = [];
     for (const [slot, v] of due) {
-      if (owner.get(slot) !== v || pinned.has(v) || freed.has(slot)) continue;
+      if (owner.get(slot) !== v || pinned.has(v) || freed.includes(slot)) continue;
       const last = lastUse.get(v);
       // Kept alive longer since it was scheduled (an alias of it is read later).
       if (last >= pos) {
@@ -225,9 +230,10 @@ export function planTensors(fn: Func): TensorPlan {
         }
         continue;
       }
-      freed.add(slot);
+      freed.push(slot);
     }
-    for (const slot of [...freed].sort((a, b) => order.get(a)! - order.get(b)!)) {
+    if (freed.length > 1) freed.sort((a, b) => order.get(a)! - order.get(b)!);
+    for (const slot of freed) {
       owner.delete(slot);
       free.push(slot);
     }
