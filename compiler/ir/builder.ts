@@ -29,7 +29,9 @@ export class IRBuilder {
       attrs,
     );
     const out = this.ids.value(type);
-    this.push({ op: name, args, attrs, outs: [out], blocks: [], ...(this.loc ? { loc: this.loc } : {}) });
+    // Not a spread of an optional `loc`: this runs for every node the passes build.
+    const loc = this.loc;
+    this.push(loc ? { op: name, args, attrs, outs: [out], blocks: [], loc } : { op: name, args, attrs, outs: [out], blocks: [] });
     return out;
   }
 
