@@ -318,7 +318,7 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       const [A, B] = node.args as [Value, Value];
       // Large products as WebAssembly kernels (wasm-backend.ts), the rest as JavaScript loops.
       emitMatmulKernel(e, node, C, () =>
-        hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index))),
+        hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index))), buffers.kernelOperand,
       );
     },
     transpose,

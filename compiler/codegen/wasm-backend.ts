@@ -9,17 +9,17 @@
 // product with a symbolic dimension whose literal part alone does not decide gets both, chosen
 // at run time by one comparison, so a symbolic batch runs the same kernel as a literal one.
 //
-// Memory: one linear memory per generated module, grown (only before a kernel call, never
-// during one) to the largest product seen so far; the typed-array views over it are refreshed
-// after growth. Operands are copied in, the product is copied out into the result's ordinary
-// typed array (Float32Array / Float64Array) planned by buffers.ts, so nothing outside this file
-// sees the linear memory.
+// Memory: one linear memory per generated module. A function that may call a kernel keeps its
+// f32/f64 buffers in it (wasm-memory.ts lays them out and grows the memory at call entry, never
+// during a call), so the kernels read and write them in place; the helper below stages only
+// what is not in the memory (parameters not yet copied in, results the caller keeps).
 
 import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import type { Emitter } from "./emitter.js";
 import { isOuterProduct } from "./plan.js";
+import { isTripDim } from "../ir/while.js";
 
 export type Backend = "js" | "wasm";
 
@@ -32,7 +32,7 @@ export const WASM_MIN_WORK = 32768;
 /** The loader's state object in a generated module. */
 export const WASM_STATE = "$gradc_wasm";
 
-type Choice = "js" | "wasm" | "runtime";
+export type Choice = "js" | "wasm" | "runtime";
 
 /** The kernel name of a product (`matmul_nn_f32`…), or undefined when no kernel fits. */
 function kernelOf(node: Node): string | undefined {
@@ -60,6 +60,8 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
   // An outer product (K = 1) is fused into its consumer's loop, which is better than any kernel.
   if (backend !== "wasm" || node.op !== "matmul" || kernelOf(node) === undefined || isOuterProduct(node)) return "js";
   const dims = dimsOf(node);
+  // A while loop's trip count is known only inside the call: the memory is laid out before it.
+  if (dims.some(isTripDim)) return "js";
   const literal = dims.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), 1);
   if (literal === 0) return "js";
   if (literal >= minWork) return "wasm";
@@ -69,19 +71,29 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 /** The WebAssembly kernels a function may call (empty with the JavaScript backend). */
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
-  walkNodes(fn.body, (n) => {
-    if (n.op !== "matmul" || matmulChoice(n, backend, minWork) === "js") return;
+  for (const n of wasmKernelNodes(fn, backend, minWork).keys()) {
     const k = kernelOf(n)!;
     if (!used.includes(k)) used.push(k);
-  });
+  }
   return used;
+}
+
+/** The nodes of a function that may run as WebAssembly kernels, with their choice ("wasm" or "runtime"). */
+export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): Map<Node, Choice> {
+  const nodes = new Map<Node, Choice>();
+  walkNodes(fn.body, (n) => {
+    const choice = n.op === "matmul" ? matmulChoice(n, backend, minWork) : "js";
+    if (choice !== "js") nodes.set(n, choice);
+  });
+  return nodes;
 }
 
 /**
  * The `KernelBackend.matmul` of code generation: a WebAssembly call, the JavaScript loop that
- * `js` writes, or both with a run-time choice.
+ * `js` writes, or both with a run-time choice. `operand` names the array a kernel reads for a
+ * value (a parameter's copy in the linear memory, wasm-memory.ts), writing its copy-in first.
  */
-export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => void): void {
+export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => void, operand: (node: Node, v: Value) => string = (_n, v) => e.operand(v)): void {
   const minWork = e.wasmMinWork ?? WASM_MIN_WORK;
   const choice = matmulChoice(node, e.backend, minWork);
   if (choice === "js") return js();
@@ -89,11 +101,14 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
   const [A, B] = node.args as [Value, Value];
   const dtype = node.outs[0]!.type.dtype;
   const mul = (x: string, y: string): string => (x === "1" ? y : y === "1" ? x : `${x} * ${y}`);
-  const call = `$gradc_mm_${dtype}(${WASM_STATE}.get().${kernelOf(node)}, ${C}, ${e.operand(A)}, ${e.operand(B)}, ${mul(M, K)}, ${mul(K, N)}, ${M}, ${N}, ${K});`;
-  if (choice === "wasm") return e.line(call);
+  const call = (): void => {
+    const [a, b] = [operand(node, A), operand(node, B)];
+    e.line(`$gradc_mm_${dtype}(${WASM_STATE}.get().${kernelOf(node)}, ${C}, ${a}, ${b}, ${mul(M, K)}, ${mul(K, N)}, ${M}, ${N}, ${K});`);
+  };
+  if (choice === "wasm") return call();
   // A symbolic size: the kernel above the threshold, the JavaScript loop below it.
   e.line(`if (${mul(mul(M, N), K)} >= ${minWork}) {`);
-  e.nested(() => e.line(call));
+  e.nested(call);
   e.line("} else {");
   e.nested(js);
   e.line("}");
@@ -109,8 +124,8 @@ export function kernelModule(): KernelModule {
 
 /**
  * The module-level code of a module whose functions call kernels: the embedded module and its
- * loader, the views over its memory, and the helper that copies a product's operands in, runs
- * the kernel and copies the product out.
+ * loader, the views over its memory, the layout helper (wasm-memory.ts) and the helper that
+ * runs a product on operands in the memory, staging those that are not.
  */
 export function wasmModuleCode(ts: boolean): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
@@ -120,22 +135,37 @@ export function wasmModuleCode(ts: boolean): string {
     const array = dtype === "f32" ? "Float32Array" : "Float64Array";
     const size = dtype === "f32" ? 4 : 8;
     return `function $gradc_mm_${dtype}(kernel${t(kernelType)}, C${t(array)}, A${t(array)}, B${t(array)}, na${t("number")}, nb${t("number")}, m${t("number")}, n${t("number")}, k${t("number")})${t("void")} {
-  const a = 16;
-  const b = a + Math.ceil((na * ${size}) / 16) * 16;
-  const c = b + Math.ceil((nb * ${size}) / 16) * 16;
-  $gradc_wasm_room(c + m * n * ${size});
-  const view = $gradc_wasm_${dtype};
-  view.set(A.length === na ? A : A.subarray(0, na), a / ${size});
-  view.set(B.length === nb ? B : B.subarray(0, nb), b / ${size});
+  const memory = ${WASM_STATE}.memory.buffer;
+  let room = $gradc_wasm_room_at;
+  let a = A.byteOffset;
+  if (A.buffer !== memory) {
+    a = room;
+    room = $gradc_wasm_put_${dtype}(A, na, room);
+  }
+  let b = B.byteOffset;
+  if (B.buffer !== memory) {
+    b = room;
+    room = $gradc_wasm_put_${dtype}(B, nb, room);
+  }
+  const out = C.buffer !== memory;
+  const c = out ? room : C.byteOffset;
   kernel(c, a, b, m, n, k, 0);
-  C.set(view.subarray(c / ${size}, c / ${size} + m * n));
+  if (out) C.set($gradc_wasm_${dtype}.subarray(c / ${size}, c / ${size} + m * n));
+}`;
+  };
+  const put = (dtype: "f32" | "f64"): string => {
+    const array = dtype === "f32" ? "Float32Array" : "Float64Array";
+    const size = dtype === "f32" ? 4 : 8;
+    return `function $gradc_wasm_put_${dtype}(A${t(array)}, n${t("number")}, at${t("number")})${t("number")} {
+  $gradc_wasm_${dtype}.set(A.length === n ? A : A.subarray(0, n), at / ${size});
+  return at + Math.ceil(n / ${16 / size}) * 16;
 }`;
   };
   return `${loader}
 // Views of the kernels' memory: re-created when it grows (growth detaches them).
 let $gradc_wasm_f32 = new Float32Array(${WASM_STATE}.memory.buffer);
 let $gradc_wasm_f64 = new Float64Array(${WASM_STATE}.memory.buffer);
-/** Grows the memory (between kernel calls, never during one) to at least \`bytes\`. */
+/** Grows the memory (at a call's entry, never during a call) to at least \`bytes\`. */
 function $gradc_wasm_room(bytes${t("number")})${t("void")} {
   const memory = ${WASM_STATE}.memory;
   const have = memory.buffer.byteLength;
@@ -144,7 +174,26 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
   $gradc_wasm_f32 = new Float32Array(memory.buffer);
   $gradc_wasm_f64 = new Float64Array(memory.buffer);
 }
-// C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
+// Where the running call's kernels stage operands and results that are not in the memory:
+// after its buffers, in room the call's layout reserved.
+let $gradc_wasm_room_at = 16;
+/** Addresses for buffers of \`sizes\` bytes from 16, 16-byte aligned, then their end; grows the memory to hold them and \`room\` more. */
+function $gradc_wasm_layout(sizes${t("number[]")}, room${t("number")})${t("number[]")} {
+  const at${t("number[]")} = [];
+  let end = 16;
+  for (const bytes of sizes) {
+    at.push(end);
+    end += Math.ceil(bytes / 16) * 16;
+  }
+  at.push(end);
+  $gradc_wasm_room(end + room);
+  return at;
+}
+// Copies A's first n entries to address \`at\`; returns the next aligned address.
+${put("f32")}
+${put("f64")}
+// C = op(A)·op(B) in WebAssembly, in place on operands in the memory; others staged (copied
+// in; the product written in the room, then copied out to C).
 ${helper("f32")}
 ${helper("f64")}`;
 }

@@ -1,0 +1,148 @@
+// Where a function that calls WebAssembly kernels keeps its tensors: in the kernels' linear
+// memory, so that kernels read and write them in place.
+//
+// - Every planned f32/f64 buffer of such a function (plan.ts's slots) is a typed-array view on
+//   the linear memory, at an address laid out here: 16-byte aligned, from 16 upward, in slot
+//   order. Each function lays out its own buffers from the same base: they hold nothing between
+//   calls, so the functions of one module share the addresses.
+// - The layout is made at call entry, never during a call: when a symbolic dimension changed or
+//   the memory's buffer is not the one the views were made on (some call grew the memory: a
+//   non-shared memory's growth detaches every view; a shared one's views keep their old length
+//   and are re-made too). `$gradc_wasm_layout` computes the addresses and grows the memory for
+//   the buffers plus the call's staging room (below), then the views are re-created.
+// - A parameter a kernel reads is staged: copied once per call into a buffer of its own (before
+//   the first top-level kernel that is sure to run reads it), and every later kernel reads the
+//   copy in place. Other operands not in the memory (a parameter before it is staged, a value
+//   of an `if`), and a result the caller keeps (a fresh or reused result tensor, an ordinary
+//   typed array), are staged by the kernel's helper in the room after the buffers: copied in,
+//   or written there and copied out. The room is the largest any kernel call of the function
+//   needs, so it never grows during the call.
+// Results handed to the caller are never views on the memory (returned buffers are sliced,
+// results.ts copies into its own arrays), so a later call cannot overwrite them.
+
+import type { Dim, Func, Node, Value } from "../ir/types.js";
+import { type Emitter, arrayType } from "./emitter.js";
+import type { TensorPlan } from "./plan.js";
+import { WASM_STATE, wasmKernelNodes } from "./wasm-backend.js";
+
+export interface MemoryPlan {
+  /** True when planned slot `i` is a view on the linear memory. */
+  has(slot: number): boolean;
+  /** The array a kernel of `node` reads for `v`: a parameter's staged copy (copied here on the first read), or the value itself. */
+  operand(node: Node, v: Value): string;
+  /** Lines after the argument checks: the layout, made when stale, and the start of the room. */
+  prologue(): void;
+  /** Module-level declarations: the views and the state of the layout. */
+  declarations(): string[];
+}
+
+const width = (v: { type: { dtype: string } }): number => (v.type.dtype === "f32" ? 4 : 8);
+const isFloat = (dtype: string): boolean => dtype === "f32" || dtype === "f64";
+
+/**
+ * The memory plan of a function, or undefined when it calls no kernel (its buffers then stay
+ * ordinary typed arrays).
+ */
+export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) => string, prefix: string): MemoryPlan | undefined {
+  const fn: Func = e.unit.fn;
+  const kernels = wasmKernelNodes(fn, e.backend, e.wasmMinWork);
+  if (kernels.size === 0) return undefined;
+  const inMemory = new Set<number>();
+  plan.slots.forEach((s, i) => isFloat(s.dtype) && inMemory.add(i));
+
+  const rootOf = (v: Value): Value => {
+    const s = plan.storage.get(v);
+    return s?.kind === "alias" ? rootOf(s.of) : v;
+  };
+  const memorySlot = (v: Value): boolean => {
+    const s = plan.storage.get(rootOf(v));
+    return s?.kind === "slot" && inMemory.has(s.slot);
+  };
+  const isParam = (v: Value): boolean => plan.storage.get(rootOf(v))?.kind === "param";
+
+  // Parameters staged once per call: at the first top-level kernel sure to run that reads them.
+  const staged = new Map<Value, string>();
+  /** Per kernel node: the parameters staged (copied) just before it, and those already staged. */
+  const copyAt = new Map<Node, Value[]>();
+  const stagedAt = new Map<Node, ReadonlySet<Value>>();
+  const visit = (nodes: readonly Node[], top: boolean): void => {
+    for (const node of nodes) {
+      const choice = kernels.get(node);
+      if (choice !== undefined) {
+        if (top && choice === "wasm") {
+          const fresh = node.args.map(rootOf).filter((a) => isParam(a) && a.type.shape.length > 0 && !staged.has(a));
+          const unique = [...new Set(fresh)];
+          unique.forEach((a) => staged.set(a, `${prefix}_in${staged.size}`));
+          if (unique.length > 0) copyAt.set(node, unique);
+        }
+        stagedAt.set(node, new Set(staged.keys()));
+      }
+      node.blocks.forEach((b) => visit(b.nodes, false));
+    }
+  };
+  visit(fn.body.nodes, true);
+
+  /** Bytes a kernel call stages in the room after the buffers (operands and result not in the memory). */
+  const roomOf = (node: Node): Dim[][] => {
+    const ready = stagedAt.get(node)!;
+    const outside = [...node.args.filter((a) => !memorySlot(a) && !ready.has(rootOf(a))), ...node.outs.filter((o) => !memorySlot(o))];
+    return outside.filter((v) => v.type.shape.length > 0).map((v) => [...v.type.shape, width(v)]);
+  };
+  const bytes = (shape: readonly Dim[], w: number): string => {
+    const n = e.size(shape);
+    return /^\d+$/.test(n) ? String(Math.ceil((Number(n) * w) / 16) * 16) : `Math.ceil(${n} / ${16 / w}) * 16`;
+  };
+  const sum = (terms: string[]): string => {
+    const literal = terms.filter((t) => /^\d+$/.test(t)).reduce((a, t) => a + Number(t), 0);
+    const rest = terms.filter((t) => !/^\d+$/.test(t));
+    return [...rest, ...(literal > 0 || rest.length === 0 ? [String(literal)] : [])].join(" + ");
+  };
+
+  const mem = `${prefix}_mem`;
+  const end = `${prefix}_end`;
+  const views = (): { name: string; dtype: string; shape: readonly Dim[] }[] => [
+    ...plan.slots.flatMap((s, i) => (inMemory.has(i) ? [{ name: slotName(i), dtype: s.dtype, shape: s.shape }] : [])),
+    ...[...staged].map(([v, name]) => ({ name, dtype: v.type.dtype, shape: v.type.shape })),
+  ];
+
+  return {
+    has: (slot) => inMemory.has(slot),
+    operand(node, v) {
+      const root = rootOf(v);
+      for (const a of copyAt.get(node) ?? []) e.line(`${staged.get(a)!}.set(${e.operand(a)});`);
+      copyAt.delete(node);
+      const view = stagedAt.get(node)?.has(root) ? staged.get(root) : undefined;
+      // A reshaped parameter reads the same elements: its staged copy serves as it is.
+      return view ?? e.operand(v);
+    },
+    prologue() {
+      const list = views();
+      const rooms = [...kernels.keys()].map((n) => sum(roomOf(n).map((s) => bytes(s.slice(0, -1), s[s.length - 1] as number))));
+      const literalRooms = rooms.filter((r) => /^\d+$/.test(r)).map(Number);
+      const symbolicRooms = rooms.filter((r) => !/^\d+$/.test(r));
+      const maxLiteral = literalRooms.length > 0 ? [String(Math.max(...literalRooms))] : [];
+      const all = [...symbolicRooms, ...maxLiteral];
+      const room = all.length === 1 ? all[0]! : `Math.max(${all.join(", ")})`;
+      e.line(`if (${mem} !== ${WASM_STATE}.memory.buffer) {`);
+      e.nested(() => {
+        e.line(`const at = $gradc_wasm_layout([${list.map((b) => bytes(b.shape, b.dtype === "f32" ? 4 : 8)).join(", ")}], ${room});`);
+        e.line(`const m = (${mem} = ${WASM_STATE}.memory.buffer);`);
+        list.forEach((b, i) => e.line(`${b.name} = new ${arrayType(b.dtype as "f32")}(m, at[${i}]${e.bang}, ${e.size(b.shape)});`));
+        e.line(`${end} = at[${list.length}]${e.bang};`);
+      });
+      e.line("}");
+      e.line(`$gradc_wasm_room_at = ${end};`);
+    },
+    declarations() {
+      return [
+        "// Buffers in the kernels' linear memory: views re-made at call entry when the layout is stale.",
+        `let ${mem}${e.typed("ArrayBufferLike | null")} = null;`,
+        `let ${end} = 0;`,
+        ...views().map((b) => `let ${b.name}${e.typed(arrayType(b.dtype as "f32"))};`),
+      ];
+    },
+  };
+}
+
+/** The statement that makes a function's memory layout stale (its dimensions changed). */
+export const staleLayout = (prefix: string): string => `${prefix}_mem = null;`;
