@@ -1,7 +1,7 @@
 // One compilation from the command line: compile, then write the generated files (default),
 // compare them with what is on disk (--check), print IR (--dump), or only report (--noEmit).
 
-import { kernelModule, wasmKernelsOf } from "../codegen/wasm-backend.js";
+import { fusedKernelsOf, kernelModule, wasmKernelsOf } from "../codegen/wasm-backend.js";
 import { printFunc } from "../ir/print.js";
 import { type CompiledModule, displayPath } from "../program.js";
 import { type CliIO, reportDiagnostics } from "./report.js";
@@ -27,7 +27,8 @@ export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: 
         const used = wasmKernelsOf(f.stages.opt, backend);
         parts.push(`;; ${displayPath(m.sourceFile, cwd)}: ${f.exportName}: ${used.length > 0 ? used.join(", ") : "no WebAssembly kernels (JavaScript only)"}\n`);
       }
-    return `${parts.join("")}\n${kernelModule().text}`;
+    const fused = modules.flatMap((m) => m.functions.flatMap((f) => fusedKernelsOf(f.stages.opt, backend)));
+    return `${parts.join("")}\n${kernelModule(fused).text}`;
   }
   for (const m of modules)
     for (const f of m.functions) parts.push(`# ${displayPath(m.sourceFile, cwd)}: ${f.exportName}\n${printFunc(f.stages[stage])}`);

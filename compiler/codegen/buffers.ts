@@ -9,6 +9,7 @@ import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
 import { reusedBuffers } from "./results.js";
 import { type MemoryPlan, planMemory, staleLayout } from "./wasm-memory.js";
+import type { KernelSite } from "./wasm-backend.js";
 
 export interface Buffers {
   readonly plan: TensorPlan;
@@ -29,6 +30,8 @@ export interface Buffers {
   returned(v: Value, as?: DType): string;
   /** The array a WebAssembly kernel of `node` reads for `v` (wasm-memory.ts). */
   kernelOperand(node: Node, v: Value): string;
+  /** The WebAssembly kernel `node` may run as (wasm-backend.ts), if any. */
+  kernelSite(node: Node): KernelSite | undefined;
 }
 
 export function planBuffers(e: Emitter): Buffers {
@@ -130,6 +133,7 @@ export function planBuffers(e: Emitter): Buffers {
       ];
     },
     kernelOperand: (node, v) => (memory ? memory.operand(node, v) : e.operand(v)),
+    kernelSite: (node) => memory?.site(node),
     returned(v, as = v.type.dtype) {
       if (v.type.shape.length === 0) return e.operand(v);
       const fresh = plan.storage.get(v)?.kind === "fresh";

@@ -18,7 +18,10 @@ import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/typ
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import type { Emitter } from "./emitter.js";
-import { isOuterProduct } from "./plan.js";
+import { type TensorPlan, isOuterProduct, planTensors } from "./plan.js";
+import { type FusedSite, WASM_MIN_ELEMENTS, fusedChoice, fusedSiteOf } from "./wasm-elementwise.js";
+import type { FusedKernel } from "../wasm/fused.js";
+import { getOp } from "../ops/index.js";
 import { isTripDim } from "../ir/while.js";
 
 export type Backend = "js" | "wasm";
@@ -71,21 +74,74 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 /** The WebAssembly kernels a function may call (empty with the JavaScript backend). */
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
-  for (const n of wasmKernelNodes(fn, backend, minWork).keys()) {
-    const k = kernelOf(n)!;
-    if (!used.includes(k)) used.push(k);
+  for (const [n, k] of wasmKernelNodes(fn, backend, minWork)) {
+    const name = k.fused?.kernel.name ?? kernelOf(n)!;
+    if (!used.includes(name)) used.push(name);
   }
   return used;
 }
 
-/** The nodes of a function that may run as WebAssembly kernels, with their choice ("wasm" or "runtime"). */
-export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): Map<Node, Choice> {
-  const nodes = new Map<Node, Choice>();
+/** The fused elementwise kernels a function may call (wasm-elementwise.ts), for the module. */
+export function fusedKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): FusedKernel[] {
+  return [...wasmKernelNodes(fn, backend, minWork).values()].flatMap((k) => (k.fused ? [k.fused.kernel] : []));
+}
+
+/** A node that may run as a WebAssembly kernel. */
+export interface KernelSite {
+  readonly choice: "wasm" | "runtime";
+  /** The tensors the kernel reads (a product's operands, a fused tree's stored leaves). */
+  readonly operands: readonly Value[];
+  /** Set for a fused elementwise tree. */
+  readonly fused?: FusedSite;
+}
+
+/** The fused-tree threshold: the default, or the tests' lowered one. */
+const minElementsOf = (minWork: number): number => (minWork === WASM_MIN_WORK ? WASM_MIN_ELEMENTS : Math.min(minWork, WASM_MIN_ELEMENTS));
+
+/** The nodes of a function that may run as WebAssembly kernels, in program order. */
+export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_WORK, given?: TensorPlan): Map<Node, KernelSite> {
+  const nodes = new Map<Node, KernelSite>();
+  if (backend !== "wasm") return nodes;
+  let plan = given;
+  const producers = new Map<Value, Node>();
+  walkNodes(fn.body, (n) => n.outs.forEach((o) => producers.set(o, n)));
   walkNodes(fn.body, (n) => {
-    const choice = n.op === "matmul" ? matmulChoice(n, backend, minWork) : "js";
-    if (choice !== "js") nodes.set(n, choice);
+    if (n.op === "matmul") {
+      const choice = matmulChoice(n, backend, minWork);
+      if (choice !== "js") nodes.set(n, { choice, operands: n.args });
+      return;
+    }
+    if (n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || getOp(n.op).kind !== "elementwise") return;
+    const choice = fusedChoice(n.outs[0]!.type.shape, minElementsOf(minWork));
+    if (choice === "js") return;
+    plan ??= planTensors(fn);
+    const fused = fusedSiteOf(n, plan, producers);
+    if (fused) nodes.set(n, { choice, operands: fused.leaves, fused });
   });
   return nodes;
+}
+
+/**
+ * A fused elementwise tree at `node` as its WebAssembly kernel, or `js` (the JavaScript loop)
+ * when it has none or is too small; `operand` as for products.
+ */
+export function emitFusedKernel(e: Emitter, node: Node, site: KernelSite | undefined, out: () => string, js: () => void, operand: (node: Node, v: Value) => string): void {
+  const fused = site?.fused;
+  if (!site || !fused) return js();
+  const space = node.outs[0]!.type.shape;
+  const call = (): void => {
+    const target = out();
+    const leaves = fused.leaves.map((l) => `${operand(node, l)}.byteOffset`);
+    const rows = space.length === 1 ? "1" : e.size(space.slice(0, -1));
+    const args = [`${target}.byteOffset`, ...leaves, ...fused.scalars.map((s) => e.operand(s)), rows, e.dim(space[space.length - 1]!)];
+    e.line(`${WASM_STATE}.get().${fused.kernel.name}(${args.join(", ")});`);
+  };
+  if (site.choice === "wasm") return call();
+  e.line(`if (${e.size(space)} >= ${minElementsOf(e.wasmMinWork ?? WASM_MIN_WORK)}) {`);
+  e.nested(call);
+  e.line("} else {");
+  e.nested(js);
+  e.line("}");
 }
 
 /**
@@ -114,12 +170,22 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
   e.line("}");
 }
 
-let cached: KernelModule | undefined;
+const cached = new Map<string, KernelModule>();
 
-/** The kernel module every generated module embeds (built once per compiler process). */
-export function kernelModule(): KernelModule {
-  cached ??= buildKernelModule();
-  return cached;
+/**
+ * The kernel module a generated module embeds: the fixed kernels and the program's fused ones
+ * (built once per compiler process and set of fused kernels).
+ */
+export function kernelModule(fused: readonly FusedKernel[] = []): KernelModule {
+  const distinct = [...new Map(fused.map((k) => [k.name, k])).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const key = distinct.map((k) => k.name).join(",");
+  let mod = cached.get(key);
+  if (!mod) {
+    mod = buildKernelModule({ fused: distinct });
+    if (cached.size > 64) cached.clear();
+    cached.set(key, mod);
+  }
+  return mod;
 }
 
 /**
@@ -127,9 +193,9 @@ export function kernelModule(): KernelModule {
  * loader, the views over its memory, the layout helper (wasm-memory.ts) and the helper that
  * runs a product on operands in the memory, staging those that are not.
  */
-export function wasmModuleCode(ts: boolean): string {
+export function wasmModuleCode(ts: boolean, fused: readonly FusedKernel[] = []): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
-  const loader = wasmLoaderSource(kernelModule().bytes, { name: WASM_STATE, pages: 1, typescript: ts }).trimEnd();
+  const loader = wasmLoaderSource(kernelModule(fused).bytes, { name: WASM_STATE, pages: 1, typescript: ts }).trimEnd();
   const kernelType = "(c: number, a: number, b: number, m: number, n: number, k: number, acc: number) => void";
   const helper = (dtype: "f32" | "f64"): string => {
     const array = dtype === "f32" ? "Float32Array" : "Float64Array";

@@ -23,9 +23,11 @@
 import type { Dim, Func, Node, Value } from "../ir/types.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import type { TensorPlan } from "./plan.js";
-import { WASM_STATE, wasmKernelNodes } from "./wasm-backend.js";
+import { type KernelSite, WASM_STATE, wasmKernelNodes } from "./wasm-backend.js";
 
 export interface MemoryPlan {
+  /** The kernel `node` may run as, if any. */
+  site(node: Node): KernelSite | undefined;
   /** True when planned slot `i` is a view on the linear memory. */
   has(slot: number): boolean;
   /** The array a kernel of `node` reads for `v`: a parameter's staged copy (copied here on the first read), or the value itself. */
@@ -45,7 +47,7 @@ const isFloat = (dtype: string): boolean => dtype === "f32" || dtype === "f64";
  */
 export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) => string, prefix: string): MemoryPlan | undefined {
   const fn: Func = e.unit.fn;
-  const kernels = wasmKernelNodes(fn, e.backend, e.wasmMinWork);
+  const kernels = wasmKernelNodes(fn, e.backend, e.wasmMinWork, plan);
   if (kernels.size === 0) return undefined;
   const inMemory = new Set<number>();
   plan.slots.forEach((s, i) => isFloat(s.dtype) && inMemory.add(i));
@@ -65,17 +67,23 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
   /** Per kernel node: the parameters staged (copied) just before it, and those already staged. */
   const copyAt = new Map<Node, Value[]>();
   const stagedAt = new Map<Node, ReadonlySet<Value>>();
+  /** Per fused kernel: parameters not staged yet, copied into views of their own at each run. */
+  const copyEach = new Map<Node, Map<Value, string>>();
+  let eachCount = 0;
   const visit = (nodes: readonly Node[], top: boolean): void => {
     for (const node of nodes) {
-      const choice = kernels.get(node);
-      if (choice !== undefined) {
-        if (top && choice === "wasm") {
-          const fresh = node.args.map(rootOf).filter((a) => isParam(a) && a.type.shape.length > 0 && !staged.has(a));
-          const unique = [...new Set(fresh)];
-          unique.forEach((a) => staged.set(a, `${prefix}_in${staged.size}`));
-          if (unique.length > 0) copyAt.set(node, unique);
+      const site = kernels.get(node);
+      if (site !== undefined) {
+        const params = [...new Set(site.operands.map(rootOf).filter((a) => isParam(a) && a.type.shape.length > 0))];
+        if (top && site.choice === "wasm") {
+          const fresh = params.filter((a) => !staged.has(a));
+          fresh.forEach((a) => staged.set(a, `${prefix}_in${staged.size}`));
+          if (fresh.length > 0) copyAt.set(node, fresh);
         }
         stagedAt.set(node, new Set(staged.keys()));
+        // A fused kernel reads nothing outside the memory: its parameters not staged are copied here.
+        const missing = site.fused ? params.filter((a) => !staged.has(a)) : [];
+        if (missing.length > 0) copyEach.set(node, new Map(missing.map((a) => [a, `${prefix}_each${eachCount++}`])));
       }
       node.blocks.forEach((b) => visit(b.nodes, false));
     }
@@ -85,6 +93,7 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
   /** Bytes a kernel call stages in the room after the buffers (operands and result not in the memory). */
   const roomOf = (node: Node): Dim[][] => {
     const ready = stagedAt.get(node)!;
+    if (kernels.get(node)!.fused) return [];
     const outside = [...node.args.filter((a) => !memorySlot(a) && !ready.has(rootOf(a))), ...node.outs.filter((o) => !memorySlot(o))];
     return outside.filter((v) => v.type.shape.length > 0).map((v) => [...v.type.shape, width(v)]);
   };
@@ -103,14 +112,21 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
   const views = (): { name: string; dtype: string; shape: readonly Dim[] }[] => [
     ...plan.slots.flatMap((s, i) => (inMemory.has(i) ? [{ name: slotName(i), dtype: s.dtype, shape: s.shape }] : [])),
     ...[...staged].map(([v, name]) => ({ name, dtype: v.type.dtype, shape: v.type.shape })),
+    ...[...copyEach.values()].flatMap((m) => [...m].map(([v, name]) => ({ name, dtype: v.type.dtype, shape: v.type.shape }))),
   ];
 
   return {
+    site: (node) => kernels.get(node),
     has: (slot) => inMemory.has(slot),
     operand(node, v) {
       const root = rootOf(v);
       for (const a of copyAt.get(node) ?? []) e.line(`${staged.get(a)!}.set(${e.operand(a)});`);
       copyAt.delete(node);
+      const each = copyEach.get(node)?.get(root);
+      if (each !== undefined) {
+        e.line(`${each}.set(${e.operand(root)});`);
+        return each;
+      }
       const view = stagedAt.get(node)?.has(root) ? staged.get(root) : undefined;
       // A reshaped parameter reads the same elements: its staged copy serves as it is.
       return view ?? e.operand(v);

@@ -3,6 +3,7 @@
 
 import { ModuleBuilder, type MemorySpec } from "./encoder.js";
 import { addElementwise } from "./elementwise.js";
+import { addFused, type FusedKernel } from "./fused.js";
 import { addMatmul, DEFAULT_KC, VARIANTS } from "./matmul.js";
 import { PRECISIONS } from "./precision.js";
 import { printModule } from "./text.js";
@@ -15,6 +16,8 @@ export interface KernelModuleOptions {
   readonly maxPages?: number;
   /** K tile of the matrix products (steps). */
   readonly kc?: number;
+  /** Fused elementwise kernels generated for the program (fused.ts), after the fixed ones. */
+  readonly fused?: readonly FusedKernel[];
 }
 
 export interface KernelModule {
@@ -39,6 +42,7 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
     for (const v of VARIANTS) addMatmul(mod, v, p, options.kc ?? DEFAULT_KC);
     addElementwise(mod, p);
   }
+  for (const k of options.fused ?? []) addFused(mod, k);
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
 }
 

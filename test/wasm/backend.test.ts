@@ -156,7 +156,9 @@ describe("the CLI", () => {
     const { code, out } = await run(["model.ts", "--dump", "wasm"]);
     expect(code).toBe(0);
     expect(out).toContain(";; model.ts: gSmall: no WebAssembly kernels (JavaScript only)");
-    expect(out).toMatch(/;; model\.ts: gBig: matmul_nn_f32, matmul_tn_f32/);
+    // gBig's products, and its 64×48 bias-and-relu trees as fused elementwise kernels.
+    expect(out).toMatch(/;; model\.ts: gBig: matmul_nn_f32, ew_[0-9a-f]{8}_f32, .*matmul_tn_f32/);
+    expect(out).toMatch(/\(func \$ew_[0-9a-f]{8}_f32 \(export "ew_[0-9a-f]{8}_f32"\)/);
     expect(out).toContain('(func $matmul_nt_f64 (export "matmul_nt_f64")');
   });
 
