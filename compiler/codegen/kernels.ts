@@ -369,8 +369,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       if (plan.inlined.has(out)) return;
       const def = getOp(node.op);
       if (def.kind !== "elementwise" && def.kind !== "kernel") throw new CodegenError(`${node.op} has no tensor code`);
-      const run = (): void =>
-        def.kind === "elementwise" ? emitFusedKernel(e, node, buffers.kernelSite(node), () => allocate(out), () => pointwise(node), buffers.kernelOperand) : def.emit(backend, node);
+      const js = (): void => (def.kind === "elementwise" ? pointwise(node) : def.emit(backend, node));
+      const run = (): void => emitFusedKernel(e, node, buffers.kernelSite(node), () => allocate(out), js, buffers.kernelOperand);
       if (!outline || !outlinable(node)) return run();
       // A function too large for V8 to optimize runs in its interpreter: each kernel's loops go
       // into a module-level function of their own, which V8 optimizes, called with the locals

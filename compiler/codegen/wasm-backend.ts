@@ -111,8 +111,8 @@ export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_W
       if (choice !== "js") nodes.set(n, { choice, operands: n.args });
       return;
     }
-    if (n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || getOp(n.op).kind !== "elementwise") return;
-    const choice = fusedChoice(n.outs[0]!.type.shape, minElementsOf(minWork));
+    if (n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || (getOp(n.op).kind !== "elementwise" && n.op !== "sum")) return;
+    const choice = fusedChoice((n.op === "sum" ? n.args[0]! : n.outs[0]!).type.shape, minElementsOf(minWork));
     if (choice === "js") return;
     plan ??= planTensors(fn);
     const fused = fusedSiteOf(n, plan, producers);
@@ -128,13 +128,18 @@ export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_W
 export function emitFusedKernel(e: Emitter, node: Node, site: KernelSite | undefined, out: () => string, js: () => void, operand: (node: Node, v: Value) => string): void {
   const fused = site?.fused;
   if (!site || !fused) return js();
-  const space = node.outs[0]!.type.shape;
+  const space = fused.space;
+  // Declared before a run-time choice, so that both branches write the same array.
+  const target = out();
   const call = (): void => {
-    const target = out();
     const leaves = fused.leaves.map((l) => `${operand(node, l)}.byteOffset`);
     const rows = space.length === 1 ? "1" : e.size(space.slice(0, -1));
-    const args = [`${target}.byteOffset`, ...leaves, ...fused.scalars.map((s) => e.operand(s)), rows, e.dim(space[space.length - 1]!)];
+    const at = fused.copyOut ? "$gradc_wasm_room_at" : `${target}.byteOffset`;
+    const args = [at, ...leaves, ...fused.scalars.map((s) => e.operand(s)), rows, e.dim(space[space.length - 1]!)];
     e.line(`${WASM_STATE}.get().${fused.kernel.name}(${args.join(", ")});`);
+    const dtype = fused.kernel.dtype;
+    const from = `$gradc_wasm_room_at / ${dtype === "f32" ? 4 : 8}`;
+    if (fused.copyOut) e.line(`${target}.set($gradc_wasm_${dtype}.subarray(${from}, ${from} + ${e.size(node.outs[0]!.type.shape)}));`);
   };
   if (site.choice === "wasm") return call();
   e.line(`if (${e.size(space)} >= ${minElementsOf(e.wasmMinWork ?? WASM_MIN_WORK)}) {`);

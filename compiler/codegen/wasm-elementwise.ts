@@ -7,22 +7,29 @@
 // exp, log, tanh and the other transcendental functions stay JavaScript (WebAssembly has no
 // instruction for them). The tree runs there when its output has at least `WASM_MIN_ELEMENTS`
 // elements (a symbolic size decides at run time), in a function whose buffers are in the
-// linear memory (wasm-memory.ts): its output must be a planned buffer and its stored operands
-// planned buffers or parameters (staged in the memory).
+// linear memory (wasm-memory.ts): its stored operands must be planned buffers or parameters
+// (staged in the memory); a result the caller keeps is written in the call's room and copied
+// out. A sum over every axis but the last (a bias gradient) of such a tree is a column-sum
+// kernel.
 
 import type { Dim, Node, Value } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
+import { reducedAxes } from "../ops/reduce.js";
 import { type FusedExpr, type FusedKernel, type FusedLeaf, type FusedOp, fusedKey, isCompare } from "../wasm/fused.js";
 import type { TensorPlan } from "./plan.js";
 
 /** Elements from which a fused elementwise tree runs in WebAssembly. */
-export const WASM_MIN_ELEMENTS = 2048;
+export const WASM_MIN_ELEMENTS = 512;
 
 /** A fused kernel at one node: its kernel, and the values its leaves and scalars read. */
 export interface FusedSite {
   readonly kernel: FusedKernel;
   readonly leaves: readonly Value[];
   readonly scalars: readonly Value[];
+  /** The iteration space: the result's shape, or a column sum's operand's. */
+  readonly space: readonly Dim[];
+  /** The result is a tensor the caller keeps, not a buffer in the memory. */
+  readonly copyOut: boolean;
 }
 
 const OPS: Record<string, FusedOp> = {
@@ -76,9 +83,13 @@ function leafMode(leaf: readonly Dim[], space: readonly Dim[]): FusedLeaf | unde
 export function fusedSiteOf(node: Node, plan: TensorPlan, producers: ReadonlyMap<Value, Node>): FusedSite | undefined {
   const out = node.outs[0]!;
   const dtype = out.type.dtype;
-  const space = out.type.shape;
+  // A column sum iterates over its operand; an elementwise tree over its result.
+  const columns = node.op === "sum" && isColumnSum(node);
+  const space = columns ? node.args[0]!.type.shape : out.type.shape;
   if ((dtype !== "f32" && dtype !== "f64") || space.length === 0 || plan.inlined.has(out)) return undefined;
-  if (getOp(node.op).kind !== "elementwise" || plan.storage.get(out)?.kind !== "slot") return undefined;
+  // The result: a planned buffer, or a tensor the caller keeps (written in the room, copied out).
+  const kind = plan.storage.get(out)?.kind;
+  if ((!columns && getOp(node.op).kind !== "elementwise") || (kind !== "slot" && kind !== "fresh")) return undefined;
   const rootOf = (v: Value): Value => {
     const s = plan.storage.get(v);
     return s?.kind === "alias" ? rootOf(s.of) : v;
@@ -149,10 +160,17 @@ export function fusedSiteOf(node: Node, plan: TensorPlan, producers: ReadonlyMap
       { kind: "op", op: "eq", args: [x, x] },
     ],
   });
-  const expr = nodeTree(node, false);
+  const expr = columns ? value(node.args[0]!, false) : nodeTree(node, false);
   if (!ok) return undefined;
-  const spec = { dtype, leaves: modes, scalars: scalars.length, expr } as const;
-  return { kernel: { ...spec, name: `ew_${hash(fusedKey(spec))}_${dtype}` }, leaves, scalars };
+  const spec = { dtype, leaves: modes, scalars: scalars.length, expr, ...(columns ? { reduce: "cols" as const } : {}) };
+  return { kernel: { ...spec, name: `${columns ? "colsum" : "ew"}_${hash(fusedKey(spec))}_${dtype}` }, leaves, scalars, space, copyOut: kind === "fresh" };
+}
+
+/** A sum over every axis but the last (the bias gradient): a column sum. */
+function isColumnSum(node: Node): boolean {
+  const rank = node.args[0]!.type.shape.length;
+  const axes = reducedAxes(node.attrs, rank);
+  return rank >= 2 && node.args[0]!.type.dtype === node.outs[0]!.type.dtype && axes.length === rank - 1 && axes.every((a, k) => a === k);
 }
 
 /** Where a fused tree of `size` elements (a product of dimensions) runs. */

@@ -93,7 +93,8 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
   /** Bytes a kernel call stages in the room after the buffers (operands and result not in the memory). */
   const roomOf = (node: Node): Dim[][] => {
     const ready = stagedAt.get(node)!;
-    if (kernels.get(node)!.fused) return [];
+    // A fused kernel reads only the memory; a result the caller keeps is written in the room.
+    if (kernels.get(node)!.fused) return node.outs.filter((o) => !memorySlot(o)).map((v) => [...v.type.shape, width(v)]);
     const outside = [...node.args.filter((a) => !memorySlot(a) && !ready.has(rootOf(a))), ...node.outs.filter((o) => !memorySlot(o))];
     return outside.filter((v) => v.type.shape.length > 0).map((v) => [...v.type.shape, width(v)]);
   };

@@ -60,10 +60,40 @@ const SINGLE: Array<[string, FusedExpr, (x: number, y: number) => number]> = [
 ];
 const singles = (dtype: Elem): FusedKernel[] => SINGLE.map(([name, expr]) => ({ name: `${name}_${dtype}`, dtype, leaves: ["flat", "flat"], scalars: 0, expr }));
 
+/** Column sums of l0 · l1 (l1 a row vector), and of l0 alone. */
+const colsum = (dtype: Elem): FusedKernel[] => [
+  { name: `cs_${dtype}`, dtype, leaves: ["flat", "row"], scalars: 0, expr: op("mul", load(0), load(1)), reduce: "cols" },
+  { name: `cs1_${dtype}`, dtype, leaves: ["flat"], scalars: 0, expr: load(0), reduce: "cols" },
+];
+
 describe("generated fused kernels", () => {
-  const inst = instantiate(1 << 20, { fused: [kernel("f32"), kernel("f64"), ...singles("f32"), ...singles("f64")] });
+  const inst = instantiate(1 << 20, { fused: [kernel("f32"), kernel("f64"), ...singles("f32"), ...singles("f64"), ...colsum("f32"), ...colsum("f64")] });
   for (const elem of ["f32", "f64"] as const) {
     const size = elem === "f32" ? 4 : 8;
+    it(`${elem}: column sums in row order with an f64 accumulator, JavaScript's \`acc += …\` exactly`, () => {
+      for (const [rows, cols] of SHAPES) {
+        const arena = new Arena();
+        const [out, x, w] = [cols, rows * cols, cols].map((n) => arena.alloc(n * size)) as [number, number, number];
+        inst.view(elem, x, rows * cols).set(random(rows * 3 + cols, rows * cols).map((v) => v * 1e3));
+        inst.view(elem, w, cols).set(random(cols + 9, cols));
+        const [xv, wv] = [inst.view(elem, x, rows * cols), inst.view(elem, w, cols)];
+        const kernels = inst.kernels as unknown as Record<string, (...a: number[]) => void>;
+        const r = elem === "f32" ? Math.fround : (v: number) => v;
+        for (const [name, term] of [
+          [`cs_${elem}`, (i: number, c: number) => r(xv[i]! * wv[c]!)],
+          [`cs1_${elem}`, (i: number) => xv[i]!],
+        ] as const) {
+          if (name.startsWith("cs1")) kernels[name]!(out, x, rows, cols);
+          else kernels[name]!(out, x, w, rows, cols);
+          const want = Array.from({ length: cols }, (_v, c) => {
+            let acc = 0;
+            for (let i = 0; i < rows; i++) acc += term(i * cols + c, c);
+            return r(acc);
+          });
+          expect(Array.from(inst.view(elem, out, cols)), `${name} ${rows}×${cols}`).toEqual(want);
+        }
+      }
+    });
     it(`${elem}: each operator as JavaScript computes it, special values included`, () => {
       // Every pair of special values, then random ones, in vectors and in the scalar remainder.
       const xs = SPECIAL.flatMap((a) => SPECIAL.map(() => a)).concat(random(3, 23));
