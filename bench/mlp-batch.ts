@@ -1,7 +1,8 @@
 // mlp-mnist with a literal batch (`Tensor<[64, 784]>`) against the same model with a symbolic
 // one (`<B extends number>(… x: Tensor<[B, 784]>)`, called with B = 64), on the JavaScript
 // and the WebAssembly backend: the symbolic form must cost what the literal one costs.
-// CPU time of the process per call (median of rounds), since the machine is shared.
+// CPU time of the process per call (median of rounds, the two forms' rounds alternating),
+// since the machine is shared.
 //
 //   npx tsx bench/mlp-batch.ts [--rounds 15] [--calls 40]
 
@@ -49,24 +50,28 @@ const params = { W1: t([784, 128]), b1: t([128]), W2: t([128, 10]), b2: t([10]) 
 const x = t([64, 784]);
 const y = { shape: [64, 10], data: Float32Array.from({ length: 640 }, (_v, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0)) };
 
-function cpuMsPerCall(step: Step): number {
-  for (let i = 0; i < CALLS; i++) step(params, x, y);
-  const rounds: number[] = [];
+/**
+ * CPU ms per call of each step, median of rounds; the steps' rounds alternate, so that load
+ * from other processes on the machine falls on both alike.
+ */
+function cpuMsPerCall(steps: readonly Step[]): number[] {
+  for (const step of steps) for (let i = 0; i < CALLS; i++) step(params, x, y);
+  const rounds: number[][] = steps.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < CALLS; i++) step(params, x, y);
-    const c = process.cpuUsage(c0);
-    rounds.push((c.user + c.system) / 1000 / CALLS);
+    steps.forEach((step, k) => {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < CALLS; i++) step(params, x, y);
+      const c = process.cpuUsage(c0);
+      rounds[k]!.push((c.user + c.system) / 1000 / CALLS);
+    });
   }
-  rounds.sort((a, b) => a - b);
-  return rounds[Math.floor(rounds.length / 2)]!;
+  return rounds.map((rs) => rs.sort((a, b) => a - b)[Math.floor(rs.length / 2)]!);
 }
 
 console.log(`mlp-mnist (f32, batch 64, 784→128→10), CPU ms per call, median of ${ROUNDS} rounds of ${CALLS} calls`);
 console.log("| backend | literal batch 64 | symbolic batch B = 64 | symbolic / literal |");
 console.log("|---|---|---|---|");
 for (const backend of ["js", "wasm"] as const) {
-  const lit = cpuMsPerCall(await build("literal", literal, backend));
-  const sym = cpuMsPerCall(await build("symbolic", symbolic, backend));
+  const [lit, sym] = cpuMsPerCall([await build("literal", literal, backend), await build("symbolic", symbolic, backend)]) as [number, number];
   console.log(`| ${backend} | ${lit.toFixed(3)} | ${sym.toFixed(3)} | ${(sym / lit).toFixed(2)}× |`);
 }
