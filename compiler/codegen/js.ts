@@ -129,8 +129,12 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
   if (checksIndices) out[helpersEnd - 1] += `\n${ts ? BAD_INDEX_HELPER_TS : BAD_INDEX_HELPER}`;
   // WebAssembly kernels: the embedded module and its helpers, and `ready` exported.
   if (usesWasm(units, options)) {
+    const threads = {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.threadMinWork === undefined ? {} : { threadMinWork: options.threadMinWork }),
+    };
     const fused = units.flatMap((u) => fusedKernelsOf(u.fn, options.backend ?? "wasm", options.wasmMinWork));
-    out[helpersEnd - 1] += `\n${wasmModuleCode(ts, fused)}`;
+    out[helpersEnd - 1] += `\n${wasmModuleCode(ts, { ...threads, fused })}`;
     if (exportsReady(units)) {
       if (cjs) exported.push(readyExport(true, ts));
       else out.push("", readyExport(false, ts));

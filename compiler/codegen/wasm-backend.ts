@@ -11,18 +11,28 @@
 //
 // Memory: one linear memory per generated module. A function that may call a kernel keeps its
 // f32/f64 buffers in it (wasm-memory.ts lays them out and grows the memory at call entry, never
-// during a call), so the kernels read and write them in place; the helper below stages only
-// what is not in the memory (parameters not yet copied in, results the caller keeps).
+// during a call), so the kernels read and write them in place; the helpers below stage only
+// what is not in the memory (parameters not yet copied in, results the caller keeps) in the
+// call's room.
+//
+// Threads (`threads` other than 1): the module is built for a shared memory of at most
+// `SHARED_MAX_PAGES`, and the helper runs the kernel through `$gradc_wasm.par`, which splits a
+// large product by rows of C across worker threads (compiler/wasm/threads.ts). Growing a
+// shared memory never detaches its buffer, but the views must still be re-made for the new
+// length, as below.
 
+import { gradcErrorBinding } from "../../runtime/error-source.js";
 import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
+import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
 import type { Emitter } from "./emitter.js";
 import { type TensorPlan, isOuterProduct, planTensors } from "./plan.js";
 import { type FusedSite, WASM_MIN_ELEMENTS, fusedChoice, fusedSiteOf } from "./wasm-elementwise.js";
 import type { FusedKernel } from "../wasm/fused.js";
 import { getOp } from "../ops/index.js";
 import { isTripDim } from "../ir/while.js";
+import { windowChoice, windowHostCode, windowKernelOf } from "./wasm-conv.js";
 
 export type Backend = "js" | "wasm";
 
@@ -31,6 +41,16 @@ export const DEFAULT_BACKEND: Backend = "wasm";
 
 /** Multiply-adds (M·N·K) from which a matrix product runs in WebAssembly. */
 export const WASM_MIN_WORK = 32768;
+
+/** Threads for the kernels: a count (1: no workers, no shared memory) or "auto". */
+export type Threads = number | "auto";
+
+/** The default of the CLI, the plugins and `compile`: the core count, at most `AUTO_THREADS_CAP`. */
+export const DEFAULT_THREADS: Threads = "auto";
+export { AUTO_THREADS_CAP };
+
+/** Largest shared memory (pages of 64 KiB): 2 GiB. A shared memory needs a maximum. */
+export const SHARED_MAX_PAGES = 32768;
 
 /** The loader's state object in a generated module. */
 export const WASM_STATE = "$gradc_wasm";
@@ -75,7 +95,7 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
   for (const [n, k] of wasmKernelNodes(fn, backend, minWork)) {
-    const name = k.fused?.kernel.name ?? kernelOf(n)!;
+    const name = k.fused?.kernel.name ?? (n.op === "matmul" ? kernelOf(n) : windowKernelOf(n))!;
     if (!used.includes(name)) used.push(name);
   }
   return used;
@@ -93,6 +113,8 @@ export interface KernelSite {
   readonly operands: readonly Value[];
   /** Set for a fused elementwise tree. */
   readonly fused?: FusedSite;
+  /** Set for a convolution or pooling node (wasm-conv.ts), whose operands are passed as they are. */
+  readonly window?: true;
 }
 
 /** The fused-tree threshold: the default, or the tests' lowered one. */
@@ -109,6 +131,12 @@ export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_W
     if (n.op === "matmul") {
       const choice = matmulChoice(n, backend, minWork);
       if (choice !== "js") nodes.set(n, { choice, operands: n.args });
+      return;
+    }
+    // Convolutions and max pooling (wasm-conv.ts): their helper stages what is not in the memory.
+    const window = windowChoice(n, backend, minWork);
+    if (window !== "js") {
+      nodes.set(n, { choice: window, operands: n.args, window: true });
       return;
     }
     if (n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || (getOp(n.op).kind !== "elementwise" && n.op !== "sum")) return;
@@ -178,19 +206,26 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
 const cached = new Map<string, KernelModule>();
 
 /**
- * The kernel module a generated module embeds: the fixed kernels and the program's fused ones
- * (built once per compiler process and set of fused kernels).
+ * The kernel module a generated module embeds: the fixed kernels and the program's fused ones,
+ * for an ordinary or a shared memory (built once per compiler process and set of kernels).
  */
-export function kernelModule(fused: readonly FusedKernel[] = []): KernelModule {
+export function kernelModule(shared = false, fused: readonly FusedKernel[] = []): KernelModule {
   const distinct = [...new Map(fused.map((k) => [k.name, k])).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const key = distinct.map((k) => k.name).join(",");
+  const key = `${shared}:${distinct.map((k) => k.name).join(",")}`;
   let mod = cached.get(key);
-  if (!mod) {
-    mod = buildKernelModule({ fused: distinct });
+  if (mod === undefined) {
+    mod = buildKernelModule({ ...(shared ? { shared: true, maxPages: SHARED_MAX_PAGES } : {}), fused: distinct });
     if (cached.size > 64) cached.clear();
     cached.set(key, mod);
   }
   return mod;
+}
+
+/** Options of the module-level code: threads, the split threshold (tests), the program's fused kernels. */
+export interface WasmModuleOptions {
+  readonly threads?: Threads;
+  readonly threadMinWork?: number;
+  readonly fused?: readonly FusedKernel[];
 }
 
 /**
@@ -198,10 +233,19 @@ export function kernelModule(fused: readonly FusedKernel[] = []): KernelModule {
  * loader, the views over its memory, the layout helper (wasm-memory.ts) and the helper that
  * runs a product on operands in the memory, staging those that are not.
  */
-export function wasmModuleCode(ts: boolean, fused: readonly FusedKernel[] = []): string {
+export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
-  const loader = wasmLoaderSource(kernelModule(fused).bytes, { name: WASM_STATE, pages: 1, typescript: ts }).trimEnd();
+  const threads = options.threads ?? DEFAULT_THREADS;
+  const parallel = threads !== 1;
+  const loader = wasmLoaderSource(kernelModule(parallel, options.fused ?? []).bytes, {
+    name: WASM_STATE,
+    pages: 1,
+    typescript: ts,
+    ...(parallel ? { maxPages: SHARED_MAX_PAGES, threads: { threads, minWork: options.threadMinWork ?? THREAD_MIN_WORK } } : {}),
+  }).trimEnd();
   const kernelType = "(c: number, a: number, b: number, m: number, n: number, k: number, acc: number) => void";
+  // With threads the kernel runs through `par`, split by rows of C when the product is large.
+  const run = parallel ? `${WASM_STATE}.par(kernel, m, m * n * k, [c, a, b, m, n, k, 0]);` : "kernel(c, a, b, m, n, k, 0);";
   const helper = (dtype: "f32" | "f64"): string => {
     const array = dtype === "f32" ? "Float32Array" : "Float64Array";
     const size = dtype === "f32" ? 4 : 8;
@@ -220,7 +264,7 @@ export function wasmModuleCode(ts: boolean, fused: readonly FusedKernel[] = []):
   }
   const out = C.buffer !== memory;
   const c = out ? room : C.byteOffset;
-  kernel(c, a, b, m, n, k, 0);
+  ${run}
   if (out) C.set($gradc_wasm_${dtype}.subarray(c / ${size}, c / ${size} + m * n));
 }`;
   };
@@ -232,15 +276,24 @@ export function wasmModuleCode(ts: boolean, fused: readonly FusedKernel[] = []):
   return at + Math.ceil(n / ${16 / size}) * 16;
 }`;
   };
+  // A shared memory has a maximum: past it, a GradcError rather than the engine's RangeError.
+  const limit = parallel
+    ? `
+  if (bytes > ${SHARED_MAX_PAGES * 65536}) {
+    ${gradcErrorBinding("GradcError", { ts, oneLine: true })}
+    throw new GradcError(\`the WebAssembly kernels need \${Math.ceil(bytes / 1048576)} MiB of memory, more than the ${SHARED_MAX_PAGES / 16} MiB a shared memory may have: compile with threads: 1\`);
+  }`
+    : "";
   return `${loader}
-// Views of the kernels' memory: re-created when it grows (growth detaches them).
+// Views of the kernels' memory: re-created when it grows (growth detaches an ordinary memory's
+// buffer; a shared one's stays valid but keeps its old length).
 let $gradc_wasm_f32 = new Float32Array(${WASM_STATE}.memory.buffer);
 let $gradc_wasm_f64 = new Float64Array(${WASM_STATE}.memory.buffer);
 /** Grows the memory (at a call's entry, never during a call) to at least \`bytes\`. */
 function $gradc_wasm_room(bytes${t("number")})${t("void")} {
   const memory = ${WASM_STATE}.memory;
   const have = memory.buffer.byteLength;
-  if (bytes <= have) return;
+  if (bytes <= have) return;${limit}
   memory.grow(Math.ceil((bytes - have) / 65536));
   $gradc_wasm_f32 = new Float32Array(memory.buffer);
   $gradc_wasm_f64 = new Float64Array(memory.buffer);
@@ -266,7 +319,8 @@ ${put("f64")}
 // C = op(A)·op(B) in WebAssembly, in place on operands in the memory; others staged (copied
 // in; the product written in the room, then copied out to C).
 ${helper("f32")}
-${helper("f64")}`;
+${helper("f64")}
+${windowHostCode(ts, WASM_STATE)}`;
 }
 
 /** The export statement of `ready` (resolves when the kernels can run). */

@@ -24,6 +24,7 @@ import type { Dim, Func, Node, Value } from "../ir/types.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import type { TensorPlan } from "./plan.js";
 import { type KernelSite, WASM_STATE, wasmKernelNodes } from "./wasm-backend.js";
+import { windowScratch } from "./wasm-conv.js";
 
 export interface MemoryPlan {
   /** The kernel `node` may run as, if any. */
@@ -75,7 +76,7 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
       const site = kernels.get(node);
       if (site !== undefined) {
         const params = [...new Set(site.operands.map(rootOf).filter((a) => isParam(a) && a.type.shape.length > 0))];
-        if (top && site.choice === "wasm") {
+        if (top && site.choice === "wasm" && !site.window) {
           const fresh = params.filter((a) => !staged.has(a));
           fresh.forEach((a) => staged.set(a, `${prefix}_in${staged.size}`));
           if (fresh.length > 0) copyAt.set(node, fresh);
@@ -94,9 +95,12 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
   const roomOf = (node: Node): Dim[][] => {
     const ready = stagedAt.get(node)!;
     // A fused kernel reads only the memory; a result the caller keeps is written in the room.
-    if (kernels.get(node)!.fused) return node.outs.filter((o) => !memorySlot(o)).map((v) => [...v.type.shape, width(v)]);
-    const outside = [...node.args.filter((a) => !memorySlot(a) && !ready.has(rootOf(a))), ...node.outs.filter((o) => !memorySlot(o))];
-    return outside.filter((v) => v.type.shape.length > 0).map((v) => [...v.type.shape, width(v)]);
+    const site = kernels.get(node)!;
+    if (site.fused) return node.outs.filter((o) => !memorySlot(o)).map((v) => [...v.type.shape, width(v)]);
+    // A window kernel gets its operands as they are, and needs its im2col scratch area after them.
+    const outside = [...node.args.filter((a) => !memorySlot(a) && (site.window || !ready.has(rootOf(a)))), ...node.outs.filter((o) => !memorySlot(o))];
+    const scratch = site.window ? [[windowScratch(node), width(node.outs[0]!)]] : [];
+    return [...outside.filter((v) => v.type.shape.length > 0).map((v) => [...v.type.shape, width(v)]), ...scratch];
   };
   const bytes = (shape: readonly Dim[], w: number): string => {
     const n = e.size(shape);
