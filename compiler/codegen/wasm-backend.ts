@@ -22,7 +22,7 @@
 // length, as below.
 
 import { gradcErrorBinding } from "../../runtime/error-source.js";
-import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { type Dim, type Func, type Node, type Value, isRegionOp, walkNodes } from "../ir/types.js";
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
@@ -139,7 +139,7 @@ export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_W
       nodes.set(n, { choice: window, operands: n.args, window: true });
       return;
     }
-    if (n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || (getOp(n.op).kind !== "elementwise" && n.op !== "sum")) return;
+    if (isRegionOp(n.op) || n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || (getOp(n.op).kind !== "elementwise" && n.op !== "sum")) return;
     const choice = fusedChoice((n.op === "sum" ? n.args[0]! : n.outs[0]!).type.shape, minElementsOf(minWork));
     if (choice === "js") return;
     plan ??= planTensors(fn);
