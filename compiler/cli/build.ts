@@ -1,7 +1,7 @@
 // One compilation from the command line: compile, then write the generated files (default),
 // compare them with what is on disk (--check), print IR (--dump), or only report (--noEmit).
 
-import { kernelModule, wasmKernelsOf } from "../codegen/wasm-backend.js";
+import { fusedKernelsOf, kernelModule, wasmKernelsOf } from "../codegen/wasm-backend.js";
 import { printFunc } from "../ir/print.js";
 import { type CompiledModule, displayPath } from "../program.js";
 import { type CliIO, reportDiagnostics } from "./report.js";
@@ -33,8 +33,9 @@ export function dumpText(
         const used = wasmKernelsOf(f.stages.opt, backend);
         parts.push(`;; ${displayPath(m.sourceFile, cwd)}: ${f.exportName}: ${used.length > 0 ? used.join(", ") : "no WebAssembly kernels (JavaScript only)"}\n`);
       }
+    const fused = modules.flatMap((m) => m.functions.flatMap((f) => fusedKernelsOf(f.stages.opt, backend)));
     // With threads the embedded module imports a shared memory; the kernels are the same.
-    return `${parts.join("")}\n${kernelModule(threads !== 1).text}`;
+    return `${parts.join("")}\n${kernelModule(threads !== 1, fused).text}`;
   }
   for (const m of modules)
     for (const f of m.functions) parts.push(`# ${displayPath(m.sourceFile, cwd)}: ${f.exportName}\n${printFunc(f.stages[stage])}`);

@@ -8,6 +8,8 @@ import { type Emitter, arrayType } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
 import { reusedBuffers } from "./results.js";
+import { type MemoryPlan, planMemory, staleLayout } from "./wasm-memory.js";
+import type { KernelSite } from "./wasm-backend.js";
 
 export interface Buffers {
   readonly plan: TensorPlan;
@@ -26,6 +28,10 @@ export interface Buffers {
   declarations(): string[];
   /** The expression that returns a value to the caller, converted to dtype `as` if given. */
   returned(v: Value, as?: DType): string;
+  /** The array a WebAssembly kernel of `node` reads for `v` (wasm-memory.ts). */
+  kernelOperand(node: Node, v: Value): string;
+  /** The WebAssembly kernel `node` may run as (wasm-backend.ts), if any. */
+  kernelSite(node: Node): KernelSite | undefined;
 }
 
 export function planBuffers(e: Emitter): Buffers {
@@ -38,6 +44,9 @@ export function planBuffers(e: Emitter): Buffers {
   const histories: string[] = [];
   const symbolic = new Set<string>();
   plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
+  // With WebAssembly kernels, the f32/f64 buffers are views on their linear memory.
+  const memory: MemoryPlan | undefined = tensors ? planMemory(e, plan, slotName, prefix) : undefined;
+  const ordinary = plan.slots.flatMap((s, i) => (memory?.has(i) ? [] : [{ s, i }]));
 
   // With reuse, returned tensors are computed straight into the result's buffers (results.ts).
   const reused = spec.reuse ? reusedBuffers(spec, fn.body.results, prefix) : new Map<Value, string>();
@@ -92,32 +101,40 @@ export function planBuffers(e: Emitter): Buffers {
     },
     prologue() {
       for (const r of returnBuffers) e.line(`const ${r.name} = new ArrayBuffer(${r.bytes()});`);
-      if (plan.slots.length === 0 || symbolic.size === 0) return;
-      const dims = [...symbolic];
-      const changed = dims.map((d) => `${e.dim(d)} !== ${prefix}_dim_${d}`).join(" || ");
-      e.line(`if (${changed}) {`);
-      e.nested(() => {
-        dims.forEach((d) => e.line(`${prefix}_dim_${d} = ${e.dim(d)};`));
-        plan.slots.forEach((s, i) => e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
-      });
-      e.line("}");
+      if (plan.slots.length > 0 && symbolic.size > 0) {
+        const dims = [...symbolic];
+        const changed = dims.map((d) => `${e.dim(d)} !== ${prefix}_dim_${d}`).join(" || ");
+        e.line(`if (${changed}) {`);
+        e.nested(() => {
+          dims.forEach((d) => e.line(`${prefix}_dim_${d} = ${e.dim(d)};`));
+          ordinary.forEach(({ s, i }) => e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
+          if (memory) e.line(staleLayout(prefix));
+        });
+        e.line("}");
+      }
+      memory?.prologue();
     },
     declarations() {
       const grown = histories.length > 0 ? ["// Per-trip storage of while loops, grown as needed and kept between calls.", ...histories] : [];
-      if (plan.slots.length === 0) return grown;
+      const inMemory = memory?.declarations() ?? [];
+      if (plan.slots.length === 0) return [...inMemory, ...grown];
       if (symbolic.size === 0)
         return [
-          "// Buffers for intermediates, planned once and reused across calls.",
-          ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`),
+          ...(ordinary.length > 0 ? ["// Buffers for intermediates, planned once and reused across calls."] : []),
+          ...ordinary.map(({ s, i }) => `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`),
+          ...inMemory,
           ...grown,
         ];
       return [
         "// Buffers for intermediates, allocated once per set of dimension values.",
         ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
-        ...plan.slots.map((sl, i) => `let ${slotName(i)}${e.typed(arrayType(sl.dtype))};`),
+        ...ordinary.map(({ s, i }) => `let ${slotName(i)}${e.typed(arrayType(s.dtype))};`),
+        ...inMemory,
         ...grown,
       ];
     },
+    kernelOperand: (node, v) => (memory ? memory.operand(node, v) : e.operand(v)),
+    kernelSite: (node) => memory?.site(node),
     returned(v, as = v.type.dtype) {
       if (v.type.shape.length === 0) return e.operand(v);
       const fresh = plan.storage.get(v)?.kind === "fresh";

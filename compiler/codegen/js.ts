@@ -17,7 +17,7 @@ import { BAD_INDEX_HELPER, BAD_INDEX_HELPER_TS } from "./indexcheck.js";
 import { LOOP_NAMES, createKernelEmitter } from "./kernels.js";
 import { NameTable, commentText, isPlainName, objectKey, propertyAccess, sanitize } from "./names.js";
 import { emitFreshReturn, resultType, reusedResult } from "./results.js";
-import { readyExport, wasmKernelsOf, wasmModuleCode } from "./wasm-backend.js";
+import { fusedKernelsOf, readyExport, wasmKernelsOf, wasmModuleCode } from "./wasm-backend.js";
 
 export { CodegenError };
 export type { CompiledUnit, EmitOptions };
@@ -133,7 +133,8 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.threadMinWork === undefined ? {} : { threadMinWork: options.threadMinWork }),
     };
-    out[helpersEnd - 1] += `\n${wasmModuleCode(ts, threads)}`;
+    const fused = units.flatMap((u) => fusedKernelsOf(u.fn, options.backend ?? "wasm", options.wasmMinWork));
+    out[helpersEnd - 1] += `\n${wasmModuleCode(ts, { ...threads, fused })}`;
     if (exportsReady(units)) {
       if (cjs) exported.push(readyExport(true, ts));
       else out.push("", readyExport(false, ts));

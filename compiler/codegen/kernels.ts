@@ -17,7 +17,7 @@ import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
 import { emitLoops } from "./loops.js";
 import { isOuterProduct } from "./plan.js";
-import { emitMatmulKernel, WASM_MIN_WORK } from "./wasm-backend.js";
+import { emitFusedKernel, emitMatmulKernel, WASM_MIN_WORK } from "./wasm-backend.js";
 
 import { type At, type Expr, type KernelEmitter, OUTLINE_AFTER, wrap } from "./kernel-parts.js";
 
@@ -319,7 +319,7 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       const [A, B] = node.args as [Value, Value];
       // Large products as WebAssembly kernels (wasm-backend.ts), the rest as JavaScript loops.
       emitMatmulKernel(e, node, C, () =>
-        hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index))),
+        hoistingReads(node.outs[0]!.type.shape.some((d) => d !== 1), () => emitMatmul(e, node, C, (x, index) => readAt(x === 0 ? A : B, index))), buffers.kernelOperand,
       );
     },
     transpose,
@@ -370,7 +370,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
       if (plan.inlined.has(out)) return;
       const def = getOp(node.op);
       if (def.kind !== "elementwise" && def.kind !== "kernel") throw new CodegenError(`${node.op} has no tensor code`);
-      const run = (): void => (def.kind === "elementwise" ? pointwise(node) : def.emit(backend, node));
+      const js = (): void => (def.kind === "elementwise" ? pointwise(node) : def.emit(backend, node));
+      const run = (): void => emitFusedKernel(e, node, buffers.kernelSite(node), () => allocate(out), js, buffers.kernelOperand);
       if (!outline || !outlinable(node)) return run();
       // A function too large for V8 to optimize runs in its interpreter: each kernel's loops go
       // into a module-level function of their own, which V8 optimizes, called with the locals

@@ -9,11 +9,11 @@
 // product with a symbolic dimension whose literal part alone does not decide gets both, chosen
 // at run time by one comparison, so a symbolic batch runs the same kernel as a literal one.
 //
-// Memory: one linear memory per generated module, grown (only before a kernel call, never
-// during one) to the largest product seen so far; the typed-array views over it are refreshed
-// after growth. Operands are copied in, the product is copied out into the result's ordinary
-// typed array (Float32Array / Float64Array) planned by buffers.ts, so nothing outside this file
-// sees the linear memory.
+// Memory: one linear memory per generated module. A function that may call a kernel keeps its
+// f32/f64 buffers in it (wasm-memory.ts lays them out and grows the memory at call entry, never
+// during a call), so the kernels read and write them in place; the helpers below stage only
+// what is not in the memory (parameters not yet copied in, results the caller keeps) in the
+// call's room.
 //
 // Threads (`threads` other than 1): the module is built for a shared memory of at most
 // `SHARED_MAX_PAGES`, and the helper runs the kernel through `$gradc_wasm.par`, which splits a
@@ -22,13 +22,17 @@
 // length, as below.
 
 import { gradcErrorBinding } from "../../runtime/error-source.js";
-import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
+import { type Dim, type Func, type Node, type Value, isRegionOp, walkNodes } from "../ir/types.js";
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
 import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
 import type { Emitter } from "./emitter.js";
-import { isOuterProduct } from "./plan.js";
-import { batchedHelperSource, batchedKernelOf } from "./wasm-batched.js";
+import { type TensorPlan, isOuterProduct, planTensors } from "./plan.js";
+import { batchedChoice, batchedHelperSource, batchedPlan } from "./wasm-batched.js";
+import { type FusedSite, WASM_MIN_ELEMENTS, fusedChoice, fusedSiteOf } from "./wasm-elementwise.js";
+import type { FusedKernel } from "../wasm/fused.js";
+import { getOp } from "../ops/index.js";
+import { isTripDim } from "../ir/while.js";
 import { windowChoice, windowHostCode, windowKernelOf } from "./wasm-conv.js";
 
 export type Backend = "js" | "wasm";
@@ -52,7 +56,7 @@ export const SHARED_MAX_PAGES = 32768;
 /** The loader's state object in a generated module. */
 export const WASM_STATE = "$gradc_wasm";
 
-type Choice = "js" | "wasm" | "runtime";
+export type Choice = "js" | "wasm" | "runtime";
 
 /** The kernel name of a product (`matmul_nn_f32`…), or undefined when no kernel fits. */
 function kernelOf(node: Node): string | undefined {
@@ -80,6 +84,8 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
   // An outer product (K = 1) is fused into its consumer's loop, which is better than any kernel.
   if (backend !== "wasm" || node.op !== "matmul" || kernelOf(node) === undefined || isOuterProduct(node)) return "js";
   const dims = dimsOf(node);
+  // A while loop's trip count is known only inside the call: the memory is laid out before it.
+  if (dims.some(isTripDim)) return "js";
   const literal = dims.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), 1);
   if (literal === 0) return "js";
   if (literal >= minWork) return "wasm";
@@ -89,23 +95,103 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 /** The WebAssembly kernels a function may call (empty with the JavaScript backend). */
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
-  walkNodes(fn.body, (n) => {
-    let k: string | undefined;
-    // Batched products (rank above 2): wasm-batched.ts.
-    if (n.op === "matmul" && n.outs[0]!.type.shape.length > 2) k = backend === "wasm" ? batchedKernelOf(n, minWork) : undefined;
-    else if (n.op === "matmul") k = matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
-    // Convolutions and max pooling: wasm-conv.ts.
-    else if (windowChoice(n, backend, minWork) !== "js") k = windowKernelOf(n);
-    if (k !== undefined && !used.includes(k)) used.push(k);
-  });
+  for (const [n, k] of wasmKernelNodes(fn, backend, minWork)) {
+    const name = k.fused?.kernel.name ?? (n.op !== "matmul" ? windowKernelOf(n) : k.batched ? batchedPlan(n)!.kernel : kernelOf(n))!;
+    if (!used.includes(name)) used.push(name);
+  }
   return used;
+}
+
+/** The fused elementwise kernels a function may call (wasm-elementwise.ts), for the module. */
+export function fusedKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): FusedKernel[] {
+  return [...wasmKernelNodes(fn, backend, minWork).values()].flatMap((k) => (k.fused ? [k.fused.kernel] : []));
+}
+
+/** A node that may run as a WebAssembly kernel. */
+export interface KernelSite {
+  readonly choice: "wasm" | "runtime";
+  /** The tensors the kernel reads (a product's operands, a fused tree's stored leaves). */
+  readonly operands: readonly Value[];
+  /** Set for a fused elementwise tree. */
+  readonly fused?: FusedSite;
+  /** Set for a convolution or pooling node (wasm-conv.ts), whose operands are passed as they are. */
+  readonly window?: true;
+  /** Set for a batched product (wasm-batched.ts), whose operands are passed as they are. */
+  readonly batched?: true;
+}
+
+/** The fused-tree threshold: the default, or the tests' lowered one. */
+const minElementsOf = (minWork: number): number => (minWork === WASM_MIN_WORK ? WASM_MIN_ELEMENTS : Math.min(minWork, WASM_MIN_ELEMENTS));
+
+/** The nodes of a function that may run as WebAssembly kernels, in program order. */
+export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_WORK, given?: TensorPlan): Map<Node, KernelSite> {
+  const nodes = new Map<Node, KernelSite>();
+  if (backend !== "wasm") return nodes;
+  let plan = given;
+  const producers = new Map<Value, Node>();
+  walkNodes(fn.body, (n) => n.outs.forEach((o) => producers.set(o, n)));
+  walkNodes(fn.body, (n) => {
+    if (n.op === "matmul" && n.outs[0]!.type.shape.length > 2) {
+      const batched = batchedPlan(n);
+      const choice = batched === undefined ? "js" : batchedChoice(batched, minWork);
+      if (choice !== "js") nodes.set(n, { choice, operands: n.args, batched: true });
+      return;
+    }
+    if (n.op === "matmul") {
+      const choice = matmulChoice(n, backend, minWork);
+      if (choice !== "js") nodes.set(n, { choice, operands: n.args });
+      return;
+    }
+    // Convolutions and max pooling (wasm-conv.ts): their helper stages what is not in the memory.
+    const window = windowChoice(n, backend, minWork);
+    if (window !== "js") {
+      nodes.set(n, { choice: window, operands: n.args, window: true });
+      return;
+    }
+    if (isRegionOp(n.op) || n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || (getOp(n.op).kind !== "elementwise" && n.op !== "sum")) return;
+    const choice = fusedChoice((n.op === "sum" ? n.args[0]! : n.outs[0]!).type.shape, minElementsOf(minWork));
+    if (choice === "js") return;
+    plan ??= planTensors(fn);
+    const fused = fusedSiteOf(n, plan, producers);
+    if (fused) nodes.set(n, { choice, operands: fused.leaves, fused });
+  });
+  return nodes;
+}
+
+/**
+ * A fused elementwise tree at `node` as its WebAssembly kernel, or `js` (the JavaScript loop)
+ * when it has none or is too small; `operand` as for products.
+ */
+export function emitFusedKernel(e: Emitter, node: Node, site: KernelSite | undefined, out: () => string, js: () => void, operand: (node: Node, v: Value) => string): void {
+  const fused = site?.fused;
+  if (!site || !fused) return js();
+  const space = fused.space;
+  // Declared before a run-time choice, so that both branches write the same array.
+  const target = out();
+  const call = (): void => {
+    const leaves = fused.leaves.map((l) => `${operand(node, l)}.byteOffset`);
+    const rows = space.length === 1 ? "1" : e.size(space.slice(0, -1));
+    const at = fused.copyOut ? "$gradc_wasm_room_at" : `${target}.byteOffset`;
+    const args = [at, ...leaves, ...fused.scalars.map((s) => e.operand(s)), rows, e.dim(space[space.length - 1]!)];
+    e.line(`${WASM_STATE}.get().${fused.kernel.name}(${args.join(", ")});`);
+    const dtype = fused.kernel.dtype;
+    const from = `$gradc_wasm_room_at / ${dtype === "f32" ? 4 : 8}`;
+    if (fused.copyOut) e.line(`${target}.set($gradc_wasm_${dtype}.subarray(${from}, ${from} + ${e.size(node.outs[0]!.type.shape)}));`);
+  };
+  if (site.choice === "wasm") return call();
+  e.line(`if (${e.size(space)} >= ${minElementsOf(e.wasmMinWork ?? WASM_MIN_WORK)}) {`);
+  e.nested(call);
+  e.line("} else {");
+  e.nested(js);
+  e.line("}");
 }
 
 /**
  * The `KernelBackend.matmul` of code generation: a WebAssembly call, the JavaScript loop that
- * `js` writes, or both with a run-time choice.
+ * `js` writes, or both with a run-time choice. `operand` names the array a kernel reads for a
+ * value (a parameter's copy in the linear memory, wasm-memory.ts), writing its copy-in first.
  */
-export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => void): void {
+export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => void, operand: (node: Node, v: Value) => string = (_n, v) => e.operand(v)): void {
   const minWork = e.wasmMinWork ?? WASM_MIN_WORK;
   const choice = matmulChoice(node, e.backend, minWork);
   if (choice === "js") return js();
@@ -113,44 +199,54 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
   const [A, B] = node.args as [Value, Value];
   const dtype = node.outs[0]!.type.dtype;
   const mul = (x: string, y: string): string => (x === "1" ? y : y === "1" ? x : `${x} * ${y}`);
-  const call = `$gradc_mm_${dtype}(${WASM_STATE}.get().${kernelOf(node)}, ${C}, ${e.operand(A)}, ${e.operand(B)}, ${mul(M, K)}, ${mul(K, N)}, ${M}, ${N}, ${K});`;
-  if (choice === "wasm") return e.line(call);
+  const call = (): void => {
+    const [a, b] = [operand(node, A), operand(node, B)];
+    e.line(`$gradc_mm_${dtype}(${WASM_STATE}.get().${kernelOf(node)}, ${C}, ${a}, ${b}, ${mul(M, K)}, ${mul(K, N)}, ${M}, ${N}, ${K});`);
+  };
+  if (choice === "wasm") return call();
   // A symbolic size: the kernel above the threshold, the JavaScript loop below it.
   e.line(`if (${mul(mul(M, N), K)} >= ${minWork}) {`);
-  e.nested(() => e.line(call));
+  e.nested(call);
   e.line("} else {");
   e.nested(js);
   e.line("}");
 }
 
-const cached = new Map<boolean, KernelModule>();
+const cached = new Map<string, KernelModule>();
 
-/** The kernel module every generated module embeds (built once per compiler process). */
-export function kernelModule(shared = false): KernelModule {
-  let mod = cached.get(shared);
+/**
+ * The kernel module a generated module embeds: the fixed kernels and the program's fused ones,
+ * for an ordinary or a shared memory (built once per compiler process and set of kernels).
+ */
+export function kernelModule(shared = false, fused: readonly FusedKernel[] = []): KernelModule {
+  const distinct = [...new Map(fused.map((k) => [k.name, k])).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const key = `${shared}:${distinct.map((k) => k.name).join(",")}`;
+  let mod = cached.get(key);
   if (mod === undefined) {
-    mod = buildKernelModule(shared ? { shared: true, maxPages: SHARED_MAX_PAGES } : {});
-    cached.set(shared, mod);
+    mod = buildKernelModule({ ...(shared ? { shared: true, maxPages: SHARED_MAX_PAGES } : {}), fused: distinct });
+    if (cached.size > 64) cached.clear();
+    cached.set(key, mod);
   }
   return mod;
 }
 
-/** Options of the module-level code: TypeScript or not, threads, and the split threshold (tests). */
+/** Options of the module-level code: threads, the split threshold (tests), the program's fused kernels. */
 export interface WasmModuleOptions {
   readonly threads?: Threads;
   readonly threadMinWork?: number;
+  readonly fused?: readonly FusedKernel[];
 }
 
 /**
  * The module-level code of a module whose functions call kernels: the embedded module and its
- * loader, the views over its memory, and the helper that copies a product's operands in, runs
- * the kernel and copies the product out.
+ * loader, the views over its memory, the layout helper (wasm-memory.ts) and the helper that
+ * runs a product on operands in the memory, staging those that are not.
  */
 export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
   const threads = options.threads ?? DEFAULT_THREADS;
   const parallel = threads !== 1;
-  const loader = wasmLoaderSource(kernelModule(parallel).bytes, {
+  const loader = wasmLoaderSource(kernelModule(parallel, options.fused ?? []).bytes, {
     name: WASM_STATE,
     pages: 1,
     typescript: ts,
@@ -163,15 +259,30 @@ export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): st
     const array = dtype === "f32" ? "Float32Array" : "Float64Array";
     const size = dtype === "f32" ? 4 : 8;
     return `function $gradc_mm_${dtype}(kernel${t(kernelType)}, C${t(array)}, A${t(array)}, B${t(array)}, na${t("number")}, nb${t("number")}, m${t("number")}, n${t("number")}, k${t("number")})${t("void")} {
-  const a = 16;
-  const b = a + Math.ceil((na * ${size}) / 16) * 16;
-  const c = b + Math.ceil((nb * ${size}) / 16) * 16;
-  $gradc_wasm_room(c + m * n * ${size});
-  const view = $gradc_wasm_${dtype};
-  view.set(A.length === na ? A : A.subarray(0, na), a / ${size});
-  view.set(B.length === nb ? B : B.subarray(0, nb), b / ${size});
+  const memory = ${WASM_STATE}.memory.buffer;
+  let room = $gradc_wasm_room_at;
+  let a = A.byteOffset;
+  if (A.buffer !== memory) {
+    a = room;
+    room = $gradc_wasm_put_${dtype}(A, na, room);
+  }
+  let b = B.byteOffset;
+  if (B.buffer !== memory) {
+    b = room;
+    room = $gradc_wasm_put_${dtype}(B, nb, room);
+  }
+  const out = C.buffer !== memory;
+  const c = out ? room : C.byteOffset;
   ${run}
-  C.set(view.subarray(c / ${size}, c / ${size} + m * n));
+  if (out) C.set($gradc_wasm_${dtype}.subarray(c / ${size}, c / ${size} + m * n));
+}`;
+  };
+  const put = (dtype: "f32" | "f64"): string => {
+    const array = dtype === "f32" ? "Float32Array" : "Float64Array";
+    const size = dtype === "f32" ? 4 : 8;
+    return `function $gradc_wasm_put_${dtype}(A${t(array)}, n${t("number")}, at${t("number")})${t("number")} {
+  $gradc_wasm_${dtype}.set(A.length === n ? A : A.subarray(0, n), at / ${size});
+  return at + Math.ceil(n / ${16 / size}) * 16;
 }`;
   };
   // A shared memory has a maximum: past it, a GradcError rather than the engine's RangeError.
@@ -187,7 +298,7 @@ export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): st
 // buffer; a shared one's stays valid but keeps its old length).
 let $gradc_wasm_f32 = new Float32Array(${WASM_STATE}.memory.buffer);
 let $gradc_wasm_f64 = new Float64Array(${WASM_STATE}.memory.buffer);
-/** Grows the memory (between kernel calls, never during one) to at least \`bytes\`. */
+/** Grows the memory (at a call's entry, never during a call) to at least \`bytes\`. */
 function $gradc_wasm_room(bytes${t("number")})${t("void")} {
   const memory = ${WASM_STATE}.memory;
   const have = memory.buffer.byteLength;
@@ -196,7 +307,26 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
   $gradc_wasm_f32 = new Float32Array(memory.buffer);
   $gradc_wasm_f64 = new Float64Array(memory.buffer);
 }
-// C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
+// Where the running call's kernels stage operands and results that are not in the memory:
+// after its buffers, in room the call's layout reserved.
+let $gradc_wasm_room_at = 16;
+/** Addresses for buffers of \`sizes\` bytes from 16, 16-byte aligned, then their end; grows the memory to hold them and \`room\` more. */
+function $gradc_wasm_layout(sizes${t("number[]")}, room${t("number")})${t("number[]")} {
+  const at${t("number[]")} = [];
+  let end = 16;
+  for (const bytes of sizes) {
+    at.push(end);
+    end += Math.ceil(bytes / 16) * 16;
+  }
+  at.push(end);
+  $gradc_wasm_room(end + room);
+  return at;
+}
+// Copies A's first n entries to address \`at\`; returns the next aligned address.
+${put("f32")}
+${put("f64")}
+// C = op(A)·op(B) in WebAssembly, in place on operands in the memory; others staged (copied
+// in; the product written in the room, then copied out to C).
 ${helper("f32")}
 ${helper("f64")}
 ${batchedHelperSource(ts, WASM_STATE, parallel)}

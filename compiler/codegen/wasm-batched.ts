@@ -153,11 +153,12 @@ export function emitBatchedMatmul(w: BatchedWriter, node: Node, C: string, js: (
 
 /**
  * The host helper of batched products, one per dtype, the one place they touch the kernels'
- * memory: the operands copied in once, the 2-D kernel named `name` run per batch entry (outer ×
+ * memory: operands in the memory (wasm-memory.ts) read in place, others staged in the call's
+ * room (copied in once), the 2-D kernel named `name` run per batch entry (outer ×
  * inner, each operand's address advanced by its stride, 0 where it is broadcast; one entry for
- * a flat product), the whole result copied out once. With threads (`parallel`) a single entry
+ * a flat product), the result written in place, or in the room and copied out once. With threads (`parallel`) a single entry
  * runs through `state.par`, which splits a large one by rows across the workers. Uses the memory,
- * its views and `$gradc_wasm_room` of the module code in wasm-backend.ts.
+ * its views, the room and `$gradc_wasm_put_*` of the module code in wasm-backend.ts.
  */
 export function batchedHelperSource(ts: boolean, state: string, parallel: boolean): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
@@ -171,22 +172,29 @@ export function batchedHelperSource(ts: boolean, state: string, parallel: boolea
     const run = parallel ? `outer * inner === 1 ? ${state}.par(kernel, m, m * n * k, [${args}]) : kernel(${args})` : `kernel(${args})`;
     return `function $gradc_bmm_${dtype}(name${t("string")}, C${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, m${num}, n${num}, k${num}, outer${num}, sao${num}, sbo${num}, inner${num}, sai${num}, sbi${num})${t("void")} {
   const kernel = ${state}.get()[name];
-  const a = 16;
-  const b = a + Math.ceil((na * ${size}) / 16) * 16;
-  const c = b + Math.ceil((nb * ${size}) / 16) * 16;
+  const memory = ${state}.memory.buffer;
+  let room = $gradc_wasm_room_at;
+  let a = A.byteOffset;
+  if (A.buffer !== memory) {
+    a = room;
+    room = $gradc_wasm_put_${dtype}(A, na, room);
+  }
+  let b = B.byteOffset;
+  if (B.buffer !== memory) {
+    b = room;
+    room = $gradc_wasm_put_${dtype}(B, nb, room);
+  }
+  const out = C.buffer !== memory;
+  const c = out ? room : C.byteOffset;
   const mn = m * n;
-  $gradc_wasm_room(c + outer * inner * mn * ${size});
-  const view = $gradc_wasm_${dtype};
-  view.set(A.length === na ? A : A.subarray(0, na), a / ${size});
-  view.set(B.length === nb ? B : B.subarray(0, nb), b / ${size});
   let co = c;
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++, co += mn * ${size}) ${run};
   }
-  C.set(view.subarray(c / ${size}, c / ${size} + outer * inner * mn));
+  if (out) C.set($gradc_wasm_${dtype}.subarray(c / ${size}, c / ${size} + outer * inner * mn));
 }`;
   };
-  return `// Batched C = op(A)·op(B): operands copied in once, the kernel run per batch entry, C copied out once.
+  return `// Batched C = op(A)·op(B): operands in the memory read in place (others staged in the room), the kernel run per batch entry.
 ${helper("f32")}
 ${helper("f64")}`;
 }

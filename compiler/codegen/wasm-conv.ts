@@ -102,6 +102,10 @@ export function emitWindowKernel(w: WindowCallWriter, node: Node, out: string, a
 }
 
 /** Elements of the im2col scratch area a convolution needs (C·KH·KW·OH·OW), 0 for pooling. */
+export function windowScratch(node: Node): number {
+  return scratchOf(node);
+}
+
 function scratchOf(node: Node): number {
   if (!node.op.startsWith("conv2d")) return 0;
   const [c, , , , kh, kw, oh, ow] = callOf(node).geometry as number[];
@@ -109,10 +113,10 @@ function scratchOf(node: Node): number {
 }
 
 /**
- * The host helper of the window kernels, per dtype: places the operands, the result and the
- * scratch im2col area at 16-byte-aligned addresses, grows the memory if needed, copies the
- * operands in, runs the kernel and copies the result out. (Needs `$gradc_wasm_room` and the
- * views of wasm-backend.ts's module code; `state` is the loader's state object.)
+ * The host helper of the window kernels, per dtype: operands and result in the linear memory
+ * are used in place; the others, then the scratch im2col area, go in the call's room, which the
+ * calling function's layout reserved (wasm-memory.ts): the memory never grows here. (Needs the
+ * views and `$gradc_wasm_put_*` of wasm-backend.ts's module code; `state` is the loader's.)
  */
 export function windowHostCode(ts: boolean, state: string): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
@@ -122,20 +126,28 @@ export function windowHostCode(ts: boolean, state: string): string {
     const at = (n: string): string => `Math.ceil((${n} * ${size}) / 16) * 16`;
     const num = t("number");
     return `function $gradc_window_${dtype}(kernel${t("string")}, Out${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, nout${num}, ncol${num}, n${num}, c${num}, h${num}, w${num}, o${num}, kh${num}, kw${num}, oh${num}, ow${num}, stride${num}, pt${num}, pl${num})${t("void")} {
-  const a = 16;
-  const b = a + ${at("na")};
-  const out = b + ${at("nb")};
-  const col = out + ${at("nout")};
-  $gradc_wasm_room(col + ncol * ${size});
-  const view = $gradc_wasm_${dtype};
-  view.set(A.length === na ? A : A.subarray(0, na), a / ${size});
-  view.set(B.length === nb ? B : B.subarray(0, nb), b / ${size});
+  const memory = ${state}.memory.buffer;
+  let room = $gradc_wasm_room_at;
+  let a = A.byteOffset;
+  if (A.buffer !== memory) {
+    a = room;
+    room = $gradc_wasm_put_${dtype}(A, na, room);
+  }
+  let b = B.byteOffset;
+  if (B.buffer !== memory) {
+    b = room;
+    room = $gradc_wasm_put_${dtype}(B, nb, room);
+  }
+  const copy = Out.buffer !== memory;
+  const out = copy ? room : Out.byteOffset;
+  const col = copy ? out + ${at("nout")} : room;
   ${state}.get()[kernel](out, a, b, col, n, c, h, w, o, kh, kw, oh, ow, stride, pt, pl);
-  Out.set(view.subarray(out / ${size}, out / ${size} + nout));
+  if (copy) Out.set($gradc_wasm_${dtype}.subarray(out / ${size}, out / ${size} + nout));
 }`;
   };
-  return `// Convolutions and max pooling in WebAssembly: operands copied into the memory, the kernel run
-// (with a scratch area for im2col), the result copied out into Out.
+  return `// Convolutions and max pooling in WebAssembly, in place on operands in the memory; others
+// staged in the call's room (copied in; the result written there and copied out into Out),
+// then the scratch area for im2col.
 ${helper("f32")}
 ${helper("f64")}`;
 }

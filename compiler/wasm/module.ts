@@ -4,6 +4,7 @@
 import { ModuleBuilder, type MemorySpec } from "./encoder.js";
 import { addConv } from "./conv.js";
 import { addElementwise } from "./elementwise.js";
+import { addFused, type FusedKernel } from "./fused.js";
 import { addMatmul, DEFAULT_KC, VARIANTS } from "./matmul.js";
 import { addPool } from "./pool.js";
 import { PRECISIONS } from "./precision.js";
@@ -17,6 +18,8 @@ export interface KernelModuleOptions {
   readonly maxPages?: number;
   /** K tile of the matrix products (steps). */
   readonly kc?: number;
+  /** Fused elementwise kernels generated for the program (fused.ts), after the fixed ones. */
+  readonly fused?: readonly FusedKernel[];
 }
 
 export interface KernelModule {
@@ -43,6 +46,7 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
     addPool(mod, p);
     addElementwise(mod, p);
   }
+  for (const k of options.fused ?? []) addFused(mod, k);
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
 }
 

@@ -59,7 +59,7 @@ function printInstr(i: Instr): string {
       return parts.join(" ");
     }
     case "v128":
-      return `${i.op} i8x16 ${i.v128!.join(" ")}`;
+      return i.op === "i8x16.shuffle" ? `${i.op} ${i.v128!.join(" ")}` : `${i.op} i8x16 ${i.v128!.join(" ")}`;
   }
 }
 

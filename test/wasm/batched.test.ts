@@ -150,7 +150,8 @@ describe("the plan", () => {
     expect(f).toMatch(/\$gradc_bmm_f32\("matmul_nn_f32", [\w$]+, x_d, w_d, 1536, 480, 64, 20, 24, 1, 0, 0, 1, 0, 0\);/);
     expect(f).toMatch(/\$gradc_bmm_f32\("matmul_nt_f32", [\w$]+, [\w$]+, w_d, 1280, 480, 64, 24, 20, 1, 0, 0, 1, 0, 0\);/);
     // dw = Σ xᵀ·dy over the batch: one tn product over the 64 rows (the VJP reshapes x and dy).
-    expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_tn_f32, [\w$]+, x_d, [\w$]+, 24 \* 64, 64 \* 20, 24, 20, 64\);/);
+    // x is read from its copy in the kernels' memory, staged once per call (wasm-memory.ts).
+    expect(f).toMatch(/\$gradc_mm_f32\(\$gradc_wasm\.get\(\)\.matmul_tn_f32, [\w$]+, [\w$]+, [\w$]+, 24 \* 64, 64 \* 20, 24, 20, 64\);/);
     expect(f.match(/\$gradc_bmm_f32\(/g)).toHaveLength(2);
   });
 
@@ -173,11 +174,13 @@ describe("the plan", () => {
   it("three broadcast groups stay JavaScript, and so do products below the threshold", () => {
     expect(body(code.wasm, "gAlt_f64")).not.toContain("$gradc_bmm");
     const alt = compile([src], { emit: "js", verify: true }).modules[0]!.functions.find((f) => f.exportName === "gAlt_f64")!;
-    expect(wasmKernelsOf(alt.stages.opt, "wasm", 1)).toEqual([]);
+    // (Its elementwise backward may still be a fused kernel at this lowered threshold.)
+    expect(wasmKernelsOf(alt.stages.opt, "wasm", 1).filter((k) => k.startsWith("matmul"))).toEqual([]);
     // At the default threshold (32768 multiply-adds) the attention-sized products of these models are loops.
     const fn = compile([src], { emit: "js", verify: true }).modules[0]!.functions.find((f) => f.exportName === "gAtt_f32")!;
-    expect(wasmKernelsOf(fn.stages.opt, "wasm")).toEqual([]);
-    expect(wasmKernelsOf(fn.stages.opt, "wasm", 1)).toEqual(["matmul_nt_f32", "matmul_nn_f32", "matmul_tn_f32"]);
+    const products = (minWork?: number): string[] => wasmKernelsOf(fn.stages.opt, "wasm", minWork).filter((k) => k.startsWith("matmul"));
+    expect(products()).toEqual([]);
+    expect(products(1)).toEqual(["matmul_nt_f32", "matmul_nn_f32", "matmul_tn_f32"]);
   });
 
   it("a symbolic batch decides with one comparison; the JavaScript backend calls no kernel", () => {
