@@ -292,8 +292,8 @@ export async function viteDev(edits: number): Promise<Measure> {
     const first = await server.transformRequest("/model.ts");
     if (!first || occurrences(first.code, 1) < 2) throw new Error("vite: the first transform did not compile the model");
     // Vite goes on transforming what the model imports in the background (inside this
-    // repository that is gradc's own dist/, which the plugin reads too): start-up work, not a
-    // rebuild, so the edits wait until it is done.
+    // repository that is gradc's own dist/, which the plugin's path filter passes over):
+    // start-up work, not a rebuild, so the edits wait until it is done.
     await server.waitForRequestsIdle?.("/model.ts");
     const samplesMs: number[] = [];
     const cpuMs: number[] = [];
