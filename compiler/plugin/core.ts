@@ -11,8 +11,9 @@
 // that inline it). A module whose text and imports did not change keeps its compiled result, so
 // a rebuild recompiles only what an edit touches.
 
-import { statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { SourceFile } from "ts-morph";
 import { type Diagnostic, formatDiagnostic, formatWithFrame } from "../diagnostics/diagnostic.js";
 import { findGradBindings, unknownTransforms } from "../frontend/discover.js";
@@ -61,11 +62,33 @@ export const MENTIONS_GRADC = /["']gradc["']/;
 /** Files a plugin looks at: JavaScript and TypeScript modules, not declarations. */
 export const SCRIPT_FILE = /\.[cm]?[jt]sx?$/;
 
-/** The file path of a module id: without a query or hash (`model.ts?v=1`), never a virtual module. */
+/**
+ * gradc's own package files, which a plugin never compiles: its built `dist/` and its runtime.
+ * Installed, they are inside node_modules anyway; in this repository, or with gradc linked (npm
+ * link, workspaces), bundlers reach them by their real path, and their comments mention
+ * "gradc": compiling them would put JavaScript in the program (allowJs) and rebuild all of it.
+ */
+export const OWN_PACKAGE_DIRS: readonly string[] = ownPackageDirs();
+
+function ownPackageDirs(): string[] {
+  // import.meta.url is absent where this module is bundled into CommonJS (the CLI bundle).
+  const url = (import.meta as { url?: string }).url;
+  if (!url?.startsWith("file:")) return [];
+  let dir = dirname(fileURLToPath(url));
+  while (!existsSync(join(dir, "package.json"))) {
+    if (dirname(dir) === dir) return [];
+    dir = dirname(dir);
+  }
+  return [join(dir, "dist") + sep, join(dir, "runtime") + sep];
+}
+
+/** The file path of a module id: without a query or hash (`model.ts?v=1`), never a virtual module, nor gradc's own files. */
 export function modulePath(id: string): string | undefined {
   if (id.startsWith("\0") || id.startsWith("virtual:")) return undefined;
   const path = id.replace(/[?#].*$/, "");
   if (!SCRIPT_FILE.test(path) || /\.d\.[cm]?ts$/.test(path) || /[\\/]node_modules[\\/]/.test(path)) return undefined;
+  const native = resolve(path);
+  if (OWN_PACKAGE_DIRS.some((dir) => native.startsWith(dir))) return undefined;
   return path;
 }
 

@@ -102,6 +102,62 @@ describe("IncrementalCompiler", () => {
     expect(fixed!.module).toBeDefined();
   });
 
+  it("an edit invalidates every file importing it through a chain (re-exports too), and no other", () => {
+    const { dir, helper, model, other } = project();
+    // top → mid (export * from "./model.js") → model → helper; other is unrelated.
+    const mid = join(dir, "mid.ts");
+    const top = join(dir, "top.ts");
+    writeFileSync(mid, `export * from "./model.js";\n`);
+    writeFileSync(top, `import { df } from "./mid.js";\nexport const d = df;\n`);
+    const c = createIncrementalCompiler({ cwd: dir, files: [top, other], emit: "js" });
+    c.compileFile(model);
+    c.compileFile(other);
+    expect(c.affectedBy(helper).sort()).toEqual([helper, model, mid, top].sort());
+    expect(c.affectedBy(model).sort()).toEqual([model, mid, top].sort());
+    expect(c.affectedBy(other)).toEqual([other]);
+    // An edit of the helper drops the model's result (an importer two steps away would too).
+    expect(c.invalidate(helper, helperSource(9))).toEqual([model]);
+    expect(c.compileFile(other).fresh).toBe(false);
+    const recompiled = c.compileFile(model);
+    expect(recompiled.fresh).toBe(true);
+    expect(recompiled.module!.code).toContain("9");
+  });
+
+  it("an import added by an edit makes the edited file an importer; a removed one, no longer after the next edit", () => {
+    const { dir, helper, other } = project();
+    const c = createIncrementalCompiler({ cwd: dir, files: [other, helper], emit: "js" });
+    c.compileFile(other);
+    expect(c.affectedBy(helper)).toEqual([helper]);
+    // The edit adds `import { twice } from "./helper.js"` to other.ts.
+    const withImport = `import { twice } from "./helper.js";\n${otherSource(3).replace("Math.sin(y) * 3", "Math.sin(twice(y))")}`;
+    expect(c.invalidate(other, withImport)).toEqual([other]);
+    expect(c.affectedBy(helper).sort()).toEqual([helper, other].sort());
+    const compiled = c.compileFile(other);
+    expect(compiled.diagnostics).toEqual([]);
+    // Now a helper edit reaches other.ts.
+    expect(c.invalidate(helper, helperSource(4))).toEqual([other]);
+    c.compileFile(other);
+    // The import removed again: the helper edit of this same step still drops other.ts
+    // (importers before the edit count), the next one no longer does.
+    expect(c.invalidate(other, otherSource(3))).toEqual([other]);
+    c.compileFile(other);
+    expect(c.affectedBy(helper)).toEqual([helper]);
+    expect(c.invalidate(helper, helperSource(6))).toEqual([]);
+  });
+
+  it("a file created after a failed import joins the importer chain", () => {
+    const { dir, other } = project();
+    const late = join(dir, "late.ts");
+    const importsLate = `import { twice } from "./late.js";\n${otherSource(3).replace("Math.sin(y) * 3", "twice(y)")}`;
+    const c = createIncrementalCompiler({ cwd: dir, files: [other], emit: "js" });
+    c.compileFile(other, importsLate);
+    expect(c.affectedBy(late)).toEqual([late]);
+    writeFileSync(late, helperSource(2));
+    // Its import now resolves: the importer's result (a diagnostic) is stale.
+    expect(c.invalidate(late)).toEqual([other]);
+    expect(c.affectedBy(late).sort()).toEqual([late, other].sort());
+  });
+
   it("a deleted file leaves the program", () => {
     const { dir, model, other } = project();
     const c = createIncrementalCompiler({ cwd: dir, files: [model, other], emit: "js" });
