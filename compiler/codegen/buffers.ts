@@ -4,6 +4,7 @@
 // in the reused result's buffers (results.ts).
 
 import { type Block, type DType, type Node, type Value, walkValues } from "../ir/types.js";
+import { isTripDim } from "../ir/while.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
@@ -37,7 +38,14 @@ export function planBuffers(e: Emitter): Buffers {
   const slotName = (i: number): string => `${prefix}_b${i}`;
   const histories: string[] = [];
   const symbolic = new Set<string>();
-  plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
+  // A slot shaped by a while loop's trip count (an adjoint of its history, in reverse over
+  // reverse) is sized once the loop has run, where it is first written (`sizedLate`).
+  const late = new Set<number>();
+  plan.slots.forEach((s, i) => s.shape.forEach((d) => (isTripDim(d) ? late.add(i) : typeof d === "string" && symbolic.add(d))));
+  const sizedLate = (i: number): void => {
+    const size = e.size(plan.slots[i]!.shape);
+    e.line(`if (${slotName(i)}.length !== ${size}) ${slotName(i)} = new ${arrayType(plan.slots[i]!.dtype)}(${size});`);
+  };
 
   // With reuse, returned tensors are computed straight into the result's buffers (results.ts).
   const reused = spec.reuse ? reusedBuffers(spec, fn.body.results, prefix) : new Map<Value, string>();
@@ -59,6 +67,7 @@ export function planBuffers(e: Emitter): Buffers {
     const s = plan.storage.get(out);
     if (!s) throw new CodegenError(`no storage planned for value ${out.id}`);
     if (s.kind === "slot") {
+      if (late.has(s.slot)) sizedLate(s.slot);
       e.bind(out, slotName(s.slot));
       return slotName(s.slot);
     }
@@ -91,29 +100,30 @@ export function planBuffers(e: Emitter): Buffers {
     },
     prologue() {
       for (const r of returnBuffers) e.line(`const ${r.name} = new ArrayBuffer(${r.bytes()});`);
-      if (plan.slots.length === 0 || symbolic.size === 0) return;
+      if (plan.slots.length === late.size || symbolic.size === 0) return;
       const dims = [...symbolic];
       const changed = dims.map((d) => `${e.dim(d)} !== ${prefix}_dim_${d}`).join(" || ");
       e.line(`if (${changed}) {`);
       e.nested(() => {
         dims.forEach((d) => e.line(`${prefix}_dim_${d} = ${e.dim(d)};`));
-        plan.slots.forEach((s, i) => e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
+        plan.slots.forEach((s, i) => late.has(i) || e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
       });
       e.line("}");
     },
     declarations() {
       const grown = histories.length > 0 ? ["// Per-trip storage of while loops, grown as needed and kept between calls.", ...histories] : [];
       if (plan.slots.length === 0) return grown;
+      const sized = (i: number, dtype: DType): string => `let ${slotName(i)}${e.typed(arrayType(dtype))} = new ${arrayType(dtype)}(0);`;
       if (symbolic.size === 0)
         return [
           "// Buffers for intermediates, planned once and reused across calls.",
-          ...plan.slots.map((s, i) => `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`),
+          ...plan.slots.map((s, i) => (late.has(i) ? sized(i, s.dtype) : `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`)),
           ...grown,
         ];
       return [
         "// Buffers for intermediates, allocated once per set of dimension values.",
         ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
-        ...plan.slots.map((sl, i) => `let ${slotName(i)}${e.typed(arrayType(sl.dtype))};`),
+        ...plan.slots.map((sl, i) => (late.has(i) ? sized(i, sl.dtype) : `let ${slotName(i)}${e.typed(arrayType(sl.dtype))};`)),
         ...grown,
       ];
     },
