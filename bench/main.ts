@@ -13,7 +13,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CASES, MODEL_NAMES, SEED, tolerance, type ModelName } from "./cases.js";
+import { benchThreads } from "./engines/gradc.js";
 import { ENGINE_NAMES, type EngineName } from "./engines/types.js";
+import { AUTO_THREADS_CAP } from "../compiler/wasm/threads.js";
 import { ROOT } from "./lib/build.js";
 import { fmtTime, renderTables, type ModelReport } from "./lib/report.js";
 import { DEFAULT_TIMING, median } from "./lib/timing.js";
@@ -162,6 +164,12 @@ async function main(): Promise<void> {
 
   const info = machine();
   console.log(`gradc bench: ${models.length} model(s) × ${engines.length} engine(s) on ${info.cpu} (${info.cores} cores), Node ${info.node}, load ${info.loadavg.join(" ")}`);
+  if (engines.some((e) => e.startsWith("gradc"))) {
+    // What the generated code was compiled with (GRADC_BENCH_BACKEND, GRADC_BENCH_THREADS; unset: the compiler's defaults).
+    const threads = benchThreads() ?? "auto";
+    const here = threads === "auto" ? Math.min(os.availableParallelism(), AUTO_THREADS_CAP) : threads;
+    console.log(`gradc kernels: backend ${process.env["GRADC_BENCH_BACKEND"] || "wasm"}, threads ${threads} (${here} on this machine)`);
+  }
   const reports: ModelReport[] = [];
   for (const m of models) {
     console.log(`${m}: ${CASES[m].description}`);

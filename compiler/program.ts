@@ -50,8 +50,16 @@ export interface CompileOptions {
    * WebAssembly SIMD kernels; `js` keeps the generated code JavaScript only.
    */
   readonly backend?: "js" | "wasm";
+  /**
+   * Threads the WebAssembly kernels may use: large matrix products are split by rows across
+   * worker threads over a shared memory. `"auto"` (default): the core count at run time, at most
+   * 4; `1`: single-threaded, no workers and no shared memory in the generated code.
+   */
+  readonly threads?: number | "auto";
   /** Internal, for tests: multiply-adds from which a product runs in WebAssembly. */
   readonly wasmMinWork?: number;
+  /** Internal, for tests: multiply-adds from which a kernel call is split across threads. */
+  readonly threadMinWork?: number;
 }
 
 /** One compiled binding: the name it is exported under, what it computes, and its IR at each stage. */
@@ -200,7 +208,7 @@ export function generate(
   sourceName: string,
   emit: "ts" | "js",
   module: ModuleFormat = "esm",
-  kernels: Pick<CompileOptions, "backend" | "wasmMinWork"> = {},
+  kernels: Pick<CompileOptions, "backend" | "wasmMinWork" | "threads" | "threadMinWork"> = {},
 ): { code: string; dts: string; lines: readonly (Loc | undefined)[] } {
   const units: CompiledUnit[] = functions.map((f) => ({ spec: f.spec, fn: f.stages.opt }));
   const { code, lines } = emitMappedModule(units, { sourceName, emit, module: emit === "js" ? module : "esm", ...kernels });
@@ -279,6 +287,8 @@ export function compileSourceFile(
   const generated = generate(functions, sourceName, emit, js.format, {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.wasmMinWork === undefined ? {} : { wasmMinWork: options.wasmMinWork }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.threadMinWork === undefined ? {} : { threadMinWork: options.threadMinWork }),
   });
   const { dts, lines } = generated;
   let code = generated.code;

@@ -40,7 +40,20 @@ function countNodes(b: IrBlock): number {
   return b.nodes.reduce((n, node) => n + 1 + (node.blocks ?? []).reduce((m, inner) => m + countNodes(inner), 0), 0);
 }
 
-export type CompileFn = (files: string[], options?: { emit?: "js" | "ts"; forwardOnly?: boolean }) => CompileResult | Promise<CompileResult>;
+export type CompileFn = (
+  files: string[],
+  options?: { emit?: "js" | "ts"; forwardOnly?: boolean; backend?: "js" | "wasm"; threads?: number | "auto" },
+) => CompileResult | Promise<CompileResult>;
+
+/** GRADC_BENCH_THREADS: a thread count or "auto"; unset, the compiler's default. */
+export function benchThreads(): number | "auto" | undefined {
+  const value = process.env["GRADC_BENCH_THREADS"];
+  if (value === undefined || value === "") return undefined;
+  if (value === "auto") return "auto";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Unavailable(`GRADC_BENCH_THREADS must be a positive whole number or auto, not '${value}'`);
+  return n;
+}
 
 let compiler: Promise<CompileFn> | undefined;
 
@@ -92,7 +105,14 @@ export async function compileToFile(source: string, outName: string, forwardOnly
   try {
     // GRADC_BENCH_BACKEND=js measures the JavaScript-only backend (default: the compiler's, wasm).
     const backend = process.env["GRADC_BENCH_BACKEND"];
-    result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}), ...(backend === "js" || backend === "wasm" ? { backend } : {}) });
+    // GRADC_BENCH_THREADS=1 (or 2, …, auto) sets the kernels' threads (default: the compiler's, auto).
+    const threads = benchThreads();
+    result = await compile([file], {
+      emit: "js",
+      ...(forwardOnly ? { forwardOnly } : {}),
+      ...(backend === "js" || backend === "wasm" ? { backend } : {}),
+      ...(threads === undefined ? {} : { threads }),
+    });
   } catch (e) {
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
   }

@@ -18,7 +18,13 @@ export interface BuildFlags extends SessionOptions {
 }
 
 /** The IR of every compiled function at one stage, each headed by the binding it belongs to. */
-export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: string, backend: "js" | "wasm" = "wasm"): string {
+export function dumpText(
+  modules: readonly CompiledModule[],
+  stage: Stage,
+  cwd: string,
+  backend: "js" | "wasm" = "wasm",
+  threads: number | "auto" = "auto",
+): string {
   const parts: string[] = [];
   if (stage === "wasm") {
     // Which kernels each function calls, then the kernel module as WebAssembly text.
@@ -27,7 +33,8 @@ export function dumpText(modules: readonly CompiledModule[], stage: Stage, cwd: 
         const used = wasmKernelsOf(f.stages.opt, backend);
         parts.push(`;; ${displayPath(m.sourceFile, cwd)}: ${f.exportName}: ${used.length > 0 ? used.join(", ") : "no WebAssembly kernels (JavaScript only)"}\n`);
       }
-    return `${parts.join("")}\n${kernelModule().text}`;
+    // With threads the embedded module imports a shared memory; the kernels are the same.
+    return `${parts.join("")}\n${kernelModule(threads !== 1).text}`;
   }
   for (const m of modules)
     for (const f of m.functions) parts.push(`# ${displayPath(m.sourceFile, cwd)}: ${f.exportName}\n${printFunc(f.stages[stage])}`);
@@ -122,7 +129,7 @@ function reportStale(stale: readonly StaleOutput[], io: CliIO): void {
 /** Prints what one compilation found, writes or checks outputs; returns the exit code. */
 export function finishCompilation(result: Compilation, flags: BuildFlags, io: CliIO, options: { summary: boolean }): number {
   reportInternalErrors(result.internalErrors, io);
-  if (flags.dump) io.stdout.write(dumpText(result.modules, flags.dump, io.cwd, flags.backend));
+  if (flags.dump) io.stdout.write(dumpText(result.modules, flags.dump, io.cwd, flags.backend, flags.threads));
   // Watch mode ends with its own status line instead of the summary.
   reportDiagnostics(result.diagnostics, io, options.summary);
   let failed = result.diagnostics.length > 0 || result.internalErrors.length > 0;

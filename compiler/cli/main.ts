@@ -1,7 +1,8 @@
 // The `gradc` command line, in the manner of `tsc` (the README's "The gradc CLI" tells it):
 //
 //   gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]
-//         [--sourceMap] [--watch] [--check] [--dump ir|grad|opt|wasm] [--backend js|wasm] [--noEmit] [--version] [--help]
+//         [--sourceMap] [--watch] [--check] [--dump ir|grad|opt|wasm] [--backend js|wasm] [--threads n]
+//         [--noEmit] [--version] [--help]
 //   gradc graph <file> --fn <name> --at <inputs.json> [-o graph.svg]
 //
 // Exit codes: 0 success, 1 diagnostics (or stale outputs with --check), 2 bad usage.
@@ -20,7 +21,8 @@ export { type WatchHandle } from "./watch.js";
 /** The synopsis printed after a usage error. */
 export const USAGE = [
   "Usage: gradc [file ...] [-p tsconfig.json] [--outDir dir] [--emit ts|js] [--module esm|cjs]",
-  "             [--sourceMap] [--watch] [--check] [--dump ir|grad|opt|wasm] [--backend js|wasm] [--noEmit] [--version] [--help]",
+  "             [--sourceMap] [--watch] [--check] [--dump ir|grad|opt|wasm] [--backend js|wasm] [--threads n]",
+  "             [--noEmit] [--version] [--help]",
   "       gradc graph <file> --fn <name> --at <inputs.json> [-o graph.svg]",
 ].join("\n");
 
@@ -69,7 +71,15 @@ interface RootOptions {
   check?: boolean;
   dump?: Stage;
   backend?: "js" | "wasm";
+  threads?: string;
   noEmit?: boolean;
+}
+
+/** `--threads`: a positive integer, or `auto`. */
+function threadsFlag(value: string): number | "auto" {
+  if (value === "auto") return "auto";
+  if (!/^[1-9][0-9]{0,2}$/.test(value) || Number(value) > 256) throw new UsageError(`--threads takes a whole number from 1 to 256, or auto, not '${value}'`);
+  return Number(value);
 }
 
 function buildFlags(files: string[], o: RootOptions, io: CliIO): BuildFlags {
@@ -89,6 +99,7 @@ function buildFlags(files: string[], o: RootOptions, io: CliIO): BuildFlags {
     ...(o.module ? { module: o.module } : {}),
     ...(o.sourceMap ? { sourceMap: true } : {}),
     ...(o.backend ? { backend: o.backend } : {}),
+    ...(o.threads === undefined ? {} : { threads: threadsFlag(o.threads) }),
   };
 }
 
@@ -137,6 +148,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO(), opt
     )
     .addOption(
       new Option("--backend <kind>", "run large matrix products as embedded WebAssembly SIMD kernels, or write JavaScript only").choices(["js", "wasm"]).default("wasm"),
+    )
+    .option(
+      "--threads <n>",
+      "threads the WebAssembly kernels may use for large matrix products (1: single-threaded, no workers; default auto: the core count, at most 4)",
     )
     .option("--noEmit", "report diagnostics only; write nothing")
     .version(options.version ?? packageVersion(), "-v, --version", "print the version")

@@ -26,6 +26,8 @@ export interface SessionOptions {
   readonly sourceMap?: boolean;
   /** Where large matrix products run: WebAssembly kernels (default) or JavaScript only. */
   readonly backend?: "js" | "wasm";
+  /** Threads for the WebAssembly kernels (1: none; default "auto"). */
+  readonly threads?: number | "auto";
 }
 
 /** A compiler crash on one file: a bug in gradc, reported as such instead of as a diagnostic. */
@@ -78,7 +80,7 @@ export class Session {
   }
 
   private load(): void {
-    const { files, cwd, emit, outDir, project, module, sourceMap, backend } = this.options;
+    const { files, cwd, emit, outDir, project, module, sourceMap, backend, threads } = this.options;
     this.compiler = new IncrementalCompiler({
       files: files.map((f) => resolve(cwd, f)),
       cwd,
@@ -88,6 +90,7 @@ export class Session {
       ...(module ? { module } : {}),
       ...(sourceMap ? { sourceMap } : {}),
       ...(backend ? { backend } : {}),
+      ...(threads === undefined ? {} : { threads }),
     });
   }
 

@@ -28,6 +28,10 @@ export interface EmitOptions {
   readonly backend?: "js" | "wasm";
   /** Multiply-adds from which a product runs in WebAssembly (tests lower it; default WASM_MIN_WORK). */
   readonly wasmMinWork?: number;
+  /** Threads for the WebAssembly kernels: a count (1: no workers, no shared memory) or "auto" (default). */
+  readonly threads?: number | "auto";
+  /** Multiply-adds from which a kernel call is split across threads (tests lower it; default THREAD_MIN_WORK). */
+  readonly threadMinWork?: number;
 }
 
 /** What the parts of codegen may do to the function being generated. */

@@ -129,7 +129,11 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
   if (checksIndices) out[helpersEnd - 1] += `\n${ts ? BAD_INDEX_HELPER_TS : BAD_INDEX_HELPER}`;
   // WebAssembly kernels: the embedded module and its helpers, and `ready` exported.
   if (usesWasm(units, options)) {
-    out[helpersEnd - 1] += `\n${wasmModuleCode(ts)}`;
+    const threads = {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.threadMinWork === undefined ? {} : { threadMinWork: options.threadMinWork }),
+    };
+    out[helpersEnd - 1] += `\n${wasmModuleCode(ts, threads)}`;
     if (exportsReady(units)) {
       if (cjs) exported.push(readyExport(true, ts));
       else out.push("", readyExport(false, ts));

@@ -17,7 +17,7 @@ import { indexGuard, loopPrechecks } from "./indexcheck.js";
 import { emitMatmul } from "./matmul.js";
 import { emitLoops } from "./loops.js";
 import { isOuterProduct } from "./plan.js";
-import { emitMatmulKernel } from "./wasm-backend.js";
+import { emitMatmulKernel, WASM_MIN_WORK } from "./wasm-backend.js";
 
 import { type At, type Expr, type KernelEmitter, OUTLINE_AFTER, wrap } from "./kernel-parts.js";
 
@@ -262,7 +262,8 @@ export function createKernelEmitter(e: Emitter, buffers: Buffers): KernelEmitter
 
   /** Kernels with loop nests of their own (loops.ts, windows.ts). */
   const loops = (node: Node): void =>
-    emitLoops({ line: (t) => e.line(t), nested: (f) => e.nested(f), allocate, buf, read: (a, i) => e.read(a, i), bang: e.bang, dim: (d) => e.dim(d), size: (s) => e.size(s) }, node);
+    emitLoops({ line: (t) => e.line(t), nested: (f) => e.nested(f), allocate, buf, read: (a, i) => e.read(a, i), bang: e.bang, dim: (d) => e.dim(d), size: (s) => e.size(s),
+      backend: e.backend, wasmMinWork: e.wasmMinWork ?? WASM_MIN_WORK }, node);
 
   const transpose = (node: Node): void => {
     const x = node.args[0]!;

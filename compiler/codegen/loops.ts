@@ -25,6 +25,9 @@ export interface LoopWriter {
   dim(d: Dim): string;
   /** The product of dimensions as JS text, constants folded. */
   size(shape: readonly Dim[]): string;
+  /** Where heavy kernels run, and from how many multiply-adds WebAssembly pays (wasm-backend.ts). */
+  readonly backend: "js" | "wasm";
+  readonly wasmMinWork: number;
 }
 
 export type LoopKernel = (w: LoopWriter, node: Node) => void;

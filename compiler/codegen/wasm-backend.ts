@@ -14,12 +14,21 @@
 // after growth. Operands are copied in, the product is copied out into the result's ordinary
 // typed array (Float32Array / Float64Array) planned by buffers.ts, so nothing outside this file
 // sees the linear memory.
+//
+// Threads (`threads` other than 1): the module is built for a shared memory of at most
+// `SHARED_MAX_PAGES`, and the helper runs the kernel through `$gradc_wasm.par`, which splits a
+// large product by rows of C across worker threads (compiler/wasm/threads.ts). Growing a
+// shared memory never detaches its buffer, but the views must still be re-made for the new
+// length, as below.
 
+import { gradcErrorBinding } from "../../runtime/error-source.js";
 import { type Dim, type Func, type Node, type Value, walkNodes } from "../ir/types.js";
 import { buildKernelModule, type KernelModule } from "../wasm/module.js";
 import { wasmLoaderSource } from "../wasm/embed.js";
+import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
 import type { Emitter } from "./emitter.js";
 import { isOuterProduct } from "./plan.js";
+import { windowChoice, windowHostCode, windowKernelOf } from "./wasm-conv.js";
 
 export type Backend = "js" | "wasm";
 
@@ -28,6 +37,16 @@ export const DEFAULT_BACKEND: Backend = "wasm";
 
 /** Multiply-adds (M·N·K) from which a matrix product runs in WebAssembly. */
 export const WASM_MIN_WORK = 32768;
+
+/** Threads for the kernels: a count (1: no workers, no shared memory) or "auto". */
+export type Threads = number | "auto";
+
+/** The default of the CLI, the plugins and `compile`: the core count, at most `AUTO_THREADS_CAP`. */
+export const DEFAULT_THREADS: Threads = "auto";
+export { AUTO_THREADS_CAP };
+
+/** Largest shared memory (pages of 64 KiB): 2 GiB. A shared memory needs a maximum. */
+export const SHARED_MAX_PAGES = 32768;
 
 /** The loader's state object in a generated module. */
 export const WASM_STATE = "$gradc_wasm";
@@ -70,9 +89,11 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
 export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WORK): string[] {
   const used: string[] = [];
   walkNodes(fn.body, (n) => {
-    if (n.op !== "matmul" || matmulChoice(n, backend, minWork) === "js") return;
-    const k = kernelOf(n)!;
-    if (!used.includes(k)) used.push(k);
+    let k: string | undefined;
+    if (n.op === "matmul") k = matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
+    // Convolutions and max pooling: wasm-conv.ts.
+    else if (windowChoice(n, backend, minWork) !== "js") k = windowKernelOf(n);
+    if (k !== undefined && !used.includes(k)) used.push(k);
   });
   return used;
 }
@@ -99,12 +120,22 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
   e.line("}");
 }
 
-let cached: KernelModule | undefined;
+const cached = new Map<boolean, KernelModule>();
 
 /** The kernel module every generated module embeds (built once per compiler process). */
-export function kernelModule(): KernelModule {
-  cached ??= buildKernelModule();
-  return cached;
+export function kernelModule(shared = false): KernelModule {
+  let mod = cached.get(shared);
+  if (mod === undefined) {
+    mod = buildKernelModule(shared ? { shared: true, maxPages: SHARED_MAX_PAGES } : {});
+    cached.set(shared, mod);
+  }
+  return mod;
+}
+
+/** Options of the module-level code: TypeScript or not, threads, and the split threshold (tests). */
+export interface WasmModuleOptions {
+  readonly threads?: Threads;
+  readonly threadMinWork?: number;
 }
 
 /**
@@ -112,10 +143,19 @@ export function kernelModule(): KernelModule {
  * loader, the views over its memory, and the helper that copies a product's operands in, runs
  * the kernel and copies the product out.
  */
-export function wasmModuleCode(ts: boolean): string {
+export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
-  const loader = wasmLoaderSource(kernelModule().bytes, { name: WASM_STATE, pages: 1, typescript: ts }).trimEnd();
+  const threads = options.threads ?? DEFAULT_THREADS;
+  const parallel = threads !== 1;
+  const loader = wasmLoaderSource(kernelModule(parallel).bytes, {
+    name: WASM_STATE,
+    pages: 1,
+    typescript: ts,
+    ...(parallel ? { maxPages: SHARED_MAX_PAGES, threads: { threads, minWork: options.threadMinWork ?? THREAD_MIN_WORK } } : {}),
+  }).trimEnd();
   const kernelType = "(c: number, a: number, b: number, m: number, n: number, k: number, acc: number) => void";
+  // With threads the kernel runs through `par`, split by rows of C when the product is large.
+  const run = parallel ? `${WASM_STATE}.par(kernel, m, m * n * k, [c, a, b, m, n, k, 0]);` : "kernel(c, a, b, m, n, k, 0);";
   const helper = (dtype: "f32" | "f64"): string => {
     const array = dtype === "f32" ? "Float32Array" : "Float64Array";
     const size = dtype === "f32" ? 4 : 8;
@@ -127,26 +167,36 @@ export function wasmModuleCode(ts: boolean): string {
   const view = $gradc_wasm_${dtype};
   view.set(A.length === na ? A : A.subarray(0, na), a / ${size});
   view.set(B.length === nb ? B : B.subarray(0, nb), b / ${size});
-  kernel(c, a, b, m, n, k, 0);
+  ${run}
   C.set(view.subarray(c / ${size}, c / ${size} + m * n));
 }`;
   };
+  // A shared memory has a maximum: past it, a GradcError rather than the engine's RangeError.
+  const limit = parallel
+    ? `
+  if (bytes > ${SHARED_MAX_PAGES * 65536}) {
+    ${gradcErrorBinding("GradcError", { ts, oneLine: true })}
+    throw new GradcError(\`the WebAssembly kernels need \${Math.ceil(bytes / 1048576)} MiB of memory, more than the ${SHARED_MAX_PAGES / 16} MiB a shared memory may have: compile with threads: 1\`);
+  }`
+    : "";
   return `${loader}
-// Views of the kernels' memory: re-created when it grows (growth detaches them).
+// Views of the kernels' memory: re-created when it grows (growth detaches an ordinary memory's
+// buffer; a shared one's stays valid but keeps its old length).
 let $gradc_wasm_f32 = new Float32Array(${WASM_STATE}.memory.buffer);
 let $gradc_wasm_f64 = new Float64Array(${WASM_STATE}.memory.buffer);
 /** Grows the memory (between kernel calls, never during one) to at least \`bytes\`. */
 function $gradc_wasm_room(bytes${t("number")})${t("void")} {
   const memory = ${WASM_STATE}.memory;
   const have = memory.buffer.byteLength;
-  if (bytes <= have) return;
+  if (bytes <= have) return;${limit}
   memory.grow(Math.ceil((bytes - have) / 65536));
   $gradc_wasm_f32 = new Float32Array(memory.buffer);
   $gradc_wasm_f64 = new Float64Array(memory.buffer);
 }
 // C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
 ${helper("f32")}
-${helper("f64")}`;
+${helper("f64")}
+${windowHostCode(ts, WASM_STATE)}`;
 }
 
 /** The export statement of `ready` (resolves when the kernels can run). */

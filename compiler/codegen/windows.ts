@@ -1,12 +1,14 @@
 // Loop kernels of convolution and pooling (the ops of ops/conv.ts and ops/pool.ts). They loop
 // directly over each window, in the order the reference evaluation visits it, and store
-// nothing but their result: no im2col copy, no scratch buffer. A convolution's innermost loop
+// nothing but their result: no im2col copy, no scratch buffer. (With the WebAssembly backend,
+// large convolutions and max pooling run as kernels instead: wasm-conv.ts.) A convolution's innermost loop
 // runs along a row of the output, its bounds clipped so the padded border costs no test.
 
 import type { Node, Value } from "../ir/types.js";
 import { type ConvGeometry, convGeometry } from "../ops/conv.js";
 import { type PoolGeometry, poolGeometry } from "../ops/pool.js";
 import type { LoopKernel, LoopWriter } from "./loops.js";
+import { emitWindowKernel } from "./wasm-conv.js";
 
 const block = (w: LoopWriter, body: () => void): void => {
   w.line("{");
@@ -60,8 +62,11 @@ const conv2d: LoopKernel = (w, node) => {
   const g = convGeometry(x.type.shape, k.type.shape, node.attrs);
   const out = w.allocate(node.outs[0]!);
   const [X, K] = [w.buf(x), w.buf(k)];
-  w.line(`${out}.fill(0);`);
-  block(w, () => taps(w, g, (xi, yi) => `${out}[${yi}]${w.bang} += ${w.read(K, "$wv")} * ${w.read(X, xi)};`));
+  // Large convolutions run as WebAssembly kernels (wasm-conv.ts), the rest as these loops.
+  emitWindowKernel(w, node, out, [X, K], () => {
+    w.line(`${out}.fill(0);`);
+    block(w, () => taps(w, g, (xi, yi) => `${out}[${yi}]${w.bang} += ${w.read(K, "$wv")} * ${w.read(X, xi)};`));
+  });
 };
 
 const conv2dDx: LoopKernel = (w, node) => {
@@ -70,8 +75,10 @@ const conv2dDx: LoopKernel = (w, node) => {
   const g = convGeometry(out.type.shape, k.type.shape, node.attrs);
   const target = w.allocate(out);
   const [Y, K] = [w.buf(y), w.buf(k)];
-  w.line(`${target}.fill(0);`);
-  block(w, () => taps(w, g, (xi, yi) => `${target}[${xi}]${w.bang} += ${w.read(Y, yi)} * ${w.read(K, "$wv")};`));
+  emitWindowKernel(w, node, target, [Y, K], () => {
+    w.line(`${target}.fill(0);`);
+    block(w, () => taps(w, g, (xi, yi) => `${target}[${xi}]${w.bang} += ${w.read(Y, yi)} * ${w.read(K, "$wv")};`));
+  });
 };
 
 const conv2dDw: LoopKernel = (w, node) => {
@@ -80,10 +87,12 @@ const conv2dDw: LoopKernel = (w, node) => {
   const g = convGeometry(x.type.shape, out.type.shape, node.attrs);
   const target = w.allocate(out);
   const [X, Y] = [w.buf(x), w.buf(y)];
-  w.line(`${target}.fill(0);`);
-  block(w, () =>
-    taps(w, g, (xi, yi) => `$s += ${w.read(X, xi)} * ${w.read(Y, yi)};`, { before: "let $s = 0;", after: `${target}[$wv]${w.bang} += $s;` }),
-  );
+  emitWindowKernel(w, node, target, [X, Y], () => {
+    w.line(`${target}.fill(0);`);
+    block(w, () =>
+      taps(w, g, (xi, yi) => `$s += ${w.read(X, xi)} * ${w.read(Y, yi)};`, { before: "let $s = 0;", after: `${target}[$wv]${w.bang} += $s;` }),
+    );
+  });
 };
 
 /** One pass over the windows, `$o` the output index; `body` sees `$t`, the window's top-left. */
@@ -127,10 +136,12 @@ const maxPool2d: LoopKernel = (w, node) => {
   const g = poolOf(node, x);
   const target = w.allocate(node.outs[0]!);
   const X = w.buf(x);
-  windows(w, x, g, () => {
-    argmax(w, X, g);
-    w.line(`${target}[$o] = ${w.read(X, "$at")};`);
-  });
+  emitWindowKernel(w, node, target, [X], () =>
+    windows(w, x, g, () => {
+      argmax(w, X, g);
+      w.line(`${target}[$o] = ${w.read(X, "$at")};`);
+    }),
+  );
 };
 
 const maxPool2dGrad: LoopKernel = (w, node) => {
@@ -138,10 +149,12 @@ const maxPool2dGrad: LoopKernel = (w, node) => {
   const g = poolOf(node, x);
   const target = w.allocate(node.outs[0]!);
   const [X, Y] = [w.buf(x), w.buf(y)];
-  w.line(`${target}.fill(0);`);
-  windows(w, x, g, () => {
-    argmax(w, X, g);
-    w.line(`${target}[$at]${w.bang} += ${w.read(Y, "$o")};`);
+  emitWindowKernel(w, node, target, [X, Y], () => {
+    w.line(`${target}.fill(0);`);
+    windows(w, x, g, () => {
+      argmax(w, X, g);
+      w.line(`${target}[$at]${w.bang} += ${w.read(Y, "$o")};`);
+    });
   });
 };
 

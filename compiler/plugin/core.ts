@@ -28,6 +28,11 @@ export interface GradcPluginOptions {
   readonly verify?: boolean;
   /** `wasm` (default): large matrix products run as embedded WebAssembly SIMD kernels; `js`: JavaScript only. */
   readonly backend?: "js" | "wasm";
+  /**
+   * Threads the WebAssembly kernels may use for large matrix products: a count, or `"auto"`
+   * (default: the core count at run time, at most 4). `1`: single-threaded, no workers.
+   */
+  readonly threads?: number | "auto";
 }
 
 /** What transforming one module gave. */
@@ -113,6 +118,7 @@ export class GradcCore {
         ...project,
         ...(this.options.verify ? { verify: true } : {}),
         ...(this.options.backend ? { backend: this.options.backend } : {}),
+        ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
       });
       return this.compiler;
     }

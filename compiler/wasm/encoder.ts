@@ -18,7 +18,7 @@ export interface Local {
 /** One recorded instruction; `comment` entries encode to nothing and print as `;; text`. */
 export type Instr =
   | { readonly op: OpName; readonly local?: Local; readonly value?: number; readonly memarg?: MemArg;
-      readonly blockType?: ValType | null; readonly v128?: readonly number[] }
+      readonly blockType?: ValType | null; readonly v128?: readonly number[]; readonly callee?: string }
   | { readonly op: "comment"; readonly text: string };
 
 export interface MemArg {
@@ -103,10 +103,10 @@ export class FunctionBuilder {
     };
   }
 
-  /** An operator with a lane immediate (extract_lane). */
-  lane(name: OpName, index: number, v: Expr): Expr {
+  /** An operator with a lane immediate: extract_lane (a vector), replace_lane (a vector, a value). */
+  lane(name: OpName, index: number, ...args: Expr[]): Expr {
     return () => {
-      v();
+      for (const a of args) a();
       this.instr({ op: name, value: index });
     };
   }
@@ -170,6 +170,12 @@ export class FunctionBuilder {
       otherwise();
     }
     this.instr({ op: "end" });
+  }
+
+  /** Calls another function of the module by name (a statement: its results, if any, are dropped). */
+  call(callee: string, ...args: Expr[]): void {
+    for (const a of args) a();
+    this.instr({ op: "call", callee });
   }
 
   ret(): void {
@@ -264,13 +270,14 @@ export class ModuleBuilder {
     });
     section(SECTION.code, (w) => {
       w.u32(this.functions.length);
-      for (const f of this.functions) w.sized(encodeBody(f));
+      const indexOf = new Map(this.functions.map((f, i) => [f.name, i]));
+      for (const f of this.functions) w.sized(encodeBody(f, indexOf));
     });
     return Uint8Array.from(out.bytes);
   }
 }
 
-function encodeBody(f: FunctionBuilder): ByteWriter {
+function encodeBody(f: FunctionBuilder, indexOf: ReadonlyMap<string, number>): ByteWriter {
   const w = new ByteWriter();
   // Locals as runs of one type, in declaration order (indices were assigned in that order).
   const runs: Array<[number, ValType]> = [];
@@ -300,6 +307,12 @@ function encodeBody(f: FunctionBuilder): ByteWriter {
       case "local":
         w.u32(i.local!.index);
         break;
+      case "func": {
+        const index = indexOf.get(i.callee!);
+        if (index === undefined) throw new Error(`${f.name}: call to ${i.callee}, which the module does not define`);
+        w.u32(index);
+        break;
+      }
       case "i32":
         w.s32(i.value!);
         break;

@@ -19,6 +19,11 @@
 // K in vectors, reduced across lanes at the end of the tile (plus a scalar K tail).
 // Per C element the nn/tn products are added in K order, so f32 rounding is the one a
 // sequential f32 loop gives; nt adds lane-wise partial sums.
+//
+// Row ranges (threads): `matmul_<v>_<p>_rows(c, a, b, m, n, k, acc, r0, r1)` computes only rows
+// [r0, r1) of C (for tn, the columns r0…r1 of A: its row stride stays M). Each element's sum is
+// formed the same way whichever block it falls in, so any split of the rows gives the whole
+// product bit for bit. `matmul_<v>_<p>(…)` is the same call with the range [0, m).
 
 import type { Expr, FunctionBuilder, Local, ModuleBuilder } from "./encoder.js";
 import type { Precision } from "./precision.js";
@@ -39,12 +44,23 @@ export const MATMUL_PARAMS = [
   ["acc", "i32"],
 ] as const;
 
+/** The kernel over a range of rows: the parameters above, then r0 and r1. */
+export const MATMUL_ROWS_PARAMS = [...MATMUL_PARAMS, ["r0", "i32"], ["r1", "i32"]] as const;
+
 export function matmulName(variant: Variant, p: Precision): string {
   return `matmul_${variant}_${p.name}`;
 }
 
+/** Suffix of a kernel's row-range variant (the host's parallel loop looks it up by name). */
+export const ROWS_SUFFIX = "_rows";
+
 export function addMatmul(mod: ModuleBuilder, variant: Variant, p: Precision, kc = DEFAULT_KC): void {
-  mod.func(matmulName(variant, p), MATMUL_PARAMS, [], (f) => new MatmulWriter(f, variant, p, kc).write());
+  const name = matmulName(variant, p);
+  mod.func(name + ROWS_SUFFIX, MATMUL_ROWS_PARAMS, [], (f) => new MatmulWriter(f, variant, p, kc).write());
+  mod.func(name, MATMUL_PARAMS, [], (f) => {
+    f.comment(`${name}: every row, ${name}${ROWS_SUFFIX}(…, 0, m)`);
+    f.call(name + ROWS_SUFFIX, ...MATMUL_PARAMS.map(([n]) => f.get(f.param(n))), f.i32(0), f.get(f.param("m")));
+  });
 }
 
 const ROW_BLOCK = 4;
@@ -60,6 +76,8 @@ class MatmulWriter {
   private readonly n: Local;
   private readonly k: Local;
   private readonly acc: Local;
+  private readonly r0: Local;
+  private readonly r1: Local;
   private readonly i: Local;
   private readonly j: Local;
   private readonly jc: Local;
@@ -87,8 +105,8 @@ class MatmulWriter {
     private readonly p: Precision,
     private readonly kc: number,
   ) {
-    [this.c, this.a, this.b, this.m, this.n, this.k, this.acc] = MATMUL_PARAMS.map(([name]) => f.param(name)) as
-      [Local, Local, Local, Local, Local, Local, Local];
+    [this.c, this.a, this.b, this.m, this.n, this.k, this.acc, this.r0, this.r1] = MATMUL_ROWS_PARAMS.map(([name]) => f.param(name)) as
+      [Local, Local, Local, Local, Local, Local, Local, Local, Local];
     const i32 = (name: string): Local => f.local(name, "i32");
     this.i = i32("i");
     this.j = i32("j");
@@ -115,7 +133,7 @@ class MatmulWriter {
   write(): void {
     const { f, p } = this;
     const g = (l: Local): Expr => f.get(l);
-    f.comment(`${matmulName(this.variant, p)}: C = ${formula(this.variant)}, sizes at run time`);
+    f.comment(`${matmulName(this.variant, p)}${ROWS_SUFFIX}: rows [r0, r1) of C = ${formula(this.variant)}, sizes at run time`);
     f.ifElse(f.op("i32.eqz", g(this.k)), () => {
       f.comment("K = 0: the product is zero");
       f.ifElse(f.op("i32.eqz", g(this.acc)), () => this.zeroFill());
@@ -136,10 +154,10 @@ class MatmulWriter {
         f.comment(`column tile [jc, je), at most ${nc} columns`);
         const nextJ = f.op("i32.add", g(this.jc), f.i32(nc));
         f.set(this.je, f.op("select", nextJ, g(this.n), f.op("i32.lt_s", nextJ, g(this.n))));
-        f.set(this.i, f.i32(0));
+        f.set(this.i, g(this.r0));
         for (const rows of [ROW_BLOCK, 1]) {
           f.comment(`row blocks of ${rows}`);
-          f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.i), f.i32(rows)), g(this.m)), () => {
+          f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.i), f.i32(rows)), g(this.r1)), () => {
             f.set(this.j, g(this.jc));
             for (const width of this.columnSteps()) {
               f.whileLoop(f.op("i32.le_s", f.op("i32.add", g(this.j), f.i32(width)), g(this.je)), () => {
@@ -162,11 +180,13 @@ class MatmulWriter {
     return this.variant === "nt" ? [2, 1] : [2 * this.p.lanes, this.p.lanes, 1];
   }
 
+  /** Rows [r0, r1) of C set to zero. */
   private zeroFill(): void {
     const { f, p } = this;
     const end = this.cp;
-    f.set(end, f.op("i32.add", f.get(this.c), f.op("i32.mul", f.op("i32.mul", f.get(this.m), f.get(this.n)), f.i32(p.bytes))));
-    f.set(this.pa[0]!, f.get(this.c));
+    const rowAt = (r: Local): Expr => f.op("i32.add", f.get(this.c), f.op("i32.mul", f.op("i32.mul", f.get(r), f.get(this.n)), f.i32(p.bytes)));
+    f.set(end, rowAt(this.r1));
+    f.set(this.pa[0]!, rowAt(this.r0));
     f.whileLoop(f.op("i32.lt_u", f.get(this.pa[0]!), f.get(end)), () => {
       f.store(p.store, f.get(this.pa[0]!), p.name === "f32" ? f.f32(0) : f.f64(0));
       f.bump(this.pa[0]!, p.bytes);

@@ -1,9 +1,11 @@
-// The kernel module: every matrix-product variant and the fused elementwise kernels, in f32
-// and f64, over one linear memory (see memory.ts for the contract between host and kernels).
+// The kernel module: every matrix-product variant, the convolutions (im2col + those products),
+// max pooling and the fused elementwise kernels, in f32 and f64, over one linear memory (see memory.ts for the contract between host and kernels).
 
 import { ModuleBuilder, type MemorySpec } from "./encoder.js";
+import { addConv } from "./conv.js";
 import { addElementwise } from "./elementwise.js";
 import { addMatmul, DEFAULT_KC, VARIANTS } from "./matmul.js";
+import { addPool } from "./pool.js";
 import { PRECISIONS } from "./precision.js";
 import { printModule } from "./text.js";
 
@@ -37,19 +39,45 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
   const mod = new ModuleBuilder(memory);
   for (const p of PRECISIONS) {
     for (const v of VARIANTS) addMatmul(mod, v, p, options.kc ?? DEFAULT_KC);
+    addConv(mod, p);
+    addPool(mod, p);
     addElementwise(mod, p);
   }
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
 }
 
+type Matmul = (c: number, a: number, b: number, m: number, n: number, k: number, acc: number) => void;
+/** A matrix product over rows [r0, r1) of C only (the host's parallel loop splits by these). */
+type MatmulRows = (c: number, a: number, b: number, m: number, n: number, k: number, acc: number, r0: number, r1: number) => void;
+
 /** The exports of an instantiated kernel module (all addresses in bytes). */
 export interface KernelExports {
-  matmul_nn_f32(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_nt_f32(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_tn_f32(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_nn_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_nt_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
-  matmul_tn_f64(c: number, a: number, b: number, m: number, n: number, k: number, acc: number): void;
+  matmul_nn_f32_rows: MatmulRows;
+  matmul_nt_f32_rows: MatmulRows;
+  matmul_tn_f32_rows: MatmulRows;
+  matmul_nn_f64_rows: MatmulRows;
+  matmul_nt_f64_rows: MatmulRows;
+  matmul_tn_f64_rows: MatmulRows;
+  matmul_nn_f32: Matmul;
+  matmul_nt_f32: Matmul;
+  matmul_tn_f32: Matmul;
+  matmul_nn_f64: Matmul;
+  matmul_nt_f64: Matmul;
+  matmul_tn_f64: Matmul;
+  im2col_f32(col: number, x: number, ...geometry: ConvImageGeometry): void;
+  im2col_f64(col: number, x: number, ...geometry: ConvImageGeometry): void;
+  col2im_f32(x: number, col: number, ...geometry: ConvImageGeometry): void;
+  col2im_f64(x: number, col: number, ...geometry: ConvImageGeometry): void;
+  conv2d_f32(y: number, x: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_f64(y: number, x: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dx_f32(dx: number, dy: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dx_f64(dx: number, dy: number, w: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dw_f32(dw: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  conv2d_dw_f64(dw: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_f32(y: number, x: number, unused: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_f64(y: number, x: number, unused: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_grad_f32(dx: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
+  max_pool2d_grad_f64(dx: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   bias_relu_f32(out: number, x: number, bias: number, rows: number, cols: number): void;
   bias_relu_f64(out: number, x: number, bias: number, rows: number, cols: number): void;
   relu_mask_f32(dx: number, dy: number, y: number, n: number): void;
@@ -57,3 +85,10 @@ export interface KernelExports {
   col_sum_f32(out: number, x: number, rows: number, cols: number, acc: number): void;
   col_sum_f64(out: number, x: number, rows: number, cols: number, acc: number): void;
 }
+
+/** A convolution's sizes as its kernels take them: c, h, w, o, kh, kw, oh, ow, stride, pad top, pad left. */
+export type ConvGeometryArgs = [c: number, h: number, w: number, o: number, kh: number, kw: number, oh: number, ow: number,
+  stride: number, pt: number, pl: number];
+/** The same without o (im2col and col2im see one image). */
+export type ConvImageGeometry = [c: number, h: number, w: number, kh: number, kw: number, oh: number, ow: number,
+  stride: number, pt: number, pl: number];

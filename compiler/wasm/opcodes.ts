@@ -10,6 +10,7 @@ export type ImmKind =
   | "none"
   | "block" // block type: 0x40 (no result) or a value type
   | "label" // relative branch depth
+  | "func" // function index (resolved from the callee's name when the module is encoded)
   | "local" // local index
   | "i32"
   | "f32"
@@ -44,6 +45,7 @@ export const OPCODES = {
   br: plain(0x0c, "label"),
   br_if: plain(0x0d, "label"),
   return: plain(0x0f),
+  call: plain(0x10, "func"),
   drop: plain(0x1a),
   select: plain(0x1b),
   // variables
@@ -90,6 +92,11 @@ export const OPCODES = {
   "f64.sub": plain(0xa1),
   "f64.mul": plain(0xa2),
   "f64.max": plain(0xa5),
+  // conversions
+  "i32.trunc_f32_s": plain(0xa8),
+  "i32.trunc_f64_s": plain(0xaa),
+  "f32.convert_i32_s": plain(0xb2),
+  "f64.convert_i32_s": plain(0xb7),
   // 128-bit SIMD
   "v128.load": simd(0x00, "memarg", 4),
   "v128.load32_splat": simd(0x09, "memarg", 2),
@@ -99,10 +106,13 @@ export const OPCODES = {
   "f32x4.splat": simd(0x13),
   "f64x2.splat": simd(0x14),
   "f32x4.extract_lane": simd(0x1f, "lane"),
+  "f32x4.replace_lane": simd(0x20, "lane"),
   "f64x2.extract_lane": simd(0x21, "lane"),
+  "f64x2.replace_lane": simd(0x22, "lane"),
   "f32x4.gt": simd(0x44),
   "f64x2.gt": simd(0x4a),
   "v128.and": simd(0x4e),
+  "v128.bitselect": simd(0x52),
   "f32x4.add": simd(0xe4),
   "f32x4.sub": simd(0xe5),
   "f32x4.mul": simd(0xe6),

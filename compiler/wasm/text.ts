@@ -50,6 +50,8 @@ function printInstr(i: Instr): string {
       return `${i.op} ${formatFloat(i.value!)}`;
     case "local":
       return `${i.op} $${i.local!.name}`;
+    case "func":
+      return `${i.op} $${i.callee}`;
     case "memarg": {
       const parts: string[] = [i.op];
       if (i.memarg!.offset !== 0) parts.push(`offset=${i.memarg!.offset}`);

@@ -127,7 +127,7 @@ describe("the kernel module", () => {
     expect(text).toMatch(/\n +v128\.load offset=16\n/);
     expect(text).toMatch(/\n +v128\.load32_splat\n/);
     expect(text).toMatch(/\n +f64x2\.add\n/);
-    expect(text).toContain(";; matmul_nt_f32: C = A·Bᵀ, sizes at run time");
+    expect(text).toContain(";; matmul_nt_f32_rows: rows [r0, r1) of C = A·Bᵀ, sizes at run time");
     // Every function is closed and the listing ends the module.
     expect(text.match(/\n  \(func /g)!.length).toBe(exports.length);
     expect(text.endsWith("  )\n)\n")).toBe(true);
