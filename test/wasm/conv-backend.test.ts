@@ -182,10 +182,10 @@ describe("results", () => {
     const args = [tensor([2, 2, 9, 9]), { w1: tensor([3, 2, 3, 3]), b1: tensor([3, 1, 1]), w2: tensor([5, 3, 3, 3]) }] as const;
     const [, [dx, dp]] = wasm["gLayers"]!(...args) as [number, [{ data: Float64Array }, Record<string, { data: Float64Array }>]];
     const value = (x: typeof args[0], p: typeof args[1]): number => tape["layers"]!(x, p) as unknown as number;
-    const perturbed = <T extends { shape: number[]; data: Float64Array }>(t: T, i: number, v: number): T => {
-      const data = t.data.slice();
+    const perturbed = <T extends { shape: number[]; data: Float32Array | Float64Array }>(t: T, i: number, v: number): T => {
+      const data = Float64Array.from(t.data);
       data[i] = v;
-      return { ...t, data };
+      return { ...t, data } as T;
     };
     let checked = 0;
     for (let i = 0; i < dx.data.length; i += 23) {
