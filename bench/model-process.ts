@@ -7,8 +7,8 @@
 // and memory can then be attributed to one engine.
 
 import { parseArgs } from "node:util";
-import { CASES, inputsFor, MODEL_NAMES, tolerance, type ModelCase, type ModelName } from "./cases.js";
-import { gradc, gradcFresh } from "./engines/gradc.js";
+import { CASES, inputsFor, MODEL_NAMES, sizedMlpMnist, tolerance, type ModelCase, type ModelName } from "./cases.js";
+import { gradc, gradcFresh, gradcJs } from "./engines/gradc.js";
 import { hand } from "./engines/hand.js";
 import { jaxJs } from "./engines/jax.js";
 import { tape } from "./engines/tape.js";
@@ -18,10 +18,12 @@ import { compareResults } from "./lib/compare.js";
 import { fmtErr, fmtRatio, fmtTime, type EngineReport, type MemoryReport, type ModelReport } from "./lib/report.js";
 import { calibrate, DEFAULT_TIMING, median, quantile, setClock, timeBatch, warmUp, type TimingOptions } from "./lib/timing.js";
 import { cloneTree } from "./lib/tree.js";
+import { writeMlpSource } from "./scaling/model.js";
 
 const ENGINES: Record<EngineName, Engine> = {
   hand,
   gradc,
+  "gradc-js": gradcJs,
   "gradc-fresh": gradcFresh,
   tape,
   "tfjs-cpu": tfjsCpu,
@@ -58,7 +60,8 @@ function errorText(e: unknown): string {
 }
 
 function progress(model: ModelCase, r: EngineReport): void {
-  const head = `  ${model.name.padEnd(10)} ${r.engine.padEnd(10)}`;
+  const name = model.dims ? `b${model.dims.batch}·h${model.dims.hidden}${model.dims.symbolic ? " (B)" : ""}` : model.name;
+  const head = `  ${name.padEnd(12)} ${r.engine.padEnd(10)}`;
   if (r.status !== "ok") {
     console.log(`${head} ${r.status}: ${r.reason}`);
     return;
@@ -151,19 +154,23 @@ async function runModel(model: ModelCase, engineNames: EngineName[], timing: Tim
       const rounds = Math.min(timing.rounds, Math.max(5, Math.floor(timing.maxMs / pairMs)));
       const samples: number[] = [];
       const paired: number[] = [];
+      // Wall and CPU time of the engine's timed batches, whichever clock the samples use.
       let cpuUs = 0;
       let wallMs = 0;
       for (let i = 0; i < rounds; i++) {
         paired.push(timeBatch(ref.call, handN) / handN);
         const cpu0 = process.cpuUsage();
+        const w0 = performance.now();
         const ms = timeBatch(call, n);
+        wallMs += performance.now() - w0;
         const cpu = process.cpuUsage(cpu0);
         cpuUs += cpu.user + cpu.system;
-        wallMs += ms;
         samples.push(ms / n);
       }
       // Above 1 when the engine computes on more than one thread (hand uses one).
       report.cpuPerWall = cpuUs / 1000 / wallMs;
+      report.wallMsPerCall = wallMs / (rounds * n);
+      report.cpuMsPerCall = cpuUs / 1000 / (rounds * n);
       handSamples.push(...paired);
       report.medianMs = median(samples);
       report.p25Ms = quantile(samples, 0.25);
@@ -173,7 +180,7 @@ async function runModel(model: ModelCase, engineNames: EngineName[], timing: Tim
       report.pairedHandMs = median(paired);
       report.ratio = report.medianMs / report.pairedHandMs;
       report.memory = memorySince(before);
-      if (inst.valueOnly) Object.assign(report, costOfDerivatives(call, n, inst.valueOnly, timing, rounds));
+      if (inst.valueOnly && model.timeDerivatives !== false) Object.assign(report, costOfDerivatives(call, n, inst.valueOnly, timing, rounds));
     } catch (e) {
       report.status = e instanceof Unavailable ? "unavailable" : "error";
       report.reason = errorText(e);
@@ -214,6 +221,10 @@ async function main(): Promise<void> {
       rounds: { type: "string" },
       "max-ms": { type: "string" },
       clock: { type: "string", default: "wall" },
+      // mlp-mnist at another size (npm run bench:scaling).
+      batch: { type: "string" },
+      hidden: { type: "string" },
+      symbolic: { type: "boolean", default: false },
     },
   });
   if (values.clock !== "wall" && values.clock !== "cpu") throw new Error(`--clock must be wall or cpu, got '${values.clock}'`);
@@ -227,7 +238,13 @@ async function main(): Promise<void> {
     rounds: Number(values.rounds ?? DEFAULT_TIMING.rounds),
     maxMs: Number(values["max-ms"] ?? DEFAULT_TIMING.maxMs),
   };
-  const report = await runModel(CASES[model], engines, timing);
+  let c = CASES[model];
+  if (values.batch !== undefined || values.hidden !== undefined) {
+    if (model !== "mlp-mnist") throw new Error("--batch and --hidden size mlp-mnist only");
+    const dims = { batch: Number(values.batch ?? 64), hidden: Number(values.hidden ?? 128), symbolic: values.symbolic };
+    c = sizedMlpMnist(dims, writeMlpSource(dims));
+  }
+  const report = await runModel(c, engines, timing);
   if (process.send) await new Promise<void>((resolve, reject) => process.send!({ type: "report", report }, undefined, {}, (e) => (e ? reject(e) : resolve())));
   else console.log(JSON.stringify(report, null, 2));
 }

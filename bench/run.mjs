@@ -6,6 +6,8 @@
 //
 //   node bench/run.mjs main [args…]            # what `npm run bench` does
 //   node bench/run.mjs compile-scaling [args…] # what `npm run bench:compile` does
+//   node bench/run.mjs scaling [args…]         # what `npm run bench:scaling` does
+//   node bench/run.mjs mlp-batch [args…]       # literal against symbolic batch
 //
 // TensorFlow.js is bundled rather than imported: its Node entry points are CommonJS, and the
 // gradient registrations (`@tensorflow/tfjs-core/dist/register_all_gradients`) exist only as
@@ -17,7 +19,7 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = path.join(root, "node_modules", ".cache", "gradc-bench");
-const entries = ["main", "model-process", "compile-scaling"];
+const entries = ["main", "model-process", "compile-scaling", "scaling", "mlp-batch"];
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry || !entries.includes(entry)) {

@@ -1,10 +1,12 @@
 // A small convolutional net on real MNIST digits (the `mnist` package's 10 000, split 8000 for
 // training and 2000 held out), in f32: conv 3×3 (1 → 8) → ReLU → 2×2 max-pool → conv 3×3
 // (8 → 16) → ReLU → 2×2 max-pool → linear 784 → 10, trained with Adam on batches of 64 against
-// the digits' integer labels. Prints the mean training loss and the held-out accuracy after each
-// epoch. Training digits are shifted at random by up to one pixel each time they are drawn.
+// the digits' integer labels, its step size decaying along a cosine from `lr` to 0 over the run.
+// Prints the mean training loss and the held-out accuracy after each epoch. Training digits are
+// shifted at random by up to one pixel each time they are drawn.
 import { add, adam, argmax, conv2d, crossEntropy, matmul, maxPool2d, mul, randn, relu, reshape, tensor, valueAndGrad, zeros, type Tensor } from "gradc";
 import { CLASSES, fillBatch, loadMnist, permutation, PIXELS, seeded, type Shift, type TrainOptions } from "./data/mnist.js";
+import { cosineDecay } from "./data/schedule.js";
 
 export interface Cnn {
   K1: Tensor<[8, 1, 3, 3], "f32">;
@@ -62,18 +64,20 @@ export function initCnn(seed = 1): Cnn {
  * held-out accuracy after the last epoch.
  */
 export function main(g = lossGrad, options: TrainOptions = {}): number {
-  const { epochs = 8, train = 8000, test = 2000, lr = 2e-3, shift = 1, log = console.log } = options;
+  const { epochs = 8, train = 8000, test = 2000, lr = 3e-3, shift = 1, log = console.log } = options;
   const started = performance.now();
   const data = loadMnist({ train, test });
   log(`MNIST: ${data.train.count} training digits, ${data.test.count} held out (loaded in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
   const net = initCnn();
-  const opt = adam({ lr });
+  const steps = Math.floor(data.train.count / BATCH);
+  // A constant step size leaves the held-out accuracy moving by about a point between the last
+  // epochs; decaying it to 0 over the run lets them settle.
+  const opt = adam({ lr: cosineDecay(lr, epochs * steps) });
   const x = zeros([BATCH, 1, 28, 28], "f32");
   const labels = zeros([BATCH], "i32");
   // fillBatch also writes one-hot targets, which the i32 labels make unnecessary here.
   const oneHot = new Float32Array(BATCH * CLASSES);
-  const steps = Math.floor(data.train.count / BATCH);
   const augment: Shift | undefined = shift > 0 ? { max: shift, random: seeded(7), background: -data.mean / data.std } : undefined;
   let acc = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {

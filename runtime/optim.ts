@@ -30,8 +30,12 @@ export function sgd<P>(params: P, grads: P, lr: number): P {
  * adam({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 })
  */
 export interface AdamOptions {
-  /** Step size. */
-  lr: number;
+  /**
+   * Step size: a number, or a schedule, the step size of each step as a function of its number
+   * (1 for the first step), e.g. a cosine decay over `T` steps:
+   * `(t) => 1e-3 * 0.5 * (1 + Math.cos((Math.PI * t) / T))`.
+   */
+  lr: number | ((step: number) => number);
   /** Decay of the first-moment estimate. Default 0.9. */
   beta1?: number;
   /** Decay of the second-moment estimate. Default 0.999. */
@@ -63,8 +67,8 @@ export interface Adam {
  * for (const batch of batches) opt.step(params, grad(loss)(params, batch));
  */
 export function adam(options: AdamOptions): Adam {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
-  if (!(lr > 0)) throw new GradcError(`adam: lr must be positive, got ${lr}`);
+  const { lr: rate, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
+  if (typeof rate !== "function" && !(rate > 0)) throw new GradcError(`adam: lr must be positive, got ${rate}`);
   const moments = new Map<string, { m: Float64Array; v: Float64Array }>();
   let t = 0;
   return {
@@ -73,6 +77,8 @@ export function adam(options: AdamOptions): Adam {
     },
     step<P>(params: P, grads: P): P {
       t++;
+      const lr = typeof rate === "function" ? rate(t) : rate;
+      if (!(lr >= 0) || !Number.isFinite(lr)) throw new GradcError(`adam: lr(${t}) must be a finite number ≥ 0, got ${lr}`);
       const c1 = 1 - beta1 ** t;
       const c2 = 1 - beta2 ** t;
       return updateLeaves(params, grads, (p, g, key) => {

@@ -40,14 +40,25 @@ function countNodes(b: IrBlock): number {
   return b.nodes.reduce((n, node) => n + 1 + (node.blocks ?? []).reduce((m, inner) => m + countNodes(inner), 0), 0);
 }
 
+export type Backend = "js" | "wasm";
+export type Threads = number | "auto";
 export type CompileFn = (
   files: string[],
-  options?: { emit?: "js" | "ts"; forwardOnly?: boolean; backend?: "js" | "wasm"; threads?: number | "auto" },
+  options?: { emit?: "js" | "ts"; forwardOnly?: boolean; backend?: Backend; threads?: Threads },
 ) => CompileResult | Promise<CompileResult>;
 
-/** GRADC_BENCH_THREADS: a thread count or "auto"; unset, the compiler's default. */
-export function benchThreads(): number | "auto" | undefined {
-  const value = process.env["GRADC_BENCH_THREADS"];
+/** `GRADC_BENCH_BACKEND=js|wasm`: the backend of the `gradc` engine (default: the compiler's, wasm). */
+export function envBackend(): Backend | undefined {
+  const b = process.env["GRADC_BENCH_BACKEND"];
+  return b === "js" || b === "wasm" ? b : undefined;
+}
+
+/**
+ * `GRADC_BENCH_THREADS=N|auto`: the threads the WebAssembly kernels may use, passed to the
+ * compiler as its `threads` option (unset: the compiler's default, auto).
+ */
+export function benchThreads(): Threads | undefined {
+  const value = process.env["GRADC_BENCH_THREADS"]?.trim();
   if (value === undefined || value === "") return undefined;
   if (value === "auto") return "auto";
   const n = Number(value);
@@ -94,25 +105,17 @@ export interface Compiled {
 /**
  * Compiles one source file with `emit: "js"` and writes the module for `source` to a temp file.
  * `forwardOnly` (a compiler option for this measurement) compiles each binding to the value of
- * the function it differentiates, without derivatives.
+ * the function it differentiates, without derivatives; `backend` defaults to `envBackend()`.
  */
-export async function compileToFile(source: string, outName: string, forwardOnly = false): Promise<Compiled> {
+export async function compileToFile(source: string, outName: string, forwardOnly = false, backend = envBackend()): Promise<Compiled> {
   const compile = await loadCompiler();
   const file = path.resolve(ROOT, source);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let result: CompileResult;
   try {
-    // GRADC_BENCH_BACKEND=js measures the JavaScript-only backend (default: the compiler's, wasm).
-    const backend = process.env["GRADC_BENCH_BACKEND"];
-    // GRADC_BENCH_THREADS=1 (or 2, …, auto) sets the kernels' threads (default: the compiler's, auto).
     const threads = benchThreads();
-    result = await compile([file], {
-      emit: "js",
-      ...(forwardOnly ? { forwardOnly } : {}),
-      ...(backend === "js" || backend === "wasm" ? { backend } : {}),
-      ...(threads === undefined ? {} : { threads }),
-    });
+    result = await compile([file], { emit: "js", ...(forwardOnly ? { forwardOnly } : {}), ...(backend ? { backend } : {}), ...(threads === undefined ? {} : { threads }) });
   } catch (e) {
     throw new Unavailable(`compile() threw: ${(e as Error).stack?.split("\n").slice(0, 3).join(" | ") ?? String(e)}`);
   }
@@ -150,29 +153,28 @@ export async function importCompiled(c: Compiled): Promise<{ exports: Record<str
   }
 }
 
-let compiled: Promise<Compiled> | undefined;
-let forward: Promise<Compiled> | undefined;
+/** Compiled modules of this process, by backend and kind (one model per process). */
+const compiledModules = new Map<string, Promise<Compiled>>();
 
 /**
  * gradc compiles ahead of time, at build time, so compiling is its `prepare` step: reported
  * in the compile table, but neither in setup time nor in the memory growth of the engine
  * (which then measures the generated code). The process peak still includes the compiler.
  */
-function compileOnce(model: ModelCase): Promise<Compiled> {
-  compiled ??= requireOps(model).then(() => compileToFile(model.source, `${model.name}.grad.mjs`));
-  return compiled;
+function compileOnce(model: ModelCase, backend: Backend | undefined, forwardOnly = false): Promise<Compiled> {
+  const key = `${backend ?? "default"}.${forwardOnly ? "value" : "grad"}`;
+  let c = compiledModules.get(key);
+  if (!c) {
+    c = requireOps(model).then(() => compileToFile(model.source, `${model.name}.${key}.mjs`, forwardOnly, backend));
+    compiledModules.set(key, c);
+  }
+  return c;
 }
 
 /** A model written against ops the runtime does not have yet is "n/a (needs …)", not a compile error. */
 async function requireOps(model: ModelCase): Promise<void> {
   const missing = await missingOps(model);
   if (missing.length > 0) throw new Unavailable(needsMessage(missing));
-}
-
-/** The same bindings compiled to the value alone: the denominator of the cost of derivatives. */
-function compileForwardOnce(model: ModelCase): Promise<Compiled> {
-  forward ??= requireOps(model).then(() => compileToFile(model.source, `${model.name}.value.mjs`, true));
-  return forward;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -202,36 +204,51 @@ function positional(f: Fn, args: unknown[]): () => unknown {
 /**
  * gradc's generated code, calling the export `exportName`: `lossAndGrad` (reuse: true, the
  * same result objects every call) or `lossAndGradFresh` (new result objects every call).
+ * `backend()`: the compiler's kernel backend (undefined: its default). The same bindings
+ * compiled to the value alone (`forwardOnly`) are the denominator of the cost of derivatives,
+ * unless the case turns that measurement off.
  */
-function gradcEngine(name: "gradc" | "gradc-fresh", exportName: string): Engine {
+function gradcEngine(name: "gradc" | "gradc-fresh" | "gradc-js", exportName: string, backend: () => Backend | undefined): Engine {
   return {
     name,
-    prepare: async (model) => void (await Promise.all([compileOnce(model), compileForwardOnce(model)])),
+    prepare: async (model) => {
+      const b = backend();
+      await Promise.all([compileOnce(model, b), ...(model.timeDerivatives === false ? [] : [compileOnce(model, b, true)])]);
+    },
     async setup(model: ModelCase, inputs: Tree[]): Promise<EngineInstance> {
-      const c = await compileOnce(model);
+      const b = backend();
+      const c = await compileOnce(model, b);
       const { exports, importMs } = await importCompiled(c);
       const lossAndGrad = exports[exportName];
       if (typeof lossAndGrad !== "function") {
         throw new Unavailable(`generated module has no ${exportName} function (exports: ${Object.keys(exports).join(", ") || "none"})`);
       }
-      const valueModule = (await importCompiled(await compileForwardOnce(model))).exports;
-      const value = valueModule[exportName];
-      if (typeof value !== "function") throw new Unavailable(`the forward-only module has no ${exportName} function`);
+      // A module compiled with the WebAssembly backend may need to finish instantiating.
+      await (exports["ready"] as Promise<void> | undefined);
+      let value: unknown;
+      if (model.timeDerivatives !== false) {
+        const valueModule = (await importCompiled(await compileOnce(model, b, true))).exports;
+        await (valueModule["ready"] as Promise<void> | undefined);
+        value = valueModule[exportName];
+        if (typeof value !== "function") throw new Unavailable(`the forward-only module has no ${exportName} function`);
+      }
       // gradc's Tensor is structural ({ shape, data }), so the harness's own values go in as-is.
       const args = inputs.map((a) => cloneTree(a));
       let out: unknown;
       let v: unknown;
       const f = positional(lossAndGrad as Fn, args);
-      const fv = positional(value as Fn, args);
+      const fv = value === undefined ? undefined : positional(value as Fn, args);
       return {
         call: () => void (out = f()),
-        valueOnly: () => void (v = fv()),
+        ...(fv ? { valueOnly: () => void (v = fv()) } : {}),
         result: () => fromGradc(model, inputs, out),
-        info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs },
+        info: { compileMs: c.compileMs, codeBytes: c.codeBytes, importMs, backend: b ?? "default", threads: benchThreads() ?? "default" },
       };
     },
   };
 }
 
-export const gradc: Engine = gradcEngine("gradc", "lossAndGrad");
-export const gradcFresh: Engine = gradcEngine("gradc-fresh", "lossAndGradFresh");
+export const gradc: Engine = gradcEngine("gradc", "lossAndGrad", envBackend);
+export const gradcFresh: Engine = gradcEngine("gradc-fresh", "lossAndGradFresh", envBackend);
+/** The JavaScript-only backend (`backend: "js"`), whatever GRADC_BENCH_BACKEND says. */
+export const gradcJs: Engine = gradcEngine("gradc-js", "lossAndGrad", () => "js");

@@ -1,7 +1,7 @@
 // The reference engine: the hand-written code of bench/hand/, called on the harness's typed
 // arrays directly. Gradient buffers are preallocated by each model; a call allocates nothing.
 
-import type { ModelName } from "../cases.js";
+import type { MlpDims, ModelName } from "../cases.js";
 import { createAttention } from "../hand/attention.js";
 import { createCnnMnist } from "../hand/cnn-mnist.js";
 import { createFxyz } from "../hand/fxyz.js";
@@ -9,6 +9,7 @@ import { createMlpMnist } from "../hand/mlp-mnist.js";
 import { createMlpTiny } from "../hand/mlp-tiny.js";
 import { createNeuron } from "../hand/neuron.js";
 import { createPendulum } from "../hand/pendulum.js";
+import { createSizedMlp, INPUTS } from "../scaling/hand-mlp.js";
 import type { FloatArray, IntTensorValue, TensorValue, Tree } from "../lib/tree.js";
 import type { Engine, EngineInstance } from "./types.js";
 
@@ -96,7 +97,22 @@ const setups: Record<ModelName, (args: Tree[]) => EngineInstance> = {
   },
 };
 
+/** mlp-mnist at another batch and hidden width (the scaling table). */
+function sizedMlp({ batch, hidden }: MlpDims, args: Tree[]): EngineInstance {
+  const p = args[0] as Record<"W1" | "b1" | "W2" | "b2", TensorValue>;
+  const x = arr(args[1]!), y = arr(args[2]!);
+  const m = createSizedMlp(batch, hidden, "f32");
+  let value = 0;
+  return {
+    call: () => void (value = m.lossAndGrad(p.W1.data, p.b1.data, p.W2.data, p.b2.data, x, y)),
+    result: () => ({
+      value,
+      grads: [{ W1: t([INPUTS, hidden], m.dW1), b1: t([hidden], m.db1), W2: t([hidden, 10], m.dW2), b2: t([10], m.db2) }],
+    }),
+  };
+}
+
 export const hand: Engine = {
   name: "hand",
-  setup: async (model, inputs) => setups[model.name](inputs),
+  setup: async (model, inputs) => (model.dims ? sizedMlp(model.dims, inputs) : setups[model.name](inputs)),
 };

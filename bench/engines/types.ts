@@ -5,8 +5,13 @@
 import type { ModelCase } from "../cases.js";
 import type { Tree } from "../lib/tree.js";
 
-export const ENGINE_NAMES = ["hand", "gradc", "gradc-fresh", "tape", "tfjs-cpu", "tfjs-wasm", "jax-js"] as const;
+export const ENGINE_NAMES = ["hand", "gradc", "gradc-js", "gradc-fresh", "tape", "tfjs-cpu", "tfjs-wasm", "jax-js"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
+/**
+ * What `npm run bench` runs without `--engine`: every engine but `gradc-js` (gradc with the
+ * JavaScript-only backend, which `npm run bench:scaling` compares with the default one).
+ */
+export const DEFAULT_ENGINES: readonly EngineName[] = ENGINE_NAMES.filter((e) => e !== "gradc-js");
 
 export interface EngineResult {
   value: number;

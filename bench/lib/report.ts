@@ -19,6 +19,12 @@ export interface EngineReport {
   pairedHandMs?: number;
   /** CPU time over wall time during the engine's timed batches: > 1 means several threads. */
   cpuPerWall?: number;
+  /**
+   * Mean wall time and mean CPU time (all threads of the process) per call over the engine's
+   * timed batches, both measured whatever `--clock` times the median by.
+   */
+  wallMsPerCall?: number;
+  cpuMsPerCall?: number;
   /** Engine setup (compile, bundle import, tensor upload…) and its first call (JIT, tracing…). */
   setupMs?: number;
   firstCallMs?: number;
@@ -205,9 +211,65 @@ export function renderTables(models: ModelReport[], engines: string[]): string {
       table(["model", ...costEngines], costRows),
     );
   }
+  const summary = renderTensorSummary(models, engines);
+  if (summary) out.push("", summary);
   if (gradcRows.length > 0) {
     out.push("", "### gradc compile (ahead of time, cold: includes starting TypeScript)", "", table(["model", "compile()", "generated code", "import"], gradcRows));
   }
   if (notes.length > 0) out.push("", "Notes:", "", ...notes.map((n, i) => `${i + 1}. ${n.replace(/\s+/g, " ")}`));
   return out.join("\n");
+}
+
+/** gradc's engine with its backend and threads, when the run chose them (GRADC_BENCH_BACKEND, GRADC_BENCH_THREADS). */
+function engineLabel(e: string, r: EngineReport): string {
+  const backend = e === "gradc-js" ? "js" : r.info?.["backend"];
+  const threads = r.info?.["threads"];
+  const parts = [backend && backend !== "default" ? `${backend} backend` : "", threads !== undefined && threads !== "default" ? `threads ${threads}` : ""].filter(Boolean);
+  return parts.length > 0 ? `${e} (${parts.join(", ")})` : e;
+}
+
+/** Engine a over engine b, each as measured against its own paired hand (so load drift cancels). */
+function across(a: EngineReport | undefined, b: EngineReport | undefined): number | undefined {
+  if (a?.status !== "ok" || b?.status !== "ok" || a.ratio === undefined || b.ratio === undefined) return undefined;
+  return a.ratio / b.ratio;
+}
+
+/**
+ * One row per f32 (tensor) model and gradc engine: time per call (wall and CPU), CPU/wall, and
+ * the ratios to hand, jax-js and TF.js-wasm. The ratio to a peer is gradc's ratio to hand over
+ * the peer's ratio to hand, each measured side by side with hand in its own process.
+ */
+export function renderTensorSummary(models: ModelReport[], engines: string[]): string | undefined {
+  const gradcs = engines.filter((e) => e === "gradc" || e === "gradc-js");
+  const tensor = models.filter((m) => m.dtype === "f32");
+  const rows: string[][] = [];
+  for (const m of tensor) {
+    for (const e of gradcs) {
+      const r = m.engines.find((x) => x.engine === e);
+      if (r?.status !== "ok") continue;
+      const peer = (name: string) => {
+        const x = across(r, m.engines.find((p) => p.engine === name));
+        return x === undefined ? "—" : fmtRatio(x);
+      };
+      rows.push([
+        m.model,
+        engineLabel(e, r),
+        fmtTime(r.medianMs),
+        fmtTime(r.wallMsPerCall),
+        fmtTime(r.cpuMsPerCall),
+        r.cpuPerWall === undefined ? "—" : r.cpuPerWall.toFixed(2),
+        fmtRatio(r.ratio),
+        peer("jax-js"),
+        peer("tfjs-wasm"),
+      ]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return [
+    "### Tensor models: gradc against hand, jax-js and TF.js-wasm (below 1×: gradc is faster)",
+    "",
+    "Median per call by the run's clock; wall and CPU: means per call over the same timed batches (CPU of all the process's threads). A ratio to a peer is gradc's ratio to hand over the peer's, each measured next to hand.",
+    "",
+    table(["model", "engine", "time/call", "wall/call", "CPU/call", "CPU/wall", "× hand", "× jax-js", "× tfjs-wasm"], rows),
+  ].join("\n");
 }

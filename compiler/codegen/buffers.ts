@@ -54,7 +54,8 @@ export function planBuffers(e: Emitter): Buffers {
   const returnedTogether = new Map<Value, { buffer: string; width: number; before: Value[] }>();
   const returnBuffers: { name: string; bytes: () => string }[] = [];
   for (const dtype of spec.reuse ? [] : (["f64", "f32"] as const)) {
-    const group = [...plan.storage].filter(([v, s]) => s.kind === "fresh" && v.type.dtype === dtype).map(([v]) => v);
+    const group: Value[] = [];
+    plan.storage.forEach((s, v) => void (s.kind === "fresh" && v.type.dtype === dtype && group.push(v)));
     if (group.length < 2) continue;
     const name = `$gradc_out_${dtype}`;
     const width = dtype === "f64" ? 8 : 4;

@@ -155,7 +155,12 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
   if (exported.length > 0) out.push("", ...exported);
   while (locs.length < out.length) locs.push(undefined);
   // One location per line of code: an item of several lines (the helpers) has none.
-  const lines = out.flatMap((item, i) => (item.includes("\n") ? item.split("\n").map(() => undefined) : [locs[i]]));
+  const lines: (Loc | undefined)[] = [];
+  for (let i = 0; i < out.length; i++) {
+    const item = out[i]!;
+    if (!item.includes("\n")) lines.push(locs[i]);
+    else for (let k = item.split("\n").length; k > 0; k--) lines.push(undefined);
+  }
   return { code: out.join("\n") + "\n", lines };
 }
 

@@ -7,6 +7,7 @@ import type { Dim, Node, Value } from "../ir/types.js";
 import { matmulDims } from "../ops/linalg.js";
 import { permOf } from "../ops/movement.js";
 import { CodegenError } from "./errors.js";
+import { emitBatchedMatmul } from "./wasm-batched.js";
 import { WINDOW_KERNELS } from "./windows.js";
 
 /** What a loop kernel may use of the function emitter. */
@@ -67,15 +68,19 @@ const block = (w: LoopWriter, body: () => void): void => {
   w.line("}");
 };
 
-/** `[..., M, K] · [..., K, N]`: per batch entry an i-p-j product (rows of B and C contiguous). */
+/** `[..., M, K] · [..., K, N]`: large ones as WebAssembly kernels (wasm-batched.ts), else the loops below. */
 const batchedMatmul: LoopKernel = (w, node) => {
+  const C = w.allocate(node.outs[0]!);
+  emitBatchedMatmul(w, node, C, () => batchedLoops(w, node, C));
+};
+
+/** Per batch entry an i-p-j product (rows of B and C contiguous), or 4×4 register blocks. */
+function batchedLoops(w: LoopWriter, node: Node, C: string): void {
   const [A, B] = node.args as [Value, Value];
-  const out = node.outs[0]!;
   const ta = node.attrs["ta"] === true;
   const tb = node.attrs["tb"] === true;
   const { batch, m, k, n } = matmulDims(A.type.shape, B.type.shape, node.attrs);
   const [M, K, N] = [w.dim(m), w.dim(k), w.dim(n)];
-  const C = w.allocate(out);
   const a = w.buf(A);
   const b = w.buf(B);
   /** The offset of a batch entry in an operand whose batch dims broadcast against `batch`. */
@@ -145,7 +150,7 @@ const batchedMatmul: LoopKernel = (w, node) => {
       w.line("}");
     });
   });
-};
+}
 
 /** Any permutation of the axes: the result walked row-major, x read through permuted strides. */
 const transposeAny: LoopKernel = (w, node) => {

@@ -13,7 +13,7 @@
 // loop may write over an operand that dies in it. `reshape` and tensor `if` results alias the
 // storage they come from.
 
-import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, WHILE, isRegionOp } from "../ir/types.js";
+import { type Block, type Dim, type DType, type Func, type Node, type Value, IF, LOOP, WHILE, isRegionOp, walkValues } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
 
 export type Storage =
@@ -68,52 +68,70 @@ export function isOuterProduct(node: Node): boolean {
 
 const sameDims = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
-function countUses(block: Block, uses: Map<Value, number>): void {
-  const bump = (v: Value): void => {
-    uses.set(v, (uses.get(v) ?? 0) + 1);
-  };
+/** One more than the largest value id of a function (ids are unique within it). */
+function idBound(fn: Func): number {
+  let max = -1;
+  walkValues(fn.body, (v) => {
+    if (v.id > max) max = v.id;
+  });
+  return max + 1;
+}
+
+function countUses(block: Block, uses: Int32Array): void {
   for (const node of block.nodes) {
-    node.args.forEach(bump);
-    node.blocks.forEach((b) => countUses(b, uses));
+    for (const a of node.args) uses[a.id]!++;
+    for (const b of node.blocks) countUses(b, uses);
   }
-  block.results.forEach(bump);
+  for (const r of block.results) uses[r.id]!++;
 }
 
 export function planTensors(fn: Func): TensorPlan {
-  const uses = new Map<Value, number>();
+  // Per-value facts live in arrays indexed by value id: Maps keyed by the values themselves
+  // were most of planning on large functions.
+  const bound = idBound(fn);
+  const uses = new Int32Array(bound);
   countUses(fn.body, uses);
   const inlined = new Set<Value>();
+  const isInlined = new Uint8Array(bound);
   const storage = new Map<Value, Storage>();
   const slots: Slot[] = [];
 
   // Fusion decisions, block by block: a producer is inlined into its only consumer.
-  const consumerOf = new Map<Value, Node>();
+  const consumerOf: (Node | undefined)[] = new Array<Node | undefined>(bound);
   /** How deeply a value's fused expression nests (0 for a stored value). */
-  const fusedDepth = new Map<Value, number>();
+  const fusedDepth = new Int32Array(bound);
+  /** The node defining a value, and the block it is in (set as decideFusion reaches it). */
+  const producerOf: (Node | undefined)[] = new Array<Node | undefined>(bound);
+  const blockOf: (Block | undefined)[] = new Array<Block | undefined>(bound);
   const decideFusion = (block: Block): void => {
-    const local = new Map<Value, Node>();
     for (const node of block.nodes) {
-      node.outs.forEach((o) => local.set(o, node));
-      node.blocks.forEach(decideFusion);
+      for (const o of node.outs) {
+        producerOf[o.id] = node;
+        blockOf[o.id] = block;
+      }
+      for (const b of node.blocks) decideFusion(b);
       if (isRegionOp(node.op)) continue;
       const outer = isOuterProduct(node);
       const fusesInto = isPointwise(node) || node.op === "sum" || node.op === "max" || outer;
       if (!fusesInto) continue;
       const space = node.op === "sum" || node.op === "max" ? node.args[0]!.type.shape : node.outs[0]!.type.shape;
       let depth = 1;
-      for (const [k, a] of node.args.entries()) {
-        if (!isTensor(a) || !local.has(a) || uses.get(a) !== 1) continue;
-        const producer = local.get(a);
+      const args = node.args;
+      for (let k = 0; k < args.length; k++) {
+        const a = args[k]!;
+        if (!isTensor(a) || blockOf[a.id] !== block || uses[a.id] !== 1) continue;
+        const producer = producerOf[a.id];
         if (!producer || !(isPointwise(producer) || isOuterProduct(producer))) continue;
         // An outer product evaluates its row factor once per row, its column factor once per
         // entry: the column factor is fused only when there is one row (nothing recomputed).
         if (outer ? k === 1 && space[0] !== 1 : !sameDims(a.type.shape, space)) continue;
-        if ((fusedDepth.get(a) ?? 0) >= MAX_FUSED_DEPTH) continue;
+        if (fusedDepth[a.id]! >= MAX_FUSED_DEPTH) continue;
         inlined.add(a);
-        consumerOf.set(a, node);
-        depth = Math.max(depth, (fusedDepth.get(a) ?? 0) + 1);
+        isInlined[a.id] = 1;
+        consumerOf[a.id] = node;
+        depth = Math.max(depth, fusedDepth[a.id]! + 1);
       }
-      node.outs.forEach((o) => fusedDepth.set(o, depth));
+      for (const o of node.outs) fusedDepth[o.id] = depth;
     }
   };
   decideFusion(fn.body);
@@ -125,27 +143,36 @@ export function planTensors(fn: Func): TensorPlan {
   fn.body.results.forEach((r) => resultCount.set(r, (resultCount.get(r) ?? 0) + 1));
 
   // Lifetimes over top-level positions; values touched inside a block count at its if node.
-  const lastUse = new Map<Value, number>();
-  const pinned = new Set<Value>();
-  // An inlined node is evaluated inside its consumer's loop, so its operands live until then.
-  const topIndex = new Map<Node, number>();
-  fn.body.nodes.forEach((n, i) => topIndex.set(n, i));
-  const evaluatedAt = (node: Node, fallback: number): number => {
-    let cur = node;
-    for (let next = consumerOf.get(cur.outs[0]!); next !== undefined; next = consumerOf.get(cur.outs[0]!)) cur = next;
-    return topIndex.get(cur) ?? fallback;
-  };
+  const lastUseOf = new Float64Array(bound).fill(-1);
+  const pinnedIds = new Uint8Array(bound);
+  const lastUse = { get: (v: Value): number => lastUseOf[v.id]!, set: (v: Value, at: number): void => void (lastUseOf[v.id] = at) };
+  const pinned = { has: (v: Value): boolean => pinnedIds[v.id] === 1, add: (v: Value): void => void (pinnedIds[v.id] = 1) };
+  // An inlined node is evaluated inside its consumer's loop, so its operands live until then:
+  // at the position of the end of its chain of consumers (all in the top-level block), found
+  // from the last node back.
+  const topNodes = fn.body.nodes;
+  const topPosition = new Int32Array(bound);
+  topNodes.forEach((n, i) => n.outs.forEach((o) => (topPosition[o.id] = i)));
+  const evaluatedAt = new Int32Array(topNodes.length);
+  for (let i = topNodes.length - 1; i >= 0; i--) {
+    const first = topNodes[i]!.outs[0];
+    const consumer = first === undefined ? undefined : consumerOf[first.id];
+    evaluatedAt[i] = consumer === undefined ? i : evaluatedAt[topPosition[consumer.outs[0]!.id]!]!;
+  }
   const markUses = (block: Block, pos: number | undefined): void => {
-    block.nodes.forEach((node, i) => {
-      const at = pos ?? evaluatedAt(node, i);
-      node.args.forEach((a) => lastUse.set(a, Math.max(lastUse.get(a) ?? -1, at)));
-      node.blocks.forEach((b) => markUses(b, at));
-      if (pos !== undefined) node.outs.forEach((o) => pinned.add(o));
-    });
-    block.results.forEach((r) => {
-      lastUse.set(r, Math.max(lastUse.get(r) ?? -1, pos ?? Infinity));
-      if (pos !== undefined) pinned.add(r);
-    });
+    const nodes = block.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      const at = pos ?? evaluatedAt[i]!;
+      for (const a of node.args) if (lastUseOf[a.id]! < at) lastUseOf[a.id] = at;
+      for (const b of node.blocks) markUses(b, at);
+      if (pos !== undefined) for (const o of node.outs) pinnedIds[o.id] = 1;
+    }
+    for (const r of block.results) {
+      const at = pos ?? Infinity;
+      if (lastUseOf[r.id]! < at) lastUseOf[r.id] = at;
+      if (pos !== undefined) pinnedIds[r.id] = 1;
+    }
   };
   markUses(fn.body, undefined);
 
@@ -168,7 +195,7 @@ export function planTensors(fn: Func): TensorPlan {
   const setOwner = (slot: number, v: Value): void => {
     if (!owner.has(slot)) order.set(slot, inserted++);
     owner.set(slot, v);
-    const last = lastUse.get(v) ?? -1;
+    const last = lastUse.get(v);
     if (last === Infinity) return;
     if (last <= scannedUpTo) late.push([slot, v]);
     else {
@@ -181,15 +208,20 @@ export function planTensors(fn: Func): TensorPlan {
     return s?.kind === "slot" ? s.slot : undefined;
   };
   const release = (pos: number): void => {
-    const due = late.splice(0);
+    // Most positions free nothing: no arrays are made for them.
+    let due = late.length > 0 ? late.splice(0) : undefined;
     for (; scannedUpTo < pos - 1; scannedUpTo++) {
-      for (const entry of expiring.get(scannedUpTo + 1) ?? []) due.push(entry);
+      const entries = expiring.get(scannedUpTo + 1);
+      if (entries === undefined) continue;
       expiring.delete(scannedUpTo + 1);
+      if (due === undefined) due = entries;
+      else for (const entry of entries) due.push(entry);
     }
-    const freed = new Set<number>();
+    if (due === undefined) return;
+    const freed: number[] = [];
     for (const [slot, v] of due) {
-      if (owner.get(slot) !== v || pinned.has(v) || freed.has(slot)) continue;
-      const last = lastUse.get(v) ?? -1;
+      if (owner.get(slot) !== v || pinned.has(v) || freed.includes(slot)) continue;
+      const last = lastUse.get(v);
       // Kept alive longer since it was scheduled (an alias of it is read later).
       if (last >= pos) {
         if (last !== Infinity) {
@@ -198,9 +230,10 @@ export function planTensors(fn: Func): TensorPlan {
         }
         continue;
       }
-      freed.add(slot);
+      freed.push(slot);
     }
-    for (const slot of [...freed].sort((a, b) => order.get(a)! - order.get(b)!)) {
+    if (freed.length > 1) freed.sort((a, b) => order.get(a)! - order.get(b)!);
+    for (const slot of freed) {
       owner.delete(slot);
       free.push(slot);
     }
@@ -217,7 +250,7 @@ export function planTensors(fn: Func): TensorPlan {
       if (top) release(pos);
       node.blocks.forEach((b) => assign(b, false));
       for (const out of node.outs) {
-        if (!isTensor(out) || inlined.has(out)) continue;
+        if (!isTensor(out) || isInlined[out.id] === 1) continue;
         if (node.op === IF) {
           storage.set(out, { kind: "branch" });
           continue;
@@ -240,7 +273,7 @@ export function planTensors(fn: Func): TensorPlan {
         if (node.op === "reshape" && !isPointwise(node)) {
           storage.set(out, { kind: "alias", of: node.args[0]! });
           const root = rootOf(out);
-          lastUse.set(root, Math.max(lastUse.get(root) ?? -1, lastUse.get(out) ?? -1));
+          lastUse.set(root, Math.max(lastUse.get(root), lastUse.get(out)));
           if (pinned.has(out)) pinned.add(root);
           continue;
         }
@@ -250,7 +283,7 @@ export function planTensors(fn: Func): TensorPlan {
         }
         // In place: an elementwise loop may overwrite a same-shaped operand that dies here.
         if (top && isPointwise(node)) {
-          const dying = node.args.filter((a) => !inlined.has(a)).find(
+          const dying = node.args.filter((a) => isInlined[a.id] !== 1).find(
             (a) =>
               slotOf(a) !== undefined &&
               rootOf(a) === a &&

@@ -28,6 +28,7 @@ import { wasmLoaderSource } from "../wasm/embed.js";
 import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
 import type { Emitter } from "./emitter.js";
 import { isOuterProduct } from "./plan.js";
+import { batchedHelperSource, batchedKernelOf } from "./wasm-batched.js";
 import { windowChoice, windowHostCode, windowKernelOf } from "./wasm-conv.js";
 
 export type Backend = "js" | "wasm";
@@ -90,7 +91,9 @@ export function wasmKernelsOf(fn: Func, backend: Backend, minWork = WASM_MIN_WOR
   const used: string[] = [];
   walkNodes(fn.body, (n) => {
     let k: string | undefined;
-    if (n.op === "matmul") k = matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
+    // Batched products (rank above 2): wasm-batched.ts.
+    if (n.op === "matmul" && n.outs[0]!.type.shape.length > 2) k = backend === "wasm" ? batchedKernelOf(n, minWork) : undefined;
+    else if (n.op === "matmul") k = matmulChoice(n, backend, minWork) === "js" ? undefined : kernelOf(n);
     // Convolutions and max pooling: wasm-conv.ts.
     else if (windowChoice(n, backend, minWork) !== "js") k = windowKernelOf(n);
     if (k !== undefined && !used.includes(k)) used.push(k);
@@ -196,6 +199,7 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
 // C = op(A)·op(B) in WebAssembly: operands copied into the memory, the product copied out into C.
 ${helper("f32")}
 ${helper("f64")}
+${batchedHelperSource(ts, WASM_STATE, parallel)}
 ${windowHostCode(ts, WASM_STATE)}`;
 }
 

@@ -3,7 +3,7 @@
 // of the language (tensor constructors from data, transformations, optimizers) is refused
 // with what to do instead.
 
-import { Node, type PropertyAccessExpression } from "ts-morph";
+import { Node, type PropertyAccessExpression, ts } from "ts-morph";
 import { LowerError } from "./errors.js";
 import type { LV, TransformName } from "./types.js";
 import { GRADC_OPS } from "./opcalls.js";
@@ -25,8 +25,29 @@ export function gradcOp(name: string, at: Node): LV {
   throw new LowerError("GRADC1028", at, [name, instead]);
 }
 
+/** The names `import * as g from "gradc"` declares in a file, per parsed file. */
+const namespaceNames = new WeakMap<ts.SourceFile, ReadonlySet<string>>();
+
+function gradcNamespaces(sf: ts.SourceFile): ReadonlySet<string> {
+  let names = namespaceNames.get(sf);
+  if (names === undefined) {
+    const found = new Set<string>();
+    for (const st of sf.statements) {
+      if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== "gradc") continue;
+      const bindings = st.importClause?.namedBindings;
+      if (bindings !== undefined && ts.isNamespaceImport(bindings)) found.add(bindings.name.text);
+    }
+    namespaceNames.set(sf, (names = found));
+  }
+  return names;
+}
+
 /** `g.add` where `g` is `import * as g from "gradc"`: the op; undefined for anything else. */
 export function gradcNamespaceMember(pa: PropertyAccessExpression): LV | undefined {
+  // Most member reads (`Math.tanh`, `p.W1`) are of a name no namespace import of gradc in
+  // this file declares: known without asking the type checker what the name is.
+  const target = pa.compilerNode.expression;
+  if (!ts.isIdentifier(target) || !gradcNamespaces(target.getSourceFile()).has(target.text)) return undefined;
   const obj = pa.getExpression();
   if (!Node.isIdentifier(obj)) return undefined;
   const decls = obj.getSymbol()?.getDeclarations() ?? [];

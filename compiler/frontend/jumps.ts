@@ -142,16 +142,19 @@ const asCondition = (h: Host, lv: LV | undefined, at: Node): Condition =>
   lv === undefined ? { k: "bool", b: false } : lv.k === "bool" ? lv : { k: "val", v: h.asValue(lv, at) };
 
 /**
- * After statement `s` of a loop body: when `s` may have jumped, the statements after it run
- * only if it did not. Returns true when it lowered (or dropped) the rest of the list.
+ * After statement `s` of a loop body: when `s` may have jumped, the statements after it
+ * (`items` from `from` on) run only if it did not. Returns true when it lowered (or dropped)
+ * the rest of the list.
  */
-export function guardRest(h: Host, s: Statement, rest: readonly Item[]): boolean {
+export function guardRest(h: Host, s: Statement, items: readonly Item[], from: number): boolean {
   const frame = framesOf(h).at(-1);
   if (!frame) return false;
   const j = jumpsIn(s);
   if (!j.brk && !j.cont) return false;
   const stop = either(h, asCondition(h, h.store.get(frame.brk), s), asCondition(h, h.store.get(frame.cont), s), s);
   if (stop.k === "bool") return stop.b;
+  // Copied only here: after every statement of a long body, copying the rest was quadratic.
+  const rest = items.slice(from);
   const statements = rest.filter((r): r is Statement => !("exitTo" in r) && !("lower" in r));
   if (statements.length === 0) return true;
   const assigned = new Set<Var>();

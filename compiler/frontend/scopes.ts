@@ -3,7 +3,7 @@
 // scope, a global (`Math`, `NaN`), or a binding of the module (a function of the program, a
 // gradc op, a module-level constant).
 
-import type { Expression, Identifier, Statement } from "ts-morph";
+import type { Expression, Identifier, Statement, Symbol as TsMorphSymbol, ts } from "ts-morph";
 import { Node } from "ts-morph";
 import { LowerError, Poisoned } from "./errors.js";
 import { gradcOp } from "./gradc-names.js";
@@ -108,11 +108,8 @@ export function identifier(h: Host, id: Identifier): LV {
 /** A name not bound locally: a function of the program, a gradc op, or a module constant. */
 function resolveGlobal(h: Host, id: Identifier): LV {
   let sym = id.getSymbol();
-  const imported = sym?.getDeclarations().find((d) => Node.isImportSpecifier(d));
-  if (imported && Node.isImportSpecifier(imported)) {
-    const module = imported.getImportDeclaration().getModuleSpecifierValue();
-    if (module === "gradc") return gradcOp(imported.getName(), id);
-  }
+  const op = sym === undefined ? undefined : gradcImport(sym);
+  if (op !== undefined) return gradcOp(op, id);
   if (sym?.isAlias()) sym = sym.getAliasedSymbol() ?? sym;
   const decl = sym?.getDeclarations()[0];
   if (decl === undefined) throw new LowerError("GRADC1011", id, [id.getText()]);
@@ -139,4 +136,18 @@ function resolveGlobal(h: Host, id: Identifier): LV {
     }
   }
   throw new LowerError("GRADC1003", id, [id.getText()]);
+}
+
+/** Per symbol: the name it imports from "gradc" (`import { add as plus }`: add), or null. */
+const gradcImports = new WeakMap<ts.Symbol, string | null>();
+
+/** The gradc op a symbol imports, remembered: a model names the same few ops many times. */
+function gradcImport(sym: TsMorphSymbol): string | undefined {
+  let name = gradcImports.get(sym.compilerSymbol);
+  if (name === undefined) {
+    const imported = sym.getDeclarations().find((d) => Node.isImportSpecifier(d));
+    name = imported && Node.isImportSpecifier(imported) && imported.getImportDeclaration().getModuleSpecifierValue() === "gradc" ? imported.getName() : null;
+    gradcImports.set(sym.compilerSymbol, name);
+  }
+  return name ?? undefined;
 }

@@ -134,7 +134,7 @@ export function statements(h: Host, stmts: readonly Item[], i: number): LV | und
     }
     if (done) return done.ret;
     // After a possible break or continue, the rest runs only if it did not jump (jumps.ts).
-    if (guardRest(h, node, stmts.slice(i + 1))) return undefined;
+    if (guardRest(h, node, stmts, i + 1)) return undefined;
   }
   return undefined;
 }

@@ -29,7 +29,9 @@ export class IRBuilder {
       attrs,
     );
     const out = this.ids.value(type);
-    this.push({ op: name, args, attrs, outs: [out], blocks: [], ...(this.loc ? { loc: this.loc } : {}) });
+    // Not a spread of an optional `loc`: this runs for every node the passes build.
+    const loc = this.loc;
+    this.push(loc ? { op: name, args, attrs, outs: [out], blocks: [], loc } : { op: name, args, attrs, outs: [out], blocks: [] });
     return out;
   }
 
@@ -56,9 +58,13 @@ export class IRBuilder {
 
   push(node: Node): void {
     this.frames[this.frames.length - 1]!.nodes.push(node);
+    const defs = this.defs;
     for (const o of node.outs) {
-      if (this.defs[o.id] === undefined) this.outs++;
-      this.defs[o.id] = node;
+      // Grown one entry at a time: writing far past the end (a new value's id while the
+      // copied ones are still low) would turn the array into a slow dictionary.
+      while (defs.length <= o.id) defs.push(undefined);
+      if (defs[o.id] === undefined) this.outs++;
+      defs[o.id] = node;
     }
   }
 

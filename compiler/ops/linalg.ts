@@ -4,7 +4,8 @@
 
 import type { Attrs, Dim, Type } from "../ir/types.js";
 import { sumTo } from "./broadcast.js";
-import { type KernelOp, broadcastShapes, defineOp, formatShape, resultDType, ShapeError } from "./registry.js";
+import { type Builder, type KernelOp, broadcastShapes, defineOp, formatShape, resultDType, ShapeError } from "./registry.js";
+import { sizeFactors } from "./shape.js";
 import { sugar } from "./sugar.js";
 import { type TensorVal, allocData, broadcastIndex, dtypeOf, sizeOf } from "./values.js";
 
@@ -58,6 +59,25 @@ function evaluateMatmul(A: TensorVal, B: TensorVal, attrs: Attrs): TensorVal {
   return { shape: [...batch, m, n], data: out };
 }
 
+/**
+ * dB of `A·op(B)` when B is not batched (`x·W` with x [..., M, K]): the sum over the batch of
+ * Aᵀ·G is one product over the batch's rows, Aᵀ·G with A as [batch·M, K] and G as
+ * [batch·M, N] (reshapes, no copies), instead of a batched product then a sum. Undefined when
+ * that does not apply, or when batch·M is not one dimension (a symbolic batch times a literal M).
+ */
+function flatWeightGrad<V>(b: Builder<V>, g: V, A: V, B: V, ta: boolean, tb: boolean): V | undefined {
+  const s = sugar(b);
+  const [a, w] = [s.shape(A), s.shape(B)];
+  if (ta || a.length <= 2 || w.slice(0, -2).some((d) => d !== 1)) return undefined;
+  const { product, symbols } = sizeFactors(a.slice(0, -1));
+  if (symbols.length > 1 || (symbols.length === 1 && product !== 1)) return undefined;
+  const rows: Dim = symbols[0] ?? product;
+  const A2 = s.reshape(A, [rows, a[a.length - 1]!]);
+  const g2 = s.reshape(g, [rows, s.shape(g)[a.length - 1]!]);
+  const dB = tb ? s.matmul(g2, A2, true, false) : s.matmul(A2, g2, true, false);
+  return w.length === 2 ? dB : s.reshape(dB, w);
+}
+
 export const matmul = defineOp<KernelOp>({
   kind: "kernel",
   name: "matmul",
@@ -77,7 +97,7 @@ export const matmul = defineOp<KernelOp>({
     const tb = attrs["tb"] === true;
     return [
       needs[0] ? sumTo(b, ta ? s.matmul(B!, g, tb, true) : s.matmul(g, B!, false, !tb), s.shape(A!)) : null,
-      needs[1] ? sumTo(b, tb ? s.matmul(g, A!, true, ta) : s.matmul(A!, g, !ta, false), s.shape(B!)) : null,
+      needs[1] ? (flatWeightGrad(b, g, A!, B!, ta, tb) ?? sumTo(b, tb ? s.matmul(g, A!, true, ta) : s.matmul(A!, g, !ta, false), s.shape(B!))) : null,
     ];
   },
   // Product rule: dC = op(dA)·op(B) + op(A)·op(dB), with the same flags.

@@ -44,37 +44,73 @@ function hasAttrs(attrs: Node["attrs"]): boolean {
   return false;
 }
 
-/** Operand ids below this pack two to a number exactly (2·26 bits < 2⁵³). */
-const PACK = 2 ** 26;
+/** Each op name's number, for the table's integer keys (op names are few). */
+const opNumbers = new Map<string, number>();
+const opNumber = (op: string): number => {
+  let n = opNumbers.get(op);
+  if (n === undefined) opNumbers.set(op, (n = opNumbers.size));
+  return n;
+};
 
 /**
- * One scope's nodes by key. The common node (at most two operands, no attributes) is found by
- * its op and one number packing both operand ids, so it costs two lookups of an interned string
- * and a number rather than building and hashing a new string; the rest by their whole key text.
+ * One scope's nodes by key. The common node (at most two operands, no attributes) is found in
+ * an open-addressing hash table of integers (op number and both operand ids), with nothing
+ * allocated per lookup; the rest by their whole key text. (A Map keyed by one number packing
+ * both ids was half of CSE on large functions: such numbers are heap numbers to a Map.)
  */
 class Table {
-  private readonly plain = new Map<string, Map<number, Node>>();
+  private ops = new Int32Array(16).fill(-1);
+  private as = new Int32Array(16);
+  private bs = new Int32Array(16);
+  private nodes: (Node | undefined)[] = new Array<Node | undefined>(16).fill(undefined);
+  private count = 0;
   private readonly other = new Map<string, Node>();
 
-  private static packed(k: Key): number | undefined {
-    return k.rest === "" && k.a < PACK - 1 && k.b < PACK - 1 ? (k.a + 1) * PACK + (k.b + 1) : undefined;
+  private static hash(op: number, a: number, b: number): number {
+    let h = Math.imul(op + 1, 0x9e3779b1) ^ Math.imul(a + 2, 0x85ebca6b) ^ Math.imul(b + 2, 0xc2b2ae35);
+    h ^= h >>> 15;
+    return Math.imul(h, 0x2c1b3c6d) ^ (h >>> 12);
   }
 
   get(k: Key): Node | undefined {
-    const n = Table.packed(k);
-    if (n !== undefined) return this.plain.get(k.op)?.get(n);
-    return this.other.get(`${k.op}(${k.a},${k.b})${k.rest}`);
+    if (k.rest !== "") return this.other.get(`${k.op}(${k.a},${k.b})${k.rest}`);
+    const op = opNumber(k.op);
+    const mask = this.ops.length - 1;
+    for (let i = Table.hash(op, k.a, k.b) & mask; ; i = (i + 1) & mask) {
+      const o = this.ops[i]!;
+      if (o === -1) return undefined;
+      if (o === op && this.as[i] === k.a && this.bs[i] === k.b) return this.nodes[i];
+    }
   }
 
   set(k: Key, node: Node): void {
-    const n = Table.packed(k);
-    if (n === undefined) {
+    if (k.rest !== "") {
       this.other.set(`${k.op}(${k.a},${k.b})${k.rest}`, node);
       return;
     }
-    let byOperands = this.plain.get(k.op);
-    if (!byOperands) this.plain.set(k.op, (byOperands = new Map()));
-    byOperands.set(n, node);
+    if (2 * (this.count + 1) > this.ops.length) this.grow();
+    this.insert(opNumber(k.op), k.a, k.b, node);
+    this.count++;
+  }
+
+  private insert(op: number, a: number, b: number, node: Node): void {
+    const mask = this.ops.length - 1;
+    let i = Table.hash(op, a, b) & mask;
+    while (this.ops[i] !== -1) i = (i + 1) & mask;
+    this.ops[i] = op;
+    this.as[i] = a;
+    this.bs[i] = b;
+    this.nodes[i] = node;
+  }
+
+  private grow(): void {
+    const { ops, as, bs, nodes } = this;
+    const size = 2 * ops.length;
+    this.ops = new Int32Array(size).fill(-1);
+    this.as = new Int32Array(size);
+    this.bs = new Int32Array(size);
+    this.nodes = new Array<Node | undefined>(size).fill(undefined);
+    for (let i = 0; i < ops.length; i++) if (ops[i] !== -1) this.insert(ops[i]!, as[i]!, bs[i]!, nodes[i]!);
   }
 }
 

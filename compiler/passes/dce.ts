@@ -13,9 +13,21 @@ import { indexRanges } from "./indexrange.js";
 import { isTripDim } from "../ir/while.js";
 
 export function dce(fn: Func): Func {
-  // Live values by id (ids are unique within a function): cheaper than a Set of values.
-  const liveIds: boolean[] = [];
-  const live = { add: (v: Value): void => void (liveIds[v.id] = true), has: (v: Value): boolean => liveIds[v.id] === true };
+  // Live values by id (ids are unique within a function): cheaper than a Set of values. A
+  // typed array, grown as needed: the sweep starts from the results, whose ids are the
+  // highest, and writing there first would make a plain array a slow dictionary.
+  let liveIds = new Uint8Array(1024);
+  const live = {
+    add: (v: Value): void => {
+      if (v.id >= liveIds.length) {
+        const grown = new Uint8Array(Math.max(2 * liveIds.length, v.id + 1));
+        grown.set(liveIds);
+        liveIds = grown;
+      }
+      liveIds[v.id] = 1;
+    },
+    has: (v: Value): boolean => v.id < liveIds.length && liveIds[v.id] === 1,
+  };
   const ranges = indexRanges(fn);
   const throws = (node: Node): boolean => {
     if (ranges.mayThrow(node)) return true;

@@ -56,7 +56,23 @@ export interface IndexRanges {
   constantOf(v: Value): number | undefined;
 }
 
+/**
+ * The analysis of `fn`, made on the first question about an indexing node: most functions
+ * have none, and DCE asks about every node of every function it cleans.
+ */
 export function indexRanges(fn: Func): IndexRanges {
+  let analysis: IndexRanges | undefined;
+  const full = (): IndexRanges => (analysis ??= analyze(fn));
+  return {
+    inRange: (node) => !INDEXING_OPS.has(node.op) || full().inRange(node),
+    mayThrow: (node) => INDEXING_OPS.has(node.op) && full().mayThrow(node),
+    constantIndex: (node) => full().constantIndex(node),
+    constantOf: (v) => full().constantOf(v),
+    counterPlusInvariant: (node) => (INDEXING_OPS.has(node.op) ? full().counterPlusInvariant(node) : undefined),
+  };
+}
+
+function analyze(fn: Func): IndexRanges {
   const producer = new Map<Value, Node>();
   const counters = new Map<Value, Dim>();
   const loopOf = new Map<Value, Node>();

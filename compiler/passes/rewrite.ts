@@ -30,10 +30,13 @@ export interface RewriteHooks {
 
 export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
   const b = new IRBuilder(opTypes, IdSource.after(fn));
-  const subst = new Map<Value, Value>();
+  // Replacements by value id (ids are unique within a function): an array grown entry by
+  // entry, cheaper than a Map keyed by the values.
+  const subst: (Value | undefined)[] = [];
+  let substituted = 0;
   const s = (v: Value): Value => {
     let cur = v;
-    for (let next = subst.get(cur); next !== undefined; next = subst.get(cur)) cur = next;
+    for (let next = subst[cur.id]; next !== undefined; next = subst[cur.id]) cur = next;
     return cur;
   };
   const scope: RewriteScope = { b, def: (v) => b.defOf(s(v)) };
@@ -45,13 +48,14 @@ export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
           // Copied only when something changed: most nodes of a large function keep theirs.
           const blocks = node.blocks.length === 0 ? node.blocks : node.blocks.map(walk);
           let args = node.args;
-          for (let i = 0; i < args.length; i++) {
-            const a = subst.size === 0 ? args[i]! : s(args[i]!);
-            if (a === args[i]) continue;
-            if (args === node.args) args = args.slice();
-            (args as Value[])[i] = a;
-          }
-          const changed = args !== node.args || blocks.some((nb, i) => nb !== node.blocks[i]);
+          if (substituted > 0)
+            for (let i = 0; i < args.length; i++) {
+              const a = s(args[i]!);
+              if (a === args[i]) continue;
+              if (args === node.args) args = args.slice();
+              (args as Value[])[i] = a;
+            }
+          const changed = args !== node.args || (blocks !== node.blocks && blocks.some((nb, i) => nb !== node.blocks[i]));
           const current: Node = changed ? { ...node, args, blocks } : node;
           b.loc = node.loc;
           const result = rule(current, scope);
@@ -62,7 +66,9 @@ export function rewrite(fn: Func, rule: Rule, hooks: RewriteHooks = {}): Func {
             const v = replace[i];
             const o = node.outs[i]!;
             if (v === undefined || v === o) continue;
-            subst.set(o, v);
+            while (subst.length <= o.id) subst.push(undefined);
+            if (subst[o.id] === undefined) substituted++;
+            subst[o.id] = v;
             // The replacement carries on the source name, for readable dumps and code; the
             // frontend's values keep theirs (the `ir` dump must not change under later passes).
             if (v.name === undefined && o.name !== undefined && !hasFixedName(v)) v.name = o.name;

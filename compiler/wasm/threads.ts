@@ -36,11 +36,12 @@
 export const AUTO_THREADS_CAP = 4;
 
 /**
- * Work (multiply-adds of a product) from which a call is split: below it, waking the workers
- * costs more than the share they take (bench/wasm-threads.ts on 2 cores: from about 2.5·10⁵
- * multiply-adds, some 15 µs of work, two threads win).
+ * Work (multiply-adds of a product) from which a call is split. Measured with
+ * bench/wasm-threads.ts on 2 cores (idle): at 2¹⁹ (about 26 µs on one thread) two threads take
+ * 1.7× less time when the workers are awake (a call shortly after another) and some 10 µs more
+ * when they must first be woken from Atomics.wait; from 2²⁰ they win either way (1.8×, 1.1×).
  */
-export const THREAD_MIN_WORK = 1 << 18;
+export const THREAD_MIN_WORK = 1 << 19;
 
 /** Chunks are multiples of this many rows (the kernels' row block). */
 export const ROW_GRAIN = 4;

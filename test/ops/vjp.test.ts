@@ -171,6 +171,11 @@ const TABLE: Readonly<Record<string, readonly Case[]>> = {
     { args: [{ shape: [2, 3] }, { shape: [3, 3, 4] }], attrs: { tb: false } },
     { args: [{ shape: [3, 1, 2, 3] }, { shape: [2, 4, 3] }], attrs: { tb: true } },
     { args: [{ shape: [2, 3, 2] }, { shape: [1, 3, 4] }], attrs: { ta: true } },
+    // B not batched: dB is one product over the batch's rows (A and G reshaped), for B read
+    // transposed, B with leading 1s, and A with a batch axis of 1.
+    { args: [{ shape: [2, 2, 3] }, { shape: [4, 3] }], attrs: { tb: true } },
+    { args: [{ shape: [2, 3, 2, 3] }, { shape: [1, 3, 4] }] },
+    { args: [{ shape: [2, 1, 2, 3] }, { shape: [1, 1, 4, 3] }], attrs: { tb: true } },
   ],
   clip: [
     // lo < x < hi, x below lo, x above hi, broadcast bounds; kept away from the kinks.

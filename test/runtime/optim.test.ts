@@ -67,6 +67,24 @@ describe("adam", () => {
     expect(loss(p)).toBeLessThan(initial * 1e-3);
   });
 
+  it("takes a schedule: the step size of step t is lr(t)", () => {
+    // A constant gradient keeps m̂ = g and v̂ = g² at every step (bias correction), so each
+    // update is lr(t)·sign(g): 1 → 0.9 → 0.88 → 0.88.
+    const seen: number[] = [];
+    const opt = adam({ lr: (t) => (seen.push(t), [0.1, 0.02, 0][t - 1]!) });
+    let p = 1;
+    for (let i = 0; i < 3; i++) p = opt.step(p, 2);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(Math.abs(p - 0.88)).toBeLessThan(1e-7);
+  });
+
+  it("refuses a schedule that gives a negative or non-finite step size, naming the step", () => {
+    const opt = adam({ lr: (t) => (t < 2 ? 0.1 : NaN) });
+    opt.step({ x: 1 }, { x: 1 });
+    expect(() => opt.step({ x: 1 }, { x: 1 })).toThrow(/adam: lr\(2\) must be a finite number ≥ 0, got NaN/);
+    expect(() => adam({ lr: () => -1 }).step({ x: 1 }, { x: 1 })).toThrow(GradcError);
+  });
+
   it("keeps state per leaf (independent moments)", () => {
     const opt = adam({ lr: 0.1 });
     const a = { x: 0, y: 0 };

@@ -70,12 +70,12 @@ function reference(g: Geometry, x: ArrayLike<number>, k: ArrayLike<number>, dy: 
   const [y, dx, dw] = [new Float64Array(d.y), new Float64Array(d.x), new Float64Array(d.k)];
   const [ys, dxs, dws] = [new Float64Array(d.y), new Float64Array(d.x), new Float64Array(d.k)];
   taps(g, (xi, wi, yi) => {
-    y[yi] = y[yi]! + k[wi]! * x[xi]!;
-    ys[yi] = ys[yi]! + Math.abs(k[wi]! * x[xi]!);
-    dx[xi] = dx[xi]! + dy[yi]! * k[wi]!;
-    dxs[xi] = dxs[xi]! + Math.abs(dy[yi]! * k[wi]!);
-    dw[wi] = dw[wi]! + x[xi]! * dy[yi]!;
-    dws[wi] = dws[wi]! + Math.abs(x[xi]! * dy[yi]!);
+    y[yi]! += k[wi]! * x[xi]!;
+    ys[yi]! += Math.abs(k[wi]! * x[xi]!);
+    dx[xi]! += dy[yi]! * k[wi]!;
+    dxs[xi]! += Math.abs(dy[yi]! * k[wi]!);
+    dw[wi]! += x[xi]! * dy[yi]!;
+    dws[wi]! += Math.abs(x[xi]! * dy[yi]!);
   });
   return { y: [y, ys], dx: [dx, dxs], dw: [dw, dws] } as const;
 }
@@ -125,7 +125,8 @@ describe("convolution kernels", () => {
       for (const g of CASES) {
         const d = dims(g);
         const arena = new Arena();
-        const [px, pk, pdy, py, pdx, pdw, pcol] = [d.x, d.k, d.y, d.y, d.x, d.k, d.col].map((len) => arena.alloc(len * size)) as [number, number, number, number, number, number, number];
+        const [px, pk, pdy, py, pdx, pdw, pcol] = [d.x, d.k, d.y, d.y, d.x, d.k, d.col].map((len) => arena.alloc(len * size)) as
+          [number, number, number, number, number, number, number];
         const x = random(1 + g.c, d.x).map(round);
         const k = random(2 + g.o, d.k).map(round);
         const dy = random(3 + g.n, d.y).map(round);
@@ -133,12 +134,12 @@ describe("convolution kernels", () => {
         inst.view(elem, pk, d.k).set(k);
         inst.view(elem, pdy, d.y).set(dy);
         for (const [at, len] of [[py, d.y], [pdx, d.x], [pdw, d.k]] as const) inst.view(elem, at, len).fill(7);
-        inst.kernels[`conv2d_${elem}`](py!, px!, pk!, pcol!, g.n, ...args(g));
-        inst.kernels[`conv2d_dx_${elem}`](pdx!, pdy!, pk!, pcol!, g.n, ...args(g));
-        inst.kernels[`conv2d_dw_${elem}`](pdw!, px!, pdy!, pcol!, g.n, ...args(g));
+        inst.kernels[`conv2d_${elem}`](py, px, pk, pcol, g.n, ...args(g));
+        inst.kernels[`conv2d_dx_${elem}`](pdx, pdy, pk, pcol, g.n, ...args(g));
+        inst.kernels[`conv2d_dw_${elem}`](pdw, px, pdy, pcol, g.n, ...args(g));
         const ref = reference(g, x, k, dy);
         for (const [name, at, [want, scale]] of [["y", py, ref.y], ["dx", pdx, ref.dx], ["dw", pdw, ref.dw]] as const) {
-          const got = inst.view(elem, at!, want.length);
+          const got = inst.view(elem, at, want.length);
           want.forEach((v, i) => {
             expect(Math.abs(got[i]! - v), `${name}[${i}] of ${label(g)}`).toBeLessThanOrEqual(tol * Math.max(scale[i]!, 1e-300) * 8);
           });
@@ -153,10 +154,10 @@ describe("convolution kernels", () => {
       const [px, pk, py, pcol] = [d.x, d.k, d.y, d.col].map((len) => arena.alloc(len * size)) as [number, number, number, number];
       inst.view(elem, pk, d.k).fill(7);
       inst.view(elem, py, d.y).fill(7);
-      inst.kernels[`conv2d_dw_${elem}`](pk!, px!, py!, pcol!, 0, ...args(g));
-      expect(Array.from(inst.view(elem, pk!, d.k))).toEqual(new Array(d.k).fill(0));
-      inst.kernels[`conv2d_${elem}`](py!, px!, pk!, pcol!, 0, ...args(g));
-      expect(Array.from(inst.view(elem, py!, d.y))).toEqual(new Array(d.y).fill(7));
+      inst.kernels[`conv2d_dw_${elem}`](pk, px, py, pcol, 0, ...args(g));
+      expect(Array.from(inst.view(elem, pk, d.k))).toEqual(new Array(d.k).fill(0));
+      inst.kernels[`conv2d_${elem}`](py, px, pk, pcol, 0, ...args(g));
+      expect(Array.from(inst.view(elem, py, d.y))).toEqual(new Array(d.y).fill(7));
     });
   }
 });

@@ -1,15 +1,19 @@
 // Threads in generated modules: the same model compiled with `threads` 1, 2 and 3 (and "auto"),
 // as an ES module and as CommonJS, run in a child Node process, gives bit-identical values and
 // gradients; the threaded modules start their workers (2 and 1 of them), and the process exits
-// on its own with the workers still there (they are unref'd). Also the CLI's --threads flag.
+// on its own with the workers still there (they are unref'd). Also the CLI's --threads flag and
+// the esbuild plugin's `threads` option.
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../compiler/cli/main.js";
+import { gradc } from "../../compiler/esbuild/index.js";
 import { compile, type CompileOptions } from "../../compiler/program.js";
+import { removeTempProjects, tempProject } from "../cli/helpers.js";
 
 vi.mock("gradc", () => import("../../runtime/index.js"));
 
@@ -23,6 +27,16 @@ export function wide(x: Tensor<[52, 70]>, w: Tensor<[70, 90]>): number {
 }
 export const gWide = valueAndGrad(wide, { argnums: [0, 1] });
 `;
+
+/** Runs the child on generated modules: per file name, the result digests seen and the workers started. */
+function runChild(files: string[]): Record<string, { results: string[]; workers: number }> {
+  const child = spawnSync(process.execPath, [join(dir, "child.mjs"), ...files], { encoding: "utf8", timeout: 240_000 });
+  expect(child.error).toBeUndefined();
+  expect(child.signal).toBeNull();
+  expect(child.stderr).toBe("");
+  expect(child.status).toBe(0);
+  return JSON.parse(child.stdout) as Record<string, { results: string[]; workers: number }>;
+}
 
 /** The child: loads every module, calls both functions until the workers have surely started, prints digests. */
 const CHILD = `
@@ -91,12 +105,7 @@ describe("threads in generated modules", () => {
         writeFileSync(file, generated({ threads, module }));
         files.push(file);
       }
-    const child = spawnSync(process.execPath, [join(dir, "child.mjs"), ...files], { encoding: "utf8", timeout: 240_000 });
-    expect(child.error).toBeUndefined();
-    expect(child.signal).toBeNull();
-    expect(child.stderr).toBe("");
-    expect(child.status).toBe(0);
-    const out = JSON.parse(child.stdout) as Record<string, { results: string[]; workers: number }>;
+    const out = runChild(files);
     const all = new Set(Object.values(out).flatMap((r) => r.results));
     expect(all.size).toBe(1);
     expect(out["model-1.grad.mjs"]!.workers).toBe(0);
@@ -144,5 +153,31 @@ describe("gradc --threads", () => {
       expect(r.code, bad).toBe(2);
       expect(r.stderr).toMatch(/--threads takes a whole number from 1 to 256, or auto/);
     }
+  });
+});
+
+describe("the esbuild plugin's threads option", () => {
+  afterAll(removeTempProjects);
+
+  it("gradc({ threads: 1 }) bundles no workers; gradc({ threads: 2 }) starts one; the results are the same bytes", { timeout: 300_000 }, async () => {
+    // The default thresholds: 72·200·96 multiply-adds run as a kernel and are split.
+    const project = tempProject({ "model.ts": SOURCE, "entry.ts": `export * from "./model.js";\n` });
+    const bundles: string[] = [];
+    for (const threads of [1, 2] as const) {
+      const outfile = join(project, `bundle-${threads}.mjs`);
+      await build({
+        entryPoints: [join(project, "entry.ts")], bundle: true, format: "esm", platform: "node", logLevel: "silent",
+        absWorkingDir: project, outfile, plugins: [gradc({ threads })],
+      });
+      bundles.push(outfile);
+    }
+    const [one, two] = bundles.map((f) => readFileSync(f, "utf8")) as [string, string];
+    expect(one).toContain("$gradc_wasm");
+    expect(one).not.toMatch(/SharedArrayBuffer|node:worker_threads/);
+    expect(two).toContain("const wanted = 2;");
+    const out = runChild(bundles);
+    expect(new Set(Object.values(out).flatMap((r) => r.results)).size).toBe(1);
+    expect(out["bundle-1.mjs"]!.workers).toBe(0);
+    expect(out["bundle-2.mjs"]!.workers).toBe(1);
   });
 });
