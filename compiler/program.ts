@@ -16,7 +16,6 @@ import type { Func, Loc } from "./ir/types.js";
 import { type ModuleFormat, jsExtensions } from "./moduletype.js";
 import { createProject, displayPath, guardNesting, nesting, nestingDiagnostic, unparsedDiagnostics } from "./project.js";
 import { moduleSourceMap, sourceMappingURL } from "./sourcemap.js";
-import { ReverseOfLoopError } from "./passes/ad.js";
 import { type Stages, compileStages } from "./passes/pipeline.js";
 import "./ops/index.js";
 
@@ -194,18 +193,12 @@ export function compileBinding(binding: GradBinding, sf: SourceFile, outDir: str
     ...(wrap ? { wrapped: wrap.getText().replace(/\s+/g, " ") } : {}),
   };
   void sf;
-  let stages: Stages;
-  try {
-    stages = compileStages(lowered.fn, wrtIndices(spec), {
-      verifyEach: options.verify ?? false,
-      keepValue: spec.mode !== "grad",
-      forward: spec.mode === "jvp",
-      forwardOnly: spec.forwardOnly ?? false,
-    });
-  } catch (e) {
-    if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", binding.call, []);
-    throw e;
-  }
+  const stages: Stages = compileStages(lowered.fn, wrtIndices(spec), {
+    verifyEach: options.verify ?? false,
+    keepValue: spec.mode !== "grad",
+    forward: spec.mode === "jvp",
+    forwardOnly: spec.forwardOnly ?? false,
+  });
   return { exportName: binding.exportName, spec, stages };
 }
 

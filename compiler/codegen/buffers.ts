@@ -4,6 +4,7 @@
 // in the reused result's buffers (results.ts).
 
 import { type Block, type DType, type Node, type Value, walkValues } from "../ir/types.js";
+import { isTripDim } from "../ir/while.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import { CodegenError } from "./errors.js";
 import { type TensorPlan, planTensors } from "./plan.js";
@@ -43,8 +44,16 @@ export function planBuffers(e: Emitter): Buffers {
   const slotName = (i: number): string => `${prefix}_b${i}`;
   const histories: string[] = [];
   const symbolic = new Set<string>();
-  plan.slots.forEach((s) => s.shape.forEach((d) => typeof d === "string" && symbolic.add(d)));
-  // With WebAssembly kernels, the f32/f64 buffers are views on their linear memory.
+  // A slot shaped by a while loop's trip count (an adjoint of its history, in reverse over
+  // reverse) is sized once the loop has run, where it is first written (`sizedLate`).
+  const late = new Set<number>();
+  plan.slots.forEach((s, i) => s.shape.forEach((d) => (isTripDim(d) ? late.add(i) : typeof d === "string" && symbolic.add(d))));
+  const sizedLate = (i: number): void => {
+    const size = e.size(plan.slots[i]!.shape);
+    e.line(`if (${slotName(i)}.length !== ${size}) ${slotName(i)} = new ${arrayType(plan.slots[i]!.dtype)}(${size});`);
+  };
+  // With WebAssembly kernels, the f32/f64 buffers are views on their linear memory (never a
+  // late one: the memory is laid out at call entry).
   const memory: MemoryPlan | undefined = tensors ? planMemory(e, plan, slotName, prefix) : undefined;
   const ordinary = plan.slots.flatMap((s, i) => (memory?.has(i) ? [] : [{ s, i }]));
 
@@ -69,6 +78,7 @@ export function planBuffers(e: Emitter): Buffers {
     const s = plan.storage.get(out);
     if (!s) throw new CodegenError(`no storage planned for value ${out.id}`);
     if (s.kind === "slot") {
+      if (late.has(s.slot)) sizedLate(s.slot);
       e.bind(out, slotName(s.slot));
       return slotName(s.slot);
     }
@@ -101,13 +111,15 @@ export function planBuffers(e: Emitter): Buffers {
     },
     prologue() {
       for (const r of returnBuffers) e.line(`const ${r.name} = new ArrayBuffer(${r.bytes()});`);
-      if (plan.slots.length > 0 && symbolic.size > 0) {
+      const sized = ordinary.filter(({ i }) => !late.has(i));
+      // Dimension changes reallocate the ordinary buffers and make the memory's layout stale.
+      if ((sized.length > 0 || memory) && symbolic.size > 0) {
         const dims = [...symbolic];
         const changed = dims.map((d) => `${e.dim(d)} !== ${prefix}_dim_${d}`).join(" || ");
         e.line(`if (${changed}) {`);
         e.nested(() => {
           dims.forEach((d) => e.line(`${prefix}_dim_${d} = ${e.dim(d)};`));
-          ordinary.forEach(({ s, i }) => e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
+          sized.forEach(({ s, i }) => e.line(`${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`));
           if (memory) e.line(staleLayout(prefix));
         });
         e.line("}");
@@ -118,17 +130,18 @@ export function planBuffers(e: Emitter): Buffers {
       const grown = histories.length > 0 ? ["// Per-trip storage of while loops, grown as needed and kept between calls.", ...histories] : [];
       const inMemory = memory?.declarations() ?? [];
       if (plan.slots.length === 0) return [...inMemory, ...grown];
+      const sizedLater = (i: number, dtype: DType): string => `let ${slotName(i)}${e.typed(arrayType(dtype))} = new ${arrayType(dtype)}(0);`;
       if (symbolic.size === 0)
         return [
           ...(ordinary.length > 0 ? ["// Buffers for intermediates, planned once and reused across calls."] : []),
-          ...ordinary.map(({ s, i }) => `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`),
+          ...ordinary.map(({ s, i }) => (late.has(i) ? sizedLater(i, s.dtype) : `const ${slotName(i)} = new ${arrayType(s.dtype)}(${e.size(s.shape)});`)),
           ...inMemory,
           ...grown,
         ];
       return [
         "// Buffers for intermediates, allocated once per set of dimension values.",
         ...[...symbolic].map((d) => `let ${prefix}_dim_${d} = -1;`),
-        ...ordinary.map(({ s, i }) => `let ${slotName(i)}${e.typed(arrayType(s.dtype))};`),
+        ...ordinary.map(({ s, i }) => (late.has(i) ? sizedLater(i, s.dtype) : `let ${slotName(i)}${e.typed(arrayType(s.dtype))};`)),
         ...inMemory,
         ...grown,
       ];

@@ -141,7 +141,7 @@ function valueName(e: Emitter, access: string, param: string, path: readonly (st
  * silently stay put. Runs before the leaves are read, through optional chains (a missing part
  * is reported by the leaf check after it); `for...in` allocates nothing.
  */
-function emitFieldChecks(e: Emitter, tree: Tree, access: string, param: string, path: readonly (string | number)[], fnName: string): void {
+export function emitFieldChecks(e: Emitter, tree: Tree, access: string, param: string, path: readonly (string | number)[], fnName: string, fail?: string): void {
   if (tree.kind === "leaf" || !has(tree, "object")) return;
   const value = valueName(e, access, param, path);
   if (tree.kind === "object") {
@@ -149,9 +149,9 @@ function emitFieldChecks(e: Emitter, tree: Tree, access: string, param: string, 
     const key = e.fresh("key");
     const declared = tree.fields.map((f) => `${key} !== ${JSON.stringify(f.key)}`).join(" && ");
     const keys = `[${tree.fields.map((f) => JSON.stringify(f.key)).join(", ")}]`;
-    e.line(`if (typeof ${value} === "object") for (const ${key} in ${value}) if (${declared}) $gradc_extraField(${fnName}, ${argText}, ${value}, ${key}, ${keys});`);
-    tree.fields.forEach((f) => emitFieldChecks(e, f.tree, `${value}?.${propertyAccess(f.key).replace(/^\./, "")}`, param, [...path, f.key], fnName));
-  } else tree.items.forEach((t, i) => emitFieldChecks(e, t, `${value}?.[${i}]`, param, [...path, i], fnName));
+    e.line(`if (typeof ${value} === "object") for (const ${key} in ${value}) if (${declared}) ${fail ?? `$gradc_extraField(${fnName}, ${argText}, ${value}, ${key}, ${keys})`};`);
+    tree.fields.forEach((f) => emitFieldChecks(e, f.tree, `${value}?.${propertyAccess(f.key).replace(/^\./, "")}`, param, [...path, f.key], fnName, fail));
+  } else tree.items.forEach((t, i) => emitFieldChecks(e, t, `${value}?.[${i}]`, param, [...path, i], fnName, fail));
 }
 
 /** Refuses items beyond a tuple's length (every declared item was checked already). */

@@ -10,6 +10,7 @@ import type { Loc } from "../ir/types.js";
 import { walkValues } from "../ir/types.js";
 import { planBuffers } from "./buffers.js";
 import { argumentHelpers, emitArgumentChecks, emitJvpArgumentChecks } from "./checks.js";
+import { coldCheckName, emitFastArgumentChecks, emitFastJvpArgumentChecks } from "./fast-checks.js";
 import { nodeEmitter } from "./control.js";
 import { type CompiledUnit, type EmitOptions, FunctionState } from "./emitter.js";
 import { CodegenError } from "./errors.js";
@@ -97,8 +98,15 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     const reused = unit.spec.reuse ? reusedResult(unit.spec, unit.fn.body.results, `$gradc_${unit.spec.exportName}`, ts, sig.ret) : undefined;
     // Argument checks belong to the model function's first line.
     e.locAt(unit.fn.loc);
-    if (jvp) emitJvpArgumentChecks(e, paramNames);
-    else emitArgumentChecks(e, paramNames);
+    // Two tiers (fast-checks.ts): a compact test here, the checks one by one in a cold twin.
+    const cold = new FunctionState(unit, options, tensors ? LOOP_NAMES : []);
+    const coldNames = jvp ? [cold.fresh("primals"), cold.fresh("tangents")] : unit.spec.params.map((p) => cold.fresh(p.name));
+    if (jvp) emitJvpArgumentChecks(cold, coldNames);
+    else emitArgumentChecks(cold, coldNames);
+    const coldName = coldCheckName(unit.spec.exportName);
+    const fail = `${coldName}(${paramNames.join(", ")})`;
+    if (jvp) emitFastJvpArgumentChecks(e, paramNames, fail);
+    else emitFastArgumentChecks(e, paramNames, fail);
     buffers.prologue();
     reused?.prologue(e);
     e.emitBlock(unit.fn.body);
@@ -110,6 +118,11 @@ export function emitMappedModule(units: readonly CompiledUnit[], options: EmitOp
     for (const line of buffers.declarations()) out.push(line);
     for (const line of kernels.declarations()) out.push(line);
     for (const line of reused?.declarations ?? []) out.push(line);
+    out.push(`/** The argument checks of ${unit.spec.exportName}, one by one: throws naming the first bad argument. */`);
+    out.push(ts ? `function ${coldName}(${coldNames.map((n) => `${n}: any`).join(", ")}): never {` : `function ${coldName}(${coldNames.join(", ")}) {`);
+    for (const line of cold.lines) out.push(line);
+    out.push(`  throw new $gradc_GradcError(${JSON.stringify(`${unit.spec.exportName}: an argument changed while it was checked`)});`);
+    out.push("}");
     out.push(`/** Compiled ${commentText(what)}. */`);
     const head = local === undefined ? `${cjs ? "" : "export "}function ${unit.spec.exportName}` : `function ${local}`;
     while (locs.length < out.length) locs.push(undefined);

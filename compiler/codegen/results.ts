@@ -110,6 +110,20 @@ export function emitFreshReturn(e: Emitter, buffers: Buffers): void {
   e.line(`return ${expr(resultTree(e.unit.spec, e.unit.fn.body.results))};`);
 }
 
+/**
+ * A non-enumerable property every reused container that a call writes numbers into gets. It
+ * gives the container a hidden class of its own: an array literal starts with the map all
+ * arrays of its elements kind share, which other code in the process makes unstable (by
+ * transitions from it), so V8 would check the map on every write; a map nobody else has stays
+ * stable, and optimized code writes `res[0] = value` without checking it.
+ */
+const REUSED_MARK = `Symbol.for("gradc.reused")`;
+
+const receivesNumbers = (t: ResultTree): boolean =>
+  t.kind === "array" ? t.items.some(isNumberLeaf) : t.kind === "object" && t.fields.some((f) => isNumberLeaf(f.tree));
+
+const isNumberLeaf = (t: ResultTree): boolean => t.kind === "leaf" && t.value.type.shape.length === 0;
+
 /** The reused result of one function: its module-level declarations and per-call code. */
 export interface ReusedResult {
   /** Module-level: the containers, tensor objects and buffers. */
@@ -168,6 +182,7 @@ export function reusedResult(spec: GradSpec, results: readonly Value[], prefix: 
     containers++;
     const items = t.kind === "array" ? t.items.map((x, i) => literal(x, name, i)) : t.fields.map((f) => `${objectKey(f.key)}: ${literal(f.tree, name, f.key)}`);
     decls.push(`const ${name}${ts ? `: ${typeOf(t)}` : ""} = ${t.kind === "array" ? `[${items.join(", ")}]` : `{ ${items.join(", ")} }`};`);
+    if (receivesNumbers(t)) decls.push(`Object.defineProperty(${name}, ${REUSED_MARK}, { value: true });`);
     return name;
   };
   const tree = resultTree(spec, results);

@@ -131,6 +131,8 @@ export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_W
   const producers = new Map<Value, Node>();
   walkNodes(fn.body, (n) => n.outs.forEach((o) => producers.set(o, n)));
   walkNodes(fn.body, (n) => {
+    // A while loop's trip count is known only inside the call: the room is sized at its entry.
+    if ([...n.args, ...n.outs].some((v) => v.type.shape.some(isTripDim))) return;
     if (n.op === "matmul" && n.outs[0]!.type.shape.length > 2) {
       const batched = batchedPlan(n);
       const choice = batched === undefined ? "js" : batchedChoice(batched, minWork);

@@ -23,6 +23,7 @@
 
 import type { Dim, Node, Value } from "../ir/types.js";
 import { matmulDims } from "../ops/linalg.js";
+import { isTripDim } from "../ir/while.js";
 
 /**
  * Multiply-adds per batch entry (M·N·K) below which a looped product stays JavaScript: measured
@@ -77,6 +78,8 @@ export function batchedPlan(node: Node): BatchedPlan | undefined {
   if (ta && tb) return undefined;
   if ((dtype !== "f32" && dtype !== "f64") || A.type.dtype !== dtype || B.type.dtype !== dtype) return undefined;
   if (out.type.shape.length <= 2) return undefined;
+  // A while loop's trip count is known only inside the call: the memory is laid out before it.
+  if ([A, B, out].some((v) => v.type.shape.some(isTripDim))) return undefined;
   const { batch, m, n, k } = matmulDims(A.type.shape, B.type.shape, node.attrs);
   const walks = (shape: readonly Dim[], axis: number): boolean => {
     const own = shape.slice(0, -2);

@@ -11,6 +11,7 @@
 // can be symbolic: when the literal part does not decide, both are written and one comparison
 // picks at run time.
 
+import { isTripDim } from "../ir/while.js";
 import type { Dim, Node, Value } from "../ir/types.js";
 import { convGeometry } from "../ops/conv.js";
 import { poolGeometry } from "../ops/pool.js";
@@ -61,6 +62,8 @@ function callOf(node: Node): WindowCall {
 /** Where a window node runs: JavaScript, WebAssembly, or decided at run time from the batch. */
 export function windowChoice(node: Node, backend: Backend, minWork: number): Choice {
   if (backend !== "wasm" || windowKernelOf(node) === undefined) return "js";
+  // A while loop's trip count is known only inside the call: the memory is laid out before it.
+  if ([...node.args, ...node.outs].some((v) => v.type.shape.some(isTripDim))) return "js";
   const { batch, perEntry } = callOf(node);
   const literal = batch.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), perEntry);
   if (literal === 0) return "js";

@@ -23,6 +23,7 @@
 import type { Dim, Func, Node, Value } from "../ir/types.js";
 import { type Emitter, arrayType } from "./emitter.js";
 import type { TensorPlan } from "./plan.js";
+import { isTripDim } from "../ir/while.js";
 import { type KernelSite, WASM_STATE, wasmKernelNodes } from "./wasm-backend.js";
 import { windowScratch } from "./wasm-conv.js";
 
@@ -51,7 +52,8 @@ export function planMemory(e: Emitter, plan: TensorPlan, slotName: (i: number) =
   const kernels = wasmKernelNodes(fn, e.backend, e.wasmMinWork, plan);
   if (kernels.size === 0) return undefined;
   const inMemory = new Set<number>();
-  plan.slots.forEach((s, i) => isFloat(s.dtype) && inMemory.add(i));
+  // A slot shaped by a while loop's trip count is sized only once the loop has run (buffers.ts).
+  plan.slots.forEach((s, i) => isFloat(s.dtype) && !s.shape.some(isTripDim) && inMemory.add(i));
 
   const rootOf = (v: Value): Value => {
     const s = plan.storage.get(v);

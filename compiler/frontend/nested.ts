@@ -14,7 +14,7 @@ import { type CallExpression, Node } from "ts-morph";
 import { splice } from "../ir/substitute.js";
 import { type Func, type Value, CUSTOM } from "../ir/types.js";
 import { sumTo } from "../ops/index.js";
-import { ReverseOfLoopError, differentiate } from "../passes/ad.js";
+import { differentiate } from "../passes/ad.js";
 import { forwardDerivative } from "../passes/jvp.js";
 import { LowerError } from "./errors.js";
 import type { IRBuilder } from "../ir/builder.js";
@@ -166,13 +166,7 @@ function callGrad(host: NestedHost, t: TransformLV & { k: "transformed" }, args:
   const inner = [...args];
   for (const n of t.argnums) inner[n] = freshLeaves(host, args[n]!, at, fresh, actual, t.name);
   const fn = subFunction(host, t, inner, fresh, at);
-  let grad: Func;
-  try {
-    grad = differentiate(fn, fresh, "nested_grad", host.b.ids);
-  } catch (e) {
-    if (e instanceof ReverseOfLoopError) throw new LowerError("GRADC1031", at, []);
-    throw e;
-  }
+  const grad = differentiate(fn, fresh, "nested_grad", host.b.ids);
   const [value, ...grads] = splice((n) => host.b.push(n), grad.body, actual);
   let k = 0;
   const perArg = t.argnums.map((n) => rebuild(args[n]!, () => grads[k++]!));

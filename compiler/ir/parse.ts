@@ -163,6 +163,9 @@ export function parseFunc(text: string): Func {
         return v;
       });
       if (typeof attrs["trips"] === "string") attrs = { ...attrs, trips: tripDim(attrs["trips"]) as string };
+      // A shape attribute may mention a trip count (an adjoint of a while loop's history).
+      for (const [k, a] of Object.entries(attrs))
+        if (Array.isArray(a) && a.some((d) => typeof d === "string" && d.startsWith("#"))) attrs = { ...attrs, [k]: (a as readonly Dim[]).map(tripDim) };
       nodes.push({ op: m[2]!, args, attrs, outs, blocks, ...(ln.loc ? { loc: ln.loc } : {}) });
     }
   };

@@ -21,7 +21,9 @@ export function formatAttrs(attrs: Attrs, dim: (d: Dim) => string = String): str
   if (keys.length === 0) return "";
   const text = (k: string): string => {
     const v = attrs[k]!;
-    return k === "trips" && typeof v === "string" ? formatAttr(dim(v)) : formatAttr(v);
+    // Trip counts, and shapes that mention one (an adjoint of a history), print by name.
+    if (k === "trips" && typeof v === "string") return formatAttr(dim(v));
+    return Array.isArray(v) ? formatAttr((v as readonly Dim[]).map((d) => (typeof d === "string" ? dim(d) : d))) : formatAttr(v);
   };
   return ` {${keys.map((k) => `${k}=${text(k)}`).join(", ")}}`;
 }

@@ -23,28 +23,31 @@ export function verify(fn: Func, ops: OpTypes): void {
     if (ids.has(v.id)) fail(`value id ${v.id} defined twice`);
     ids.add(v.id);
   };
-  // Trip counts of the `while` loops seen so far (a history or loop over one comes after it).
-  const tripDims = new Set<string>();
-  const checkTrips = (t: unknown, what: string): void => {
-    if (typeof t === "string" && isTripDim(t) && !tripDims.has(t)) fail(`${what} runs over ${t}, the trip count of no while loop before it`);
-  };
-  const checkBlock = (block: Block, scope: Set<Value>): void => {
+  const checkBlock = (block: Block, scope: Set<Value>, tripScope: ReadonlySet<string> = new Set()): void => {
     const local = new Set(scope);
+    // Trip counts of the `while` loops before this point in scope: a value shaped by one, and
+    // a loop over one, come after that loop and in its block (or one nested in it).
+    const tripDims = new Set(tripScope);
+    const checkTrips = (t: unknown, what: string): void => {
+      if (typeof t === "string" && isTripDim(t) && !tripDims.has(t)) fail(`${what} runs over ${t}, the trip count of no while loop before it in scope`);
+    };
     const inScope = (v: Value, what: string): void => {
       if (!local.has(v)) fail(`${what} uses value ${v.id} (${v.name ?? "unnamed"}) outside its scope or before its definition`);
     };
     for (const p of block.params) {
       define(p);
       local.add(p);
+      p.type.shape.forEach((d) => checkTrips(d, `param ${p.id}`));
     }
     for (const node of block.nodes) {
       node.args.forEach((a) => inScope(a, node.op));
+      node.outs.slice(0, node.op === WHILE ? node.args.length : undefined).forEach((o) => o.type.shape.forEach((d) => checkTrips(d, `value ${o.id} (${node.op})`)));
       if (node.op === IF) {
         if (node.args.length !== 1 || node.args[0]!.type.dtype !== "bool" || node.args[0]!.type.shape.length !== 0)
           fail("if takes one boolean scalar condition");
         if (node.blocks.length !== 2) fail("if has a then and an else block");
         for (const b of node.blocks) {
-          checkBlock(b, local);
+          checkBlock(b, local, tripDims);
           if (b.results.length !== node.outs.length) fail("if branch yields the wrong number of values");
           b.results.forEach((r, i) => {
             if (!sameType(r.type, node.outs[i]!.type))
@@ -64,7 +67,7 @@ export function verify(fn: Func, ops: OpTypes): void {
           for (const t of [body!.params[j + 1]!.type, body!.results[j]!.type, node.outs[j]!.type])
             if (!sameType(t, a.type)) fail(`loop carry ${j} has type ${formatType(t)}, initial value ${formatType(a.type)}`);
         });
-        checkBlock(body!, local);
+        checkBlock(body!, local, tripDims);
       } else if (node.op === WHILE) {
         const { cond, body, m, record, trips } = whileParts(node);
         if (node.blocks.length !== 2 || m === 0) fail("while has a condition and a body block and at least one carry");
@@ -81,12 +84,12 @@ export function verify(fn: Func, ops: OpTypes): void {
         record.forEach((j, h) => {
           if (!sameType(node.outs[m + h]!.type, historyType(node.args[j]!.type, trips))) fail(`while history ${h} has type ${formatType(node.outs[m + h]!.type)}`);
         });
-        checkBlock(cond, local);
-        checkBlock(body, local);
+        checkBlock(cond, local, tripDims);
+        checkBlock(body, local, tripDims);
         tripDims.add(trips);
       } else if (node.op === CUSTOM) {
         if (node.blocks.length !== 2 || node.outs.length !== 1) fail("custom_vjp has a forward and a backward block and one result");
-        node.blocks.forEach((b) => checkBlock(b, local));
+        node.blocks.forEach((b) => checkBlock(b, local, tripDims));
         if (node.blocks[1]!.results.length !== node.args.length) fail("custom_vjp's backward yields one cotangent per argument");
       } else {
         if (!ops.has(node.op)) fail(`unknown op ${node.op}`);

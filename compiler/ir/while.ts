@@ -20,7 +20,7 @@
 // run in reverse over the recorded trips. Nothing but a `while`'s histories and the loops over
 // its trips mention such a dimension.
 
-import type { Dim, Node, Type, Value } from "./types.js";
+import type { AttrValue, Attrs, Dim, Node, Type, Value } from "./types.js";
 
 /** A dimension fixed when a `while` loop finishes: its trip count. */
 export const isTripDim = (d: Dim): d is string => typeof d === "string" && d.startsWith("#");
@@ -46,6 +46,30 @@ export function whileParts(node: Node): WhileParts {
     record: (node.attrs["record"] as readonly number[] | undefined) ?? [],
     trips: node.attrs["trips"] as string,
   };
+}
+
+/**
+ * Trip counts renamed, in a type: a copy of a `while` (made to be reversed) names its own trip
+ * count, and what the copied region built over the original's (its histories, a backward loop
+ * over its trips, their adjoints) must name the copy's.
+ */
+export function renameTrips(t: Type, names: ReadonlyMap<string, string>): Type {
+  if (names.size === 0 || !t.shape.some((d) => typeof d === "string" && names.has(d))) return t;
+  return { dtype: t.dtype, shape: t.shape.map((d) => (typeof d === "string" ? (names.get(d) ?? d) : d)) };
+}
+
+/** Trip counts renamed in attributes (`trips`, and shapes such as `broadcast_to`'s). */
+export function renameTripAttrs(attrs: Attrs, names: ReadonlyMap<string, string>): Attrs {
+  if (names.size === 0) return attrs;
+  const rename = (a: AttrValue): AttrValue =>
+    typeof a === "string" ? (names.get(a) ?? a) : Array.isArray(a) ? (a as readonly Dim[]).map((d) => (typeof d === "string" ? (names.get(d) ?? d) : d)) : a;
+  let changed = false;
+  const out: Record<string, AttrValue> = {};
+  for (const [key, a] of Object.entries(attrs)) {
+    out[key] = rename(a);
+    changed ||= JSON.stringify(out[key]) !== JSON.stringify(a);
+  }
+  return changed ? out : attrs;
 }
 
 /** The history type of a carry of type `t` in a loop running `trips` trips. */

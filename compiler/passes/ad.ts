@@ -20,17 +20,11 @@
 // of the histories it read into history-shaped accumulators.
 
 import { IRBuilder } from "../ir/builder.js";
-import { recordWhile } from "../ir/while.js";
-import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, walkNodes, IF, LOOP, WHILE } from "../ir/types.js";
+import { recordWhile, renameTripAttrs, renameTrips, tripDimOf } from "../ir/while.js";
+import { type Block, type DType, type Func, type Node, type Type, type Value, IdSource, freeValues, hasFixedName, IF, LOOP, WHILE } from "../ir/types.js";
 import { getOp, opTypes, sumTo } from "../ops/index.js";
 import { CUSTOM_VJP, reverseCustom } from "./custom.js";
 import { variedValues } from "./jvp.js";
-
-/**
- * Reverse mode over a `while` loop that already records its carries for a reverse pass (the
- * backward of an inner `grad` through a while loop) is not supported; forward-over-reverse is.
- */
-export class ReverseOfLoopError extends Error {}
 
 /** Values depending on `wrt` and values the results depend on; active = both. */
 export function activeValues(body: Block, wrt: readonly Value[]): Set<Value> {
@@ -66,7 +60,16 @@ interface Ctx {
   histories: Map<Node, Value[]>;
   /** The trip count of each recorded forward loop (a `while`'s copy has a name of its own). */
   trips: Map<Node, number | string>;
+  /**
+   * The trip count of each copied `while`, by the original's: a copy names its own, and the
+   * copies of what the region built over the original's trips (an inner gradient's backward
+   * loop and histories), and the adjoints of such values, use the copy's.
+   */
+  tripNames: Map<string, string>;
 }
+
+/** v's type where the block being built is: trip counts of copied `while` loops renamed. */
+const typeHere = (ctx: Ctx, v: Value): Type => renameTrips(v.type, ctx.tripNames);
 
 /** The block a `loop` or `while` repeats (a `while` also has its condition block). */
 const loopBody = (node: Node): Block => node.blocks[node.op === WHILE ? 1 : 0]!;
@@ -76,7 +79,7 @@ const hasAdjoint = (v: Value): boolean => v.type.dtype !== "bool";
 
 /** Adds a contribution to v's adjoint, brought to v's shape and dtype. */
 function accumulate(ctx: Ctx, adj: Map<Value, Value>, v: Value, ct: Value): void {
-  const summed = sumTo(ctx.b, ct, v.type.shape);
+  const summed = sumTo(ctx.b, ct, typeHere(ctx, v).shape);
   const ctShaped = summed.type.dtype === v.type.dtype ? summed : ctx.b.op("cast", [summed], { dtype: v.type.dtype });
   const prev = adj.get(v);
   adj.set(v, prev === undefined ? ctShaped : ctx.b.op("add", [prev, ctShaped]));
@@ -92,9 +95,9 @@ function nameAdjoint(ctx: Ctx, v: Value, g: Value): void {
 }
 
 /** A zero of v's type, for gradients with no path to the output. */
-function zerosLike(b: IRBuilder, v: Value): Value {
+function zerosLike(b: IRBuilder, v: Value, type: Type = v.type): Value {
   const zero = b.constant(0, v);
-  return v.type.shape.length === 0 ? zero : b.op("broadcast_to", [zero], { shape: v.type.shape });
+  return type.shape.length === 0 ? zero : b.op("broadcast_to", [zero], { shape: type.shape });
 }
 
 /**
@@ -102,10 +105,8 @@ function zerosLike(b: IRBuilder, v: Value): Value {
  * adjoint, so both paths yield the same type.
  */
 function zeroAdjoint(ctx: Ctx, v: Value): Value {
-  return zerosLike(ctx.b, v);
+  return zerosLike(ctx.b, v, typeHere(ctx, v));
 }
-
-const adjointType = (v: Value): Type => v.type;
 
 /**
  * Copies forward nodes into the block being built, with fresh values recorded in `map`.
@@ -117,7 +118,7 @@ function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, ou
   for (const node of nodes) {
     const blocks = node.blocks.map((block) => {
       const params = block.params.map((p) => {
-        const fresh = b.ids.value(p.type, p.name);
+        const fresh = b.ids.value(typeHere(ctx, p), p.name);
         map.set(p, fresh);
         return fresh;
       });
@@ -126,12 +127,16 @@ function cloneNodes(ctx: Ctx, nodes: readonly Node[], map: Map<Value, Value>, ou
         return block.results.map(m);
       }, params);
     });
-    const outs = node.outs.map((o) => {
-      const fresh = b.ids.value(o.type, o.name);
+    const outs: Value[] = [];
+    node.outs.forEach((o, j) => {
+      // A copied while counts its own trips: its histories, and what follows, say so.
+      if (node.op === WHILE && j === node.args.length) ctx.tripNames.set(node.attrs["trips"] as string, tripDimOf(outs[0]!));
+      const fresh = b.ids.value(typeHere(ctx, o), o.name);
       map.set(o, fresh);
-      return fresh;
+      outs.push(fresh);
     });
-    const copy: Node = { ...node, args: node.args.map(m), outs, blocks };
+    if (node.op === WHILE && node.outs.length === node.args.length) ctx.tripNames.set(node.attrs["trips"] as string, tripDimOf(outs[0]!));
+    const copy: Node = { ...node, args: node.args.map(m), attrs: renameTripAttrs(node.attrs, ctx.tripNames), outs, blocks };
     b.push(node.op === LOOP || node.op === WHILE ? recording(ctx, node, copy) : copy);
   }
 }
@@ -263,9 +268,9 @@ function reverseLoop(
   const k = b.ids.value({ dtype: "f64", shape: [] }, "k");
   const adjParams = ds.map((j) => {
     const carry = node.outs[j]!.name;
-    return b.ids.value(adjointType(node.args[j]!), carry === undefined ? undefined : `d${carry}`);
+    return b.ids.value(typeHere(ctx, node.args[j]!), carry === undefined ? undefined : `d${carry}`);
   });
-  const accParams = targets.map((t) => b.ids.value(adjointType(t), t.name === undefined ? undefined : `d${t.name}`));
+  const accParams = targets.map((t) => b.ids.value(typeHere(ctx, t), t.name === undefined ? undefined : `d${t.name}`));
   const reversed = b.block(() => {
     const copies = new Map<Value, Value>();
     copies.set(body.params[0]!, k);
@@ -301,11 +306,8 @@ function reverseLoop(
 export function differentiate(fn: Func, wrt: readonly Value[], name = `${fn.name}_grad`, ids: IdSource = IdSource.after(fn)): Func {
   const b = new IRBuilder(opTypes, ids);
   const active = activeValues(fn.body, wrt);
-  walkNodes(fn.body, (n) => {
-    if (n.op === WHILE && n.attrs["record"] !== undefined && n.outs.some((o) => active.has(o))) throw new ReverseOfLoopError("reverse mode over a recorded while loop");
-  });
   const output = fn.body.results[0]!;
-  const ctx: Ctx = { b, active, histories: new Map(), trips: new Map() };
+  const ctx: Ctx = { b, active, histories: new Map(), trips: new Map(), tripNames: new Map() };
   // Loops the backward pass reverses record their carries as they run forward.
   fn.body.nodes.forEach((n) => b.push((n.op === LOOP || n.op === WHILE) && n.outs.some((o) => active.has(o)) ? recording(ctx, n, n) : n));
   const adj = new Map<Value, Value>();

@@ -4,7 +4,9 @@
 // its operands defined outside the block; such nodes run once, before the loop. Inner loops are treated first, so what they
 // hoist can move further out. Hoisting is safe for any trip count: the ops are pure; the one
 // exception, an `at` whose index may be out of range (it throws), leaves only a loop known to
-// run at least once.
+// run at least once. A node shaped by the trip count of a `while` inside the loop (an
+// adjoint of its history, in reverse over reverse) stays: that count exists only once that
+// `while` has run.
 
 import { type Block, type Func, type Node, type Value, walkNodes, LOOP, WHILE, isRegionOp } from "../ir/types.js";
 import { getOp } from "../ops/index.js";
@@ -23,9 +25,12 @@ function hoist(block: Block, ranges: IndexRanges): Block {
     const runs = current.op === LOOP && typeof trips === "number" && trips > 0;
     const blocks = current.blocks.map((body) => {
       const inside = new Set<Value>(body.params);
+      const innerTrips = new Set<string>();
+      walkNodes(body, (n) => n.op === WHILE && innerTrips.add(n.attrs["trips"] as string));
+      const shapedInside = (n: Node): boolean => innerTrips.size > 0 && n.outs.some((o) => o.type.shape.some((d) => typeof d === "string" && innerTrips.has(d)));
       const kept: Node[] = [];
       for (const n of body.nodes) {
-        if (!isRegionOp(n.op) && getOp(n.op).pure && n.args.every((a) => !inside.has(a)) && (runs || !ranges.mayThrow(n))) nodes.push(n);
+        if (!isRegionOp(n.op) && getOp(n.op).pure && n.args.every((a) => !inside.has(a)) && (runs || !ranges.mayThrow(n)) && !shapedInside(n)) nodes.push(n);
         else {
           kept.push(n);
           n.outs.forEach((o) => inside.add(o));

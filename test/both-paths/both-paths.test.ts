@@ -54,7 +54,6 @@ const EXEMPT: Readonly<Record<string, string>> = {
   GRADC1008: "the argument of grad is not a function declared in the program: uncompiled it is a function value like any other",
   GRADC1024: "a binding of something that is not a transformation: the fallback never sees the binding",
   GRADC1030: "a loop over a symbolic dimension the compiler cannot roll: a limit of the compiler",
-  GRADC1031: "reverse mode through a recorded while loop of a gradient: a limit of the compiler's AD, the tape does it",
   GRADC2005: "a type the compiler decides before running (the types of both branches, a boolean in arithmetic, a tensor type's dimensions)",
 };
 

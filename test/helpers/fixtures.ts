@@ -76,4 +76,4 @@ export function render(r: FixtureResult): Partial<Record<ExpectedFile, string>> 
  * Fixtures of jvp, nested transformations and custom rules: their models are not the functions
  * named in the bindings, so the generic gradient checks leave them to test/transforms.
  */
-export const TRANSFORM_CASES: readonly string[] = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-while", "jvp-tensor", "jvp-reuse", "jvp-pytree", "grad-of-grad", "grad-of-grad-loop", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient", "jvp-models"];
+export const TRANSFORM_CASES: readonly string[] = ["compose-depth", "jvp-scalar", "jvp-loop", "jvp-while", "jvp-tensor", "jvp-reuse", "jvp-pytree", "grad-of-grad", "grad-of-grad-loop", "grad-of-grad-while", "hvp-mlp", "gradient-penalty", "custom-vjp", "stop-gradient", "jvp-models"];

@@ -33,7 +33,7 @@ function run(block: Block, env: Map<Value, Val>, dims: Readonly<Record<string, n
     } else if (node.blocks.length > 0) {
       throw new Error(`ir-eval: region op '${node.op}' is not supported yet`);
     } else {
-      env.set(node.outs[0]!, getOp(node.op).evaluate(node.args.map(get), node.attrs));
+      env.set(node.outs[0]!, getOp(node.op).evaluate(node.args.map(get), sized(node.attrs, dims)));
     }
   }
   return block.results.map(get);
@@ -61,9 +61,11 @@ function runLoop(node: Node, env: Map<Value, Val>, dims: Readonly<Record<string,
       node.blocks[0]!.params.forEach((p, j) => inner.set(p, carries[j]!));
       if (!run(node.blocks[0]!, inner, dims)[0]) break;
     }
-    record.forEach((j, h) => hist[h]!.push(carries[j]!));
+    // Row i of a history is the carry at the start of the trip whose counter is i.
+    const counter = order > 0 ? k : (trips as number) - 1 - k;
+    record.forEach((j, h) => (hist[h]![counter] = carries[j]!));
     const inner = new Map(env);
-    inner.set(body.params[0]!, order > 0 ? k : (trips as number) - 1 - k);
+    inner.set(body.params[0]!, counter);
     body.params.slice(1).forEach((p, j) => inner.set(p, carries[j]!));
     carries = run(body, inner, dims);
   }
@@ -74,6 +76,15 @@ function runLoop(node: Node, env: Map<Value, Val>, dims: Readonly<Record<string,
 
 /** Trip counts of the while loops run so far, by their trip dimension. */
 const tripCounts = new Map<string, number>();
+
+/** Attributes with symbolic dimensions (a shape over a while loop's trips) given their sizes. */
+function sized(attrs: Node["attrs"], dims: Readonly<Record<string, number>>): Node["attrs"] {
+  const size = (d: unknown): unknown => (typeof d === "string" ? (dims[d] ?? tripCounts.get(d) ?? d) : d);
+  let out: Record<string, unknown> | undefined;
+  for (const [k, a] of Object.entries(attrs))
+    if (Array.isArray(a) && a.some((d) => typeof d === "string" && (d in dims || tripCounts.has(d)))) (out ??= { ...attrs })[k] = a.map(size);
+  return (out ?? attrs) as Node["attrs"];
+}
 
 function stack(rows: readonly Val[], f32: boolean): Val {
   const first = rows[0];

@@ -110,6 +110,50 @@ describe("while in the IR", () => {
     `);
     expect(() => verify(parseFunc(bad))).toThrow(/trip count of no while loop/);
   });
+
+  it("refuses a value shaped by a trip count outside the block of its while loop", () => {
+    // The while runs inside the loop body; a zero history-shaped buffer before the loop cannot exist.
+    const bad = ir(`
+        fn f(%a: f64[]) -> f64[] {
+          %z: f64[] = const {value=0}
+          %zs: f64[#x] = broadcast_to %z {shape=[#x]}
+          %s: f64[] = loop %z {trips=3} {
+            params %k: f64[], %c: f64[]
+            %x: f64[] = while %a {trips="#x"} {
+              params %xc: f64[]
+              %ten: f64[] = const {value=10}
+              %b: bool[] = lt %xc %ten
+              yield %b
+            } do {
+              params %j: f64[], %xb: f64[]
+              %xn: f64[] = add %xb %a
+              yield %xn
+            }
+            %cn: f64[] = add %c %x
+            yield %cn
+          }
+          return %s
+        }
+    `);
+    expect(() => verify(parseFunc(bad))).toThrow(/runs over #\w+, the trip count of no while loop before it in scope/);
+  });
+
+  it("reverse over reverse: the second derivative through a data-dependent number of trips", () => {
+    const fn = parseFunc(NEWTON);
+    // y = a·sqrt(a) once converged: d²y/da² = 0.75 / sqrt(a).
+    const g = differentiate(fn, [fn.body.params[0]!]);
+    const dyda = { ...g, body: { ...g.body, results: [g.body.results[1]!] } };
+    const h = differentiate(dyda, [g.body.params[0]!]);
+    verify(h);
+    const text = printFunc(h);
+    expect(printFunc(parseFunc(text))).toBe(text);
+    const opt = runPasses(h, afterAD);
+    verify(opt);
+    for (const [a, x0] of [[2, 1], [5, 3], [0.5, 2]] as const) {
+      const [, d2] = evalFunc(opt, [a, x0]).map(num);
+      expect(d2).toBeCloseTo(0.75 / Math.sqrt(a), 6);
+    }
+  });
 });
 
 describe("passes over while", () => {
@@ -143,6 +187,39 @@ describe("passes over while", () => {
     expect(text.indexOf("= const {value=10}")).toBeLessThan(loopAt);
     // The loop may run no trip: the `take` (index a² + a, unknown range) stays inside.
     expect(text.indexOf("= take %v")).toBeGreaterThan(loopAt);
+  });
+
+  it("LICM leaves in a loop what is shaped by the trip count of a while inside it", () => {
+    const fn = parseFunc(
+      ir(`
+        fn f(%a: f64[]) -> f64[] {
+          %z: f64[] = const {value=0}
+          %s: f64[] = loop %z {trips=3} {
+            params %k: f64[], %c: f64[]
+            %x: f64[], %hx: f64[#x] = while %a {record=[0], trips="#x"} {
+              params %xc: f64[]
+              %ten: f64[] = const {value=10}
+              %b: bool[] = lt %xc %ten
+              yield %b
+            } do {
+              params %j: f64[], %xb: f64[]
+              %xn: f64[] = add %xb %a
+              yield %xn
+            }
+            %zs: f64[#x] = broadcast_to %z {shape=[#x]}
+            %t: f64[#x] = add %zs %hx
+            %u: f64[] = sum %t
+            %cn: f64[] = add %c %u
+            yield %cn
+          }
+          return %s
+        }
+      `),
+    );
+    const out = licm(fn);
+    verify(out);
+    const text = printFunc(out);
+    expect(text.indexOf("broadcast_to")).toBeGreaterThan(text.indexOf("= while"));
   });
 
   it("DCE drops an unused while, and keeps one whose trip count the backward loop runs over", () => {

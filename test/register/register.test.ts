@@ -54,7 +54,7 @@ function asEntry(r: Report): Parameters<typeof expectTapeGradients>[0] {
 function expectCompiled(r: Report, dir: string): void {
   // The generated function, not the fallback's `(...args) => { ... record(...) ... }`.
   expect(r.code).toMatch(/^function lossGrad\(w, b, x, y, k\) \{/);
-  expect(r.code).toContain("$gradc_badArg");
+  expect(r.code).toContain("$gradc_lossGrad_args(w, b, x, y, k)"); // the argument checks' cold twin
   expect(r.code).not.toMatch(/record|traced|Var\b/);
   expect(r.stack).toContain("lossGrad: argument w must be a f64 tensor of shape [3, 4]");
   expect(r.stack).toContain(`at lossGrad (${join(dir, "model.ts")}:${MODEL_SIGNATURE_LINE}:`);

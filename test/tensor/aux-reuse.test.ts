@@ -207,6 +207,26 @@ describe("reuse", () => {
     }
   });
 
+  test("containers written with numbers each call carry a hidden marker, invisible to every ordinary view", () => {
+    const mark = Symbol.for("gradc.reused");
+    const marked = (x: unknown): boolean => Object.getOwnPropertySymbols(x).includes(mark);
+    const out = reused.vgScalar!([0.1, -0.2], 0.3) as [[number, { z: number; t: [number] }], [[number, number], number]];
+    const [[loss, aux], g] = out;
+    // [value, aux] and the gradients [dw, dx] hold a number beside a container; aux holds z;
+    // aux.t and dw hold only numbers.
+    for (const c of [out[0], aux, aux.t, g, g[0]]) {
+      expect(marked(c)).toBe(true);
+      expect(Object.getOwnPropertyDescriptor(c, mark)).toEqual({ value: true, writable: false, enumerable: false, configurable: false });
+    }
+    // The outer pair holds two containers and no number: nothing is written into it.
+    expect(marked(out)).toBe(false);
+    expect(Object.keys(out[0])).toEqual(["0", "1"]);
+    expect(JSON.parse(JSON.stringify(out))).toEqual(snapshot(fresh.vgScalar!([0.1, -0.2], 0.3)));
+    expect({ ...aux }).toEqual({ z: aux.z, t: aux.t });
+    expect([...g]).toEqual([g[0], g[1]]);
+    expect(typeof loss).toBe("number");
+  });
+
   test("the tape accepts reuse and returns the same values (fresh objects)", () => {
     const args = layerArgs(4);
     const vg = valueAndGrad(tape.layer as unknown as (...a: unknown[]) => readonly [number, unknown], { hasAux: true, reuse: true });
