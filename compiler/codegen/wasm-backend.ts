@@ -262,19 +262,11 @@ export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): st
     const size = dtype === "f32" ? 4 : 8;
     return `function $gradc_mm_${dtype}(kernel${t(kernelType)}, C${t(array)}, A${t(array)}, B${t(array)}, na${t("number")}, nb${t("number")}, m${t("number")}, n${t("number")}, k${t("number")})${t("void")} {
   const memory = ${WASM_STATE}.memory.buffer;
-  let room = $gradc_wasm_room_at;
-  let a = A.byteOffset;
-  if (A.buffer !== memory) {
-    a = room;
-    room = $gradc_wasm_put_${dtype}(A, na, room);
-  }
-  let b = B.byteOffset;
-  if (B.buffer !== memory) {
-    b = room;
-    room = $gradc_wasm_put_${dtype}(B, nb, room);
-  }
+  $gradc_wasm_cursor = $gradc_wasm_room_at;
+  const a = $gradc_wasm_in_${dtype}(A, na);
+  const b = $gradc_wasm_in_${dtype}(B, nb);
   const out = C.buffer !== memory;
-  const c = out ? room : C.byteOffset;
+  const c = out ? $gradc_wasm_cursor : C.byteOffset;
   ${run}
   if (out) C.set($gradc_wasm_${dtype}.subarray(c / ${size}, c / ${size} + m * n));
 }`;
@@ -285,6 +277,13 @@ export function wasmModuleCode(ts: boolean, options: WasmModuleOptions = {}): st
     return `function $gradc_wasm_put_${dtype}(A${t(array)}, n${t("number")}, at${t("number")})${t("number")} {
   $gradc_wasm_${dtype}.set(A.length === n ? A : A.subarray(0, n), at / ${size});
   return at + Math.ceil(n / ${16 / size}) * 16;
+}
+/** Where a kernel reads X's first n entries: X itself when it is a view on the memory, else a copy at the cursor in the room. */
+function $gradc_wasm_in_${dtype}(X${t(array)}, n${t("number")})${t("number")} {
+  if (X.buffer === ${WASM_STATE}.memory.buffer) return X.byteOffset;
+  const at = $gradc_wasm_cursor;
+  $gradc_wasm_cursor = $gradc_wasm_put_${dtype}(X, n, at);
+  return at;
 }`;
   };
   // A shared memory has a maximum: past it, a GradcError rather than the engine's RangeError.
@@ -312,6 +311,8 @@ function $gradc_wasm_room(bytes${t("number")})${t("void")} {
 // Where the running call's kernels stage operands and results that are not in the memory:
 // after its buffers, in room the call's layout reserved.
 let $gradc_wasm_room_at = 16;
+// The next free address in the room while a kernel's helper stages its operands.
+let $gradc_wasm_cursor = 16;
 /** Addresses for buffers of \`sizes\` bytes from 16, 16-byte aligned, then their end; grows the memory to hold them and \`room\` more. */
 function $gradc_wasm_layout(sizes${t("number[]")}, room${t("number")})${t("number[]")} {
   const at${t("number[]")} = [];
@@ -324,7 +325,8 @@ function $gradc_wasm_layout(sizes${t("number[]")}, room${t("number")})${t("numbe
   $gradc_wasm_room(end + room);
   return at;
 }
-// Copies A's first n entries to address \`at\`; returns the next aligned address.
+// Staging: A's first n entries copied to address \`at\` (returns the next aligned address), or
+// placed at the cursor unless A already is in the memory.
 ${put("f32")}
 ${put("f64")}
 // C = op(A)·op(B) in WebAssembly, in place on operands in the memory; others staged (copied

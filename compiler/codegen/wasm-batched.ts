@@ -161,7 +161,7 @@ export function emitBatchedMatmul(w: BatchedWriter, node: Node, C: string, js: (
  * inner, each operand's address advanced by its stride, 0 where it is broadcast; one entry for
  * a flat product), the result written in place, or in the room and copied out once. With threads (`parallel`) a single entry
  * runs through `state.par`, which splits a large one by rows across the workers. Uses the memory,
- * its views, the room and `$gradc_wasm_put_*` of the module code in wasm-backend.ts.
+ * its views, the room and `$gradc_wasm_in_*` of the module code in wasm-backend.ts.
  */
 export function batchedHelperSource(ts: boolean, state: string, parallel: boolean): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
@@ -176,19 +176,11 @@ export function batchedHelperSource(ts: boolean, state: string, parallel: boolea
     return `function $gradc_bmm_${dtype}(name${t("string")}, C${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, m${num}, n${num}, k${num}, outer${num}, sao${num}, sbo${num}, inner${num}, sai${num}, sbi${num})${t("void")} {
   const kernel = ${state}.get()[name];
   const memory = ${state}.memory.buffer;
-  let room = $gradc_wasm_room_at;
-  let a = A.byteOffset;
-  if (A.buffer !== memory) {
-    a = room;
-    room = $gradc_wasm_put_${dtype}(A, na, room);
-  }
-  let b = B.byteOffset;
-  if (B.buffer !== memory) {
-    b = room;
-    room = $gradc_wasm_put_${dtype}(B, nb, room);
-  }
+  $gradc_wasm_cursor = $gradc_wasm_room_at;
+  const a = $gradc_wasm_in_${dtype}(A, na);
+  const b = $gradc_wasm_in_${dtype}(B, nb);
   const out = C.buffer !== memory;
-  const c = out ? room : C.byteOffset;
+  const c = out ? $gradc_wasm_cursor : C.byteOffset;
   const mn = m * n;
   let co = c;
   for (let o = 0; o < outer; o++) {

@@ -119,7 +119,7 @@ function scratchOf(node: Node): number {
  * The host helper of the window kernels, per dtype: operands and result in the linear memory
  * are used in place; the others, then the scratch im2col area, go in the call's room, which the
  * calling function's layout reserved (wasm-memory.ts): the memory never grows here. (Needs the
- * views and `$gradc_wasm_put_*` of wasm-backend.ts's module code; `state` is the loader's.)
+ * views and `$gradc_wasm_in_*` of wasm-backend.ts's module code; `state` is the loader's.)
  */
 export function windowHostCode(ts: boolean, state: string): string {
   const t = (type: string): string => (ts ? `: ${type}` : "");
@@ -130,20 +130,12 @@ export function windowHostCode(ts: boolean, state: string): string {
     const num = t("number");
     return `function $gradc_window_${dtype}(kernel${t("string")}, Out${t(array)}, A${t(array)}, B${t(array)}, na${num}, nb${num}, nout${num}, ncol${num}, n${num}, c${num}, h${num}, w${num}, o${num}, kh${num}, kw${num}, oh${num}, ow${num}, stride${num}, pt${num}, pl${num})${t("void")} {
   const memory = ${state}.memory.buffer;
-  let room = $gradc_wasm_room_at;
-  let a = A.byteOffset;
-  if (A.buffer !== memory) {
-    a = room;
-    room = $gradc_wasm_put_${dtype}(A, na, room);
-  }
-  let b = B.byteOffset;
-  if (B.buffer !== memory) {
-    b = room;
-    room = $gradc_wasm_put_${dtype}(B, nb, room);
-  }
+  $gradc_wasm_cursor = $gradc_wasm_room_at;
+  const a = $gradc_wasm_in_${dtype}(A, na);
+  const b = $gradc_wasm_in_${dtype}(B, nb);
   const copy = Out.buffer !== memory;
-  const out = copy ? room : Out.byteOffset;
-  const col = copy ? out + ${at("nout")} : room;
+  const out = copy ? $gradc_wasm_cursor : Out.byteOffset;
+  const col = copy ? out + ${at("nout")} : $gradc_wasm_cursor;
   ${state}.get()[kernel](out, a, b, col, n, c, h, w, o, kh, kw, oh, ow, stride, pt, pl);
   if (copy) Out.set($gradc_wasm_${dtype}.subarray(out / ${size}, out / ${size} + nout));
 }`;
