@@ -3,7 +3,6 @@
 
 import { ModuleBuilder, type MemorySpec } from "./encoder.js";
 import { addConv } from "./conv.js";
-import { addElementwise } from "./elementwise.js";
 import { addFused, type FusedKernel } from "./fused.js";
 import { addMatmul, DEFAULT_KC, VARIANTS } from "./matmul.js";
 import { addPool } from "./pool.js";
@@ -44,7 +43,6 @@ export function buildKernelModule(options: KernelModuleOptions = {}): KernelModu
     for (const v of VARIANTS) addMatmul(mod, v, p, options.kc ?? DEFAULT_KC);
     addConv(mod, p);
     addPool(mod, p);
-    addElementwise(mod, p);
   }
   for (const k of options.fused ?? []) addFused(mod, k);
   return { bytes: mod.encode(), text: printModule(mod), exports: [...mod.exported] };
@@ -82,12 +80,6 @@ export interface KernelExports {
   max_pool2d_f64(y: number, x: number, unused: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   max_pool2d_grad_f32(dx: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
   max_pool2d_grad_f64(dx: number, x: number, dy: number, col: number, n: number, ...geometry: ConvGeometryArgs): void;
-  bias_relu_f32(out: number, x: number, bias: number, rows: number, cols: number): void;
-  bias_relu_f64(out: number, x: number, bias: number, rows: number, cols: number): void;
-  relu_mask_f32(dx: number, dy: number, y: number, n: number): void;
-  relu_mask_f64(dx: number, dy: number, y: number, n: number): void;
-  col_sum_f32(out: number, x: number, rows: number, cols: number, acc: number): void;
-  col_sum_f64(out: number, x: number, rows: number, cols: number, acc: number): void;
 }
 
 /** A convolution's sizes as its kernels take them: c, h, w, o, kh, kw, oh, ow, stride, pad top, pad left. */

@@ -163,11 +163,9 @@ export const OPCODES = {
   "f32x4.add": simd(0xe4),
   "f32x4.sub": simd(0xe5),
   "f32x4.mul": simd(0xe6),
-  "f32x4.pmax": simd(0xeb),
   "f64x2.add": simd(0xf0),
   "f64x2.sub": simd(0xf1),
   "f64x2.mul": simd(0xf2),
-  "f64x2.pmax": simd(0xf7),
 } satisfies Record<string, OpInfo>;
 
 export type OpName = keyof typeof OPCODES;

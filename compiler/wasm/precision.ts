@@ -20,8 +20,6 @@ export interface Precision {
   readonly vadd: OpName;
   readonly vmul: OpName;
   readonly vgt: OpName;
-  /** pmax(a, b) = a < b ? b : a — with a = 0 exactly JavaScript's `x > 0 ? x : 0` (NaN → 0). */
-  readonly vpmax: OpName;
   readonly extract: OpName;
 }
 
@@ -39,7 +37,6 @@ export const F32: Precision = {
   vadd: "f32x4.add",
   vmul: "f32x4.mul",
   vgt: "f32x4.gt",
-  vpmax: "f32x4.pmax",
   extract: "f32x4.extract_lane",
 };
 
@@ -57,7 +54,6 @@ export const F64: Precision = {
   vadd: "f64x2.add",
   vmul: "f64x2.mul",
   vgt: "f64x2.gt",
-  vpmax: "f64x2.pmax",
   extract: "f64x2.extract_lane",
 };
 
