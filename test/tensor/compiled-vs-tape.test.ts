@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { compile } from "../../compiler/index.js";
 import { randn, tensor, type Tensor } from "../../runtime/index.js";
+import { expectClose, numericLeaves } from "../helpers/agree.js";
 
 const TMP = join(__dirname, "..", ".tmp", "tensor");
 
@@ -97,25 +98,6 @@ beforeAll(async () => {
   interpreted = (await import(src)) as Record<string, Fn>;
 });
 
-function leaves(tree: unknown, out: number[] = []): number[] {
-  if (typeof tree === "number") out.push(tree);
-  else if (tree && typeof tree === "object" && "data" in tree) out.push(...Array.from((tree as Tensor).data));
-  else if (Array.isArray(tree)) tree.forEach((t) => leaves(t, out));
-  else if (tree && typeof tree === "object") Object.values(tree).forEach((t) => leaves(t, out));
-  return out;
-}
-
-function expectClose(a: unknown, b: unknown, rel: number): void {
-  const xs = leaves(a);
-  const ys = leaves(b);
-  expect(xs.length).toBe(ys.length);
-  xs.forEach((x, i) => {
-    const y = ys[i]!;
-    expect(Number.isFinite(x)).toBe(true);
-    expect(Math.abs(x - y)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(y)));
-  });
-}
-
 const t = (shape: number[], seed: number, f32 = false) => randn(shape, seed, f32 ? "f32" : "f64") as Tensor;
 
 const CASES: [string, () => unknown[], number][] = [
@@ -189,7 +171,7 @@ describe("compiled tensor code agrees with finite differences", () => {
     const x = tensor([[1000, -1000, 0], [-1000, 1000, 999]]) as Tensor;
     const [v, g] = compiled.gStable!(x);
     expect(Number.isFinite(v)).toBe(true);
-    leaves(g).forEach((d) => expect(Number.isFinite(d)).toBe(true));
+    numericLeaves(g).flat().forEach((d) => expect(Number.isFinite(d)).toBe(true));
   });
 
   test("symbolic batch dimension takes any size, and buffers follow it", () => {

@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { compile } from "../../compiler/index.js";
 import { randn, type Tensor } from "../../runtime/index.js";
+import { expectClose } from "../helpers/agree.js";
 
 const TMP = join(__dirname, "..", ".tmp", "short-products");
 
@@ -81,26 +82,6 @@ beforeAll(async () => {
   compiled = (await import(pathToFileURL(out).href)) as Record<string, Fn>;
   interpreted = (await import(src)) as Record<string, Fn>;
 });
-
-function leaves(tree: unknown, out: number[] = []): number[] {
-  if (typeof tree === "number") out.push(tree);
-  else if (tree && typeof tree === "object" && "data" in tree) out.push(...Array.from((tree as Tensor).data));
-  else if (Array.isArray(tree)) tree.forEach((t) => leaves(t, out));
-  else if (tree && typeof tree === "object") Object.values(tree).forEach((t) => leaves(t, out));
-  return out;
-}
-
-function expectClose(a: unknown, b: unknown, rel: number): void {
-  const xs = leaves(a);
-  const ys = leaves(b);
-  expect(xs.length).toBe(ys.length);
-  expect(xs.length).toBeGreaterThan(0);
-  xs.forEach((x, i) => {
-    const y = ys[i]!;
-    expect(Number.isFinite(x)).toBe(true);
-    expect(Math.abs(x - y)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(y)));
-  });
-}
 
 const t = (shape: number[], seed: number, f32 = false) => randn(shape, seed, f32 ? "f32" : "f64") as Tensor;
 

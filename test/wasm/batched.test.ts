@@ -11,6 +11,7 @@ import { compile, type CompileOptions } from "../../compiler/index.js";
 import { wasmKernelsOf } from "../../compiler/codegen/wasm-backend.js";
 import { randn, type Tensor } from "../../runtime/index.js";
 import { importGenerated } from "../helpers/generated.js";
+import { expectAgree, numericLeaves as leaves } from "../helpers/agree.js";
 
 const TMP = join(__dirname, "..", ".tmp", "wasm-batched");
 
@@ -117,28 +118,6 @@ const body = (text: string, name: string): string => {
   const end = text.indexOf("\nexport function ", start + 1);
   return text.slice(start, end < 0 ? undefined : end);
 };
-
-/** Every number of a result tree, per leaf. */
-function leaves(v: unknown, out: number[][] = []): number[][] {
-  if (typeof v === "number") out.push([v]);
-  else if (Array.isArray(v)) v.forEach((x) => leaves(x, out));
-  else if (v !== null && typeof v === "object" && "data" in v) out.push(Array.from((v as Tensor).data));
-  else if (v !== null && typeof v === "object") Object.values(v).forEach((x) => leaves(x, out));
-  return out;
-}
-
-/** Equal within `rel` of each leaf's largest magnitude, and finite. */
-function expectAgree(a: unknown, b: unknown, rel: number): void {
-  const [xs, ys] = [leaves(a), leaves(b)];
-  expect(xs.map((l) => l.length)).toEqual(ys.map((l) => l.length));
-  xs.forEach((leaf, k) => {
-    const scale = Math.max(1e-30, ...ys[k]!.map(Math.abs));
-    leaf.forEach((x, i) => {
-      expect(Number.isFinite(x)).toBe(true);
-      expect(Math.abs(x - ys[k]![i]!) / scale).toBeLessThan(rel);
-    });
-  });
-}
 
 const args = (shapes: number[][], d: "f32" | "f64", seed: number): Tensor[] => shapes.map((s, i) => randn(s, seed + i, d) as Tensor);
 const TOL = { f32: 1e-5, f64: 1e-12 } as const;

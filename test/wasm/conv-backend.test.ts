@@ -12,6 +12,7 @@ import { WASM_MIN_WORK } from "../../compiler/codegen/wasm-backend.js";
 import { compile, type CompileOptions } from "../../compiler/program.js";
 import { importGenerated } from "../helpers/generated.js";
 import { centralDifference } from "../helpers/numeric.js";
+import { expectAgree } from "../helpers/agree.js";
 
 vi.mock("gradc", () => import("../../runtime/index.js"));
 
@@ -77,24 +78,6 @@ const tensor = (shape: number[], f32 = false) => {
   return { shape, data: f32 ? Float32Array.from({ length: n }, next) : Float64Array.from({ length: n }, next) };
 };
 type Fn = (...a: unknown[]) => [number, unknown];
-
-function leaves(v: unknown, out: number[][] = []): number[][] {
-  if (typeof v === "number") out.push([v]);
-  else if (Array.isArray(v)) v.forEach((x) => leaves(x, out));
-  else if (v !== null && typeof v === "object" && "data" in v) out.push(Array.from((v as { data: ArrayLike<number> }).data));
-  else if (v !== null && typeof v === "object") Object.values(v).forEach((x) => leaves(x, out));
-  return out;
-}
-
-/** Equal within `rel` of each tensor's largest magnitude. */
-function expectAgree(a: unknown, b: unknown, rel: number, what: string): void {
-  const [xs, ys] = [leaves(a), leaves(b)];
-  expect(xs.map((l) => l.length)).toEqual(ys.map((l) => l.length));
-  xs.forEach((leaf, k) => {
-    const scale = Math.max(1e-30, ...ys[k]!.map(Math.abs));
-    leaf.forEach((x, i) => expect(Math.abs(x - ys[k]![i]!) / scale, `${what}: leaf ${k}[${i}]`).toBeLessThan(rel));
-  });
-}
 
 beforeAll(() => {
   // Inside the project, so that the tape's run of the source resolves "gradc" (mocked above).

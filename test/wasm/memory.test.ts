@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { compile, type CompileOptions } from "../../compiler/program.js";
 import { importGenerated } from "../helpers/generated.js";
+import { expectAgree, numericLeaves as leaves } from "../helpers/agree.js";
 
 vi.mock("gradc", () => import("../../runtime/index.js"));
 
@@ -57,24 +58,6 @@ function arrays(v: unknown, out: (Float32Array | Float64Array)[] = []): (Float32
   else if (v !== null && typeof v === "object" && "data" in v) out.push((v as { data: Float32Array }).data);
   else if (v !== null && typeof v === "object") Object.values(v).forEach((x) => arrays(x, out));
   return out;
-}
-
-/** Every number of a result tree, per leaf. */
-function leaves(v: unknown): number[][] {
-  if (typeof v === "number") return [[v]];
-  if (Array.isArray(v)) return v.flatMap(leaves);
-  if (v !== null && typeof v === "object" && "data" in v) return [Array.from((v as { data: ArrayLike<number> }).data)];
-  if (v !== null && typeof v === "object") return Object.values(v).flatMap(leaves);
-  return [];
-}
-
-function expectAgree(a: unknown, b: unknown, rel: number): void {
-  const [xs, ys] = [leaves(a), leaves(b)];
-  expect(xs.map((l) => l.length)).toEqual(ys.map((l) => l.length));
-  xs.forEach((leaf, k) => {
-    const scale = Math.max(1e-30, ...ys[k]!.map(Math.abs));
-    leaf.forEach((x, i) => expect(Math.abs(x - ys[k]![i]!) / scale).toBeLessThan(rel));
-  });
 }
 
 /** No array of a result is a view on the kernels' memory. */
