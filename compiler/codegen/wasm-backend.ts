@@ -29,7 +29,8 @@ import { AUTO_THREADS_CAP, THREAD_MIN_WORK } from "../wasm/threads.js";
 import type { Emitter } from "./emitter.js";
 import { type TensorPlan, isOuterProduct, planTensors } from "./plan.js";
 import { batchedChoice, batchedHelperSource, batchedPlan } from "./wasm-batched.js";
-import { type FusedSite, WASM_MIN_ELEMENTS, fusedChoice, fusedSiteOf } from "./wasm-elementwise.js";
+import { type FusedSite, WASM_MIN_ELEMENTS, fusedSiteOf } from "./wasm-elementwise.js";
+import { type Choice, emitChoice, workChoice } from "./wasm-choice.js";
 import type { FusedKernel } from "../wasm/fused.js";
 import { getOp } from "../ops/index.js";
 import { isTripDim } from "../ir/while.js";
@@ -56,7 +57,6 @@ export const SHARED_MAX_PAGES = 32768;
 /** The loader's state object in a generated module. */
 export const WASM_STATE = "$gradc_wasm";
 
-export type Choice = "js" | "wasm" | "runtime";
 
 /** The kernel name of a product (`matmul_nn_f32`…), or undefined when no kernel fits. */
 function kernelOf(node: Node): string | undefined {
@@ -86,10 +86,7 @@ export function matmulChoice(node: Node, backend: Backend, minWork = WASM_MIN_WO
   const dims = dimsOf(node);
   // A while loop's trip count is known only inside the call: the memory is laid out before it.
   if (dims.some(isTripDim)) return "js";
-  const literal = dims.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), 1);
-  if (literal === 0) return "js";
-  if (literal >= minWork) return "wasm";
-  return dims.every((d) => typeof d === "number") ? "js" : "runtime";
+  return workChoice(dims, minWork);
 }
 
 /** The WebAssembly kernels a function may call (empty with the JavaScript backend). */
@@ -151,7 +148,7 @@ export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_W
       return;
     }
     if (isRegionOp(n.op) || n.outs.length !== 1 || n.outs[0]!.type.shape.length === 0 || (getOp(n.op).kind !== "elementwise" && n.op !== "sum")) return;
-    const choice = fusedChoice((n.op === "sum" ? n.args[0]! : n.outs[0]!).type.shape, minElementsOf(minWork));
+    const choice = workChoice((n.op === "sum" ? n.args[0]! : n.outs[0]!).type.shape, minElementsOf(minWork));
     if (choice === "js") return;
     plan ??= planTensors(fn);
     const fused = fusedSiteOf(n, plan, producers);
@@ -180,12 +177,7 @@ export function emitFusedKernel(e: Emitter, node: Node, site: KernelSite | undef
     const from = `$gradc_wasm_room_at / ${dtype === "f32" ? 4 : 8}`;
     if (fused.copyOut) e.line(`${target}.set($gradc_wasm_${dtype}.subarray(${from}, ${from} + ${e.size(node.outs[0]!.type.shape)}));`);
   };
-  if (site.choice === "wasm") return call();
-  e.line(`if (${e.size(space)} >= ${minElementsOf(e.wasmMinWork ?? WASM_MIN_WORK)}) {`);
-  e.nested(call);
-  e.line("} else {");
-  e.nested(js);
-  e.line("}");
+  emitChoice(e, site.choice, () => e.size(space), minElementsOf(e.wasmMinWork ?? WASM_MIN_WORK), call, js);
 }
 
 /**
@@ -205,13 +197,7 @@ export function emitMatmulKernel(e: Emitter, node: Node, C: string, js: () => vo
     const [a, b] = [operand(node, A), operand(node, B)];
     e.line(`$gradc_mm_${dtype}(${WASM_STATE}.get().${kernelOf(node)}, ${C}, ${a}, ${b}, ${mul(M, K)}, ${mul(K, N)}, ${M}, ${N}, ${K});`);
   };
-  if (choice === "wasm") return call();
-  // A symbolic size: the kernel above the threshold, the JavaScript loop below it.
-  e.line(`if (${mul(mul(M, N), K)} >= ${minWork}) {`);
-  e.nested(call);
-  e.line("} else {");
-  e.nested(js);
-  e.line("}");
+  emitChoice(e, choice, () => mul(mul(M, N), K), minWork, call, js);
 }
 
 const cached = new Map<string, KernelModule>();

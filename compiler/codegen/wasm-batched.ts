@@ -24,6 +24,7 @@
 import type { Dim, Node, Value } from "../ir/types.js";
 import { matmulDims } from "../ops/linalg.js";
 import { isTripDim } from "../ir/while.js";
+import { type Choice, emitChoice, workChoice } from "./wasm-choice.js";
 
 /**
  * Multiply-adds per batch entry (M·N·K) below which a looped product stays JavaScript: measured
@@ -101,15 +102,11 @@ export function batchedPlan(node: Node): BatchedPlan | undefined {
 }
 
 /** Where a batched product runs: JavaScript, WebAssembly, or decided at run time from its sizes. */
-export function batchedChoice(plan: BatchedPlan, minWork: number): "js" | "wasm" | "runtime" {
+export function batchedChoice(plan: BatchedPlan, minWork: number): Choice {
   const { m, n, k } = plan;
   const entry = [m, n, k];
   if (!plan.flat && entry.every((d) => typeof d === "number") && (m as number) * (n as number) * (k as number) < Math.min(minWork, ENTRY_MIN_WORK)) return "js";
-  const dims = [...plan.batch, ...entry];
-  const literal = dims.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), 1);
-  if (literal === 0) return "js";
-  if (literal >= minWork) return "wasm";
-  return dims.every((d) => typeof d === "number") ? "js" : "runtime";
+  return workChoice([...plan.batch, ...entry], minWork);
 }
 
 /** The kernel a batched product calls with the WebAssembly backend, or undefined (JavaScript). */
@@ -145,13 +142,7 @@ export function emitBatchedMatmul(w: BatchedWriter, node: Node, C: string, js: (
   const M = plan.flat ? w.size([...plan.batch, plan.m]) : w.dim(plan.m);
   const [outer, inner] = plan.groups.length === 2 ? plan.groups : [undefined, plan.groups[0]];
   const call = `$gradc_bmm_${dtype}("${plan.kernel}", ${C}, ${w.buf(A)}, ${w.buf(B)}, ${w.size(A.type.shape)}, ${w.size(B.type.shape)}, ${M}, ${N}, ${K}, ${loop(outer)}, ${loop(inner)});`;
-  if (choice === "wasm") return w.line(call);
-  // A symbolic size: the kernel above the threshold, the JavaScript loops below it.
-  w.line(`if (${w.size([...plan.batch, plan.m, plan.n, plan.k])} >= ${w.wasmMinWork}) {`);
-  w.nested(() => w.line(call));
-  w.line("} else {");
-  w.nested(js);
-  w.line("}");
+  emitChoice(w, choice, () => w.size([...plan.batch, plan.m, plan.n, plan.k]), w.wasmMinWork, () => w.line(call), js);
 }
 
 /**

@@ -16,8 +16,8 @@ import type { Dim, Node, Value } from "../ir/types.js";
 import { convGeometry } from "../ops/conv.js";
 import { poolGeometry } from "../ops/pool.js";
 import type { Backend } from "./wasm-backend.js";
+import { type Choice, emitChoice, workChoice } from "./wasm-choice.js";
 
-type Choice = "js" | "wasm" | "runtime";
 
 const WINDOW_OPS = new Set(["conv2d", "conv2d_dx", "conv2d_dw", "max_pool2d", "max_pool2d_grad"]);
 
@@ -65,10 +65,7 @@ export function windowChoice(node: Node, backend: Backend, minWork: number): Cho
   // A while loop's trip count is known only inside the call: the memory is laid out before it.
   if ([...node.args, ...node.outs].some((v) => v.type.shape.some(isTripDim))) return "js";
   const { batch, perEntry } = callOf(node);
-  const literal = batch.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), perEntry);
-  if (literal === 0) return "js";
-  if (literal >= minWork) return "wasm";
-  return batch.every((d) => typeof d === "number") ? "js" : "runtime";
+  return workChoice(batch, minWork, perEntry);
 }
 
 /** What the call needs of the loop writer (a subset of loops.ts's LoopWriter). */
@@ -96,12 +93,7 @@ export function emitWindowKernel(w: WindowCallWriter, node: Node, out: string, a
   const n = w.dim(batch[0]!);
   const rest = geometry.map((d) => w.dim(d));
   const call = `$gradc_window_${dtype}("${windowKernelOf(node)}", ${out}, ${args[0]}, ${args[1] ?? args[0]}, ${sizes.join(", ")}, ${n}, ${rest.join(", ")});`;
-  if (choice === "wasm") return w.line(call);
-  w.line(`if (${w.size([...batch, perEntry])} >= ${w.wasmMinWork}) {`);
-  w.nested(() => w.line(call));
-  w.line("} else {");
-  w.nested(js);
-  w.line("}");
+  emitChoice(w, choice, () => w.size([...batch, perEntry]), w.wasmMinWork, () => w.line(call), js);
 }
 
 /** Elements of the im2col scratch area a convolution needs (C·KH·KW·OH·OW), 0 for pooling. */

@@ -173,10 +173,3 @@ function isColumnSum(node: Node): boolean {
   return rank >= 2 && node.args[0]!.type.dtype === node.outs[0]!.type.dtype && axes.length === rank - 1 && axes.every((a, k) => a === k);
 }
 
-/** Where a fused tree of `size` elements (a product of dimensions) runs. */
-export function fusedChoice(space: readonly Dim[], minElements: number): "js" | "wasm" | "runtime" {
-  const literal = space.reduce<number>((p, d) => (typeof d === "number" ? p * d : p), 1);
-  if (literal === 0) return "js";
-  if (literal >= minElements) return "wasm";
-  return space.every((d) => typeof d === "number") ? "js" : "runtime";
-}
