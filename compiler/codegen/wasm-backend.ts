@@ -120,10 +120,26 @@ export interface KernelSite {
 /** The fused-tree threshold: the default, or the tests' lowered one. */
 const minElementsOf = (minWork: number): number => (minWork === WASM_MIN_WORK ? WASM_MIN_ELEMENTS : Math.min(minWork, WASM_MIN_ELEMENTS));
 
+/**
+ * Kernel sites per optimized function and threshold: codegen's memory plan, the module text
+ * (`usesWasm`, `fusedKernelsOf`), the `.d.ts` and `--dump wasm` all ask, and the answer needs
+ * a tensor plan of the function; the IR is final by then, so it is found once.
+ */
+const sitesOf = new WeakMap<Func, Map<number, ReadonlyMap<Node, KernelSite>>>();
+
 /** The nodes of a function that may run as WebAssembly kernels, in program order. */
-export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_WORK, given?: TensorPlan): Map<Node, KernelSite> {
+export function wasmKernelNodes(fn: Func, backend: Backend, minWork = WASM_MIN_WORK, given?: TensorPlan): ReadonlyMap<Node, KernelSite> {
+  if (backend !== "wasm") return new Map();
+  let byWork = sitesOf.get(fn);
+  if (byWork === undefined) sitesOf.set(fn, (byWork = new Map()));
+  let sites = byWork.get(minWork);
+  if (sites === undefined) byWork.set(minWork, (sites = findKernelSites(fn, minWork, given)));
+  return sites;
+}
+
+function findKernelSites(fn: Func, minWork: number, given: TensorPlan | undefined): Map<Node, KernelSite> {
+  const backend: Backend = "wasm";
   const nodes = new Map<Node, KernelSite>();
-  if (backend !== "wasm") return nodes;
   let plan = given;
   const producers = new Map<Value, Node>();
   walkNodes(fn.body, (n) => n.outs.forEach((o) => producers.set(o, n)));
